@@ -1,0 +1,59 @@
+# KBUS rig. The two commands most people need:
+#   make qemu-test   build, boot x86_64 in QEMU, run the specs, write the report
+#   make test        every test: gofmt, vet, Go unit tests, the runner's own
+#                    VM tests, and the QEMU specs
+# Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  LABELS='stb'
+
+ARCH    ?= x86_64
+KERNEL  ?= default
+LABELS  ?=
+OUT     ?= out
+RIG_CACHE ?= $(HOME)/.cache/kbus-rig
+GO      ?= go
+
+RIG := $(OUT)/bin/rig
+RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+# Host-side Go packages: everything but the guest-only spec suites.
+HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
+
+.PHONY: all deps rig qemu-test qemu-shell test fmt-check vet unit runner-test kernel module-check clean
+
+all: qemu-test
+
+deps:
+	@scripts/deps.sh
+
+rig:
+	@$(GO) build -o $(RIG) ./cmd/rig
+
+qemu-test: deps rig
+	$(RIG) test $(RIG_FLAGS)
+
+qemu-shell: deps rig
+	$(RIG) shell $(RIG_FLAGS)
+
+kernel: deps
+	kernel/build.sh $(ARCH) $(KERNEL)
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './out/*')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test $(HOST_PKGS)
+
+# The runner's own tests boot real guests (a failing spec, a hang, panics).
+runner-test: deps
+	KBUS_RIG_CACHE=$(RIG_CACHE) $(GO) test -tags vmtest -count=1 -timeout 20m ./pipeline/
+
+# Module static checks: sparse and checkpatch --strict.
+module-check: deps
+	$(MAKE) -C module check KDIR=$$(kernel/build.sh x86_64 default | tail -n1)
+
+test: deps fmt-check vet unit runner-test qemu-test
+
+clean:
+	rm -rf $(OUT)

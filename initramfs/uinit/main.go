@@ -1,0 +1,47 @@
+// Command uinit is the rig's guest init. u-root's init starts it once the
+// kernel has booted; it prepares the guest, loads kbus.ko, runs every spec
+// suite in /specs, writes the results to the host's 9P share and powers the
+// machine off on every path.
+//
+// Everything it needs comes from the kernel command line:
+//
+//	rig.mode=test|shell   run the specs (default) or stop at a shell
+//	rig.timeout=DURATION  guest watchdog for the whole run
+//	rig.labels=FILTER     Ginkgo label filter passed to every suite
+//	rig.fault=NAME        fault injection for the rig's own tests:
+//	                      hang, init-panic, kernel-panic
+//	kbus.PARAM=VALUE      module parameters for kbus.ko
+package main
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"time"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("uinit: ")
+
+	cmdline, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		// /proc is mounted by u-root's init before we run; without it
+		// there is nothing sensible to do but stop.
+		mountBasics()
+		cmdline, _ = os.ReadFile("/proc/cmdline")
+	}
+	cfg := parseCmdline(string(cmdline))
+	mountBasics()
+
+	if cfg.mode == "shell" {
+		if err := loadModule(cfg.moduleParams); err != nil {
+			log.Printf("%v", err)
+		}
+		fmt.Println("rig: kbus loaded; this is a debug shell. 'poweroff' ends it.")
+		return // u-root's init now starts the shell
+	}
+
+	r := newRun(cfg, time.Now())
+	r.execute()
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kbus-project/kbus/results"
+	"golang.org/x/sys/unix"
+)
+
+const (
+	resultsDir = "/results"
+	specsDir   = "/specs"
+)
+
+// run is one test run in the guest. Its status is written to the share
+// exactly once, by finish, whichever way the run ends.
+type run struct {
+	cfg   config
+	start time.Time
+
+	mu       sync.Mutex
+	status   results.Status
+	finished bool
+	shared   bool // the results share is mounted
+}
+
+func newRun(cfg config, start time.Time) *run {
+	r := &run{cfg: cfg, start: start}
+	r.status.Phase = "start"
+	r.status.Kernel = kernelRelease()
+	r.status.BootToInit = uptime()
+	return r
+}
+
+func (r *run) setPhase(p string) {
+	r.mu.Lock()
+	r.status.Phase = p
+	r.mu.Unlock()
+	log.Printf("phase: %s", p)
+}
+
+// execute runs the whole sequence and never returns: the machine powers
+// off at the end, also when a step panics or the watchdog fires.
+func (r *run) execute() {
+	defer func() {
+		if p := recover(); p != nil {
+			r.finish(fmt.Errorf("uinit panicked: %v", p))
+		}
+	}()
+	watchdog := time.AfterFunc(r.cfg.timeout, func() {
+		r.mu.Lock()
+		phase := r.status.Phase
+		r.mu.Unlock()
+		r.finish(fmt.Errorf("guest watchdog: run exceeded %v in phase %q", r.cfg.timeout, phase))
+	})
+	defer watchdog.Stop()
+
+	r.finish(r.steps())
+}
+
+func (r *run) steps() error {
+	r.setPhase("mount-results")
+	if err := mountResults(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.shared = true
+	r.mu.Unlock()
+
+	if err := r.injectFault(); err != nil {
+		return err
+	}
+
+	r.setPhase("load-module")
+	if err := loadModule(r.cfg.moduleParams); err != nil {
+		return err
+	}
+
+	r.setPhase("specs")
+	suites, err := findSuites(specsDir)
+	if err != nil {
+		return err
+	}
+	deadline := r.start.Add(r.cfg.timeout)
+	for _, s := range suites {
+		res := runSuite(s, r.cfg.labels, deadline)
+		r.mu.Lock()
+		r.status.Suites = append(r.status.Suites, res)
+		r.mu.Unlock()
+	}
+
+	r.setPhase("kmemleak-after-specs")
+	if err := kmemleakScan("after-specs"); err != nil {
+		return err
+	}
+
+	r.setPhase("unload-module")
+	if err := unix.DeleteModule("kbus", 0); err != nil {
+		return fmt.Errorf("rmmod kbus: %w", err)
+	}
+	r.mu.Lock()
+	r.status.ModuleUnloaded = true
+	r.mu.Unlock()
+
+	r.setPhase("kmemleak-after-rmmod")
+	if err := kmemleakScan("after-rmmod"); err != nil {
+		return err
+	}
+	r.setPhase("done")
+	return nil
+}
+
+// injectFault lets the rig's own tests check that a broken guest ends in a
+// clear error on the host.
+func (r *run) injectFault() error {
+	switch r.cfg.fault {
+	case "":
+		return nil
+	case "hang":
+		log.Printf("fault injection: hanging forever")
+		select {}
+	case "init-panic":
+		panic("fault injection: init-panic")
+	case "kernel-panic":
+		log.Printf("fault injection: crashing the kernel")
+		return os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0)
+	default:
+		return fmt.Errorf("unknown rig.fault %q", r.cfg.fault)
+	}
+}
+
+// finish records the outcome, saves dmesg, writes the status file and
+// powers off. Only the first call does anything; later callers (the
+// watchdog racing the main path) wait for power-off.
+func (r *run) finish(runErr error) {
+	r.mu.Lock()
+	if r.finished {
+		r.mu.Unlock()
+		select {}
+	}
+	r.finished = true
+	if runErr != nil {
+		r.status.Error = runErr.Error()
+		log.Printf("error: %v", runErr)
+	}
+	r.status.Duration = time.Since(r.start)
+	shared := r.shared
+	st := r.status
+	r.mu.Unlock()
+
+	if shared {
+		if err := saveDmesg(filepath.Join(resultsDir, results.DmesgFile)); err != nil {
+			log.Printf("saving dmesg: %v", err)
+		}
+		if err := results.WriteStatus(resultsDir, &st); err != nil {
+			log.Printf("%v", err)
+		}
+		unix.Sync()
+		if err := unix.Unmount(resultsDir, 0); err != nil {
+			log.Printf("unmounting %s: %v", resultsDir, err)
+		}
+	}
+	log.Printf("run finished in %v (phase %s); powering off", st.Duration.Round(time.Millisecond), st.Phase)
+	powerOff()
+}
+
+func powerOff() {
+	unix.Sync()
+	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+		log.Printf("power off: %v; restarting instead (QEMU runs with -no-reboot)", err)
+	}
+	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
+	select {}
+}
+
+func findSuites(dir string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(dir, "*.test"))
+	if err != nil {
+		return nil, err
+	}
+	if len(matches) == 0 {
+		return nil, fmt.Errorf("no spec suites in %s", dir)
+	}
+	sort.Strings(matches)
+	return matches, nil
+}
+
+// runSuite runs one compiled Ginkgo suite with its reports going to the
+// share, its output to the console and to a log beside the reports.
+func runSuite(path, labels string, deadline time.Time) results.SuiteResult {
+	name := strings.TrimSuffix(filepath.Base(path), ".test")
+	res := results.SuiteResult{Name: name}
+	start := time.Now()
+	defer func() { res.Duration = time.Since(start) }()
+
+	junit, jsonReport := results.SuiteReportPaths(resultsDir, name)
+	if err := os.MkdirAll(filepath.Dir(junit), 0o755); err != nil {
+		res.Error = err.Error()
+		res.ExitCode = -1
+		return res
+	}
+	logFile, err := os.Create(results.SuiteLogPath(resultsDir, name))
+	if err != nil {
+		res.Error = err.Error()
+		res.ExitCode = -1
+		return res
+	}
+	defer logFile.Close()
+
+	args := []string{
+		"-ginkgo.no-color",
+		"-ginkgo.v",
+		"-ginkgo.junit-report=" + junit,
+		"-ginkgo.json-report=" + jsonReport,
+		"-ginkgo.timeout=" + time.Until(deadline).Round(time.Second).String(),
+	}
+	if labels != "" {
+		args = append(args, "-ginkgo.label-filter="+labels)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Dir = "/tmp"
+	out := io.MultiWriter(os.Stdout, logFile)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Env = append(os.Environ(), "KBUS_RIG_GUEST=1")
+	log.Printf("suite %s: %s", name, strings.Join(cmd.Args, " "))
+
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.ExitCode = exitErr.ExitCode()
+		if ctx.Err() != nil {
+			res.Error = "killed at the run's deadline"
+		}
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			res.Error = strings.TrimSpace(res.Error + " (signal " + ws.Signal().String() + ")")
+		}
+	default:
+		res.ExitCode = -1
+		res.Error = err.Error()
+	}
+	log.Printf("suite %s: exit %d %s", name, res.ExitCode, res.Error)
+	return res
+}

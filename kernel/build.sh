@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# kernel/build.sh ARCH [FLAVOUR]
+#
+# Builds a minimal guest kernel for ARCH (x86_64, arm64, arm) and FLAVOUR
+# (default, debug) from Debian's linux-source-6.1 package: tinyconfig plus the
+# fragments in kernel/config/. The build is cached outside the repository,
+# keyed by the source package version, the fragments, the architecture and the
+# compiler version, so an unchanged kernel is never rebuilt.
+#
+# Progress goes to stderr; the last line on stdout is the build directory,
+# which holds the kernel image (see the file "image" in it) and everything an
+# out-of-tree module build needs (modules_prepare, Module.symvers).
+set -euo pipefail
+
+# Bump when the recipe below changes in a way that alters the result.
+RECIPE=1
+
+arch=${1:?usage: kernel/build.sh ARCH [default|debug]}
+flavour=${2:-default}
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${KBUS_RIG_CACHE:-$HOME/.cache/kbus-rig}
+tarball=/usr/src/linux-source-6.1.tar.xz
+jobs=${JOBS:-$(nproc)}
+
+case $arch in
+x86_64) karch=x86_64 cross="" image=arch/x86/boot/bzImage target=bzImage ;;
+arm64) karch=arm64 cross=aarch64-linux-gnu- image=arch/arm64/boot/Image target=Image ;;
+arm) karch=arm cross=arm-linux-gnueabihf- image=arch/arm/boot/zImage target=zImage ;;
+*) echo "kernel: unknown ARCH '$arch' (x86_64, arm64, arm)" >&2; exit 2 ;;
+esac
+case $flavour in
+default) frags=("$here/config/common.config" "$here/config/$arch.config") ;;
+debug) frags=("$here/config/common.config" "$here/config/$arch.config" "$here/config/debug.config") ;;
+*) echo "kernel: unknown flavour '$flavour' (default, debug)" >&2; exit 2 ;;
+esac
+
+log() { printf 'kernel %s/%s: %s\n' "$arch" "$flavour" "$*" >&2; }
+
+[ -r "$tarball" ] || { log "missing $tarball (apt-get install linux-source-6.1)"; exit 1; }
+srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+ccver=$("${cross}gcc" --version | head -n1)
+
+key=$({
+	echo "recipe $RECIPE"
+	echo "source linux-source-6.1 $srcver"
+	echo "arch $arch"
+	echo "compiler $ccver"
+	for f in "${frags[@]}"; do echo "fragment $(basename "$f")"; cat "$f"; done
+} | sha256sum | cut -c1-16)
+
+src=$cache/src/linux-source-6.1_$srcver
+out=$cache/kernel/$arch-$flavour-$key
+
+if [ -f "$out/.complete" ]; then
+	log "cached ($out)"
+	echo "$out"
+	exit 0
+fi
+
+start=$(date +%s)
+elapsed() { local s=$(( $(date +%s) - start )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+# Unpack the source once per package version.
+if [ ! -f "$src/.unpacked" ]; then
+	log "unpacking $tarball ($srcver)"
+	mkdir -p "$cache/src"
+	tmp=$(mktemp -d "$cache/src/.unpack.XXXXXX")
+	tar -C "$tmp" -xf "$tarball"
+	rm -rf "$src"
+	mv "$tmp/linux-source-6.1" "$src"
+	rmdir "$tmp"
+	echo "$srcver" >"$src/.unpacked"
+fi
+
+mkdir -p "$out"
+buildlog=$out/build.log
+: >"$buildlog"
+kmake() { make -C "$src" O="$out" ARCH="$karch" CROSS_COMPILE="$cross" "$@" >>"$buildlog" 2>&1; }
+fail() { log "FAILED: $* (after $(elapsed)); last lines of $buildlog:"; tail -n 30 "$buildlog" >&2; exit 1; }
+
+log "configuring: tinyconfig + ${frags[*]##*/} (key $key)"
+kmake tinyconfig || fail "tinyconfig"
+(cd "$out" && ARCH=$karch CROSS_COMPILE=$cross "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
+	"$out/.config" "${frags[@]}" >>"$buildlog" 2>&1) || fail "merging fragments"
+kmake olddefconfig || fail "olddefconfig"
+
+# Every option the fragments name must have survived olddefconfig.
+dropped=()
+while IFS= read -r line; do
+	case $line in
+	CONFIG_*=*) opt=${line%%=*} want=$line ;;
+	"# CONFIG_"*" is not set") opt=${line#\# }; opt=${opt%% *}; want=$line ;;
+	*) continue ;;
+	esac
+	got=$(grep -E "^(# )?$opt[= ]" "$out/.config" || true)
+	if [ "$got" != "$want" ] && ! { [ -z "$got" ] && [ "${want#\# }" != "$want" ]; }; then
+		dropped+=("$want (got: ${got:-unset})")
+	fi
+done < <(cat "${frags[@]}")
+if [ ${#dropped[@]} -gt 0 ]; then
+	log "options dropped by Kconfig (missing dependencies?):"
+	printf '  %s\n' "${dropped[@]}" >&2
+	exit 1
+fi
+
+log "building $target and modules_prepare with $jobs jobs (log: $buildlog)"
+(
+	while sleep 30; do
+		n=$(find "$out" -name '*.o' 2>/dev/null | wc -l)
+		log "building... $(elapsed), $n objects"
+	done
+) &
+ticker=$!
+trap 'kill $ticker 2>/dev/null || true' EXIT
+kmake -j"$jobs" "$target" modules || fail "make $target modules"
+kill $ticker 2>/dev/null || true
+
+echo "$image" >"$out/image"
+cat >"$out/build-info" <<INFO
+source: linux-source-6.1 $srcver
+arch: $arch
+flavour: $flavour
+compiler: $ccver
+key: $key
+image: $image
+INFO
+touch "$out/.complete"
+log "built in $(elapsed): $out/$image"
+echo "$out"

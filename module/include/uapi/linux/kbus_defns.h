@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * KBUS user-space ABI: message layout, flags and ioctl numbers.
+ *
+ * This header is binary compatible with the original KBUS: a client built
+ * against the original header works unchanged with this module. The layout
+ * of struct kbus_message_header follows the kernel's pointer width (72 bytes
+ * on ILP32, 88 bytes on LP64); see Documentation in module/README.md.
+ */
+#ifndef _UAPI_LINUX_KBUS_DEFNS_H
+#define _UAPI_LINUX_KBUS_DEFNS_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#include <sys/ioctl.h>
+#endif
+
+#ifdef __KERNEL__
+typedef __u32 kbus_u32;
+#else
+typedef uint32_t kbus_u32;
+#endif
+
+/* A message id: {0, 0} means "no id". network_id 0 is a local message. */
+struct kbus_msg_id {
+	kbus_u32 network_id;
+	kbus_u32 serial_num;
+};
+
+/* Where a message came from, or is finally going to, across Limpets. */
+struct kbus_orig_from {
+	kbus_u32 network_id;
+	kbus_u32 local_id;
+};
+
+#define KBUS_MSG_START_GUARD	0x7375624B
+#define KBUS_MSG_END_GUARD	0x4B627573
+
+/*
+ * The message header. In the "pointy" form name and data point at user
+ * memory; in the "entire" form both are NULL and the name, its padding, the
+ * data, its padding and a final end guard follow the header.
+ */
+struct kbus_message_header {
+	kbus_u32		start_guard;
+	struct kbus_msg_id	id;
+	struct kbus_msg_id	in_reply_to;
+	kbus_u32		to;
+	kbus_u32		from;
+	struct kbus_orig_from	orig_from;
+	struct kbus_orig_from	final_to;
+	kbus_u32		extra;
+	kbus_u32		flags;
+	kbus_u32		name_len;
+	kbus_u32		data_len;
+	char			*name;
+	void			*data;
+	kbus_u32		end_guard;
+};
+
+/* An entire message viewed as a header followed by an array of u32. */
+struct kbus_entire_message {
+	struct kbus_message_header	header;
+	kbus_u32			rest[];
+};
+
+#define KBUS_ENTIRE_MSG_NAME_INDEX(name_len)	0
+#define KBUS_ENTIRE_MSG_DATA_INDEX(name_len)	(((name_len) + 1 + 3) / 4)
+#define KBUS_ENTIRE_MSG_END_GUARD_INDEX(name_len, data_len) \
+	(KBUS_ENTIRE_MSG_DATA_INDEX(name_len) + ((data_len) + 3) / 4)
+
+/* Name length including its NUL, rounded up to a multiple of 4. */
+#define KBUS_PADDED_NAME_LEN(name_len)	(4 * (((name_len) + 1 + 3) / 4))
+/* Data length rounded up to a multiple of 4. */
+#define KBUS_PADDED_DATA_LEN(data_len)	(4 * (((data_len) + 3) / 4))
+
+/* Total length of a message in entire form. */
+#define KBUS_ENTIRE_MSG_LEN(name_len, data_len)				\
+	(sizeof(struct kbus_message_header) +				\
+	 KBUS_PADDED_NAME_LEN(name_len) + KBUS_PADDED_DATA_LEN(data_len) + 4)
+
+/* Argument of KBUS_IOC_BIND and KBUS_IOC_UNBIND. */
+struct kbus_bind_request {
+	kbus_u32	is_replier;
+	kbus_u32	name_len;
+	char		*name;
+};
+
+/* Argument of KBUS_IOC_REPLIER. */
+struct kbus_bind_query {
+	kbus_u32	return_id;
+	kbus_u32	name_len;
+	char		*name;
+};
+
+/* Payload of a $.KBUS.ReplierBindEvent message. */
+struct kbus_replier_bind_event_data {
+	kbus_u32	is_bind;
+	kbus_u32	binder;
+	kbus_u32	name_len;
+	kbus_u32	rest[];
+};
+
+/* Flags: bits 0-15 belong to KBUS, bits 16-31 to the user. */
+#define KBUS_BIT_WANT_A_REPLY		(1U << 0)
+#define KBUS_BIT_WANT_YOU_TO_REPLY	(1U << 1)
+#define KBUS_BIT_SYNTHETIC		(1U << 2)
+#define KBUS_BIT_URGENT			(1U << 3)
+#define KBUS_BIT_ALL_OR_WAIT		(1U << 8)
+#define KBUS_BIT_ALL_OR_FAIL		(1U << 9)
+
+#define KBUS_MAX_NAME_LEN	1000
+
+/* ioctl numbers. Every non-_IO command is declared with a char * size. */
+#define KBUS_IOC_MAGIC		'k'
+#define KBUS_IOC_RESET		_IO(KBUS_IOC_MAGIC, 1)
+#define KBUS_IOC_BIND		_IOW(KBUS_IOC_MAGIC, 2, char *)
+#define KBUS_IOC_UNBIND		_IOW(KBUS_IOC_MAGIC, 3, char *)
+#define KBUS_IOC_KSOCKID	_IOR(KBUS_IOC_MAGIC, 4, char *)
+#define KBUS_IOC_REPLIER	_IOWR(KBUS_IOC_MAGIC, 5, char *)
+#define KBUS_IOC_NEXTMSG	_IOR(KBUS_IOC_MAGIC, 6, char *)
+#define KBUS_IOC_LENLEFT	_IOR(KBUS_IOC_MAGIC, 7, char *)
+#define KBUS_IOC_SEND		_IOR(KBUS_IOC_MAGIC, 8, char *)
+#define KBUS_IOC_DISCARD	_IO(KBUS_IOC_MAGIC, 9)
+#define KBUS_IOC_LASTSENT	_IOR(KBUS_IOC_MAGIC, 10, char *)
+#define KBUS_IOC_MAXMSGS	_IOWR(KBUS_IOC_MAGIC, 11, char *)
+#define KBUS_IOC_NUMMSGS	_IOR(KBUS_IOC_MAGIC, 12, char *)
+#define KBUS_IOC_UNREPLIEDTO	_IOR(KBUS_IOC_MAGIC, 13, char *)
+#define KBUS_IOC_MSGONLYONCE	_IOWR(KBUS_IOC_MAGIC, 14, char *)
+#define KBUS_IOC_VERBOSE	_IOWR(KBUS_IOC_MAGIC, 15, char *)
+#define KBUS_IOC_NEWDEVICE	_IOR(KBUS_IOC_MAGIC, 16, char *)
+#define KBUS_IOC_REPORTREPLIERBINDS _IOWR(KBUS_IOC_MAGIC, 17, char *)
+#define KBUS_IOC_MAXMSGSIZE	_IOWR(KBUS_IOC_MAGIC, 18, char *)
+#define KBUS_IOC_MAXNR		18
+
+#endif /* _UAPI_LINUX_KBUS_DEFNS_H */

@@ -1,0 +1,77 @@
+package report
+
+import (
+	"bufio"
+	"regexp"
+	"strings"
+)
+
+// Splat is one sign of kernel trouble found in a log.
+type Splat struct {
+	Source string // which log
+	Line   int    // 1-based line number
+	Text   string
+}
+
+// splatPattern matches the first line of everything the kernel prints when
+// something is wrong: oopses, BUG and WARN, sanitizer and lockdep reports,
+// hung tasks, RCU stalls, list and refcount corruption, kmemleak and panics.
+var splatPattern = regexp.MustCompile(strings.Join([]string{
+	`BUG:`,
+	`WARNING:`,
+	`\bOops\b`,
+	`KASAN:`,
+	`UBSAN:`,
+	`KFENCE:`,
+	`kernel BUG at`,
+	`general protection fault`,
+	`Unable to handle kernel`,
+	`Internal error:`,
+	`Kernel panic`,
+	`Call Trace:`,
+	`possible circular locking`,
+	`possible recursive locking`,
+	`inconsistent lock state`,
+	`suspicious RCU usage`,
+	`rcu: INFO: rcu_\w+ detected stalls`,
+	`INFO: task \S+ blocked for more than`,
+	`list_add corruption`,
+	`list_del corruption`,
+	`refcount_t:`,
+	`unreferenced object 0x`,
+	`Memory state around the buggy address`,
+}, "|"))
+
+// kernelLine matches a console line printed by the kernel (with
+// CONFIG_PRINTK_TIME), so that spec output on the same console that happens
+// to contain "WARNING:" is not taken for a kernel splat.
+var kernelLine = regexp.MustCompile(`^\s*(<\d+>)?\[\s*\d+\.\d+\]`)
+
+// FindSplats returns every splat line in a kernel log (dmesg, kmemleak).
+func FindSplats(source, log string) []Splat {
+	return find(source, log, false)
+}
+
+// FindConsoleSplats returns the splat lines of a serial console log, looking
+// only at lines the kernel printed.
+func FindConsoleSplats(source, log string) []Splat {
+	return find(source, log, true)
+}
+
+func find(source, log string, kernelOnly bool) []Splat {
+	var out []Splat
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if kernelOnly && !kernelLine.MatchString(line) {
+			continue
+		}
+		if splatPattern.MatchString(line) {
+			out = append(out, Splat{Source: source, Line: n, Text: strings.TrimSpace(line)})
+		}
+	}
+	return out
+}

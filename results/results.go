@@ -1,0 +1,99 @@
+// Package results defines the folder the guest writes its results into and
+// the host reads them from: a 9P share, one per run.
+//
+// The guest writes, in this order: one JUnit and one JSON report per spec
+// suite under suites/, the suite's console output, dmesg.txt, optionally
+// kmemleak.txt, and last of all status.json (written to a temporary name and
+// renamed). A folder without status.json means the guest never reported.
+package results
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Names of the files in the results folder.
+const (
+	StatusFile  = "status.json"
+	DmesgFile   = "dmesg.txt"
+	KmemleakDir = "kmemleak"
+	SuitesDir   = "suites"
+	// MountTag is the 9P tag the host shares the folder under.
+	MountTag = "results"
+)
+
+// SuiteResult is what the guest records about one spec suite binary.
+type SuiteResult struct {
+	Name     string        `json:"name"`
+	ExitCode int           `json:"exit_code"`
+	Duration time.Duration `json:"duration_ns"`
+	// Error is set when the suite could not be run or was killed.
+	Error string `json:"error,omitempty"`
+}
+
+// Status is the guest's final word on a run.
+type Status struct {
+	// Phase is where the guest got to: "done", or the phase that failed.
+	Phase string `json:"phase"`
+	// Error is set when the guest could not complete the run (module load
+	// failed, suite timed out, init panicked); it is an infrastructure error,
+	// unlike a failing spec.
+	Error  string        `json:"error,omitempty"`
+	Suites []SuiteResult `json:"suites"`
+	// ModuleUnloaded reports whether rmmod kbus succeeded after the specs.
+	ModuleUnloaded bool          `json:"module_unloaded"`
+	Kernel         string        `json:"kernel"`
+	BootToInit     time.Duration `json:"boot_to_init_ns"`
+	Duration       time.Duration `json:"duration_ns"`
+}
+
+// ErrNoStatus means the guest never wrote its status file.
+var ErrNoStatus = errors.New("guest did not report (no " + StatusFile + ")")
+
+// WriteStatus writes s into dir atomically: to a temporary name, then renamed.
+func WriteStatus(dir string, s *Status) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding status: %w", err)
+	}
+	tmp := filepath.Join(dir, StatusFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, StatusFile)); err != nil {
+		return fmt.Errorf("publishing status: %w", err)
+	}
+	return nil
+}
+
+// ReadStatus reads the status file from dir. It returns an error wrapping
+// ErrNoStatus when the guest did not write one.
+func ReadStatus(dir string) (*Status, error) {
+	b, err := os.ReadFile(filepath.Join(dir, StatusFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoStatus
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading status: %w", err)
+	}
+	var s Status
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", StatusFile, err)
+	}
+	return &s, nil
+}
+
+// SuiteReportPaths returns the JUnit and JSON report paths of a suite.
+func SuiteReportPaths(dir, suite string) (junit, jsonReport string) {
+	base := filepath.Join(dir, SuitesDir, suite)
+	return base + ".junit.xml", base + ".json"
+}
+
+// SuiteLogPath returns the path of a suite's console output.
+func SuiteLogPath(dir, suite string) string {
+	return filepath.Join(dir, SuitesDir, suite+".log")
+}

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the Debian packages the rig needs, only those missing.
+# Idempotent and silent when everything is already there.
+set -euo pipefail
+
+pkgs=(
+	linux-source-6.1
+	build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils kmod
+	qemu-system-x86 qemu-system-arm
+	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
+	sparse
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

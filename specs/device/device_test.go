@@ -1,0 +1,72 @@
+package device_test
+
+import (
+	"errors"
+	"os"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+)
+
+var _ = Describe("The kbus module", func() {
+	It("is loaded and listed in /proc/modules", func() {
+		mods, err := os.ReadFile("/proc/modules")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.Split(string(mods), "\n")).To(ContainElement(HavePrefix("kbus ")))
+	})
+
+	It("exposes its parameters in sysfs", func() {
+		n, err := os.ReadFile("/sys/module/kbus/parameters/kbus_num_devices")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(strings.TrimSpace(string(n))).To(Equal("1"))
+	})
+})
+
+var _ = Describe("/dev/kbus0", func() {
+	It("is a character device of the kbus class", func() {
+		var st unix.Stat_t
+		Expect(unix.Stat("/dev/kbus0", &st)).To(Succeed())
+		Expect(st.Mode & unix.S_IFMT).To(Equal(uint32(unix.S_IFCHR)))
+		Expect(unix.Minor(uint64(st.Rdev))).To(BeZero())
+		Expect("/sys/class/kbus/kbus0").To(BeADirectory())
+	})
+
+	It("has the documented default mode 0666", func() {
+		fi, err := os.Stat("/dev/kbus0")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o666)))
+	})
+
+	It("opens for reading and writing, and closes", func() {
+		f, err := os.OpenFile("/dev/kbus0", os.O_RDWR, 0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Close()).To(Succeed())
+	})
+
+	It("opens read-only, and closes", func() {
+		f, err := os.Open("/dev/kbus0")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Close()).To(Succeed())
+	})
+
+	It("can be open many times at once", func() {
+		var files []*os.File
+		for i := 0; i < 50; i++ {
+			f, err := os.OpenFile("/dev/kbus0", os.O_RDWR, 0)
+			Expect(err).NotTo(HaveOccurred())
+			files = append(files, f)
+		}
+		for _, f := range files {
+			Expect(f.Close()).To(Succeed())
+		}
+	})
+})
+
+var _ = Describe("A device beyond kbus_num_devices", func() {
+	It("does not exist", func() {
+		_, err := os.Open("/dev/kbus1")
+		Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "open /dev/kbus1: %v", err)
+	})
+})
