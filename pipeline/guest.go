@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/kbus-project/kbus/report"
 	"github.com/kbus-project/kbus/results"
@@ -21,8 +22,10 @@ func (r *runner) guestTimeout() (host, guest string) {
 		t = r.cfg.Arch.Timeout
 	}
 	// The guest's own watchdog fires first, so that a hung suite is
-	// reported by name; the host's limit is the backstop.
-	g := t * 9 / 10
+	// reported by name; the host's limit is the backstop. The margin covers
+	// the boot and writing the results.
+	margin := max(t/10, 15*time.Second)
+	g := max(t-margin, t/2)
 	return t.String(), g.String()
 }
 
