@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KBUS devices: module load and unload, the character device region, the
- * "kbus" class and the /dev/kbusN nodes.
+ * "kbus" class, the /dev/kbusN nodes and NEWDEVICE.
  *
  * Device nodes are created with mode kbus_dev_mode (default 0666, what KBUS
  * installations have always given /dev/kbus* through a udev rule); load the
@@ -16,7 +16,6 @@
 #include <linux/sched.h>
 #include "kbus_internal.h"
 
-
 static int kbus_num_devices = KBUS_DEF_NUM_DEVICES;
 module_param(kbus_num_devices, int, 0444);
 MODULE_PARM_DESC(kbus_num_devices, "Number of KBUS devices created at load (1..256)");
@@ -27,52 +26,23 @@ MODULE_PARM_DESC(kbus_dev_mode, "Permission bits of /dev/kbusN nodes (default 06
 
 static dev_t kbus_devt;
 static struct class *kbus_class;
+
+/* The devices, by index; kbus_devices_lock protects the table. */
+DEFINE_MUTEX(kbus_devices_lock);
 static struct kbus_dev *kbus_devices[KBUS_MAX_NUM_DEVICES];
 static unsigned int kbus_num_created;
 
-static int kbus_open(struct inode *inode, struct file *file)
+/* Callers hold kbus_devices_lock. */
+unsigned int kbus_num_devs(void)
 {
-	struct kbus_dev *dev = container_of(inode->i_cdev, struct kbus_dev, cdev);
-	struct kbus_ksock *ksock;
-
-	ksock = kzalloc(sizeof(*ksock), GFP_KERNEL);
-	if (!ksock)
-		return -ENOMEM;
-	ksock->dev = dev;
-	ksock->pid = task_pid_nr(current);
-
-	if (mutex_lock_interruptible(&dev->lock)) {
-		kfree(ksock);
-		return -ERESTARTSYS;
-	}
-	if (++dev->next_ksock_id == 0)
-		dev->next_ksock_id = 1;
-	ksock->id = dev->next_ksock_id;
-	list_add(&ksock->node, &dev->ksocks);
-	mutex_unlock(&dev->lock);
-
-	file->private_data = ksock;
-	return 0;
+	return kbus_num_created;
 }
 
-static int kbus_release(struct inode *inode, struct file *file)
+/* Callers hold kbus_devices_lock. */
+struct kbus_dev *kbus_get_dev(unsigned int index)
 {
-	struct kbus_ksock *ksock = file->private_data;
-	struct kbus_dev *dev = ksock->dev;
-
-	mutex_lock(&dev->lock);
-	list_del(&ksock->node);
-	mutex_unlock(&dev->lock);
-	kfree(ksock);
-	return 0;
+	return index < kbus_num_created ? kbus_devices[index] : NULL;
 }
-
-static const struct file_operations kbus_fops = {
-	.owner		= THIS_MODULE,
-	.open		= kbus_open,
-	.release	= kbus_release,
-	.llseek		= no_llseek,
-};
 
 static char *kbus_devnode(struct device *dev, umode_t *mode)
 {
@@ -92,6 +62,14 @@ static int kbus_create_device(unsigned int index)
 	dev->index = index;
 	mutex_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->ksocks);
+	xa_init_flags(&dev->ksock_ids, XA_FLAGS_ACCOUNT);
+	INIT_LIST_HEAD(&dev->bindings);
+	INIT_LIST_HEAD(&dev->setaside);
+	init_waitqueue_head(&dev->writeq);
+	dev->max_message_size = KBUS_DEF_MAX_MESSAGE_SIZE;
+	err = kbus_bindings_init(dev);
+	if (err)
+		goto free_dev;
 
 	cdev_init(&dev->cdev, &kbus_fops);
 	dev->cdev.owner = THIS_MODULE;
@@ -111,7 +89,29 @@ static int kbus_create_device(unsigned int index)
 del_cdev:
 	cdev_del(&dev->cdev);
 free_dev:
+	kbus_bindings_free(dev);
 	kfree(dev);
+	return err;
+}
+
+/*
+ * kbus_new_device - NEWDEVICE: add the device with the next index. Its node
+ * appears asynchronously (devtmpfs/udev).
+ */
+int kbus_new_device(u32 *index)
+{
+	int err;
+
+	mutex_lock(&kbus_devices_lock);
+	if (kbus_num_created >= KBUS_MAX_NUM_DEVICES) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = kbus_create_device(kbus_num_created);
+	if (!err)
+		*index = kbus_num_created++;
+out:
+	mutex_unlock(&kbus_devices_lock);
 	return err;
 }
 
@@ -119,6 +119,11 @@ static void kbus_destroy_device(struct kbus_dev *dev)
 {
 	device_destroy(kbus_class, MKDEV(MAJOR(kbus_devt), dev->index));
 	cdev_del(&dev->cdev);
+	/* No Ksock can be open: each holds a reference on the module. */
+	WARN_ON(!list_empty(&dev->ksocks) || !list_empty(&dev->bindings));
+	xa_destroy(&dev->ksock_ids);
+	kbus_bindings_free(dev);
+	mutex_destroy(&dev->lock);
 	kfree(dev);
 }
 
@@ -161,6 +166,9 @@ static int __init kbus_init(void)
 			goto destroy;
 		kbus_num_created++;
 	}
+	err = kbus_proc_init();
+	if (err)
+		goto destroy;
 	pr_info("%u device(s), mode %04o\n", kbus_num_created, kbus_dev_mode & 0777);
 	return 0;
 
@@ -174,6 +182,7 @@ unregister:
 
 static void __exit kbus_exit(void)
 {
+	kbus_proc_exit();
 	kbus_destroy_all();
 	class_destroy(kbus_class);
 	unregister_chrdev_region(kbus_devt, KBUS_MAX_NUM_DEVICES);

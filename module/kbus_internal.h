@@ -1,36 +1,281 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * KBUS internal definitions shared by the module's source files.
+ *
+ * Locking
+ * -------
+ * Each device has one mutex, kbus_dev.lock, which serialises everything that
+ * happens on that device: opening and closing Ksocks, binding, writing,
+ * sending, reading, polling and the /proc output for the device. Delivery
+ * order is therefore the global send order of the device, and no Ksock,
+ * binding or message of a device is touched without it. Devices never share
+ * state, so no code path holds two device locks.
+ *
+ * kbus_devices_lock (kbus_device.c) protects the table of devices; it is
+ * taken by NEWDEVICE and by the /proc readers before any device lock, never
+ * after one.
+ *
+ * Messages (struct kbus_msg) are immutable once built and reference counted;
+ * the copies queued to several recipients share one message, its name and
+ * its data. A queue entry carries what differs per recipient: the flags
+ * (WANT_YOU_TO_REPLY) and the binding the copy arrived through.
  */
 #ifndef _KBUS_INTERNAL_H
 #define _KBUS_INTERNAL_H
 
 #include <linux/cdev.h>
 #include <linux/device.h>
-#include <linux/mutex.h>
+#include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
 #include <linux/kbus_defns.h>
 
-#define KBUS_MAX_NUM_DEVICES	256
-#define KBUS_DEF_NUM_DEVICES	1
+#define KBUS_MAX_NUM_DEVICES		256
+#define KBUS_DEF_NUM_DEVICES		1
+#define KBUS_DEF_MAX_MESSAGES		100
+/* The sizes real installations used (the original's out-of-tree build). */
+#define KBUS_DEF_MAX_MESSAGE_SIZE	409600
+#define KBUS_ABS_MAX_MESSAGE_SIZE	409600
+#define KBUS_MIN_MAX_MESSAGE_SIZE	100
+#define KBUS_MAX_UNSENT_UNBIND_MESSAGES	1000
+#define KBUS_INIT_OUTSTANDING		16
 
-/* One KBUS device: a separate bus with its own Ksocks, bindings and ids. */
-struct kbus_dev {
-	struct cdev		cdev;
-	struct device		*dev;
-	unsigned int		index;
-	struct mutex		lock;		/* serialises everything below */
-	struct list_head	ksocks;		/* open Ksocks, newest first */
-	u32			next_ksock_id;
+#define KBUS_QUERY			0xFFFFFFFFU
+
+#define KBUS_SEND_FLAGS	(KBUS_BIT_ALL_OR_WAIT | KBUS_BIT_ALL_OR_FAIL)
+
+/* A message as KBUS holds it: header fields, name and data, shared. */
+struct kbus_msg {
+	struct kref			ref;
+	struct kbus_msg_id		id;
+	struct kbus_msg_id		in_reply_to;
+	u32				to;
+	u32				from;
+	struct kbus_orig_from		orig_from;
+	struct kbus_orig_from		final_to;
+	u32				flags;
+	u32				name_len;
+	u32				data_len;
+	char				*name;	/* NUL-terminated, in this allocation */
+	u8				*data;	/* in this allocation, or NULL */
+	u8				buf[];
+};
+
+/* Binding classes, in increasing order of replier specificity. */
+enum kbus_match {
+	KBUS_MATCH_STAR = 1,	/* name ends in ".*" */
+	KBUS_MATCH_PERCENT = 2,	/* name ends in ".%" */
+	KBUS_MATCH_EXACT = 3,
+};
+
+struct kbus_ksock;
+
+/* One binding of a Ksock to a name or wildcard. */
+struct kbus_binding {
+	struct list_head	dev_node;	/* kbus_dev.bindings, newest first */
+	struct hlist_node	hash_node;	/* kbus_dev.hash, keyed by name */
+	struct list_head	ksock_node;	/* kbus_ksock.bindings */
+	struct kbus_ksock	*ksock;
+	u32			hash;
+	u64			seq;		/* bind order on the device */
+	bool			is_replier;
+	enum kbus_match		match;
+	u32			name_len;
+	char			name[];		/* NUL-terminated */
+};
+
+/* One message copy in a Ksock's queue (or set aside for it). */
+struct kbus_qentry {
+	struct list_head	node;
+	struct kbus_msg		*msg;
+	struct kbus_binding	*binding;	/* arrived through; NULL if none */
+	u32			flags;		/* as delivered to this Ksock */
+};
+
+/* An unbind event (or a "lost" marker) set aside for a full listener. */
+struct kbus_setaside {
+	struct list_head	node;		/* kbus_dev.setaside, oldest first */
+	struct kbus_ksock	*ksock;
+	struct kbus_binding	*binding;
+	struct kbus_msg		*msg;
+	bool			lost;		/* $.KBUS.UnbindEventsLost */
+};
+
+/* A request this Ksock popped with WANT_YOU_TO_REPLY and still owes. */
+struct kbus_unreplied {
+	struct list_head	node;		/* newest first */
+	struct kbus_msg_id	id;
+	u32			from;
+};
+
+/* Parts of a message being written, as /proc/kbus/stats names them. */
+enum kbus_wpart {
+	KBUS_PART_HDR,
+	KBUS_PART_NAME,
+	KBUS_PART_NPAD,
+	KBUS_PART_DATA,
+	KBUS_PART_DPAD,
+	KBUS_PART_FINAL,
+};
+
+/* The message a Ksock is writing. */
+struct kbus_wmsg {
+	struct kbus_message_header	hdr;
+	enum kbus_wpart			part;
+	u32				pos;		/* bytes into the part */
+	u32				final_guard;
+	bool				complete;
+	bool				pointy;
+	struct kbus_msg			*msg;	/* entire: allocated after the header */
 };
 
 /* One open file on a KBUS device. */
 struct kbus_ksock {
 	struct kbus_dev		*dev;
-	struct list_head	node;		/* in dev->ksocks */
+	struct list_head	node;		/* kbus_dev.ksocks, newest first */
 	u32			id;
 	pid_t			pid;
+	bool			writable;	/* opened for writing */
+
+	struct list_head	queue;
+	u32			queue_len;
+	u32			max_messages;
+	wait_queue_head_t	readq;
+	struct kbus_msg_id	last_pushed;	/* for MSGONLYONCE */
+	bool			only_once;
+	u32			num_setaside;
+
+	/* The message being read: NEXTMSG makes one current. */
+	struct kbus_msg		*read_msg;
+	u32			read_flags;
+	u32			read_pos;
+	u32			read_len;
+
+	/* The message being written, and the one waiting to be sent. */
+	struct kbus_wmsg	*wmsg;
+	struct kbus_msg		*pending;	/* ALL_OR_WAIT send in progress */
+	bool			sending;
+	struct kbus_msg_id	last_sent;
+
+	/* Requests this Ksock sent that still await a reply. */
+	struct kbus_msg_id	*outstanding;
+	u32			num_outstanding;
+	u32			size_outstanding;
+	u32			max_outstanding;
+
+	/* Requests this Ksock popped and still owes a reply. */
+	struct list_head	unreplied;
+	u32			num_unreplied;
+	u32			max_unreplied;
+
+	struct list_head	bindings;	/* this Ksock's bindings */
 };
+
+/* One KBUS device: a bus of its own. */
+struct kbus_dev {
+	struct cdev		cdev;
+	struct device		*dev;
+	unsigned int		index;
+	struct mutex		lock;		/* see "Locking" above */
+
+	struct list_head	ksocks;		/* open Ksocks, newest first */
+	struct xarray		ksock_ids;	/* Ksock id -> Ksock */
+	u32			next_ksock_id;
+	u32			next_serial;
+
+	struct list_head	bindings;	/* newest first */
+	struct hlist_head	*hash;
+	u32			hash_bits;
+	u32			num_bindings;
+	u64			bind_seq;
+
+	struct list_head	setaside;	/* unsent unbind events, oldest first */
+	u32			num_setaside;
+	bool			setaside_tragic;
+
+	bool			verbose;
+	bool			report_binds;
+	u32			max_message_size;
+
+	wait_queue_head_t	writeq;		/* ALL_OR_WAIT senders in poll */
+};
+
+/* kbus_device.c */
+unsigned int kbus_num_devs(void);
+struct kbus_dev *kbus_get_dev(unsigned int index);
+extern struct mutex kbus_devices_lock;
+int kbus_new_device(u32 *index);
+
+/* kbus_ksock.c */
+extern const struct file_operations kbus_fops;
+
+/* kbus_msg.c */
+bool kbus_name_valid(const char *name, u32 len, bool allow_wildcard);
+struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len);
+struct kbus_msg *kbus_msg_synthetic(struct kbus_dev *dev, const char *name, u32 flags,
+				    u32 data_len);
+void kbus_msg_put(struct kbus_msg *msg);
+static inline struct kbus_msg *kbus_msg_get(struct kbus_msg *msg)
+{
+	kref_get(&msg->ref);
+	return msg;
+}
+
+u64 kbus_entire_len(u32 name_len, u32 data_len);
+int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, u32 pos, char __user *buf,
+		      u32 count);
+ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t count);
+int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp);
+void kbus_discard_write(struct kbus_ksock *ks);
+const char *kbus_wpart_name(enum kbus_wpart part);
+struct kbus_msg_id kbus_next_id(struct kbus_dev *dev);
+
+static inline bool kbus_id_zero(struct kbus_msg_id id)
+{
+	return id.network_id == 0 && id.serial_num == 0;
+}
+
+static inline bool kbus_id_eq(struct kbus_msg_id a, struct kbus_msg_id b)
+{
+	return a.network_id == b.network_id && a.serial_num == b.serial_num;
+}
+
+/* kbus_bindings.c */
+int kbus_bindings_init(struct kbus_dev *dev);
+void kbus_bindings_free(struct kbus_dev *dev);
+int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len);
+int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len);
+struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
+					     u32 name_len);
+int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding ***listp,
+		 u32 *nlisteners, struct kbus_binding **replier);
+void kbus_unbind_all(struct kbus_ksock *ks);
+
+/* kbus_delivery.c */
+bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit);
+void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding *binding,
+	       u32 flags, bool check_once);
+int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg);
+int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id);
+void kbus_send_status(struct kbus_dev *dev, const char *name, u32 from, u32 to,
+		      struct kbus_msg_id in_reply_to, bool only_if_awaited);
+int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *name,
+		    u32 name_len, bool must_succeed);
+int kbus_replay_binds(struct kbus_ksock *ks);
+void kbus_move_setaside(struct kbus_ksock *ks);
+void kbus_drop_setaside(struct kbus_ksock *ks, struct kbus_binding *binding, bool all);
+void kbus_outstanding_remove(struct kbus_ksock *ks, struct kbus_msg_id id);
+bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id);
+u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding);
+struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id);
+void kbus_wake_senders(struct kbus_dev *dev);
+__poll_t kbus_poll_retry(struct kbus_ksock *ks);
+
+/* kbus_proc.c */
+int kbus_proc_init(void);
+void kbus_proc_exit(void);
 
 #endif /* _KBUS_INTERNAL_H */

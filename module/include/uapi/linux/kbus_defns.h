@@ -23,6 +23,11 @@ typedef __u32 kbus_u32;
 typedef uint32_t kbus_u32;
 #endif
 
+/* Pointers in these structures point into the calling process. */
+#ifndef __user
+#define __user
+#endif
+
 /* A message id: {0, 0} means "no id". network_id 0 is a local message. */
 struct kbus_msg_id {
 	kbus_u32 network_id;
@@ -55,8 +60,8 @@ struct kbus_message_header {
 	kbus_u32		flags;
 	kbus_u32		name_len;
 	kbus_u32		data_len;
-	char			*name;
-	void			*data;
+	char __user		*name;
+	void __user		*data;
 	kbus_u32		end_guard;
 };
 
@@ -85,14 +90,14 @@ struct kbus_entire_message {
 struct kbus_bind_request {
 	kbus_u32	is_replier;
 	kbus_u32	name_len;
-	char		*name;
+	char __user	*name;
 };
 
 /* Argument of KBUS_IOC_REPLIER. */
 struct kbus_bind_query {
 	kbus_u32	return_id;
 	kbus_u32	name_len;
-	char		*name;
+	char __user	*name;
 };
 
 /* Payload of a $.KBUS.ReplierBindEvent message. */
@@ -104,12 +109,12 @@ struct kbus_replier_bind_event_data {
 };
 
 /* Flags: bits 0-15 belong to KBUS, bits 16-31 to the user. */
-#define KBUS_BIT_WANT_A_REPLY		(1U << 0)
-#define KBUS_BIT_WANT_YOU_TO_REPLY	(1U << 1)
-#define KBUS_BIT_SYNTHETIC		(1U << 2)
-#define KBUS_BIT_URGENT			(1U << 3)
-#define KBUS_BIT_ALL_OR_WAIT		(1U << 8)
-#define KBUS_BIT_ALL_OR_FAIL		(1U << 9)
+#define KBUS_BIT_WANT_A_REPLY		0x00000001U
+#define KBUS_BIT_WANT_YOU_TO_REPLY	0x00000002U
+#define KBUS_BIT_SYNTHETIC		0x00000004U
+#define KBUS_BIT_URGENT			0x00000008U
+#define KBUS_BIT_ALL_OR_WAIT		0x00000100U
+#define KBUS_BIT_ALL_OR_FAIL		0x00000200U
 
 #define KBUS_MAX_NAME_LEN	1000
 

@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBUS bindings: BIND, UNBIND and finding the recipients of a message.
+ *
+ * Every binding is on three lists: the device's list, newest first (the
+ * order KBUS delivers in and /proc shows), its Ksock's list (for close), and
+ * a hash table keyed by the bound name or wildcard string. Finding the
+ * recipients of a message named "$.a.b.c" looks up only the keys that can
+ * match it: the name itself, "$.a.b.%" and "$.*", "$.a.*", "$.a.b.*" (one
+ * per level), so a send costs the same whatever else is bound on the
+ * device. The hashes of all those keys come from one pass over the name
+ * (FNV-1a is computed byte by byte).
+ *
+ * All functions here run under the device lock.
+ */
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/mm.h>
+#include "kbus_internal.h"
+
+#define KBUS_HASH_MIN_BITS	6
+#define KBUS_HASH_MAX_BITS	16
+#define FNV_OFFSET		2166136261U
+#define FNV_PRIME		16777619U
+
+static const char kbus_bind_event_name[] = "$.KBUS.ReplierBindEvent";
+
+static inline u32 fnv_step(u32 h, u8 c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+static u32 kbus_hash(const char *name, u32 len)
+{
+	u32 h = FNV_OFFSET;
+	u32 i;
+
+	for (i = 0; i < len; i++)
+		h = fnv_step(h, name[i]);
+	return h;
+}
+
+static struct hlist_head *kbus_bucket(struct kbus_dev *dev, u32 hash)
+{
+	return &dev->hash[hash & ((1U << dev->hash_bits) - 1)];
+}
+
+int kbus_bindings_init(struct kbus_dev *dev)
+{
+	dev->hash_bits = KBUS_HASH_MIN_BITS;
+	dev->hash = kvcalloc(1U << dev->hash_bits, sizeof(*dev->hash), GFP_KERNEL);
+	return dev->hash ? 0 : -ENOMEM;
+}
+
+void kbus_bindings_free(struct kbus_dev *dev)
+{
+	kvfree(dev->hash);
+	dev->hash = NULL;
+}
+
+/* Double the table when it gets crowded; on failure keep the old one. */
+static void kbus_hash_grow(struct kbus_dev *dev)
+{
+	u32 bits = dev->hash_bits + 1;
+	struct hlist_head *table;
+	struct kbus_binding *b;
+
+	if (dev->num_bindings <= (2U << dev->hash_bits) || bits > KBUS_HASH_MAX_BITS)
+		return;
+	table = kvcalloc(1U << bits, sizeof(*table), GFP_KERNEL);
+	if (!table)
+		return;
+	list_for_each_entry(b, &dev->bindings, dev_node) {
+		hlist_del(&b->hash_node);
+		hlist_add_head(&b->hash_node, &table[b->hash & ((1U << bits) - 1)]);
+	}
+	kvfree(dev->hash);
+	dev->hash = table;
+	dev->hash_bits = bits;
+}
+
+/* Copy and check a name given to BIND or UNBIND. */
+static int kbus_get_bind_name(const char __user *uname, u32 name_len, char *name)
+{
+	if (copy_from_user(name, uname, name_len))
+		return -EFAULT;
+	name[name_len] = '\0';
+	if (!kbus_name_valid(name, name_len, true))
+		return -EBADMSG;
+	return 0;
+}
+
+static bool kbus_is_bind_event_name(const char *name, u32 name_len)
+{
+	return name_len == sizeof(kbus_bind_event_name) - 1 &&
+	       !memcmp(name, kbus_bind_event_name, name_len);
+}
+
+struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
+					     u32 name_len)
+{
+	u32 hash = kbus_hash(name, name_len);
+	struct kbus_binding *b;
+
+	hlist_for_each_entry(b, kbus_bucket(dev, hash), hash_node)
+		if (b->is_replier && b->name_len == name_len && !memcmp(b->name, name, name_len))
+			return b;
+	return NULL;
+}
+
+int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_binding *b;
+	int err;
+
+	if (name_len == 0)
+		return -EBADMSG;
+	if (name_len > KBUS_MAX_NAME_LEN)
+		return -ENAMETOOLONG;
+	b = kzalloc(struct_size(b, name, name_len + 1), GFP_KERNEL_ACCOUNT);
+	if (!b)
+		return -ENOMEM;
+	err = kbus_get_bind_name(uname, name_len, b->name);
+	if (err)
+		goto free;
+	if (replier && kbus_is_bind_event_name(b->name, name_len)) {
+		err = -EBADMSG;
+		goto free;
+	}
+	if (replier && kbus_find_replier_exact(dev, b->name, name_len)) {
+		err = -EADDRINUSE;
+		goto free;
+	}
+	if (replier && dev->report_binds) {
+		err = kbus_bind_event(dev, true, ks->id, b->name, name_len, false);
+		if (err)
+			goto free;
+	}
+
+	b->ksock = ks;
+	b->is_replier = replier;
+	b->name_len = name_len;
+	b->hash = kbus_hash(b->name, name_len);
+	if (b->name[name_len - 1] == '*')
+		b->match = KBUS_MATCH_STAR;
+	else if (b->name[name_len - 1] == '%')
+		b->match = KBUS_MATCH_PERCENT;
+	else
+		b->match = KBUS_MATCH_EXACT;
+	b->seq = ++dev->bind_seq;
+	list_add(&b->dev_node, &dev->bindings);
+	list_add(&b->ksock_node, &ks->bindings);
+	hlist_add_head(&b->hash_node, kbus_bucket(dev, b->hash));
+	dev->num_bindings++;
+	kbus_hash_grow(dev);
+	if (dev->verbose)
+		pr_info("kbus%u: ksock %u bound %s %s\n", dev->index, ks->id,
+			replier ? "replier" : "listener", b->name);
+	return 0;
+
+free:
+	kfree(b);
+	return err;
+}
+
+static void kbus_binding_free(struct kbus_dev *dev, struct kbus_binding *b)
+{
+	list_del(&b->dev_node);
+	list_del(&b->ksock_node);
+	hlist_del(&b->hash_node);
+	dev->num_bindings--;
+	kfree(b);
+}
+
+int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_binding *b, *found = NULL;
+	char *name;
+	u32 removed;
+	int err;
+
+	if (name_len == 0)
+		return -EBADMSG;
+	if (name_len > KBUS_MAX_NAME_LEN)
+		return -ENAMETOOLONG;
+	name = kmalloc(name_len + 1, GFP_KERNEL);
+	if (!name)
+		return -ENOMEM;
+	err = kbus_get_bind_name(uname, name_len, name);
+	if (err)
+		goto out;
+
+	/*
+	 * Unbinding the exact event name drops every unbind event set aside
+	 * for this Ksock, even if the UNBIND itself then fails (§17.1).
+	 */
+	if (kbus_is_bind_event_name(name, name_len))
+		kbus_drop_setaside(ks, NULL, true);
+
+	/* The most recent identical binding is the one removed. */
+	list_for_each_entry(b, &ks->bindings, ksock_node) {
+		if (b->is_replier == replier && b->name_len == name_len &&
+		    !memcmp(b->name, name, name_len)) {
+			if (!found || b->seq > found->seq)
+				found = b;
+		}
+	}
+	if (!found) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (replier && dev->report_binds) {
+		err = kbus_bind_event(dev, false, ks->id, name, name_len, false);
+		if (err)
+			goto out;
+	}
+	removed = kbus_remove_queued(ks, found);
+	kbus_drop_setaside(ks, found, false);
+	kbus_binding_free(dev, found);
+	if (removed)
+		kbus_move_setaside(ks);
+	if (dev->verbose)
+		pr_info("kbus%u: ksock %u unbound %s %s\n", dev->index, ks->id,
+			replier ? "replier" : "listener", name);
+out:
+	kfree(name);
+	return err;
+}
+
+/*
+ * kbus_unbind_all - remove every binding of a closing Ksock. Replier
+ * bindings are reported with the never-failing path (events set aside for
+ * listeners that are full). The Ksock's queue is already empty.
+ */
+void kbus_unbind_all(struct kbus_ksock *ks)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_binding *b, *tmp;
+	LIST_HEAD(repliers);
+
+	list_for_each_entry_safe(b, tmp, &ks->bindings, ksock_node) {
+		list_del(&b->dev_node);
+		hlist_del(&b->hash_node);
+		dev->num_bindings--;
+		if (b->is_replier) {
+			list_move(&b->ksock_node, &repliers);
+		} else {
+			list_del(&b->ksock_node);
+			kfree(b);
+		}
+	}
+	/* Oldest replier binding first: the list is newest first. */
+	list_for_each_entry_safe_reverse(b, tmp, &repliers, ksock_node) {
+		if (dev->report_binds)
+			kbus_bind_event(dev, false, ks->id, b->name, b->name_len, true);
+		list_del(&b->ksock_node);
+		kfree(b);
+	}
+}
+
+/* Does @b, a binding to "<prefix>.*" or "<prefix>.%", have key @key? */
+static bool kbus_key_is(const struct kbus_binding *b, const char *name, u32 prefix_len, char last)
+{
+	return b->name_len == prefix_len + 1 && b->name[prefix_len] == last &&
+	       !memcmp(b->name, name, prefix_len);
+}
+
+struct kbus_collect {
+	struct kbus_binding	**list;
+	u32			n;
+	struct kbus_binding	*replier;
+	bool			want_replier;
+};
+
+static void kbus_consider(struct kbus_collect *c, struct kbus_binding *b)
+{
+	if (!b->is_replier) {
+		if (c->list)
+			c->list[c->n] = b;
+		c->n++;
+		return;
+	}
+	if (!c->want_replier)
+		return;
+	if (!c->replier || b->match > c->replier->match ||
+	    (b->match == c->replier->match && b->seq > c->replier->seq))
+		c->replier = b;
+}
+
+/* Visit every binding that matches @name, in no particular order. */
+static void kbus_visit_matches(struct kbus_dev *dev, const char *name, u32 len,
+			       struct kbus_collect *c)
+{
+	const char *last_dot = strrchr(name, '.');
+	struct kbus_binding *b;
+	u32 h = FNV_OFFSET;
+	u32 i, key;
+
+	for (i = 0; i < len; i++) {
+		if (name[i] == '.') {
+			u32 hd = fnv_step(h, '.');
+
+			key = fnv_step(hd, '*');
+			hlist_for_each_entry(b, kbus_bucket(dev, key), hash_node)
+				if (b->hash == key && kbus_key_is(b, name, i + 1, '*'))
+					kbus_consider(c, b);
+			if (name + i == last_dot) {
+				key = fnv_step(hd, '%');
+				hlist_for_each_entry(b, kbus_bucket(dev, key), hash_node)
+					if (b->hash == key && kbus_key_is(b, name, i + 1, '%'))
+						kbus_consider(c, b);
+			}
+		}
+		h = fnv_step(h, name[i]);
+	}
+	hlist_for_each_entry(b, kbus_bucket(dev, h), hash_node)
+		if (b->hash == h && b->name_len == len && !memcmp(b->name, name, len))
+			kbus_consider(c, b);
+}
+
+static int kbus_cmp_newest_first(const void *a, const void *b)
+{
+	const struct kbus_binding *x = *(const struct kbus_binding * const *)a;
+	const struct kbus_binding *y = *(const struct kbus_binding * const *)b;
+
+	return x->seq < y->seq ? 1 : (x->seq > y->seq ? -1 : 0);
+}
+
+/*
+ * kbus_collect - the recipients of @msg: its listener bindings in device
+ * order (newest first, duplicates included) in a new array the caller
+ * frees, and for a request the replier: the most specific class wins
+ * (exact > % > *), the newest binding within a class (§2.3).
+ */
+int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding ***listp,
+		 u32 *nlisteners, struct kbus_binding **replier)
+{
+	struct kbus_collect c = { .want_replier = msg->flags & KBUS_BIT_WANT_A_REPLY };
+	u32 count;
+
+	kbus_visit_matches(dev, msg->name, msg->name_len, &c);
+	count = c.n;
+	*replier = c.replier;
+	*listp = NULL;
+	*nlisteners = 0;
+	if (!count)
+		return 0;
+	c.list = kmalloc_array(count, sizeof(*c.list), GFP_KERNEL);
+	if (!c.list)
+		return -ENOMEM;
+	c.n = 0;
+	c.want_replier = false;
+	kbus_visit_matches(dev, msg->name, msg->name_len, &c);
+	sort(c.list, c.n, sizeof(*c.list), kbus_cmp_newest_first, NULL);
+	*listp = c.list;
+	*nlisteners = c.n;
+	return 0;
+}

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBUS delivery: SEND, queues, reserved reply slots, the status messages
+ * that keep the promise that every request gets exactly one reply, replier
+ * bind events and the unsent-unbind-event ("set-aside") list.
+ *
+ * Every function here runs under the device lock (kbus_internal.h).
+ *
+ * Decisions where this module differs from the original (see README.md):
+ *  - A replier that unbinds or closes with a request still queued always
+ *    sends the status (Unbound / GoneAway), stateful requests included (the
+ *    original skipped requests whose "to" was the replier itself and leaked
+ *    the sender's reserved slot, §16 item 1). On close, requests the Ksock
+ *    sent to itself get none: it is going away.
+ *  - Unbound, GoneAway and Ignored reach a Ksock only while it still awaits
+ *    a reply to that request, so a request answered early and then ignored
+ *    gets no second reply (§16 item 11).
+ *  - Senders waiting in poll for an ALL_OR_WAIT send are woken whenever a
+ *    queue shrinks, a Ksock opens or closes, a reserved slot is released or
+ *    MAXMSGS changes (§17 item 4).
+ */
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "kbus_internal.h"
+
+static const char kbus_bind_event_name[] = "$.KBUS.ReplierBindEvent";
+
+bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
+{
+	return (u64)ks->queue_len + ks->num_outstanding >= (u64)ks->max_messages + reserved_credit;
+}
+
+struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
+{
+	return id ? xa_load(&dev->ksock_ids, id) : NULL;
+}
+
+void kbus_wake_senders(struct kbus_dev *dev)
+{
+	wake_up_interruptible(&dev->writeq);
+}
+
+static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
+			     struct kbus_binding *binding, u32 flags)
+{
+	e->msg = kbus_msg_get(msg);
+	e->binding = binding;
+	e->flags = flags;
+	if (msg->flags & KBUS_BIT_URGENT)
+		list_add(&e->node, &ks->queue);
+	else
+		list_add_tail(&e->node, &ks->queue);
+	ks->queue_len++;
+	ks->last_pushed = msg->id;
+	wake_up_interruptible(&ks->readq);
+}
+
+/*
+ * kbus_push - queue a copy of @msg without a capacity check (status
+ * messages, set-aside moves). With @check_once, MSGONLYONCE may skip it.
+ */
+void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding *binding,
+	       u32 flags, bool check_once)
+{
+	struct kbus_qentry *e;
+
+	if (check_once && ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
+		return;
+	e = kmalloc(sizeof(*e), GFP_KERNEL | __GFP_NOFAIL);
+	kbus_queue_entry(ks, e, msg, binding, flags);
+}
+
+bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id)
+{
+	u32 i;
+
+	for (i = 0; i < ks->num_outstanding; i++)
+		if (kbus_id_eq(ks->outstanding[i], id))
+			return true;
+	return false;
+}
+
+void kbus_outstanding_remove(struct kbus_ksock *ks, struct kbus_msg_id id)
+{
+	u32 i;
+
+	for (i = 0; i < ks->num_outstanding; i++) {
+		if (kbus_id_eq(ks->outstanding[i], id)) {
+			ks->outstanding[i] = ks->outstanding[--ks->num_outstanding];
+			kbus_wake_senders(ks->dev);
+			return;
+		}
+	}
+}
+
+/* Make room for one more outstanding request before anything is queued. */
+static int kbus_outstanding_reserve(struct kbus_ksock *ks)
+{
+	struct kbus_msg_id *bigger;
+	u32 size;
+
+	if (ks->num_outstanding < ks->size_outstanding)
+		return 0;
+	size = ks->size_outstanding ? 2 * ks->size_outstanding : KBUS_INIT_OUTSTANDING;
+	bigger = krealloc_array(ks->outstanding, size, sizeof(*bigger), GFP_KERNEL_ACCOUNT);
+	if (!bigger)
+		return -ENOMEM;
+	ks->outstanding = bigger;
+	ks->size_outstanding = size;
+	return 0;
+}
+
+static void kbus_outstanding_add(struct kbus_ksock *ks, struct kbus_msg_id id)
+{
+	ks->outstanding[ks->num_outstanding++] = id;
+	if (ks->num_outstanding > ks->max_outstanding)
+		ks->max_outstanding = ks->num_outstanding;
+}
+
+static void kbus_unreplied_remove(struct kbus_ksock *ks, struct kbus_msg_id id, u32 from)
+{
+	struct kbus_unreplied *u;
+
+	list_for_each_entry(u, &ks->unreplied, node) {
+		if (kbus_id_eq(u->id, id) && u->from == from) {
+			list_del(&u->node);
+			kfree(u);
+			ks->num_unreplied--;
+			return;
+		}
+	}
+}
+
+/*
+ * kbus_send_status - a status reply from KBUS to the Ksock @to in place of
+ * the reply to @in_reply_to. With @only_if_awaited it is sent only while
+ * @to still awaits that reply. No capacity check: the slot was reserved.
+ */
+void kbus_send_status(struct kbus_dev *dev, const char *name, u32 from, u32 to,
+		      struct kbus_msg_id in_reply_to, bool only_if_awaited)
+{
+	struct kbus_ksock *target = kbus_find_ksock(dev, to);
+	struct kbus_msg *msg;
+
+	if (!target)
+		return;
+	if (only_if_awaited && !kbus_outstanding_has(target, in_reply_to))
+		return;
+	msg = kbus_msg_synthetic(dev, name, 0, 0);
+	msg->from = from;
+	msg->to = to;
+	msg->in_reply_to = in_reply_to;
+	kbus_push(target, msg, NULL, msg->flags, false);
+	kbus_outstanding_remove(target, in_reply_to);
+	kbus_msg_put(msg);
+	if (dev->verbose)
+		pr_info("kbus%u: %s to ksock %u for [%u:%u]\n", dev->index, name, to,
+			in_reply_to.network_id, in_reply_to.serial_num);
+}
+
+static int kbus_prealloc(struct list_head *pool, u32 n)
+{
+	struct kbus_qentry *e;
+
+	while (n--) {
+		e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+		if (!e)
+			return -ENOMEM;
+		list_add(&e->node, pool);
+	}
+	return 0;
+}
+
+static struct kbus_qentry *kbus_take(struct list_head *pool)
+{
+	struct kbus_qentry *e = list_first_entry(pool, struct kbus_qentry, node);
+
+	list_del(&e->node);
+	return e;
+}
+
+static void kbus_free_pool(struct list_head *pool)
+{
+	struct kbus_qentry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, pool, node)
+		kfree(e);
+}
+
+/*
+ * kbus_deliver - deliver @msg from @sender to everyone it is for, or to
+ * nobody: every check is made before anything is queued (§9.1).
+ */
+int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
+{
+	struct kbus_dev *dev = sender->dev;
+	bool request = msg->flags & KBUS_BIT_WANT_A_REPLY;
+	bool reply = !kbus_id_zero(msg->in_reply_to);
+	bool all_or_wait = msg->flags & KBUS_BIT_ALL_OR_WAIT;
+	bool all_or_fail = msg->flags & KBUS_BIT_ALL_OR_FAIL;
+	u32 plain = msg->flags & ~KBUS_BIT_WANT_YOU_TO_REPLY;
+	struct kbus_binding **listeners, *replier;
+	struct kbus_ksock *target = NULL;
+	LIST_HEAD(pool);
+	u32 n, i, needed = 0;
+	int err;
+
+	err = kbus_collect(dev, msg, &listeners, &n, &replier);
+	if (err)
+		return err;
+
+	if (request && !replier) {
+		err = -EADDRNOTAVAIL;
+		goto out;
+	}
+	if (reply) {
+		target = kbus_find_ksock(dev, msg->to);
+		if (!target) {
+			err = -EADDRNOTAVAIL;
+			goto out;
+		}
+		if (!kbus_outstanding_has(target, msg->in_reply_to)) {
+			err = -ECONNREFUSED;
+			goto out;
+		}
+		if (kbus_ksock_full(target, 1)) {
+			err = all_or_wait ? -EAGAIN : -EBUSY;
+			goto out;
+		}
+		needed++;
+	}
+	if (request) {
+		if (msg->to && replier->ksock->id != msg->to) {
+			err = -EPIPE;
+			goto out;
+		}
+		if (kbus_ksock_full(replier->ksock, 0)) {
+			err = all_or_wait ? -EAGAIN : -EBUSY;
+			goto out;
+		}
+		err = kbus_outstanding_reserve(sender);
+		if (err)
+			goto out;
+		needed++;
+	}
+	for (i = 0; i < n; i++) {
+		if (!kbus_ksock_full(listeners[i]->ksock, 0)) {
+			needed++;
+			continue;
+		}
+		if (all_or_wait) {
+			err = -EAGAIN;
+			goto out;
+		}
+		if (all_or_fail) {
+			err = -EBUSY;
+			goto out;
+		}
+		listeners[i] = NULL;	/* no room: this listener misses it */
+	}
+	err = kbus_prealloc(&pool, needed);
+	if (err)
+		goto out;
+
+	/* Everything checked: queue the copies, nothing can fail now. */
+	if (reply) {
+		kbus_queue_entry(target, kbus_take(&pool), msg, NULL, plain);
+		kbus_outstanding_remove(target, msg->in_reply_to);
+		kbus_unreplied_remove(sender, msg->in_reply_to, msg->to);
+	}
+	if (request) {
+		kbus_queue_entry(replier->ksock, kbus_take(&pool), msg, replier,
+				 msg->flags | KBUS_BIT_WANT_YOU_TO_REPLY);
+		kbus_outstanding_add(sender, msg->id);
+	}
+	for (i = 0; i < n; i++) {
+		struct kbus_ksock *ks;
+
+		if (!listeners[i])
+			continue;
+		ks = listeners[i]->ksock;
+		if (ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
+			continue;
+		kbus_queue_entry(ks, kbus_take(&pool), msg, listeners[i], plain);
+	}
+	if (dev->verbose)
+		pr_info("kbus%u: ksock %u sent [%u:%u] %s flags %#x\n", dev->index, sender->id,
+			msg->id.network_id, msg->id.serial_num, msg->name, msg->flags);
+out:
+	kbus_free_pool(&pool);
+	kfree(listeners);
+	return err;
+}
+
+/*
+ * kbus_send - the SEND ioctl (§8.2). On success and on EAGAIN the message
+ * id is stored in @id.
+ */
+int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id)
+{
+	struct kbus_msg *msg;
+	int err;
+
+	if (ks->sending) {
+		/* A retry of the pending ALL_OR_WAIT send, same id. */
+		msg = ks->pending;
+		err = kbus_deliver(ks, msg);
+		*id = msg->id;
+		if (err == -EAGAIN)
+			return err;
+		ks->pending = NULL;
+		ks->sending = false;
+		kbus_msg_put(msg);
+		return err;
+	}
+
+	err = kbus_finish_write(ks, &msg);
+	if (err)
+		return err;
+	if ((msg->flags & KBUS_BIT_WANT_A_REPLY) && kbus_ksock_full(ks, 0)) {
+		kbus_msg_put(msg);
+		return -ENOLCK;
+	}
+	msg->from = ks->id;
+	if (msg->id.network_id == 0)
+		msg->id = kbus_next_id(ks->dev);
+	ks->last_sent = msg->id;
+
+	err = kbus_deliver(ks, msg);
+	if (err == 0 || err == -EAGAIN)
+		*id = msg->id;
+	if (err == -EAGAIN) {
+		ks->pending = msg;
+		ks->sending = true;
+		return err;
+	}
+	kbus_msg_put(msg);
+	return err;
+}
+
+/*
+ * kbus_poll_retry - poll's write side while an ALL_OR_WAIT send is pending:
+ * try again; not writable while it still has to wait (§8.4).
+ */
+__poll_t kbus_poll_retry(struct kbus_ksock *ks)
+{
+	struct kbus_msg *msg = ks->pending;
+	int err;
+
+	if (!ks->sending)
+		return EPOLLOUT | EPOLLWRNORM;
+	err = kbus_deliver(ks, msg);
+	if (err == -EAGAIN)
+		return 0;
+	if (err == -EADDRNOTAVAIL)
+		kbus_send_status(ks->dev, "$.KBUS.Replier.Disappeared", 0, ks->id, msg->id, false);
+	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
+		kbus_send_status(ks->dev, "$.KBUS.ErrorSending", 0, ks->id, msg->id, false);
+	ks->pending = NULL;
+	ks->sending = false;
+	kbus_msg_put(msg);
+	return EPOLLOUT | EPOLLWRNORM;
+}
+
+static struct kbus_msg *kbus_bind_event_msg(struct kbus_dev *dev, bool is_bind, u32 binder,
+					    const char *name, u32 name_len)
+{
+	struct kbus_replier_bind_event_data *ev;
+	struct kbus_msg *msg;
+
+	msg = kbus_msg_synthetic(dev, kbus_bind_event_name, KBUS_BIT_ALL_OR_FAIL,
+				 sizeof(*ev) + KBUS_PADDED_NAME_LEN(name_len));
+	ev = (struct kbus_replier_bind_event_data *)msg->data;
+	ev->is_bind = is_bind;
+	ev->binder = binder;
+	ev->name_len = name_len;
+	memcpy(ev->rest, name, name_len);
+	return msg;
+}
+
+/* The last set-aside entry for @ks, or NULL. */
+static struct kbus_setaside *kbus_last_setaside(struct kbus_ksock *ks)
+{
+	struct kbus_setaside *s;
+
+	if (!ks->num_setaside)
+		return NULL;
+	list_for_each_entry_reverse(s, &ks->dev->setaside, node)
+		if (s->ksock == ks)
+			return s;
+	return NULL;
+}
+
+static void kbus_add_setaside(struct kbus_dev *dev, struct kbus_ksock *ks,
+			      struct kbus_binding *binding, struct kbus_msg *msg, bool lost)
+{
+	struct kbus_setaside *s = kmalloc(sizeof(*s), GFP_KERNEL | __GFP_NOFAIL);
+
+	s->ksock = ks;
+	s->binding = binding;
+	s->msg = kbus_msg_get(msg);
+	s->lost = lost;
+	list_add_tail(&s->node, &dev->setaside);
+	dev->num_setaside++;
+	ks->num_setaside++;
+	wake_up_interruptible(&ks->readq);
+}
+
+/*
+ * Keep an unbind event that could not be broadcast, for each listener
+ * (§11.3). Past the list's limit, listeners get one UnbindEventsLost each.
+ */
+static void kbus_set_aside(struct kbus_dev *dev, struct kbus_msg *event,
+			   struct kbus_binding **listeners, u32 n)
+{
+	struct kbus_msg *lost = NULL;
+	struct kbus_setaside *last;
+	u32 i;
+
+	if (!dev->setaside_tragic && n + dev->num_setaside <= KBUS_MAX_UNSENT_UNBIND_MESSAGES) {
+		for (i = 0; i < n; i++)
+			kbus_add_setaside(dev, listeners[i]->ksock, listeners[i], event, false);
+		return;
+	}
+	dev->setaside_tragic = true;
+	for (i = 0; i < n; i++) {
+		last = kbus_last_setaside(listeners[i]->ksock);
+		if (last && last->lost)
+			continue;
+		if (!lost)
+			lost = kbus_msg_synthetic(dev, "$.KBUS.UnbindEventsLost", 0, 0);
+		kbus_add_setaside(dev, listeners[i]->ksock, listeners[i], lost, true);
+	}
+	kbus_msg_put(lost);
+}
+
+/*
+ * kbus_bind_event - broadcast a ReplierBindEvent to its listeners, all or
+ * none (it is sent ALL_OR_FAIL): -EAGAIN if a listener is full. With
+ * @must_succeed (a closing Ksock's unbinds) it is set aside instead.
+ */
+int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *name,
+		    u32 name_len, bool must_succeed)
+{
+	struct kbus_binding **listeners, *unused;
+	struct kbus_msg *msg;
+	LIST_HEAD(pool);
+	u32 n, i;
+	int err;
+
+	msg = kbus_bind_event_msg(dev, is_bind, binder, name, name_len);
+	err = kbus_collect(dev, msg, &listeners, &n, &unused);
+	if (err)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (kbus_ksock_full(listeners[i]->ksock, 0)) {
+			err = -EAGAIN;
+			break;
+		}
+	}
+	if (!err)
+		err = kbus_prealloc(&pool, n);
+	if (err && must_succeed) {
+		kbus_set_aside(dev, msg, listeners, n);
+		err = 0;
+	} else if (!err) {
+		for (i = 0; i < n; i++) {
+			struct kbus_ksock *ks = listeners[i]->ksock;
+
+			if (ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
+				continue;
+			kbus_queue_entry(ks, kbus_take(&pool), msg, listeners[i], msg->flags);
+		}
+	}
+	kbus_free_pool(&pool);
+	kfree(listeners);
+out:
+	kbus_msg_put(msg);
+	return err;
+}
+
+/*
+ * kbus_replay_binds - REPORTREPLIERBINDS=1: queue a bind event for every
+ * existing replier binding, newest first, straight onto @ks; -EBUSY when
+ * @ks fills up.
+ */
+int kbus_replay_binds(struct kbus_ksock *ks)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_binding *b;
+	struct kbus_msg *msg;
+
+	list_for_each_entry(b, &dev->bindings, dev_node) {
+		if (!b->is_replier)
+			continue;
+		if (kbus_ksock_full(ks, 0))
+			return -EBUSY;
+		msg = kbus_bind_event_msg(dev, true, b->ksock->id, b->name, b->name_len);
+		kbus_push(ks, msg, NULL, msg->flags, true);
+		kbus_msg_put(msg);
+	}
+	return 0;
+}
+
+static void kbus_free_setaside(struct kbus_dev *dev, struct kbus_setaside *s)
+{
+	list_del(&s->node);
+	s->ksock->num_setaside--;
+	dev->num_setaside--;
+	if (!dev->num_setaside)
+		dev->setaside_tragic = false;
+	kbus_msg_put(s->msg);
+	kfree(s);
+}
+
+/* Move the oldest event set aside for @ks onto the tail of its queue. */
+void kbus_move_setaside(struct kbus_ksock *ks)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_setaside *s;
+
+	if (!ks->num_setaside)
+		return;
+	list_for_each_entry(s, &dev->setaside, node) {
+		if (s->ksock != ks)
+			continue;
+		/* Events are never URGENT, so this goes to the tail. */
+		kbus_push(ks, s->msg, s->binding, s->msg->flags, true);
+		kbus_free_setaside(dev, s);
+		return;
+	}
+}
+
+/*
+ * kbus_drop_setaside - with @all, forget every event set aside for @ks;
+ * otherwise the binding @binding is going away: entries that name it stay
+ * (as in the original, which delivers them later) but no longer refer to it.
+ */
+void kbus_drop_setaside(struct kbus_ksock *ks, struct kbus_binding *binding, bool all)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_setaside *s, *tmp;
+
+	if (!ks->num_setaside)
+		return;
+	list_for_each_entry_safe(s, tmp, &dev->setaside, node) {
+		if (s->ksock != ks)
+			continue;
+		if (all)
+			kbus_free_setaside(dev, s);
+		else if (s->binding == binding)
+			s->binding = NULL;
+	}
+}
+
+/*
+ * kbus_remove_queued - UNBIND: remove the copies queued through @binding;
+ * each request among them gets $.KBUS.Replier.Unbound for its sender.
+ */
+u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
+{
+	struct kbus_qentry *e, *tmp;
+	u32 removed = 0;
+
+	list_for_each_entry_safe(e, tmp, &ks->queue, node) {
+		if (e->binding != binding)
+			continue;
+		list_del(&e->node);
+		ks->queue_len--;
+		removed++;
+		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
+			kbus_send_status(ks->dev, "$.KBUS.Replier.Unbound", ks->id, e->msg->from,
+					 e->msg->id, true);
+		kbus_msg_put(e->msg);
+		kfree(e);
+	}
+	if (removed)
+		kbus_wake_senders(ks->dev);
+	return removed;
+}

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBUS Ksocks: the file operations of /dev/kbusN. Each open file is a Ksock
+ * with its own id, queue, bindings and read and write state; like evdev's
+ * clients, each keeps its own queue and wait queue for poll.
+ *
+ * Every operation takes the device lock (kbus_internal.h). Waiting for it
+ * can be interrupted: open and ioctl then return ERESTARTSYS, read and write
+ * EAGAIN, as the original did.
+ */
+#include <linux/fs.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include "kbus_internal.h"
+
+static int kbus_open(struct inode *inode, struct file *file)
+{
+	struct kbus_dev *dev = container_of(inode->i_cdev, struct kbus_dev, cdev);
+	struct kbus_ksock *ks;
+	u32 id;
+	int err;
+
+	ks = kzalloc(sizeof(*ks), GFP_KERNEL_ACCOUNT);
+	if (!ks)
+		return -ENOMEM;
+	ks->dev = dev;
+	ks->pid = task_pid_nr(current);
+	ks->writable = file->f_mode & FMODE_WRITE;
+	ks->max_messages = KBUS_DEF_MAX_MESSAGES;
+	INIT_LIST_HEAD(&ks->queue);
+	INIT_LIST_HEAD(&ks->unreplied);
+	INIT_LIST_HEAD(&ks->bindings);
+	init_waitqueue_head(&ks->readq);
+
+	if (mutex_lock_interruptible(&dev->lock)) {
+		kfree(ks);
+		return -ERESTARTSYS;
+	}
+	/* Ids start at 1, skip 0 when they wrap, and skip ids still in use. */
+	do {
+		if (dev->next_ksock_id == 0)
+			dev->next_ksock_id = 1;
+		id = dev->next_ksock_id++;
+		err = xa_insert(&dev->ksock_ids, id, ks, GFP_KERNEL_ACCOUNT);
+	} while (err == -EBUSY);
+	if (err) {
+		mutex_unlock(&dev->lock);
+		kfree(ks);
+		return err;
+	}
+	ks->id = id;
+	list_add(&ks->node, &dev->ksocks);
+	kbus_wake_senders(dev);
+	if (dev->verbose)
+		pr_info("kbus%u: ksock %u opened by pid %d\n", dev->index, id, ks->pid);
+	mutex_unlock(&dev->lock);
+
+	file->private_data = ks;
+	return 0;
+}
+
+static void kbus_drop_read(struct kbus_ksock *ks)
+{
+	kbus_msg_put(ks->read_msg);
+	ks->read_msg = NULL;
+	ks->read_pos = 0;
+	ks->read_len = 0;
+}
+
+/* Close a Ksock, in the order of §9.9. */
+static int kbus_release(struct inode *inode, struct file *file)
+{
+	struct kbus_ksock *ks = file->private_data;
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_unreplied *u, *utmp;
+	struct kbus_qentry *e, *etmp;
+
+	mutex_lock(&dev->lock);
+	kbus_drop_read(ks);
+	kbus_discard_write(ks);
+	kbus_msg_put(ks->pending);
+	ks->pending = NULL;
+	ks->sending = false;
+
+	kfree(ks->outstanding);
+	ks->outstanding = NULL;
+	ks->num_outstanding = 0;
+	ks->size_outstanding = 0;
+
+	list_for_each_entry_safe(e, etmp, &ks->queue, node) {
+		list_del(&e->node);
+		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
+			kbus_send_status(dev, "$.KBUS.Replier.GoneAway", ks->id, e->msg->from,
+					 e->msg->id, true);
+		kbus_msg_put(e->msg);
+		kfree(e);
+	}
+	ks->queue_len = 0;
+
+	kbus_unbind_all(ks);
+	kbus_drop_setaside(ks, NULL, true);
+
+	list_for_each_entry_safe(u, utmp, &ks->unreplied, node) {
+		kbus_send_status(dev, "$.KBUS.Replier.Ignored", ks->id, u->from, u->id, true);
+		list_del(&u->node);
+		kfree(u);
+	}
+
+	xa_erase(&dev->ksock_ids, ks->id);
+	list_del(&ks->node);
+	kbus_wake_senders(dev);
+	if (dev->verbose)
+		pr_info("kbus%u: ksock %u closed\n", dev->index, ks->id);
+	mutex_unlock(&dev->lock);
+	kfree(ks);
+	return 0;
+}
+
+static ssize_t kbus_read(struct file *file, char __user *buf, size_t count, loff_t *ppos)
+{
+	struct kbus_ksock *ks = file->private_data;
+	struct kbus_dev *dev = ks->dev;
+	ssize_t ret;
+	u32 n;
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -EAGAIN;
+	if (!ks->read_msg) {
+		ret = 0;
+		goto out;
+	}
+	n = min_t(size_t, count, ks->read_len - ks->read_pos);
+	ret = kbus_msg_copy_out(ks->read_msg, ks->read_flags, ks->read_pos, buf, n);
+	if (ret)
+		goto out;
+	ks->read_pos += n;
+	ret = n;
+	if (ks->read_pos == ks->read_len)
+		kbus_drop_read(ks);
+out:
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static ssize_t kbus_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos)
+{
+	struct kbus_ksock *ks = file->private_data;
+	struct kbus_dev *dev = ks->dev;
+	ssize_t ret;
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -EAGAIN;
+	ret = kbus_write_msg(ks, buf, count);
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+
+static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct kbus_ksock *ks = file->private_data;
+	struct kbus_dev *dev = ks->dev;
+	__poll_t mask = 0;
+
+	poll_wait(file, &ks->readq, wait);
+	poll_wait(file, &dev->writeq, wait);
+	mutex_lock(&dev->lock);
+	/* Events set aside for this Ksock count: NEXTMSG will bring them in. */
+	if (ks->queue_len || ks->num_setaside)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (ks->writable)
+		mask |= kbus_poll_retry(ks);
+	mutex_unlock(&dev->lock);
+	return mask;
+}
+
+/* NEXTMSG: make the head of the queue the message being read. */
+static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
+{
+	struct kbus_qentry *e;
+	struct kbus_unreplied *u;
+
+	kbus_drop_read(ks);
+	if (!ks->queue_len)
+		kbus_move_setaside(ks);	/* so set-aside events cannot stall */
+	if (!ks->queue_len)
+		return put_user(0U, arg) ? -EFAULT : 0;
+
+	e = list_first_entry(&ks->queue, struct kbus_qentry, node);
+	list_del(&e->node);
+	ks->queue_len--;
+	ks->read_msg = e->msg;
+	ks->read_flags = e->flags;
+	ks->read_pos = 0;
+	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len);
+	if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) {
+		u = kmalloc(sizeof(*u), GFP_KERNEL | __GFP_NOFAIL);
+		u->id = e->msg->id;
+		u->from = e->msg->from;
+		list_add(&u->node, &ks->unreplied);
+		if (++ks->num_unreplied > ks->max_unreplied)
+			ks->max_unreplied = ks->num_unreplied;
+	}
+	kfree(e);
+	kbus_move_setaside(ks);
+	kbus_wake_senders(ks->dev);
+	return put_user(ks->read_len, arg) ? -EFAULT : 1;
+}
+
+/* MSGONLYONCE, VERBOSE, REPORTREPLIERBINDS: 0, 1 or KBUS_QUERY in. */
+static int kbus_get_switch(u32 __user *arg, u32 *val)
+{
+	if (get_user(*val, arg))
+		return -EFAULT;
+	return (*val == 0 || *val == 1 || *val == KBUS_QUERY) ? 0 : -EINVAL;
+}
+
+static long kbus_bind_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+{
+	struct kbus_bind_request req;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (cmd == KBUS_IOC_BIND)
+		return kbus_bind(ks, req.is_replier, req.name,
+				 req.name_len);
+	return kbus_unbind(ks, req.is_replier, req.name,
+			   req.name_len);
+}
+
+static long kbus_replier_ioctl(struct kbus_ksock *ks, void __user *arg)
+{
+	struct kbus_bind_query q;
+	struct kbus_binding *b;
+	char *name;
+
+	if (copy_from_user(&q, arg, sizeof(q)))
+		return -EFAULT;
+	if (q.name_len == 0 || q.name_len > KBUS_MAX_NAME_LEN)
+		return -ENAMETOOLONG;
+	name = kmalloc(q.name_len + 1, GFP_KERNEL);
+	if (!name)
+		return -ENOMEM;
+	if (copy_from_user(name, q.name, q.name_len)) {
+		kfree(name);
+		return -EFAULT;
+	}
+	name[q.name_len] = '\0';
+	b = kbus_find_replier_exact(ks->dev, name, q.name_len);
+	kfree(name);
+	q.return_id = b ? b->ksock->id : 0;
+	if (copy_to_user(arg, &q, sizeof(q)))
+		return -EFAULT;
+	return b ? 1 : 0;
+}
+
+static long kbus_maxmsgsize_ioctl(struct kbus_dev *dev, u32 __user *arg)
+{
+	u32 val;
+
+	if (get_user(val, arg))
+		return -EFAULT;
+	if (val == 1) {
+		val = KBUS_ABS_MAX_MESSAGE_SIZE;
+	} else if (val == 0) {
+		val = dev->max_message_size;
+	} else {
+		if (val < KBUS_MIN_MAX_MESSAGE_SIZE || val > KBUS_ABS_MAX_MESSAGE_SIZE)
+			return -EINVAL;
+		dev->max_message_size = val;
+	}
+	return put_user(val, arg) ? -EFAULT : 0;
+}
+
+/* The ioctls that take the device lock. */
+static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+{
+	struct kbus_dev *dev = ks->dev;
+	u32 __user *uarg = arg;
+	struct kbus_msg_id id = { 0, 0 };
+	u32 val, old;
+	long err;
+
+	switch (cmd) {
+	case KBUS_IOC_RESET:
+		return 0;
+	case KBUS_IOC_BIND:
+	case KBUS_IOC_UNBIND:
+		return kbus_bind_ioctl(ks, cmd, arg);
+	case KBUS_IOC_KSOCKID:
+		return put_user(ks->id, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_REPLIER:
+		return kbus_replier_ioctl(ks, arg);
+	case KBUS_IOC_NEXTMSG:
+		return kbus_nextmsg(ks, uarg);
+	case KBUS_IOC_LENLEFT:
+		val = ks->read_msg ? ks->read_len - ks->read_pos : 0;
+		return put_user(val, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_SEND:
+		err = kbus_send(ks, &id);
+		if ((err == 0 || err == -EAGAIN) && copy_to_user(arg, &id, sizeof(id)))
+			return -EFAULT;
+		return err;
+	case KBUS_IOC_DISCARD:
+		kbus_discard_write(ks);
+		kbus_msg_put(ks->pending);
+		ks->pending = NULL;
+		ks->sending = false;
+		return 0;
+	case KBUS_IOC_LASTSENT:
+		return copy_to_user(arg, &ks->last_sent, sizeof(ks->last_sent)) ? -EFAULT : 0;
+	case KBUS_IOC_MAXMSGS:
+		if (get_user(val, uarg))
+			return -EFAULT;
+		if (val) {
+			ks->max_messages = val;
+			kbus_wake_senders(dev);
+		}
+		return put_user(ks->max_messages, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_NUMMSGS:
+		return put_user(ks->queue_len + ks->num_setaside, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_UNREPLIEDTO:
+		return put_user(ks->num_unreplied, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_MSGONLYONCE:
+		err = kbus_get_switch(uarg, &val);
+		if (err)
+			return err;
+		old = ks->only_once;
+		if (val != KBUS_QUERY)
+			ks->only_once = val;
+		return put_user(old, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_VERBOSE:
+		err = kbus_get_switch(uarg, &val);
+		if (err)
+			return err;
+		old = dev->verbose;
+		if (val != KBUS_QUERY)
+			dev->verbose = val;
+		return put_user(old, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_REPORTREPLIERBINDS:
+		err = kbus_get_switch(uarg, &val);
+		if (err)
+			return err;
+		old = dev->report_binds;
+		if (val != KBUS_QUERY)
+			dev->report_binds = val;
+		if (val == 1) {
+			err = kbus_replay_binds(ks);
+			if (err)
+				return err;
+		}
+		return put_user(old, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_MAXMSGSIZE:
+		return kbus_maxmsgsize_ioctl(dev, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct kbus_ksock *ks = file->private_data;
+	struct kbus_dev *dev = ks->dev;
+	void __user *uarg = (void __user *)arg;
+	u32 index;
+	long err;
+
+	if (_IOC_TYPE(cmd) != KBUS_IOC_MAGIC || _IOC_NR(cmd) > KBUS_IOC_MAXNR)
+		return -ENOTTY;
+	if (_IOC_DIR(cmd) != _IOC_NONE && !access_ok(uarg, _IOC_SIZE(cmd)))
+		return -EFAULT;
+
+	if (cmd == KBUS_IOC_NEWDEVICE) {
+		/* Takes the device table lock, never under a device lock. */
+		err = kbus_new_device(&index);
+		if (err)
+			return err;
+		return put_user(index, (u32 __user *)uarg) ? -EFAULT : 0;
+	}
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	err = kbus_locked_ioctl(ks, cmd, uarg);
+	mutex_unlock(&dev->lock);
+	return err;
+}
+
+const struct file_operations kbus_fops = {
+	.owner		= THIS_MODULE,
+	.open		= kbus_open,
+	.release	= kbus_release,
+	.read		= kbus_read,
+	.write		= kbus_write,
+	.poll		= kbus_poll,
+	.unlocked_ioctl	= kbus_ioctl,
+	.llseek		= no_llseek,
+};

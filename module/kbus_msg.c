@@ -1,0 +1,416 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBUS messages: names, the shared message object, writing a message in any
+ * number of pieces, and reading its "entire" form back in pieces.
+ *
+ * Callers hold the device lock (see kbus_internal.h) except where noted.
+ */
+#include <linux/ctype.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/mm.h>
+#include "kbus_internal.h"
+
+/*
+ * kbus_name_valid - check a message name (or wildcard) against KBUS's rules.
+ * Only @len bytes are looked at: "$." then words of alphanumerics separated
+ * by single dots, not ending in a dot; a final ".*" or ".%" makes it a
+ * wildcard, allowed only when @allow_wildcard. isalnum() is the kernel's, so
+ * Latin-1 letters are accepted as the original did.
+ */
+bool kbus_name_valid(const char *name, u32 len, bool allow_wildcard)
+{
+	u32 i;
+
+	if (len < 3 || len > KBUS_MAX_NAME_LEN)
+		return false;
+	if (name[0] != '$' || name[1] != '.')
+		return false;
+	if (name[len - 2] == '.' && (name[len - 1] == '*' || name[len - 1] == '%')) {
+		if (!allow_wildcard)
+			return false;
+		len -= 2;
+		if (len == 1)	/* "$.*" and "$.%" */
+			return true;
+	}
+	if (name[len - 1] == '.')
+		return false;
+	for (i = 2; i < len; i++) {
+		if (name[i] == '.') {
+			if (name[i - 1] == '.')
+				return false;
+		} else if (!isalnum(name[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+u64 kbus_entire_len(u32 name_len, u32 data_len)
+{
+	return sizeof(struct kbus_message_header) + KBUS_PADDED_NAME_LEN((u64)name_len) +
+	       KBUS_PADDED_DATA_LEN((u64)data_len) + 4;
+}
+
+/* Set up a freshly zeroed message whose name and data follow it. */
+static struct kbus_msg *kbus_msg_init(struct kbus_msg *msg, u32 name_len, u32 data_len)
+{
+	size_t name_room = KBUS_PADDED_NAME_LEN((size_t)name_len);
+
+	kref_init(&msg->ref);
+	msg->name_len = name_len;
+	msg->data_len = data_len;
+	msg->name = (char *)msg->buf;
+	msg->data = data_len ? msg->buf + name_room : NULL;
+	return msg;
+}
+
+/*
+ * kbus_msg_alloc - allocate a message with room for its name and data, one
+ * allocation, charged to the caller's memory cgroup. Its size is bounded by
+ * the device's maximum message size, checked by the callers.
+ */
+struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len)
+{
+	size_t size = sizeof(struct kbus_msg) + KBUS_PADDED_NAME_LEN((size_t)name_len) + data_len;
+	struct kbus_msg *msg;
+
+	msg = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	return msg ? kbus_msg_init(msg, name_len, data_len) : NULL;
+}
+
+static void kbus_msg_release(struct kref *ref)
+{
+	kvfree(container_of(ref, struct kbus_msg, ref));
+}
+
+void kbus_msg_put(struct kbus_msg *msg)
+{
+	if (msg)
+		kref_put(&msg->ref, kbus_msg_release);
+}
+
+/*
+ * kbus_next_id - the next message id of the device. Serial numbers start at
+ * 1 and skip 0 when they wrap; the counter holds the next one to issue (0 on
+ * a fresh device, which /proc shows as such).
+ */
+struct kbus_msg_id kbus_next_id(struct kbus_dev *dev)
+{
+	struct kbus_msg_id id = { 0, 0 };
+
+	if (dev->next_serial == 0)
+		dev->next_serial = 1;
+	id.serial_num = dev->next_serial++;
+	return id;
+}
+
+/*
+ * kbus_msg_synthetic - a message from KBUS itself, with a fresh id, from 0,
+ * flags @flags | SYNTHETIC and @data_len zeroed data bytes for the caller to
+ * fill. Synthetic messages are small (a name and at most a bind event), and
+ * the reply guarantee depends on them, so their allocation does not fail.
+ */
+struct kbus_msg *kbus_msg_synthetic(struct kbus_dev *dev, const char *name, u32 flags,
+				    u32 data_len)
+{
+	u32 name_len = strlen(name);
+	struct kbus_msg *msg;
+
+	msg = kzalloc(sizeof(*msg) + KBUS_PADDED_NAME_LEN(name_len) + data_len,
+		      GFP_KERNEL | __GFP_NOFAIL);
+	kbus_msg_init(msg, name_len, data_len);
+	memcpy(msg->name, name, name_len);
+	msg->flags = flags | KBUS_BIT_SYNTHETIC;
+	msg->id = kbus_next_id(dev);
+	return msg;
+}
+
+/* Copy the part of one section of the entire form that overlaps the read. */
+static int kbus_copy_section(u32 *pos, u32 *count, char __user **buf, u32 *offset,
+			     u32 section_len, const void *src, u32 src_len)
+{
+	u32 start = *offset, end = *offset + section_len;
+	u32 from, n, in_src;
+
+	*offset = end;
+	if (*count == 0 || *pos >= end)
+		return 0;
+	from = *pos - start;
+	n = min(*count, end - *pos);
+	in_src = from < src_len ? min(n, src_len - from) : 0;
+	if (in_src && copy_to_user(*buf, (const u8 *)src + from, in_src))
+		return -EFAULT;
+	if (n > in_src && clear_user(*buf + in_src, n - in_src))
+		return -EFAULT;
+	*pos += n;
+	*buf += n;
+	*count -= n;
+	return 0;
+}
+
+/*
+ * kbus_msg_copy_out - copy @count bytes of @msg's entire form, as delivered
+ * with @flags, starting at byte @pos, to user memory. Callers keep
+ * @pos + @count within the entire length.
+ */
+int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, u32 pos, char __user *buf,
+		      u32 count)
+{
+	struct kbus_message_header hdr;
+	u32 end_guard = KBUS_MSG_END_GUARD;
+	u32 offset = 0;
+	int err;
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.start_guard = KBUS_MSG_START_GUARD;
+	hdr.id = msg->id;
+	hdr.in_reply_to = msg->in_reply_to;
+	hdr.to = msg->to;
+	hdr.from = msg->from;
+	hdr.orig_from = msg->orig_from;
+	hdr.final_to = msg->final_to;
+	hdr.flags = flags;
+	hdr.name_len = msg->name_len;
+	hdr.data_len = msg->data_len;
+	hdr.end_guard = KBUS_MSG_END_GUARD;
+
+	err = kbus_copy_section(&pos, &count, &buf, &offset, sizeof(hdr), &hdr, sizeof(hdr));
+	if (!err)
+		err = kbus_copy_section(&pos, &count, &buf, &offset,
+					KBUS_PADDED_NAME_LEN(msg->name_len), msg->name,
+					msg->name_len);
+	if (!err)
+		err = kbus_copy_section(&pos, &count, &buf, &offset,
+					KBUS_PADDED_DATA_LEN(msg->data_len), msg->data,
+					msg->data_len);
+	if (!err)
+		err = kbus_copy_section(&pos, &count, &buf, &offset, 4, &end_guard, 4);
+	return err;
+}
+
+static const char * const kbus_wpart_names[] = {
+	[KBUS_PART_HDR] = "HDR",
+	[KBUS_PART_NAME] = "NAME",
+	[KBUS_PART_NPAD] = "NPAD",
+	[KBUS_PART_DATA] = "DATA",
+	[KBUS_PART_DPAD] = "DPAD",
+	[KBUS_PART_FINAL] = "FINAL",
+};
+
+const char *kbus_wpart_name(enum kbus_wpart part)
+{
+	return kbus_wpart_names[part];
+}
+
+void kbus_discard_write(struct kbus_ksock *ks)
+{
+	if (!ks->wmsg)
+		return;
+	kbus_msg_put(ks->wmsg->msg);
+	kfree(ks->wmsg);
+	ks->wmsg = NULL;
+}
+
+/* Validate a completely written header, in the documented order. */
+static int kbus_check_header(struct kbus_dev *dev, const struct kbus_message_header *h)
+{
+	if (h->start_guard != KBUS_MSG_START_GUARD)
+		return -EINVAL;
+	if (h->end_guard != KBUS_MSG_END_GUARD)
+		return -EINVAL;
+	if (h->name_len == 0)
+		return -EINVAL;
+	if (h->name_len > KBUS_MAX_NAME_LEN)
+		return -ENAMETOOLONG;
+	if (!h->name && h->data)
+		return -EINVAL;
+	if (h->name && !h->data && h->data_len)
+		return -EINVAL;
+	if (!h->data_len && h->data)
+		return -EINVAL;
+	if ((h->flags & KBUS_SEND_FLAGS) == KBUS_SEND_FLAGS)
+		return -EINVAL;
+	if (kbus_entire_len(h->name_len, h->data_len) > dev->max_message_size)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Consume up to @avail bytes of the current part; returns bytes used. */
+static ssize_t kbus_write_part(struct kbus_ksock *ks, struct kbus_wmsg *w,
+			       const char __user *buf, size_t avail)
+{
+	const struct kbus_message_header *h = &w->hdr;
+	u32 part_len, n;
+	void *dst = NULL;
+	int err;
+
+	switch (w->part) {
+	case KBUS_PART_HDR:
+		part_len = sizeof(w->hdr);
+		dst = (u8 *)&w->hdr;
+		break;
+	case KBUS_PART_NAME:
+		part_len = h->name_len;
+		dst = w->msg->name;
+		break;
+	case KBUS_PART_NPAD:
+		part_len = KBUS_PADDED_NAME_LEN(h->name_len) - h->name_len;
+		break;
+	case KBUS_PART_DATA:
+		part_len = h->data_len;
+		dst = w->msg->data;
+		break;
+	case KBUS_PART_DPAD:
+		part_len = KBUS_PADDED_DATA_LEN(h->data_len) - h->data_len;
+		break;
+	default:
+		part_len = 4;
+		dst = (u8 *)&w->final_guard;
+		break;
+	}
+	n = min_t(size_t, avail, part_len - w->pos);
+	if (dst && copy_from_user((u8 *)dst + w->pos, buf, n))
+		return -EFAULT;
+	w->pos += n;
+	if (w->pos < part_len)
+		return n;
+
+	/* The part is complete: check it and move on. */
+	w->pos = 0;
+	switch (w->part) {
+	case KBUS_PART_HDR:
+		err = kbus_check_header(ks->dev, h);
+		if (err)
+			return err;
+		if (h->name) {
+			w->pointy = true;
+			w->complete = true;
+			break;
+		}
+		w->msg = kbus_msg_alloc(h->name_len, h->data_len);
+		if (!w->msg)
+			return -ENOMEM;
+		w->part = KBUS_PART_NAME;
+		break;
+	case KBUS_PART_NAME:
+		if (!kbus_name_valid(w->msg->name, h->name_len, false))
+			return -EBADMSG;
+		w->part = KBUS_PART_NPAD;
+		break;
+	case KBUS_PART_NPAD:
+		w->part = h->data_len ? KBUS_PART_DATA : KBUS_PART_FINAL;
+		break;
+	case KBUS_PART_DATA:
+		w->part = KBUS_PADDED_DATA_LEN(h->data_len) > h->data_len ?
+			  KBUS_PART_DPAD : KBUS_PART_FINAL;
+		break;
+	case KBUS_PART_DPAD:
+		w->part = KBUS_PART_FINAL;
+		break;
+	case KBUS_PART_FINAL:
+		if (w->final_guard != KBUS_MSG_END_GUARD)
+			return -EINVAL;
+		w->complete = true;
+		break;
+	}
+	return n;
+}
+
+/*
+ * kbus_write_msg - append @count bytes to the Ksock's message in progress.
+ * Any error throws the whole message away. While an ALL_OR_WAIT send is
+ * pending the write fails with EALREADY and the pending message is kept
+ * (the original freed it here and crashed later, §16 item 2).
+ */
+ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t count)
+{
+	struct kbus_wmsg *w;
+	size_t done = 0;
+	ssize_t n;
+
+	if (ks->sending)
+		return -EALREADY;
+	if (count == 0)
+		return 0;
+	if (!ks->wmsg) {
+		ks->wmsg = kzalloc(sizeof(*ks->wmsg), GFP_KERNEL_ACCOUNT);
+		if (!ks->wmsg)
+			return -ENOMEM;
+	}
+	w = ks->wmsg;
+	while (done < count) {
+		if (w->complete) {
+			n = -EMSGSIZE;
+			goto fail;
+		}
+		n = kbus_write_part(ks, w, buf + done, count - done);
+		if (n < 0)
+			goto fail;
+		done += n;
+	}
+	return count;
+
+fail:
+	kbus_discard_write(ks);
+	return n;
+}
+
+/*
+ * kbus_finish_write - turn the written message into a message ready to
+ * send: ENOMSG if there is none, EINVAL if it is incomplete; for a pointy
+ * message copy the name and data from user memory now (EFAULT) and check
+ * the name (EBADMSG). On success the write state is consumed.
+ */
+int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp)
+{
+	struct kbus_wmsg *w = ks->wmsg;
+	const struct kbus_message_header *h;
+	struct kbus_msg *msg;
+	int err = 0;
+
+	if (!w)
+		return -ENOMSG;
+	if (!w->complete) {
+		err = -EINVAL;
+		goto discard;
+	}
+	h = &w->hdr;
+	if (w->pointy) {
+		msg = kbus_msg_alloc(h->name_len, h->data_len);
+		if (!msg) {
+			err = -ENOMEM;
+			goto discard;
+		}
+		w->msg = msg;
+		if (copy_from_user(msg->name, h->name, h->name_len + 1)) {
+			err = -EFAULT;
+			goto discard;
+		}
+		msg->name[h->name_len] = '\0';
+		if (!kbus_name_valid(msg->name, h->name_len, false)) {
+			err = -EBADMSG;
+			goto discard;
+		}
+		if (h->data_len &&
+		    copy_from_user(msg->data, h->data, h->data_len)) {
+			err = -EFAULT;
+			goto discard;
+		}
+	}
+	msg = w->msg;
+	msg->id = h->id;
+	msg->in_reply_to = h->in_reply_to;
+	msg->to = h->to;
+	msg->orig_from = h->orig_from;
+	msg->final_to = h->final_to;
+	msg->flags = h->flags & ~KBUS_BIT_SYNTHETIC;
+	w->msg = NULL;
+	kbus_discard_write(ks);
+	*msgp = msg;
+	return 0;
+
+discard:
+	kbus_discard_write(ks);
+	return err;
+}

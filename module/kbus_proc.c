@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KBUS /proc files: /proc/kbus/bindings and /proc/kbus/stats, covering every
+ * device, in the original's formats (§12), which existing tools parse.
+ *
+ * Readers take kbus_devices_lock, then each device's lock in turn.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include "kbus_internal.h"
+
+static struct proc_dir_entry *kbus_proc_dir;
+
+static int kbus_bindings_show(struct seq_file *m, void *v)
+{
+	struct kbus_binding *b;
+	struct kbus_dev *dev;
+	unsigned int i;
+
+	mutex_lock(&kbus_devices_lock);
+	for (i = 0; i < kbus_num_devs(); i++) {
+		dev = kbus_get_dev(i);
+		seq_puts(m, "# <device> is bound to <Ksock-ID> in <process-PID> as <Replier|Listener> for <message-name>\n");
+		mutex_lock(&dev->lock);
+		list_for_each_entry(b, &dev->bindings, dev_node)
+			seq_printf(m, "%3u: %8u %8lu  %c  %.*s\n", dev->index, b->ksock->id,
+				   (unsigned long)b->ksock->pid, b->is_replier ? 'R' : 'L',
+				   (int)b->name_len, b->name);
+		mutex_unlock(&dev->lock);
+	}
+	mutex_unlock(&kbus_devices_lock);
+	return 0;
+}
+
+static void kbus_ksock_stats(struct seq_file *m, struct kbus_ksock *ks)
+{
+	const struct kbus_wmsg *w = ks->wmsg;
+
+	seq_printf(m, "    ksock %u last msg %u:%u queue %u of %u\n", ks->id,
+		   ks->last_sent.network_id, ks->last_sent.serial_num, ks->queue_len,
+		   ks->max_messages);
+	seq_printf(m, "      read byte %u of %u, wrote byte %u of %s (%sfinished), %ssending\n",
+		   ks->read_pos, ks->read_len, w ? w->pos : 0,
+		   kbus_wpart_name(w ? w->part : KBUS_PART_HDR),
+		   w && w->complete ? "" : "not ", ks->sending ? "" : "not ");
+	seq_printf(m, "      outstanding requests %u (size %u, max %u), unsent replies %u (max %u)\n",
+		   ks->num_outstanding, ks->size_outstanding ? ks->size_outstanding :
+		   KBUS_INIT_OUTSTANDING, ks->max_outstanding, ks->num_unreplied,
+		   ks->max_unreplied);
+}
+
+static int kbus_stats_show(struct seq_file *m, void *v)
+{
+	struct kbus_ksock *ks;
+	struct kbus_dev *dev;
+	unsigned int i;
+
+	mutex_lock(&kbus_devices_lock);
+	for (i = 0; i < kbus_num_devs(); i++) {
+		dev = kbus_get_dev(i);
+		mutex_lock(&dev->lock);
+		seq_printf(m, "dev %2u: next ksock %u next msg %u unsent unbindings %u%s\n",
+			   dev->index, dev->next_ksock_id, dev->next_serial, dev->num_setaside,
+			   dev->setaside_tragic ? "(gone tragic)" : "");
+		list_for_each_entry(ks, &dev->ksocks, node)
+			kbus_ksock_stats(m, ks);
+		mutex_unlock(&dev->lock);
+	}
+	mutex_unlock(&kbus_devices_lock);
+	return 0;
+}
+
+int kbus_proc_init(void)
+{
+	kbus_proc_dir = proc_mkdir("kbus", NULL);
+	if (!kbus_proc_dir)
+		return -ENOMEM;
+	if (!proc_create_single("bindings", 0444, kbus_proc_dir, kbus_bindings_show) ||
+	    !proc_create_single("stats", 0444, kbus_proc_dir, kbus_stats_show)) {
+		proc_remove(kbus_proc_dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void kbus_proc_exit(void)
+{
+	proc_remove(kbus_proc_dir);
+}
