@@ -1,0 +1,114 @@
+package raw
+
+// Ioctl command numbers (§7). Every command except RESET and DISCARD is
+// declared with a char * argument, so its encoded size is the pointer size.
+const (
+	iocMagic = 'k'
+	iocNone  = 0
+	iocWrite = 1
+	iocRead  = 2
+
+	NrReset              = 1
+	NrBind               = 2
+	NrUnbind             = 3
+	NrKsockID            = 4
+	NrReplier            = 5
+	NrNextMsg            = 6
+	NrLenLeft            = 7
+	NrSend               = 8
+	NrDiscard            = 9
+	NrLastSent           = 10
+	NrMaxMsgs            = 11
+	NrNumMsgs            = 12
+	NrUnrepliedTo        = 13
+	NrMsgOnlyOnce        = 14
+	NrVerbose            = 15
+	NrNewDevice          = 16
+	NrReportReplierBinds = 17
+	NrMaxMsgSize         = 18
+	MaxNr                = 18
+)
+
+// Query is the argument that asks a switch ioctl for its value.
+const Query uint32 = 0xFFFFFFFF
+
+var iocDirs = [MaxNr + 1]uint32{
+	NrReset:              iocNone,
+	NrBind:               iocWrite,
+	NrUnbind:             iocWrite,
+	NrKsockID:            iocRead,
+	NrReplier:            iocRead | iocWrite,
+	NrNextMsg:            iocRead,
+	NrLenLeft:            iocRead,
+	NrSend:               iocRead,
+	NrDiscard:            iocNone,
+	NrLastSent:           iocRead,
+	NrMaxMsgs:            iocRead | iocWrite,
+	NrNumMsgs:            iocRead,
+	NrUnrepliedTo:        iocRead,
+	NrMsgOnlyOnce:        iocRead | iocWrite,
+	NrVerbose:            iocRead | iocWrite,
+	NrNewDevice:          iocRead,
+	NrReportReplierBinds: iocRead | iocWrite,
+	NrMaxMsgSize:         iocRead | iocWrite,
+}
+
+// Ioctl returns the command number of ioctl nr for this layout, with the
+// generic Linux encoding (x86, ARM, arm64).
+func (l Layout) Ioctl(nr int) uint32 {
+	dir := iocDirs[nr]
+	size := uint32(l.PtrSize)
+	if dir == iocNone {
+		size = 0
+	}
+	return dir<<30 | size<<16 | uint32(iocMagic)<<8 | uint32(nr)
+}
+
+// BindRequestSize is sizeof(struct kbus_bind_request) and of
+// struct kbus_bind_query: 12 or 16 bytes.
+func (l Layout) BindRequestSize() int { return 8 + l.PtrSize }
+
+// EncodeBind returns a struct kbus_bind_request (or kbus_bind_query, whose
+// first field is return_id) with the name at address namePtr.
+func (l Layout) EncodeBind(first, nameLen uint32, namePtr uint64) []byte {
+	b := make([]byte, l.BindRequestSize())
+	Order.PutUint32(b[0:], first)
+	Order.PutUint32(b[4:], nameLen)
+	l.putPtr(b[8:], namePtr)
+	return b
+}
+
+// BindEvent is the payload of $.KBUS.ReplierBindEvent.
+type BindEvent struct {
+	IsBind bool
+	Binder uint32
+	Name   string
+}
+
+// DecodeBindEvent reads a ReplierBindEvent's data.
+func DecodeBindEvent(data []byte) (BindEvent, error) {
+	if len(data) < 12 {
+		return BindEvent{}, ErrShort
+	}
+	n := Order.Uint32(data[8:])
+	if uint64(len(data)) < 12+uint64(n) {
+		return BindEvent{}, ErrShort
+	}
+	return BindEvent{
+		IsBind: Order.Uint32(data[0:]) != 0,
+		Binder: Order.Uint32(data[4:]),
+		Name:   string(data[12 : 12+n]),
+	}, nil
+}
+
+// EncodeBindEvent builds a ReplierBindEvent's data, as KBUS does.
+func EncodeBindEvent(e BindEvent) []byte {
+	b := make([]byte, 12+PaddedNameLen(uint32(len(e.Name))))
+	if e.IsBind {
+		Order.PutUint32(b[0:], 1)
+	}
+	Order.PutUint32(b[4:], e.Binder)
+	Order.PutUint32(b[8:], uint32(len(e.Name)))
+	copy(b[12:], e.Name)
+	return b
+}
