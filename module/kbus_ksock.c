@@ -26,7 +26,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	if (!ks)
 		return -ENOMEM;
 	ks->dev = dev;
-	ks->pid = task_pid_nr(current);
+	ks->pid = task_tgid_nr(current);
 	ks->writable = file->f_mode & FMODE_WRITE;
 	ks->max_messages = KBUS_DEF_MAX_MESSAGES;
 	INIT_LIST_HEAD(&ks->queue);

@@ -2,7 +2,9 @@ package device_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -64,9 +66,15 @@ var _ = Describe("/dev/kbus0", func() {
 	})
 })
 
-var _ = Describe("A device beyond kbus_num_devices", func() {
-	It("does not exist", func() {
-		_, err := os.Open("/dev/kbus1")
-		Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "open /dev/kbus1: %v", err)
+var _ = Describe("The set of devices", func() {
+	It("has a node for every device of the kbus class, and none beyond", func() {
+		devs, err := filepath.Glob("/sys/class/kbus/kbus*")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(len(devs)).To(BeNumerically(">=", 1))
+		for i := range devs {
+			Expect(fmt.Sprintf("/dev/kbus%d", i)).To(BeAnExistingFile())
+		}
+		_, err = os.Open(fmt.Sprintf("/dev/kbus%d", len(devs)))
+		Expect(errors.Is(err, os.ErrNotExist)).To(BeTrue(), "open the next device: %v", err)
 	})
 })

@@ -1,0 +1,182 @@
+package core_test
+
+import (
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("§11 Replier bind events", func() {
+	var watcher, binder *kbus.Ksock
+	BeforeEach(func() {
+		watcher, binder = RW(), RW()
+		Bind(watcher, kbus.NameReplierBindEvent, false)
+	})
+
+	event := func(ks *kbus.Ksock) (raw.BindEvent, *kbus.Message) {
+		GinkgoHelper()
+		m := Next(ks)
+		Expect(m.Name).To(Equal(kbus.NameReplierBindEvent))
+		ev, err := m.BindEvent()
+		Expect(err).NotTo(HaveOccurred())
+		return ev, m
+	}
+
+	It("is off by default: replier binds generate nothing", func() {
+		Expect(watcher.ReportReplierBinds()).To(BeFalse())
+		Bind(binder, "$.Quiet", true)
+		Empty(watcher)
+	})
+
+	It("reports replier binds and unbinds, not listener ones, once switched on", func() {
+		prev, err := watcher.SetReportReplierBinds(true)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(prev).To(BeFalse())
+		Bind(binder, "$.Listener", false)
+		Bind(binder, "$.Svc.*", true)
+		Expect(binder.Unbind("$.Svc.*", true)).To(Succeed())
+
+		ev, m := event(watcher)
+		Expect(ev).To(Equal(raw.BindEvent{IsBind: true, Binder: ID(binder), Name: "$.Svc.*"}))
+		Expect(m.Flags).To(Equal(kbus.FlagSynthetic | kbus.FlagAllOrFail))
+		Expect(m.From).To(BeZero())
+		Expect(m.To).To(BeZero())
+		Expect(m.InReplyTo.IsZero()).To(BeTrue())
+		Expect(m.Data).To(HaveLen(12 + 8))
+		Expect(m.String()).To(MatchRegexp(`^<ReplierBindEvent id=\[0:\d+\], flags=0x204 \(SYN,aFL\), \[Bind '\$\.Svc\.\*' for \d+\]>$`))
+		ev, _ = event(watcher)
+		Expect(ev).To(Equal(raw.BindEvent{IsBind: false, Binder: ID(binder), Name: "$.Svc.*"}))
+		Empty(watcher)
+	})
+
+	It("reaches wildcard listeners of $.KBUS.*", func() {
+		wild := RW()
+		Bind(wild, "$.KBUS.*", false)
+		_, err := wild.SetReportReplierBinds(true)
+		Expect(err).NotTo(HaveOccurred())
+		Bind(binder, "$.W", true)
+		ev, _ := event(wild)
+		Expect(ev.Name).To(Equal("$.W"))
+	})
+
+	It("fails the BIND with EAGAIN, binding nothing, when an event listener is full", func() {
+		_, err := watcher.SetReportReplierBinds(true)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = watcher.SetMaxMessages(1)
+		Expect(err).NotTo(HaveOccurred())
+		Bind(binder, "$.First", true)
+		Expect(binder.Bind("$.Second", true)).To(MatchError(kbus.ErrWouldBlock))
+		_, found, err := binder.FindReplier("$.Second")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeFalse())
+		Expect(binder.Unbind("$.First", true)).To(MatchError(kbus.ErrWouldBlock))
+		_, found, _ = binder.FindReplier("$.First")
+		Expect(found).To(BeTrue())
+		event(watcher)
+		Expect(binder.Unbind("$.First", true)).To(Succeed())
+	})
+
+	It("replays existing replier bindings to the Ksock that switches reporting on, newest first", func() {
+		other := RW()
+		Bind(binder, "$.Old.A", true)
+		Bind(other, "$.Old.B", true)
+		late := RW() // not bound to the event at all
+		_, err := late.SetReportReplierBinds(true)
+		Expect(err).NotTo(HaveOccurred())
+		ev1, _ := event(late)
+		ev2, _ := event(late)
+		Expect(ev1).To(Equal(raw.BindEvent{IsBind: true, Binder: ID(other), Name: "$.Old.B"}))
+		Expect(ev2).To(Equal(raw.BindEvent{IsBind: true, Binder: ID(binder), Name: "$.Old.A"}))
+	})
+
+	It("says EBUSY when the replay fills the caller's queue, and stays on", func() {
+		Bind(binder, "$.R.A", true)
+		Bind(binder, "$.R.B", true)
+		late := RW()
+		_, err := late.SetMaxMessages(1)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = late.SetReportReplierBinds(true)
+		Expect(err).To(MatchError(kbus.ErrQueueFull))
+		Expect(late.ReportReplierBinds()).To(BeTrue())
+		Expect(late.NumMessages()).To(Equal(uint32(1)))
+	})
+
+	It("rejects switch values other than 0, 1 and query with EINVAL", func() {
+		for _, nr := range []int{raw.NrMsgOnlyOnce, raw.NrVerbose, raw.NrReportReplierBinds} {
+			v := uint32(2)
+			_, err := watcher.Ioctl(raw.Native.Ioctl(nr), ptrU32(&v))
+			Expect(err).To(MatchError(kbus.ErrInvalid))
+		}
+	})
+
+	Describe("§11.3 events of a closing replier that cannot be delivered", func() {
+		It("sets the event aside for a full listener and delivers it after the next read", func() {
+			_, err := watcher.SetReportReplierBinds(true)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(binder, "$.Closing", true)
+			event(watcher)
+			Bind(watcher, "$.Fill", false)
+			_, err = watcher.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
+			bid := ID(binder)
+			Expect(binder.Close()).To(Succeed())
+
+			Expect(watcher.NumMessages()).To(Equal(uint32(2)), "the set-aside event counts")
+			Expect(Next(watcher).Name).To(Equal("$.Fill"))
+			ev, _ := event(watcher)
+			Expect(ev).To(Equal(raw.BindEvent{IsBind: false, Binder: bid, Name: "$.Closing"}))
+			Empty(watcher)
+		})
+
+		It("does not stall an empty queue: NEXTMSG brings the event in", func() {
+			_, err := watcher.SetReportReplierBinds(true)
+			Expect(err).NotTo(HaveOccurred())
+			full := RW()
+			Bind(full, kbus.NameReplierBindEvent, false)
+			Bind(binder, "$.Stall", true)
+			event(watcher)
+			event(full)
+			_, err = full.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(full, "$.Fill", false)
+			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
+			Expect(binder.Close()).To(Succeed())
+			// watcher had room but gets its copy through the set-aside list too.
+			ev, _ := event(watcher)
+			Expect(ev.IsBind).To(BeFalse())
+			Expect(readable(watcher)).To(BeFalse())
+		})
+
+		It("drops set-aside events when the listener unbinds the event name", func() {
+			_, err := watcher.SetReportReplierBinds(true)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(binder, "$.Drop", true)
+			event(watcher)
+			_, err = watcher.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(watcher, "$.Fill", false)
+			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
+			Expect(binder.Close()).To(Succeed())
+			Expect(watcher.NumMessages()).To(Equal(uint32(2)))
+			Expect(watcher.Unbind(kbus.NameReplierBindEvent, false)).To(Succeed())
+			Expect(watcher.NumMessages()).To(Equal(uint32(1)))
+			Expect(Names(watcher)).To(Equal([]string{"$.Fill"}))
+		})
+
+		It("shows the unsent unbindings in /proc/kbus/stats", func() {
+			_, err := watcher.SetReportReplierBinds(true)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(binder, "$.Stat", true)
+			event(watcher)
+			_, err = watcher.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(watcher, "$.Fill", false)
+			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
+			Expect(binder.Close()).To(Succeed())
+			Expect(ProcFile("stats")).To(MatchRegexp(`(?m)^dev  0: next ksock \d+ next msg \d+ unsent unbindings 1$`))
+		})
+	})
+})

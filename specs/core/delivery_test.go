@@ -1,0 +1,396 @@
+package core_test
+
+import (
+	"github.com/kbus-project/kbus/kbus"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("§9 Delivery", func() {
+	var sender *kbus.Ksock
+	BeforeEach(func() { sender = RW() })
+
+	Describe("choosing recipients", func() {
+		It("accepts and drops an announcement nobody listens to", func() {
+			id := Send(sender, kbus.NewAnnouncement("$.Nobody.Listens", nil))
+			Expect(id.Serial).NotTo(BeZero())
+		})
+
+		It("refuses a request without a replier with EADDRNOTAVAIL", func() {
+			l := RW()
+			Bind(l, "$.NoReplier", false)
+			_, err := sender.SendMsg(kbus.NewRequest("$.NoReplier", nil))
+			Expect(err).To(MatchError(kbus.ErrNoReplier))
+			Empty(l)
+		})
+
+		It("gives the replier the copy with WANT_YOU_TO_REPLY and listeners a copy without", func() {
+			r, l := RW(), RW()
+			Bind(r, "$.Ask", true)
+			Bind(l, "$.Ask", false)
+			id := Send(sender, kbus.NewRequest("$.Ask", []byte("?")))
+			rm, lm := Next(r), Next(l)
+			Expect(rm.ID).To(Equal(id))
+			Expect(rm.Flags).To(Equal(kbus.FlagWantAReply | kbus.FlagWantYouToReply))
+			Expect(rm.WantsUsToReply()).To(BeTrue())
+			Expect(lm.Flags).To(Equal(kbus.FlagWantAReply))
+			Expect(lm.WantsUsToReply()).To(BeFalse())
+		})
+
+		It("overwrites a WANT_YOU_TO_REPLY the sender set", func() {
+			l := RW()
+			Bind(l, "$.Forged", false)
+			m := kbus.NewAnnouncement("$.Forged", nil)
+			m.Flags = kbus.FlagWantYouToReply
+			Send(sender, m)
+			Expect(Next(l).Flags).To(BeZero())
+		})
+
+		It("delivers one copy per matching binding, duplicates included, newest binding first", func() {
+			l := RW()
+			Bind(l, "$.Dup", false)
+			Bind(l, "$.Dup", false)
+			Bind(l, "$.*", false)
+			Send(sender, kbus.NewAnnouncement("$.Dup", nil))
+			Expect(Names(l)).To(Equal([]string{"$.Dup", "$.Dup", "$.Dup"}))
+		})
+
+		It("sends a reply to its requester even without bindings, and to listeners of its name", func() {
+			r, l := RW(), RW()
+			Bind(r, "$.Q", true)
+			Bind(l, "$.Q", false)
+			Send(sender, kbus.NewRequest("$.Q", nil))
+			req := Next(r)
+			Expect(Next(l).Name).To(Equal("$.Q"))
+			rep, err := kbus.ReplyTo(req, []byte("A"))
+			Expect(err).NotTo(HaveOccurred())
+			Send(r, rep)
+			got := Next(sender)
+			Expect(got.Kind()).To(Equal(kbus.KindReply))
+			Expect(got.Data).To(Equal([]byte("A")))
+			Expect(got.From).To(Equal(ID(r)))
+			Expect(Next(l).Kind()).To(Equal(kbus.KindReply))
+			Empty(r)
+		})
+	})
+
+	Describe("§9.2 ordering", func() {
+		It("shows every listener the same global send order", func() {
+			a, b, c := RW(), RW(), RW()
+			for _, ks := range []*kbus.Ksock{a, b, c} {
+				Bind(ks, "$.Order.*", false)
+			}
+			other := RW()
+			var want []string
+			for i := 0; i < 30; i++ {
+				name := "$.Order.M" + string(rune('A'+i%26)) + string(rune('a'+i/26))
+				s := sender
+				if i%3 == 0 {
+					s = other
+				}
+				Send(s, kbus.NewAnnouncement(name, nil))
+				want = append(want, name)
+			}
+			Expect(Names(a)).To(Equal(want))
+			Expect(Names(b)).To(Equal(want))
+			Expect(Names(c)).To(Equal(want))
+		})
+
+		It("puts URGENT messages at the head of the queue, newest first", func() {
+			l := RW()
+			Bind(l, "$.U.*", false)
+			Send(sender, kbus.NewAnnouncement("$.U.One", nil))
+			u1 := kbus.NewAnnouncement("$.U.Urgent1", nil)
+			u1.Flags = kbus.FlagUrgent
+			u2 := kbus.NewAnnouncement("$.U.Urgent2", nil)
+			u2.Flags = kbus.FlagUrgent
+			Send(sender, u1)
+			Send(sender, kbus.NewAnnouncement("$.U.Two", nil))
+			Send(sender, u2)
+			Expect(Names(l)).To(Equal([]string{"$.U.Urgent2", "$.U.Urgent1", "$.U.One", "$.U.Two"}))
+		})
+
+		It("queues the replier copy before the listener copy on one Ksock", func() {
+			rl := RW()
+			Bind(rl, "$.Both", true)
+			Bind(rl, "$.Both", false)
+			Send(sender, kbus.NewRequest("$.Both", nil))
+			Expect(Next(rl).WantsUsToReply()).To(BeTrue())
+			Expect(Next(rl).WantsUsToReply()).To(BeFalse())
+		})
+
+		It("for URGENT, puts the listener copy first", func() {
+			rl := RW()
+			Bind(rl, "$.Both", true)
+			Bind(rl, "$.Both", false)
+			m := kbus.NewRequest("$.Both", nil)
+			m.Flags |= kbus.FlagUrgent
+			Send(sender, m)
+			Expect(Next(rl).WantsUsToReply()).To(BeFalse())
+			Expect(Next(rl).WantsUsToReply()).To(BeTrue())
+		})
+	})
+
+	Describe("§9.4 MSGONLYONCE", func() {
+		It("keeps one copy per message, the replier's, when switched on", func() {
+			rl := RW()
+			Bind(rl, "$.Once", true)
+			Bind(rl, "$.Once", false)
+			Bind(rl, "$.*", false)
+			prev, err := rl.SetOnlyOnce(true)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(prev).To(BeFalse())
+			Send(sender, kbus.NewRequest("$.Once", nil))
+			Expect(Next(rl).WantsUsToReply()).To(BeTrue())
+			Empty(rl)
+			Expect(rl.OnlyOnce()).To(BeTrue())
+		})
+
+		It("affects only later messages", func() {
+			l := RW()
+			Bind(l, "$.Once", false)
+			Bind(l, "$.Once", false)
+			Send(sender, kbus.NewAnnouncement("$.Once", nil))
+			_, err := l.SetOnlyOnce(true)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewAnnouncement("$.Once", nil))
+			Expect(Names(l)).To(HaveLen(3))
+		})
+	})
+
+	Describe("§9.5 stateful requests", func() {
+		It("reaches the addressed replier, and keeps to on the copies", func() {
+			r, l := RW(), RW()
+			Bind(r, "$.State", true)
+			Bind(l, "$.State", false)
+			m := kbus.NewRequest("$.State", nil)
+			m.To = ID(r)
+			Send(sender, m)
+			Expect(Next(r).To).To(Equal(ID(r)))
+			Expect(Next(l).To).To(Equal(ID(r)))
+		})
+
+		It("fails with EPIPE when another Ksock is replier, EADDRNOTAVAIL when none", func() {
+			r, other := RW(), RW()
+			Bind(r, "$.State", true)
+			m := kbus.NewRequest("$.State", nil)
+			m.To = ID(other)
+			_, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWrongReplier))
+			Expect(r.Unbind("$.State", true)).To(Succeed())
+			_, err = sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrNoReplier))
+		})
+
+		It("ignores to on announcements", func() {
+			l := RW()
+			Bind(l, "$.Ann", false)
+			m := kbus.NewAnnouncement("$.Ann", nil)
+			m.To = 999999
+			Send(sender, m)
+			Expect(Next(l).To).To(Equal(uint32(999999)))
+		})
+	})
+
+	Describe("§9.6 queue capacity and reserved reply slots", func() {
+		It("lets a full listener miss announcements silently by default", func() {
+			l := RW()
+			Bind(l, "$.Full", false)
+			Expect(l.SetMaxMessages(2)).To(Equal(uint32(2)))
+			for i := 0; i < 5; i++ {
+				Send(sender, kbus.NewAnnouncement("$.Full", nil))
+			}
+			Expect(l.NumMessages()).To(Equal(uint32(2)))
+		})
+
+		It("refuses a request to a full replier with EBUSY, and queues nothing anywhere", func() {
+			r, l := RW(), RW()
+			Bind(r, "$.Busy", true)
+			Bind(l, "$.Busy", false)
+			_, err := r.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewRequest("$.Busy", nil))
+			_, err = sender.SendMsg(kbus.NewRequest("$.Busy", nil))
+			Expect(err).To(MatchError(kbus.ErrQueueFull))
+			Expect(l.NumMessages()).To(Equal(uint32(1)))
+		})
+
+		It("refuses a request with ENOLCK when the sender has no room for its reply", func() {
+			r := RW()
+			Bind(r, "$.Slots", true)
+			_, err := sender.SetMaxMessages(2)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewRequest("$.Slots", nil))
+			Send(sender, kbus.NewRequest("$.Slots", nil))
+			before, _ := sender.LastSent()
+			_, err = sender.SendMsg(kbus.NewRequest("$.Slots", nil))
+			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
+			Expect(sender.LastSent()).To(Equal(before), "no id assigned")
+			_, err = sender.Send()
+			Expect(err).To(MatchError(kbus.ErrNoMessage), "the message was discarded")
+		})
+
+		It("counts reserved slots as full for listeners too", func() {
+			r := RW()
+			Bind(r, "$.Slots", true)
+			Bind(sender, "$.Ann", false)
+			_, err := sender.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewRequest("$.Slots", nil))
+			Send(RW(), kbus.NewAnnouncement("$.Ann", nil))
+			Expect(sender.NumMessages()).To(BeZero(), "the slot is kept for the reply")
+			req := Next(r)
+			rep, _ := kbus.ReplyTo(req, nil)
+			Send(r, rep)
+			Expect(Next(sender).IsReply()).To(BeTrue())
+		})
+
+		It("accepts any non-zero MAXMSGS, even below the current count, and 0 only asks", func() {
+			l := RW()
+			Bind(l, "$.Max", false)
+			for i := 0; i < 3; i++ {
+				Send(sender, kbus.NewAnnouncement("$.Max", nil))
+			}
+			Expect(l.SetMaxMessages(1)).To(Equal(uint32(1)))
+			Expect(l.MaxMessages()).To(Equal(uint32(1)))
+			Expect(l.NumMessages()).To(Equal(uint32(3)))
+			Send(sender, kbus.NewAnnouncement("$.Max", nil))
+			Expect(l.NumMessages()).To(Equal(uint32(3)))
+		})
+
+		It("starts every Ksock with a queue of 100", func() {
+			Expect(RW().MaxMessages()).To(Equal(uint32(100)))
+		})
+	})
+
+	Describe("§9.7 send flags", func() {
+		var full *kbus.Ksock
+		BeforeEach(func() {
+			full = RW()
+			Bind(full, "$.Flags", false)
+			_, err := full.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewAnnouncement("$.Flags", nil))
+		})
+
+		It("ALL_OR_FAIL: a full listener fails the whole send with EBUSY", func() {
+			other := RW()
+			Bind(other, "$.Flags", false)
+			m := kbus.NewAnnouncement("$.Flags", nil)
+			m.Flags = kbus.FlagAllOrFail
+			_, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrQueueFull))
+			Empty(other)
+		})
+
+		It("ALL_OR_WAIT: EAGAIN with the id, the send pending, writes refused with EALREADY", func() {
+			other := RW()
+			Bind(other, "$.Flags", false)
+			m := kbus.NewAnnouncement("$.Flags", []byte("wait"))
+			m.Flags = kbus.FlagAllOrWait
+			id, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(id.Serial).NotTo(BeZero())
+			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Empty(other)
+
+			By("retrying SEND with the same id while still full")
+			again, err := sender.Send()
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(again).To(Equal(id))
+
+			By("freeing room: poll completes the send")
+			Next(full)
+			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(Next(other).ID).To(Equal(id))
+			Expect(Next(full).ID).To(Equal(id))
+			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
+		})
+
+		It("ALL_OR_WAIT: DISCARD abandons the pending send", func() {
+			m := kbus.NewAnnouncement("$.Flags", nil)
+			m.Flags = kbus.FlagAllOrWait
+			_, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(sender.Discard()).To(Succeed())
+			Next(full)
+			Empty(full)
+			Expect(sender.Write(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed())
+		})
+
+		It("keeps the pending message intact when a write is refused with EALREADY", func() {
+			m := kbus.NewAnnouncement("$.Flags", []byte("kept"))
+			m.Flags = kbus.FlagAllOrWait
+			_, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Next(full)
+			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(Next(full).Data).To(Equal([]byte("kept")))
+		})
+
+		It("ALL_OR_WAIT applies to replies too", func() {
+			r := RW()
+			Bind(r, "$.WaitReply", true)
+			_, err := sender.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(sender, "$.Filler", false)
+			Send(sender, kbus.NewRequest("$.WaitReply", nil))
+			req := Next(r)
+			// The sender's slot is reserved; fill its queue past it.
+			_, err = sender.SetMaxMessages(2)
+			Expect(err).NotTo(HaveOccurred())
+			Send(r, kbus.NewAnnouncement("$.Filler", nil))
+			_, err = sender.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			rep, _ := kbus.ReplyTo(req, nil)
+			rep.Flags = kbus.FlagAllOrWait
+			_, err = r.SendMsg(rep)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Next(sender)
+			Expect(r.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(Next(sender).IsReply()).To(BeTrue())
+		})
+	})
+
+	Describe("§9.8 unbinding", func() {
+		It("removes exactly the messages that came through that binding", func() {
+			l := RW()
+			Bind(l, "$.Un.*", false)
+			Bind(l, "$.Un.A", false)
+			Send(sender, kbus.NewAnnouncement("$.Un.A", nil))
+			Send(sender, kbus.NewAnnouncement("$.Un.B", nil))
+			Expect(l.NumMessages()).To(Equal(uint32(3)))
+			Expect(l.Unbind("$.Un.A", false)).To(Succeed())
+			Expect(Names(l)).To(Equal([]string{"$.Un.A", "$.Un.B"}))
+		})
+
+		It("fails with EINVAL for a binding that does not exist", func() {
+			l := RW()
+			Bind(l, "$.Un", false)
+			Expect(l.Unbind("$.Un", true)).To(MatchError(kbus.ErrInvalid))
+			Expect(l.Unbind("$.Other", false)).To(MatchError(kbus.ErrInvalid))
+			Expect(RW().Unbind("$.Un", false)).To(MatchError(kbus.ErrInvalid))
+		})
+
+		It("checks names on UNBIND as on BIND", func() {
+			l := RW()
+			Expect(l.Unbind("", false)).To(MatchError(kbus.ErrBadName))
+			Expect(l.Unbind("$.a-b", false)).To(MatchError(kbus.ErrBadName))
+			Expect(l.Unbind("$."+string(make([]byte, 1000)), false)).To(MatchError(kbus.ErrNameTooLong))
+		})
+
+		It("leaves the message being read alone", func() {
+			l := RW()
+			Bind(l, "$.Un", false)
+			Send(sender, kbus.NewAnnouncement("$.Un", []byte("reading")))
+			n, err := l.NextMsg()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(l.Unbind("$.Un", false)).To(Succeed())
+			m, err := l.ReadMsg(n)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(m.Data).To(Equal([]byte("reading")))
+		})
+	})
+})

@@ -1,0 +1,196 @@
+package core_test
+
+import (
+	"github.com/kbus-project/kbus/kbus"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("§10 Every request gets exactly one reply", func() {
+	var sender, replier *kbus.Ksock
+	BeforeEach(func() {
+		sender, replier = RW(), RW()
+		Bind(replier, "$.Svc", true)
+	})
+
+	expectStatus := func(name string, req kbus.MessageID, from uint32) {
+		GinkgoHelper()
+		m := Next(sender)
+		Expect(m.Name).To(Equal(name))
+		Expect(m.Kind()).To(Equal(kbus.KindStatus))
+		Expect(m.InReplyTo).To(Equal(req))
+		Expect(m.To).To(Equal(ID(sender)))
+		Expect(m.From).To(Equal(from))
+		Expect(m.Flags).To(Equal(kbus.FlagSynthetic))
+		Expect(m.Data).To(BeEmpty())
+		Expect(m.ID.Network).To(BeZero())
+		Expect(m.ID.Serial).To(BeNumerically(">", req.Serial))
+		Empty(sender)
+	}
+
+	It("answers with the real reply, once: a second reply is ECONNREFUSED", func() {
+		id := Send(sender, kbus.NewRequest("$.Svc", nil))
+		req := Next(replier)
+		Expect(replier.NumUnrepliedTo()).To(Equal(uint32(1)))
+		rep, _ := kbus.ReplyTo(req, []byte("once"))
+		Send(replier, rep)
+		Expect(replier.NumUnrepliedTo()).To(BeZero())
+		m := Next(sender)
+		Expect(m.InReplyTo).To(Equal(id))
+		_, err := replier.SendMsg(rep)
+		Expect(err).To(MatchError(kbus.ErrNotExpected))
+		Expect(replier.Close()).To(Succeed())
+		Empty(sender)
+	})
+
+	It("refuses a reply nobody expects with ECONNREFUSED, and one to a closed Ksock with EADDRNOTAVAIL", func() {
+		rep := &kbus.Message{Name: "$.Svc", To: ID(sender), InReplyTo: kbus.MessageID{Serial: 1}}
+		_, err := replier.SendMsg(rep)
+		Expect(err).To(MatchError(kbus.ErrNotExpected))
+		gone := RW()
+		goneID := ID(gone)
+		Expect(gone.Close()).To(Succeed())
+		rep.To = goneID
+		_, err = replier.SendMsg(rep)
+		Expect(err).To(MatchError(kbus.ErrNoReplier))
+	})
+
+	It("refuses a reply to a full requester with EBUSY", func() {
+		Send(sender, kbus.NewRequest("$.Svc", nil))
+		req := Next(replier)
+		Bind(sender, "$.Fill", false)
+		_, err := sender.SetMaxMessages(2)
+		Expect(err).NotTo(HaveOccurred())
+		Send(replier, kbus.NewAnnouncement("$.Fill", nil))
+		_, err = sender.SetMaxMessages(1)
+		Expect(err).NotTo(HaveOccurred())
+		rep, _ := kbus.ReplyTo(req, nil)
+		_, err = replier.SendMsg(rep)
+		Expect(err).To(MatchError(kbus.ErrQueueFull))
+	})
+
+	It("sends $.KBUS.Replier.GoneAway when the replier closes with the request still queued", func() {
+		id := Send(sender, kbus.NewRequest("$.Svc", nil))
+		rid := ID(replier)
+		Expect(replier.Close()).To(Succeed())
+		expectStatus(kbus.NameReplierGoneAway, id, rid)
+	})
+
+	It("sends $.KBUS.Replier.Ignored when the replier read the request and closes", func() {
+		id := Send(sender, kbus.NewRequest("$.Svc", nil))
+		Next(replier)
+		rid := ID(replier)
+		Expect(replier.Close()).To(Succeed())
+		expectStatus(kbus.NameReplierIgnored, id, rid)
+	})
+
+	It("sends Ignored most recently popped first", func() {
+		id1 := Send(sender, kbus.NewRequest("$.Svc", nil))
+		id2 := Send(sender, kbus.NewRequest("$.Svc", nil))
+		Next(replier)
+		Next(replier)
+		Expect(replier.Close()).To(Succeed())
+		Expect(Next(sender).InReplyTo).To(Equal(id2))
+		Expect(Next(sender).InReplyTo).To(Equal(id1))
+	})
+
+	It("sends $.KBUS.Replier.Unbound when the replier unbinds with the request queued", func() {
+		id := Send(sender, kbus.NewRequest("$.Svc", nil))
+		Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+		Empty(replier)
+		expectStatus(kbus.NameReplierUnbound, id, ID(replier))
+	})
+
+	It("sends a status for a stateful request too (the original leaked it)", func() {
+		m := kbus.NewRequest("$.Svc", nil)
+		m.To = ID(replier)
+		id := Send(sender, m)
+		Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+		expectStatus(kbus.NameReplierUnbound, id, ID(replier))
+		m2 := kbus.NewRequest("$.Svc", nil)
+		other := RW()
+		Bind(other, "$.Svc", true)
+		m2.To = ID(other)
+		id2 := Send(sender, m2)
+		oid := ID(other)
+		Expect(other.Close()).To(Succeed())
+		expectStatus(kbus.NameReplierGoneAway, id2, oid)
+	})
+
+	It("releases the reserved slot with the status", func() {
+		_, err := sender.SetMaxMessages(1)
+		Expect(err).NotTo(HaveOccurred())
+		Send(sender, kbus.NewRequest("$.Svc", nil))
+		_, err = sender.SendMsg(kbus.NewRequest("$.Svc", nil))
+		Expect(err).To(MatchError(kbus.ErrNoReplySlot))
+		Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+		Next(sender)
+		Bind(replier, "$.Svc", true)
+		Send(sender, kbus.NewRequest("$.Svc", nil))
+	})
+
+	It("does not send Ignored for a request already answered before it was read", func() {
+		id := Send(sender, kbus.NewRequest("$.Svc", nil))
+		early := &kbus.Message{Name: "$.Svc", To: ID(sender), InReplyTo: id}
+		Send(replier, early)
+		Next(replier) // now pops the request, already answered
+		Expect(replier.Close()).To(Succeed())
+		Expect(Next(sender).Kind()).To(Equal(kbus.KindReply))
+		Empty(sender)
+	})
+
+	It("accepts a reply from any Ksock that knows the id; the replier then gets ECONNREFUSED", func() {
+		id := Send(sender, kbus.NewRequest("$.Svc", nil))
+		req := Next(replier)
+		third := RW()
+		Send(third, &kbus.Message{Name: "$.Svc", To: ID(sender), InReplyTo: id})
+		rep, _ := kbus.ReplyTo(req, nil)
+		_, err := replier.SendMsg(rep)
+		Expect(err).To(MatchError(kbus.ErrNotExpected))
+		Expect(Next(sender).From).To(Equal(ID(third)))
+	})
+
+	It("drops statuses for a requester that has gone", func() {
+		Send(sender, kbus.NewRequest("$.Svc", nil))
+		Expect(sender.Close()).To(Succeed())
+		Expect(replier.Close()).To(Succeed())
+	})
+
+	Describe("ALL_OR_WAIT requests completed by poll", func() {
+		It("sends $.KBUS.Replier.Disappeared when the replier is gone at the retry", func() {
+			_, err := replier.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewRequest("$.Svc", nil))
+			m := kbus.NewRequest("$.Svc", nil)
+			m.Flags |= kbus.FlagAllOrWait
+			id, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(replier.Close()).To(Succeed())
+			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			st := Next(sender)
+			Expect(st.Name).To(Equal(kbus.NameReplierDisappeared))
+			Expect(st.InReplyTo).To(Equal(id))
+			Expect(st.From).To(BeZero())
+		})
+
+		It("sends $.KBUS.ErrorSending when the retry fails otherwise", func() {
+			_, err := replier.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewRequest("$.Svc", nil))
+			m := kbus.NewRequest("$.Svc", nil)
+			m.Flags |= kbus.FlagAllOrWait
+			m.To = ID(replier)
+			id, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+			other := RW()
+			Bind(other, "$.Svc", true) // now the stateful request gets EPIPE
+			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			st := Next(sender)
+			Expect(st.Name).To(Equal(kbus.NameErrorSending))
+			Expect(st.InReplyTo).To(Equal(id))
+			Empty(sender)
+		})
+	})
+})

@@ -1,0 +1,111 @@
+// Package support holds helpers shared by the spec suites that run in the
+// guest: opening Ksocks that close themselves after a spec, reading with a
+// deadline, and raw writes for ABI specs.
+package support
+
+import (
+	"context"
+	"os"
+	"time"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// Device is the device the core specs use.
+const Device = 0
+
+// Open opens a Ksock on dev that is closed when the current spec ends.
+func Open(dev int, mode kbus.Mode) *kbus.Ksock {
+	GinkgoHelper()
+	ks, err := kbus.Open(dev, mode)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(ks.Close)
+	return ks
+}
+
+// RW opens a read/write Ksock on the core device.
+func RW() *kbus.Ksock {
+	GinkgoHelper()
+	return Open(Device, kbus.ReadWrite)
+}
+
+// ID returns a Ksock's id.
+func ID(ks *kbus.Ksock) uint32 {
+	GinkgoHelper()
+	id, err := ks.ID()
+	Expect(err).NotTo(HaveOccurred())
+	return id
+}
+
+// Bind binds or fails the spec.
+func Bind(ks *kbus.Ksock, name string, replier bool) {
+	GinkgoHelper()
+	Expect(ks.Bind(name, replier)).To(Succeed())
+}
+
+// Send sends or fails the spec.
+func Send(ks *kbus.Ksock, m *kbus.Message) kbus.MessageID {
+	GinkgoHelper()
+	id, err := ks.SendMsg(m)
+	Expect(err).NotTo(HaveOccurred())
+	return id
+}
+
+// Next reads the next message, failing the spec if there is none.
+func Next(ks *kbus.Ksock) *kbus.Message {
+	GinkgoHelper()
+	m, err := ks.ReadNext()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(m).NotTo(BeNil(), "expected a message on %v", ks)
+	return m
+}
+
+// WaitNext waits up to d for the next message.
+func WaitNext(ks *kbus.Ksock, d time.Duration) *kbus.Message {
+	GinkgoHelper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	m, err := ks.Wait(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return m
+}
+
+// Empty expects the Ksock's queue to be empty.
+func Empty(ks *kbus.Ksock) {
+	GinkgoHelper()
+	n, err := ks.NumMessages()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(n).To(BeZero(), "queue of %v", ks)
+	m, err := ks.ReadNext()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(m).To(BeNil())
+}
+
+// Names reads every queued message and returns their names.
+func Names(ks *kbus.Ksock) []string {
+	GinkgoHelper()
+	var names []string
+	for {
+		m, err := ks.ReadNext()
+		Expect(err).NotTo(HaveOccurred())
+		if m == nil {
+			return names
+		}
+		names = append(names, m.Name)
+	}
+}
+
+// Ptr returns the address of b's first byte, for pointy messages and raw
+// bind structures. The caller keeps b alive (runtime.KeepAlive).
+func Ptr(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(&b[0]))) }
+
+// ProcFile returns the contents of /proc/kbus/NAME.
+func ProcFile(name string) string {
+	GinkgoHelper()
+	b, err := os.ReadFile("/proc/kbus/" + name)
+	Expect(err).NotTo(HaveOccurred())
+	return string(b)
+}
