@@ -16,7 +16,7 @@ RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -lab
 # Host-side Go packages: everything but the guest-only spec suites.
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 
-.PHONY: all deps rig qemu-test qemu-shell test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig qemu-test qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -31,6 +31,10 @@ qemu-test: deps rig
 
 qemu-shell: deps rig
 	$(RIG) shell $(RIG_FLAGS)
+
+# Benchmark figures from the guest (printed; not a pass/fail test).
+bench: deps rig
+	$(RIG) bench $(RIG_FLAGS)
 
 kernel: deps
 	kernel/build.sh $(ARCH) $(KERNEL)

@@ -276,12 +276,12 @@ func (k *Ksock) ReadNext() (*Message, error) {
 // Wait waits until a message arrives or ctx ends, then reads it.
 func (k *Ksock) Wait(ctx context.Context) (*Message, error) {
 	for {
+		if err := k.poll(ctx, unix.POLLIN); err != nil {
+			return nil, err
+		}
 		m, err := k.ReadNext()
 		if err != nil || m != nil {
 			return m, err
-		}
-		if err := k.poll(ctx, unix.POLLIN); err != nil {
-			return nil, err
 		}
 	}
 }
@@ -303,8 +303,10 @@ func (k *Ksock) Readable() (bool, error) {
 }
 
 func (k *Ksock) poll(ctx context.Context, events int16) error {
-	stop := context.AfterFunc(ctx, func() { unix.Write(k.wakeW, []byte{0}) })
-	defer stop()
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { unix.Write(k.wakeW, []byte{0}) })
+		defer stop()
+	}
 	fds := []unix.PollFd{{Fd: int32(k.fd), Events: events}, {Fd: int32(k.wakeR), Events: unix.POLLIN}}
 	for {
 		if err := ctx.Err(); err != nil {

@@ -332,12 +332,14 @@ static int kbus_cmp_newest_first(const void *a, const void *b)
 
 /*
  * kbus_collect - the recipients of @msg: its listener bindings in device
- * order (newest first, duplicates included) in a new array the caller
- * frees, and for a request the replier: the most specific class wins
- * (exact > % > *), the newest binding within a class (§2.3).
+ * order (newest first, duplicates included) and for a request the replier:
+ * the most specific class wins (exact > % > *), the newest binding within a
+ * class (§2.3). The list is put in @buf when it fits, else in a new array;
+ * the caller frees *@listp when it is not @buf.
  */
-int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding ***listp,
-		 u32 *nlisteners, struct kbus_binding **replier)
+int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding **buf,
+		 u32 buf_len, struct kbus_binding ***listp, u32 *nlisteners,
+		 struct kbus_binding **replier)
 {
 	struct kbus_collect c = { .want_replier = msg->flags & KBUS_BIT_WANT_A_REPLY };
 	u32 count;
@@ -345,17 +347,18 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 	kbus_visit_matches(dev, msg->name, msg->name_len, &c);
 	count = c.n;
 	*replier = c.replier;
-	*listp = NULL;
+	*listp = buf;
 	*nlisteners = 0;
 	if (!count)
 		return 0;
-	c.list = kmalloc_array(count, sizeof(*c.list), GFP_KERNEL);
+	c.list = count <= buf_len ? buf : kmalloc_array(count, sizeof(*c.list), GFP_KERNEL);
 	if (!c.list)
 		return -ENOMEM;
 	c.n = 0;
 	c.want_replier = false;
 	kbus_visit_matches(dev, msg->name, msg->name_len, &c);
-	sort(c.list, c.n, sizeof(*c.list), kbus_cmp_newest_first, NULL);
+	if (c.n > 1)
+		sort(c.list, c.n, sizeof(*c.list), kbus_cmp_newest_first, NULL);
 	*listp = c.list;
 	*nlisteners = c.n;
 	return 0;

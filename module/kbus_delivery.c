@@ -36,9 +36,15 @@ struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
 	return id ? xa_load(&dev->ksock_ids, id) : NULL;
 }
 
+/* Senders wait (in poll) only while a send is pending; see kbus_poll. */
 void kbus_wake_senders(struct kbus_dev *dev)
 {
-	wake_up_interruptible(&dev->writeq);
+	/*
+	 * No barrier needed: kbus_poll adds waiters under the device lock,
+	 * which every caller of this function holds.
+	 */
+	if (waitqueue_active(&dev->writeq))
+		wake_up_interruptible(&dev->writeq);
 }
 
 static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
@@ -200,13 +206,14 @@ int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
 	bool all_or_wait = msg->flags & KBUS_BIT_ALL_OR_WAIT;
 	bool all_or_fail = msg->flags & KBUS_BIT_ALL_OR_FAIL;
 	u32 plain = msg->flags & ~KBUS_BIT_WANT_YOU_TO_REPLY;
+	struct kbus_binding *stack[KBUS_COLLECT_STACK];
 	struct kbus_binding **listeners, *replier;
 	struct kbus_ksock *target = NULL;
 	LIST_HEAD(pool);
 	u32 n, i, needed = 0;
 	int err;
 
-	err = kbus_collect(dev, msg, &listeners, &n, &replier);
+	err = kbus_collect(dev, msg, stack, ARRAY_SIZE(stack), &listeners, &n, &replier);
 	if (err)
 		return err;
 
@@ -289,7 +296,8 @@ int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
 			msg->id.network_id, msg->id.serial_num, msg->name, msg->flags);
 out:
 	kbus_free_pool(&pool);
-	kfree(listeners);
+	if (listeners != stack)
+		kfree(listeners);
 	return err;
 }
 
@@ -443,6 +451,7 @@ static void kbus_set_aside(struct kbus_dev *dev, struct kbus_msg *event,
 int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *name,
 		    u32 name_len, bool must_succeed)
 {
+	struct kbus_binding *stack[KBUS_COLLECT_STACK];
 	struct kbus_binding **listeners, *unused;
 	struct kbus_msg *msg;
 	LIST_HEAD(pool);
@@ -450,7 +459,7 @@ int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *
 	int err;
 
 	msg = kbus_bind_event_msg(dev, is_bind, binder, name, name_len);
-	err = kbus_collect(dev, msg, &listeners, &n, &unused);
+	err = kbus_collect(dev, msg, stack, ARRAY_SIZE(stack), &listeners, &n, &unused);
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -474,7 +483,8 @@ int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *
 		}
 	}
 	kbus_free_pool(&pool);
-	kfree(listeners);
+	if (listeners != stack)
+		kfree(listeners);
 out:
 	kbus_msg_put(msg);
 	return err;

@@ -250,8 +250,10 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32
 int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len);
 struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
 					     u32 name_len);
-int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding ***listp,
-		 u32 *nlisteners, struct kbus_binding **replier);
+#define KBUS_COLLECT_STACK	16
+int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding **buf,
+		 u32 buf_len, struct kbus_binding ***listp, u32 *nlisteners,
+		 struct kbus_binding **replier);
 void kbus_unbind_all(struct kbus_ksock *ks);
 
 /* kbus_delivery.c */

@@ -163,9 +163,14 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 	struct kbus_dev *dev = ks->dev;
 	__poll_t mask = 0;
 
-	poll_wait(file, &ks->readq, wait);
-	poll_wait(file, &dev->writeq, wait);
+	/*
+	 * Register under the device lock, which every wake-up also holds, so
+	 * none is lost; only a Ksock with a send pending waits for room.
+	 */
 	mutex_lock(&dev->lock);
+	poll_wait(file, &ks->readq, wait);
+	if (ks->sending)
+		poll_wait(file, &dev->writeq, wait);
 	/* Events set aside for this Ksock count: NEXTMSG will bring them in. */
 	if (ks->queue_len || ks->num_setaside)
 		mask |= EPOLLIN | EPOLLRDNORM;

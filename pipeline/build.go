@@ -14,6 +14,9 @@ import (
 	"github.com/kbus-project/kbus/initramfs"
 )
 
+// guestTools are our commands in every guest image, on its PATH.
+var guestTools = []string{"cmd/kbusbench"}
+
 type kernel struct {
 	dir   string // the build directory: KDIR for the module
 	image string
@@ -69,6 +72,7 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 
 type binaries struct {
 	uinit  string
+	tools  []string // guest commands of ours, for bin/
 	suites []string // compiled spec suites, name.test
 }
 
@@ -101,6 +105,13 @@ func (r *runner) buildBinaries(ctx context.Context, build string, b *binaries) (
 	b.uinit = filepath.Join(bin, "uinit")
 	if err := goCmd("build", "-trimpath", "-o", b.uinit, "./initramfs/uinit"); err != nil {
 		return "", err
+	}
+	for _, tool := range guestTools {
+		out := filepath.Join(bin, filepath.Base(tool))
+		if err := goCmd("build", "-trimpath", "-o", out, "./"+tool); err != nil {
+			return "", err
+		}
+		b.tools = append(b.tools, out)
 	}
 	suites := r.cfg.Suites
 	if len(suites) == 0 {
@@ -154,6 +165,9 @@ func (r *runner) buildInitramfs(ko string, b binaries, out string) (string, erro
 	files := []initramfs.File{
 		{Src: b.uinit, Dst: "bin/uinit"},
 		{Src: ko, Dst: "kbus/kbus.ko"},
+	}
+	for _, t := range b.tools {
+		files = append(files, initramfs.File{Src: t, Dst: "bin/" + filepath.Base(t)})
 	}
 	for _, s := range b.suites {
 		files = append(files, initramfs.File{Src: s, Dst: "specs/" + filepath.Base(s)})

@@ -32,6 +32,9 @@ func (r *runner) guestTimeout() (host, guest string) {
 func (r *runner) vmConfig(kernelImage, image, share string) vm.Config {
 	_, guestTimeout := r.guestTimeout()
 	args := []string{"rig.timeout=" + guestTimeout}
+	if r.cfg.Mode == "bench" {
+		args = append(args, "rig.mode=bench")
+	}
 	if r.cfg.Labels != "" {
 		args = append(args, fmt.Sprintf("rig.labels=%q", r.cfg.Labels))
 	}
@@ -101,7 +104,7 @@ func (r *runner) report(share string, bootErr error) error {
 	}
 
 	var jsonPaths, junitPaths []string
-	if status != nil {
+	if status != nil && r.cfg.Mode != "bench" {
 		for _, s := range status.Suites {
 			junit, js := results.SuiteReportPaths(share, s.Name)
 			if _, err := os.Stat(js); err != nil {
@@ -130,7 +133,11 @@ func (r *runner) report(share string, bootErr error) error {
 	if r.out.Summary.Failed > 0 {
 		fail("%d spec(s) failed", r.out.Summary.Failed)
 	}
-	if status != nil && status.Error == "" && r.out.Summary.Run == 0 {
+	if r.cfg.Mode == "bench" {
+		if err := r.benchReport(share, status); err != nil {
+			return err
+		}
+	} else if status != nil && status.Error == "" && r.out.Summary.Run == 0 {
 		fail("no spec ran")
 	}
 	if status != nil && status.Phase == "done" && !status.ModuleUnloaded {
@@ -151,6 +158,30 @@ func (r *runner) report(share string, bootErr error) error {
 		return infra("guest error in phase %s: %s", status.Phase, status.Error)
 	case len(r.out.Reasons) > 0:
 		r.out.Verdict = Fail
+	}
+	return nil
+}
+
+// benchReport keeps the benchmark's figures and fails the run if the
+// benchmark did not complete.
+func (r *runner) benchReport(share string, status *results.Status) error {
+	b, err := os.ReadFile(filepath.Join(share, results.BenchFile))
+	if err == nil {
+		r.out.Bench = string(b)
+		if err := os.WriteFile(filepath.Join(r.out.ReportDir, results.BenchFile), b, 0o644); err != nil {
+			return infra("%w", err)
+		}
+	}
+	if status == nil {
+		return nil
+	}
+	for _, s := range status.Suites {
+		if s.ExitCode != 0 {
+			r.out.Reasons = append(r.out.Reasons, fmt.Sprintf("the benchmark exited %d %s", s.ExitCode, s.Error))
+		}
+	}
+	if len(status.Suites) == 0 && status.Error == "" {
+		r.out.Reasons = append(r.out.Reasons, "the benchmark did not run")
 	}
 	return nil
 }

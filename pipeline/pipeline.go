@@ -22,9 +22,12 @@ import (
 
 // Config is one run of the pipeline.
 type Config struct {
-	Root     string // the repository
-	Arch     arch.Arch
-	Flavour  string // kernel flavour: default or debug
+	Root    string // the repository
+	Arch    arch.Arch
+	Flavour string // kernel flavour: default or debug
+	// Mode is what the guest does: "test" runs the spec suites (the
+	// default), "bench" runs the benchmark instead.
+	Mode     string
 	OutDir   string // out/: build products and reports
 	CacheDir string // kernels and u-root bases, outside the repository
 	// Suites are the spec packages to compile, relative to Root; empty
@@ -82,6 +85,7 @@ type Outcome struct {
 	Cmdline   string        // the QEMU command line
 	Boot      time.Duration // kernel start to init, as the guest saw it
 	Total     time.Duration
+	Bench     string // the benchmark's figures, in bench mode
 }
 
 // infraError marks failures of the rig itself.

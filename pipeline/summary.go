@@ -30,6 +30,9 @@ func (o *Outcome) writePage(flavour string, cmdline string) error {
 // Print writes the run's summary for a person.
 func (o *Outcome) Print(w io.Writer) {
 	s := o.Summary
+	if o.Bench != "" {
+		fmt.Fprintf(w, "\n%s", o.Bench)
+	}
 	fmt.Fprintf(w, "\n== KBUS rig %s: %s ==\n", o.Arch, o.Verdict)
 	fmt.Fprintf(w, "specs: %d run, %d passed, %d failed, %d skipped, in %v\n",
 		s.Run, s.Passed, s.Failed, s.Skipped, s.Duration.Round(time.Millisecond))

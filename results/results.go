@@ -20,6 +20,7 @@ import (
 const (
 	StatusFile  = "status.json"
 	DmesgFile   = "dmesg.txt"
+	BenchFile   = "bench.txt"
 	KmemleakDir = "kmemleak"
 	SuitesDir   = "suites"
 	// MountTag is the 9P tag the host shares the folder under.
@@ -37,6 +38,8 @@ type SuiteResult struct {
 
 // Status is the guest's final word on a run.
 type Status struct {
+	// Mode is what the guest was asked to do: "test" or "bench".
+	Mode string `json:"mode"`
 	// Phase is where the guest got to: "done", or the phase that failed.
 	Phase string `json:"phase"`
 	// Error is set when the guest could not complete the run (module load

@@ -2,6 +2,7 @@
 // specs it ran.
 //
 //	rig test  [flags]   build, boot, run the specs, write the report
+//	rig bench [flags]   build, boot, run the benchmark, print its figures
 //	rig shell [flags]   build, then boot the same image to a guest shell
 //
 // Exit status: 0 every spec passed; 1 specs failed, none ran, or the kernel
@@ -35,8 +36,8 @@ func main() {
 }
 
 func run(args []string) int {
-	if len(args) == 0 || (args[0] != "test" && args[0] != "shell") {
-		fmt.Fprintln(os.Stderr, "usage: rig test|shell [flags]; rig test -h for the flags")
+	if len(args) == 0 || (args[0] != "test" && args[0] != "bench" && args[0] != "shell") {
+		fmt.Fprintln(os.Stderr, "usage: rig test|bench|shell [flags]; rig test -h for the flags")
 		return usageExit
 	}
 	mode := args[0]
@@ -79,6 +80,7 @@ func run(args []string) int {
 		cfg := pipeline.Config{
 			Root: absRoot, Arch: a, Flavour: *flavour, OutDir: *out, CacheDir: *cache,
 			Suites: suites, Labels: *labels, KernelArgs: kargs, Timeout: *timeout, Log: os.Stderr,
+			Mode: mode,
 		}
 		if mode == "shell" {
 			if err := pipeline.Shell(ctx, cfg); err != nil {

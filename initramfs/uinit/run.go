@@ -39,6 +39,7 @@ type run struct {
 func newRun(cfg config, start time.Time) *run {
 	r := &run{cfg: cfg, start: start}
 	r.status.Phase = "start"
+	r.status.Mode = cfg.mode
 	r.status.Kernel = kernelRelease()
 	r.status.BootToInit = uptime()
 	return r
@@ -88,17 +89,25 @@ func (r *run) steps() error {
 		return err
 	}
 
-	r.setPhase("specs")
-	suites, err := findSuites(specsDir)
-	if err != nil {
-		return err
-	}
 	deadline := r.start.Add(r.cfg.timeout)
-	for _, s := range suites {
-		res := runSuite(s, r.cfg.labels, deadline)
+	if r.cfg.mode == "bench" {
+		r.setPhase("bench")
+		res := runBench(deadline)
 		r.mu.Lock()
 		r.status.Suites = append(r.status.Suites, res)
 		r.mu.Unlock()
+	} else {
+		r.setPhase("specs")
+		suites, err := findSuites(specsDir)
+		if err != nil {
+			return err
+		}
+		for _, s := range suites {
+			res := runSuite(s, r.cfg.labels, deadline)
+			r.mu.Lock()
+			r.status.Suites = append(r.status.Suites, res)
+			r.mu.Unlock()
+		}
 	}
 
 	r.setPhase("kmemleak-after-specs")
@@ -199,9 +208,9 @@ func findSuites(dir string) ([]string, error) {
 
 // runSuite runs one compiled Ginkgo suite with its reports going to the
 // share, its output to the console and to a log beside the reports.
-func runSuite(path, labels string, deadline time.Time) results.SuiteResult {
+func runSuite(path, labels string, deadline time.Time) (res results.SuiteResult) {
 	name := strings.TrimSuffix(filepath.Base(path), ".test")
-	res := results.SuiteResult{Name: name}
+	res.Name = name
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
 
@@ -229,16 +238,39 @@ func runSuite(path, labels string, deadline time.Time) results.SuiteResult {
 	if labels != "" {
 		args = append(args, "-ginkgo.label-filter="+labels)
 	}
+	execute(&res, logFile, deadline, path, args...)
+	return res
+}
+
+// runBench runs the benchmark, its output to the console and the share.
+func runBench(deadline time.Time) (res results.SuiteResult) {
+	res.Name = "kbusbench"
+	start := time.Now()
+	defer func() { res.Duration = time.Since(start) }()
+	out, err := os.Create(filepath.Join(resultsDir, results.BenchFile))
+	if err != nil {
+		res.Error = err.Error()
+		res.ExitCode = -1
+		return res
+	}
+	defer out.Close()
+	execute(&res, out, deadline, "/bin/kbusbench")
+	return res
+}
+
+// execute runs a guest program until it exits or the deadline, recording
+// its exit in res and copying its output to the console and to w.
+func execute(res *results.SuiteResult, w io.Writer, deadline time.Time, path string, args ...string) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = "/tmp"
-	out := io.MultiWriter(os.Stdout, logFile)
+	out := io.MultiWriter(os.Stdout, w)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), "KBUS_RIG_GUEST=1")
-	log.Printf("suite %s: %s", name, strings.Join(cmd.Args, " "))
+	log.Printf("%s: %s", res.Name, strings.Join(cmd.Args, " "))
 
-	err = cmd.Run()
+	err := cmd.Run()
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:
@@ -254,6 +286,5 @@ func runSuite(path, labels string, deadline time.Time) results.SuiteResult {
 		res.ExitCode = -1
 		res.Error = err.Error()
 	}
-	log.Printf("suite %s: exit %d %s", name, res.ExitCode, res.Error)
-	return res
+	log.Printf("%s: exit %d %s", res.Name, res.ExitCode, res.Error)
 }

@@ -1,0 +1,211 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+)
+
+// sendAll sends n announcements of size bytes, waiting (ALL_OR_WAIT and
+// poll) whenever a listener is full, so that nothing is lost.
+func sendAll(ctx context.Context, ks *kbus.Ksock, name string, size, n int) error {
+	m := kbus.NewAnnouncement(name, make([]byte, size))
+	m.Flags = kbus.FlagAllOrWait
+	b := m.Bytes()
+	for i := 0; i < n; i++ {
+		if _, err := ks.WriteBytes(b); err != nil {
+			return err
+		}
+		_, err := ks.Send()
+		if errors.Is(err, kbus.ErrWouldBlock) {
+			err = ks.WaitWritable(ctx)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readAll reads n messages, waiting as needed.
+func readAll(ctx context.Context, ks *kbus.Ksock, n int) error {
+	buf := make([]byte, 8192)
+	for got := 0; got < n; {
+		l, err := ks.NextMsg()
+		if err != nil {
+			return err
+		}
+		if l == 0 {
+			if _, err := ks.Wait(ctx); err != nil {
+				return fmt.Errorf("after %d of %d messages: %w", got, n, err)
+			}
+			got++
+			continue
+		}
+		for l > 0 {
+			k, err := ks.Read(buf[:min(int(l), len(buf))])
+			if err != nil {
+				return err
+			}
+			l -= uint32(k)
+		}
+		got++
+	}
+	return nil
+}
+
+func open(dev int) (*kbus.Ksock, error) { return kbus.Open(dev, kbus.ReadWrite) }
+
+// Throughput measures announcements delivered per second from one sender
+// to one listener, with unrelated bindings on the device.
+func Throughput(ctx context.Context, dev, size, n, unrelated int) (float64, error) {
+	var extra []*kbus.Ksock
+	defer func() {
+		for _, k := range extra {
+			k.Close()
+		}
+	}()
+	if unrelated > 0 {
+		k, err := open(dev)
+		if err != nil {
+			return 0, err
+		}
+		extra = append(extra, k)
+		for i := 0; i < unrelated; i++ {
+			if err := k.Bind(fmt.Sprintf("$.Unrelated.B%d.Name%d", i%97, i), i%2 == 0 && i < 2000); err != nil {
+				return 0, err
+			}
+		}
+	}
+	sender, err := open(dev)
+	if err != nil {
+		return 0, err
+	}
+	defer sender.Close()
+	listener, err := open(dev)
+	if err != nil {
+		return 0, err
+	}
+	defer listener.Close()
+	if err := listener.Bind("$.Bench.Flow", false); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	var readErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		readErr = readAll(ctx, listener, n)
+	}()
+	sendErr := sendAll(ctx, sender, "$.Bench.Flow", size, n)
+	wg.Wait()
+	d := time.Since(start)
+	if err := errors.Join(sendErr, readErr); err != nil {
+		return 0, err
+	}
+	return rate(n, d), nil
+}
+
+// FanOut sends n announcements to l listeners whose queues hold them all,
+// and returns the sender's time per send (µs) and the time per delivery
+// including every listener's reads (µs).
+func FanOut(ctx context.Context, dev, l, n int) (perSend, perDelivery float64, err error) {
+	sender, err := open(dev)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sender.Close()
+	listeners := make([]*kbus.Ksock, l)
+	for i := range listeners {
+		if listeners[i], err = open(dev); err != nil {
+			return 0, 0, err
+		}
+		defer listeners[i].Close()
+		if err := listeners[i].Bind("$.Bench.Fan", false); err != nil {
+			return 0, 0, err
+		}
+		if _, err := listeners[i].SetMaxMessages(uint32(n)); err != nil {
+			return 0, 0, err
+		}
+	}
+	start := time.Now()
+	if err := sendAll(ctx, sender, "$.Bench.Fan", 64, n); err != nil {
+		return 0, 0, err
+	}
+	sent := time.Since(start)
+	var wg sync.WaitGroup
+	errs := make([]error, l)
+	for i, k := range listeners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = readAll(ctx, k, n)
+		}()
+	}
+	wg.Wait()
+	total := time.Since(start)
+	if err := errors.Join(errs...); err != nil {
+		return 0, 0, err
+	}
+	return perOp(sent, n), perOp(total, n*l), nil
+}
+
+// RoundTrips measures request→reply round trips per second.
+func RoundTrips(ctx context.Context, dev, n int) (float64, error) {
+	client, err := open(dev)
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	server, err := open(dev)
+	if err != nil {
+		return 0, err
+	}
+	defer server.Close()
+	if err := server.Bind("$.Bench.Ping", true); err != nil {
+		return 0, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < n; i++ {
+			req, err := server.Wait(ctx)
+			if err != nil {
+				done <- err
+				return
+			}
+			rep, err := kbus.ReplyTo(req, req.Data)
+			if err == nil {
+				_, err = server.SendMsg(rep)
+			}
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	req := kbus.NewRequest("$.Bench.Ping", make([]byte, 64))
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if _, err := client.SendMsg(req); err != nil {
+			return 0, err
+		}
+		rep, err := client.Wait(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if !rep.IsReply() || rep.Kind() != kbus.KindReply {
+			return 0, fmt.Errorf("round trip %d: got %v", i, rep)
+		}
+	}
+	d := time.Since(start)
+	if err := <-done; err != nil {
+		return 0, err
+	}
+	return rate(n, d), nil
+}
