@@ -16,7 +16,7 @@ RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -lab
 # Host-side Go packages: everything but the guest-only spec suites.
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 
-.PHONY: all deps rig qemu-test qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig qemu-test qemu-test-debug qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -57,7 +57,10 @@ runner-test: deps
 module-check: deps
 	$(MAKE) -C module check KDIR=$$(kernel/build.sh x86_64 default | tail -n1)
 
-test: deps fmt-check vet unit runner-test qemu-test
+qemu-test-debug: deps rig
+	$(RIG) test -arch $(ARCH) -kernel debug -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+
+test: deps fmt-check vet unit runner-test qemu-test qemu-test-debug
 
 clean:
 	rm -rf $(OUT)

@@ -68,10 +68,8 @@ func TestFindSuites(t *testing.T) {
 func TestGuestWatchdogFiresBeforeTheHostTimeout(t *testing.T) {
 	for _, d := range []time.Duration{20 * time.Second, time.Minute, 10 * time.Minute, time.Hour} {
 		r := &runner{cfg: Config{Timeout: d}}
-		host, guest := r.guestTimeout()
-		h, _ := time.ParseDuration(host)
-		g, _ := time.ParseDuration(guest)
-		if g >= h || g < h/2 {
+		h, g := r.timeouts()
+		if h != d || g >= h || g < h/2 {
 			t.Errorf("timeout %v: guest %v, host %v", d, g, h)
 		}
 	}

@@ -16,22 +16,24 @@ import (
 
 const serialLog = "serial.log"
 
-func (r *runner) guestTimeout() (host, guest string) {
-	t := r.cfg.Timeout
-	if t == 0 {
-		t = r.cfg.Arch.Timeout
+// timeouts returns the host's hard limit for the guest and the guest's own
+// watchdog, which fires first so that a hung suite is reported by name; the
+// margin covers the boot and writing the results.
+func (r *runner) timeouts() (host, guest time.Duration) {
+	host = r.cfg.Timeout
+	if host == 0 {
+		host = r.cfg.Arch.Timeout
+		if r.cfg.Flavour == "debug" {
+			host *= 3 // KASAN, lockdep and kmemleak under emulation
+		}
 	}
-	// The guest's own watchdog fires first, so that a hung suite is
-	// reported by name; the host's limit is the backstop. The margin covers
-	// the boot and writing the results.
-	margin := max(t/10, 15*time.Second)
-	g := max(t-margin, t/2)
-	return t.String(), g.String()
+	margin := max(host/10, 15*time.Second)
+	return host, max(host-margin, host/2)
 }
 
 func (r *runner) vmConfig(kernelImage, image, share string) vm.Config {
-	_, guestTimeout := r.guestTimeout()
-	args := []string{"rig.timeout=" + guestTimeout}
+	host, guest := r.timeouts()
+	args := []string{"rig.timeout=" + guest.String()}
 	if r.cfg.Mode == "bench" {
 		args = append(args, "rig.mode=bench")
 	}
@@ -46,7 +48,7 @@ func (r *runner) vmConfig(kernelImage, image, share string) vm.Config {
 		ResultsDir: share,
 		ShareTag:   results.MountTag,
 		KernelArgs: args,
-		Timeout:    r.cfg.Timeout,
+		Timeout:    host,
 	}
 }
 
@@ -58,8 +60,7 @@ func (r *runner) boot(ctx context.Context, kernelImage, image, share string) (st
 	defer serial.Close()
 	c := r.vmConfig(kernelImage, image, share)
 	c.Serial = serial
-	hostTimeout, _ := r.guestTimeout()
-	r.logf("booting (timeout %s): console in %s", hostTimeout, serial.Name())
+	r.logf("booting (timeout %v): console in %s", c.Timeout, serial.Name())
 	res, err := vm.Run(ctx, c)
 	r.out.Cmdline = res.Cmdline
 	r.logf("qemu: %s", res.Cmdline)
