@@ -40,7 +40,7 @@ kernel: deps
 	kernel/build.sh $(ARCH) $(KERNEL)
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './out/*')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './out/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:

@@ -98,6 +98,9 @@ type OpError struct {
 }
 
 func (e *OpError) Error() string {
+	if e.Device < 0 {
+		return fmt.Sprintf("kbus: %s: %v", e.Op, e.Err)
+	}
 	return fmt.Sprintf("kbus%d: %s: %v", e.Device, e.Op, e.Err)
 }
 

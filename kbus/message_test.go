@@ -100,3 +100,11 @@ func TestErrorsWorkWithErrorsIs(t *testing.T) {
 		t.Errorf("%d errnos, the reference names 19", len(Errnos))
 	}
 }
+
+func TestEveryErrnoHasSituations(t *testing.T) {
+	for _, e := range Errnos {
+		if len(e.Situations()) == 0 {
+			t.Errorf("%s has no situations", e.Name)
+		}
+	}
+}

@@ -15,7 +15,7 @@ import (
 )
 
 // guestTools are our commands in every guest image, on its PATH.
-var guestTools = []string{"cmd/kbusbench"}
+var guestTools = []string{"cmd/kbus", "cmd/kbusbench"}
 
 type kernel struct {
 	dir   string // the build directory: KDIR for the module

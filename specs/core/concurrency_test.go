@@ -130,7 +130,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 		Eventually(func() bool { _, found, _ := ks.FindReplier("$.Child.Svc"); return found }).
 			WithTimeout(10 * time.Second).WithPolling(10 * time.Millisecond).Should(BeTrue())
 		read := Send(ks, kbus.NewRequest("$.Child.Svc", []byte("first")))
-		Eventually(func() string { return ProcFile("stats") }).WithTimeout(5 * time.Second).
+		Eventually(func() string { return ProcFile("stats") }).WithTimeout(5*time.Second).
 			Should(MatchRegexp(`unsent replies 1`), "the child has read the first request")
 		queued := Send(ks, kbus.NewRequest("$.Child.Svc", []byte("second")))
 		_ = queued

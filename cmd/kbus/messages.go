@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+)
+
+// statusError is a request answered by KBUS instead of a replier.
+type statusError struct{ msg *kbus.Message }
+
+func (e statusError) Error() string {
+	what := map[string]string{
+		kbus.NameReplierGoneAway:    "the replier went away before reading the request",
+		kbus.NameReplierIgnored:     "the replier read the request but closed without answering",
+		kbus.NameReplierUnbound:     "the replier unbound before reading the request",
+		kbus.NameReplierDisappeared: "the replier disappeared before the request could be delivered",
+		kbus.NameErrorSending:       "KBUS could not deliver the request",
+	}[e.msg.Name]
+	if what == "" {
+		what = "KBUS answered with a status message"
+	}
+	return fmt.Sprintf("%s: %s", e.msg.Name, what)
+}
+
+// readData returns the message data from the argument, a file or stdin
+// ("-"); bytes are passed through untouched.
+func readData(args []string, file string, stdin io.Reader) ([]byte, error) {
+	switch {
+	case file != "" && len(args) > 0:
+		return nil, usageError{"give DATA or --file, not both"}
+	case file == "-":
+		return io.ReadAll(stdin)
+	case file != "":
+		return os.ReadFile(file)
+	case len(args) == 0:
+		return nil, nil
+	case args[0] == "-":
+		return io.ReadAll(stdin)
+	default:
+		return []byte(args[0]), nil
+	}
+}
+
+func checkName(name string, wildcard bool) error {
+	if err := kbus.ValidateName(name, wildcard); err != nil {
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dev := newFlags("send", "NAME [DATA|-]", "Send an announcement and print its id.", stderr)
+	file := fs.String("file", "", "read the data from this file (- for stdin)")
+	urgent := fs.Bool("urgent", false, "jump the queue of every recipient")
+	allOrFail := fs.Bool("all-or-fail", false, "deliver to every listener or to none (EBUSY)")
+	allOrWait := fs.Bool("all-or-wait", false, "wait until every listener has room")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return usageError{"want NAME and at most one DATA"}
+	}
+	if err := checkName(pos[0], false); err != nil {
+		return err
+	}
+	data, err := readData(pos[1:], *file, stdin)
+	if err != nil {
+		return err
+	}
+	ks, err := kbus.Open(*dev, kbus.ReadWrite)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	m := kbus.NewAnnouncement(pos[0], data)
+	if *urgent {
+		m.Flags |= kbus.FlagUrgent
+	}
+	if *allOrFail {
+		m.Flags |= kbus.FlagAllOrFail
+	}
+	if *allOrWait {
+		m.Flags |= kbus.FlagAllOrWait
+	}
+	id, err := ks.SendMsg(m)
+	if errors.Is(err, kbus.ErrWouldBlock) && *allOrWait {
+		err = ks.WaitWritable(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, id)
+	return nil
+}
+
+func runRequest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dev := newFlags("request", "NAME [DATA|-]",
+		"Send a request and print the reply, or the status KBUS sent in its place (exit status 3).", stderr)
+	file := fs.String("file", "", "read the data from this file (- for stdin)")
+	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the reply")
+	to := fs.Uint("to", 0, "address the request to this Ksock id (a stateful request)")
+	dataOnly := fs.Bool("data", false, "print only the reply's data, raw")
+	asJSON := fs.Bool("json", false, "print the reply as JSON")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return usageError{"want NAME and at most one DATA"}
+	}
+	if err := checkName(pos[0], false); err != nil {
+		return err
+	}
+	data, err := readData(pos[1:], *file, stdin)
+	if err != nil {
+		return err
+	}
+	ks, err := kbus.Open(*dev, kbus.ReadWrite)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	m := kbus.NewRequest(pos[0], data)
+	m.To = uint32(*to)
+	id, err := ks.SendMsg(m)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	for {
+		rep, err := ks.Wait(ctx)
+		if err != nil {
+			return fmt.Errorf("no reply to %v within %v: %w", id, *timeout, err)
+		}
+		if rep.InReplyTo != id {
+			continue
+		}
+		if err := printMsg(stdout, rep, *asJSON, *dataOnly); err != nil {
+			return err
+		}
+		if rep.Kind() == kbus.KindStatus {
+			return statusError{rep}
+		}
+		return nil
+	}
+}
+
+func runListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dev := newFlags("listen", "PATTERN...", "Bind as listener to each name or wildcard and print every message.", stderr)
+	asJSON := fs.Bool("json", false, "print JSON lines instead of the printed form")
+	count := fs.Int("count", 0, "exit after this many messages (0: run until interrupted)")
+	timeout := fs.Duration("timeout", 0, "exit after this long (0: no limit)")
+	ready := fs.String("ready", "", "create this file once bound (for scripts)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usageError{"want at least one PATTERN"}
+	}
+	ks, err := kbus.Open(*dev, kbus.ReadOnly)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	for _, p := range pos {
+		if err := checkName(p, true); err != nil {
+			return err
+		}
+		if err := ks.Bind(p, false); err != nil {
+			return err
+		}
+	}
+	if *ready != "" {
+		if err := os.WriteFile(*ready, nil, 0o644); err != nil {
+			return err
+		}
+	}
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+	for n := 0; *count == 0 || n < *count; n++ {
+		m, err := ks.Wait(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if err := printMsg(stdout, m, *asJSON, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dev := newFlags("reply", "PATTERN --exec CMD",
+		"Bind as replier; for each request run CMD (with sh -c) with the request's data on stdin\n"+
+			"and KBUS_NAME, KBUS_FROM, KBUS_ID in its environment; its stdout is the reply's data.", stderr)
+	execCmd := fs.String("exec", "", "the command that computes each reply (required)")
+	count := fs.Int("count", 0, "exit after answering this many requests (0: run until interrupted)")
+	ready := fs.String("ready", "", "create this file once bound (for scripts)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *execCmd == "" {
+		return usageError{"want one PATTERN and --exec CMD"}
+	}
+	if err := checkName(pos[0], true); err != nil {
+		return err
+	}
+	ks, err := kbus.Open(*dev, kbus.ReadWrite)
+	if err != nil {
+		return err
+	}
+	defer ks.Close()
+	if err := ks.Bind(pos[0], true); err != nil {
+		return err
+	}
+	if *ready != "" {
+		if err := os.WriteFile(*ready, nil, 0o644); err != nil {
+			return err
+		}
+	}
+	for n := 0; *count == 0 || n < *count; {
+		req, err := ks.Wait(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if !req.WantsUsToReply() {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, "sh", "-c", *execCmd)
+		cmd.Stdin = bytesReader(req.Data)
+		cmd.Stderr = stderr
+		cmd.Env = append(os.Environ(), "KBUS_NAME="+req.Name, fmt.Sprintf("KBUS_FROM=%d", req.From), "KBUS_ID="+req.ID.String())
+		out, err := cmd.Output()
+		if err != nil {
+			fmt.Fprintf(stderr, "kbus reply: %s for %v: %v (replying with its output anyway)\n", *execCmd, req.ID, err)
+		}
+		rep, err := kbus.ReplyTo(req, out)
+		if err != nil {
+			return err
+		}
+		if _, err := ks.SendMsg(rep); err != nil {
+			fmt.Fprintf(stderr, "kbus reply: answering %v: %v\n", req.ID, err)
+		}
+		n++
+	}
+	return nil
+}
+
+// jsonMessage is the JSON form of a message for --json.
+type jsonMessage struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	ID        string `json:"id"`
+	InReplyTo string `json:"in_reply_to,omitempty"`
+	To        uint32 `json:"to,omitempty"`
+	From      uint32 `json:"from,omitempty"`
+	Flags     uint32 `json:"flags"`
+	Data      []byte `json:"data"` // base64
+}
+
+func printMsg(w io.Writer, m *kbus.Message, asJSON, dataOnly bool) error {
+	switch {
+	case dataOnly:
+		_, err := w.Write(m.Data)
+		return err
+	case asJSON:
+		j := jsonMessage{Kind: m.Kind().String(), Name: m.Name, ID: m.ID.String(), To: m.To, From: m.From,
+			Flags: m.Flags, Data: m.Data}
+		if m.IsReply() {
+			j.InReplyTo = m.InReplyTo.String()
+		}
+		return json.NewEncoder(w).Encode(j)
+	default:
+		_, err := fmt.Fprintln(w, m)
+		return err
+	}
+}

@@ -1,0 +1,147 @@
+// Package procfs parses KBUS's /proc/kbus/bindings and /proc/kbus/stats.
+package procfs
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Paths of the files.
+const (
+	BindingsPath = "/proc/kbus/bindings"
+	StatsPath    = "/proc/kbus/stats"
+)
+
+// Binding is one line of /proc/kbus/bindings.
+type Binding struct {
+	Device  int    `json:"device"`
+	Ksock   uint32 `json:"ksock"`
+	PID     int    `json:"pid"`
+	Replier bool   `json:"replier"`
+	Name    string `json:"name"`
+}
+
+var bindingLine = regexp.MustCompile(`^\s*(\d+):\s+(\d+)\s+(\d+)\s+([RL])\s+(.*)$`)
+
+// ParseBindings reads the bindings file's format.
+func ParseBindings(r io.Reader) ([]Binding, error) {
+	var out []Binding
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m := bindingLine.FindStringSubmatch(line)
+		if m == nil {
+			return nil, fmt.Errorf("bindings line %d: unexpected %q", n, line)
+		}
+		dev, _ := strconv.Atoi(m[1])
+		ks, _ := strconv.ParseUint(m[2], 10, 32)
+		pid, _ := strconv.Atoi(m[3])
+		out = append(out, Binding{Device: dev, Ksock: uint32(ks), PID: pid, Replier: m[4] == "R", Name: m[5]})
+	}
+	return out, sc.Err()
+}
+
+// Device is one device's part of /proc/kbus/stats.
+type Device struct {
+	Index            int     `json:"index"`
+	NextKsock        uint32  `json:"next_ksock"`
+	NextMsg          uint32  `json:"next_msg"`
+	UnsentUnbindings uint32  `json:"unsent_unbindings"`
+	Tragic           bool    `json:"tragic"`
+	Ksocks           []Ksock `json:"ksocks"`
+}
+
+// Ksock is one open Ksock in /proc/kbus/stats.
+type Ksock struct {
+	ID               uint32 `json:"id"`
+	LastMsg          string `json:"last_msg"`
+	Queued           uint32 `json:"queued"`
+	MaxMessages      uint32 `json:"max_messages"`
+	ReadByte         uint32 `json:"read_byte"`
+	ReadLength       uint32 `json:"read_length"`
+	WriteByte        uint32 `json:"write_byte"`
+	WritePart        string `json:"write_part"`
+	WriteFinished    bool   `json:"write_finished"`
+	Sending          bool   `json:"sending"`
+	Outstanding      uint32 `json:"outstanding_requests"`
+	OutstandingSize  uint32 `json:"outstanding_size"`
+	OutstandingMax   uint32 `json:"outstanding_max"`
+	UnsentReplies    uint32 `json:"unsent_replies"`
+	UnsentRepliesMax uint32 `json:"unsent_replies_max"`
+}
+
+var (
+	devLine   = regexp.MustCompile(`^dev\s+(\d+): next ksock (\d+) next msg (\d+) unsent unbindings (\d+)(\(gone tragic\))?$`)
+	ksockLine = regexp.MustCompile(`^    ksock (\d+) last msg (\d+:\d+) queue (\d+) of (\d+)$`)
+	readLine  = regexp.MustCompile(`^      read byte (\d+) of (\d+), wrote byte (\d+) of (\w+) \((not )?finished\), (not )?sending$`)
+	outLine   = regexp.MustCompile(`^      outstanding requests (\d+) \(size (\d+), max (\d+)\), unsent replies (\d+) \(max (\d+)\)$`)
+)
+
+func u32(s string) uint32 {
+	v, _ := strconv.ParseUint(s, 10, 32)
+	return uint32(v)
+}
+
+// ParseStats reads the stats file's format.
+func ParseStats(r io.Reader) ([]Device, error) {
+	var devs []Device
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := sc.Text()
+		var ks *Ksock
+		if len(devs) > 0 && len(devs[len(devs)-1].Ksocks) > 0 {
+			d := &devs[len(devs)-1]
+			ks = &d.Ksocks[len(d.Ksocks)-1]
+		}
+		switch m := (struct{ dev, ksock, read, out []string }{devLine.FindStringSubmatch(line),
+			ksockLine.FindStringSubmatch(line), readLine.FindStringSubmatch(line), outLine.FindStringSubmatch(line)}); {
+		case line == "":
+		case m.dev != nil:
+			idx, _ := strconv.Atoi(m.dev[1])
+			devs = append(devs, Device{Index: idx, NextKsock: u32(m.dev[2]), NextMsg: u32(m.dev[3]),
+				UnsentUnbindings: u32(m.dev[4]), Tragic: m.dev[5] != ""})
+		case m.ksock != nil && len(devs) > 0:
+			d := &devs[len(devs)-1]
+			d.Ksocks = append(d.Ksocks, Ksock{ID: u32(m.ksock[1]), LastMsg: m.ksock[2],
+				Queued: u32(m.ksock[3]), MaxMessages: u32(m.ksock[4])})
+		case m.read != nil && ks != nil:
+			ks.ReadByte, ks.ReadLength, ks.WriteByte = u32(m.read[1]), u32(m.read[2]), u32(m.read[3])
+			ks.WritePart, ks.WriteFinished, ks.Sending = m.read[4], m.read[5] == "", m.read[6] == ""
+		case m.out != nil && ks != nil:
+			ks.Outstanding, ks.OutstandingSize, ks.OutstandingMax = u32(m.out[1]), u32(m.out[2]), u32(m.out[3])
+			ks.UnsentReplies, ks.UnsentRepliesMax = u32(m.out[4]), u32(m.out[5])
+		default:
+			return nil, fmt.Errorf("stats line %d: unexpected %q", n, line)
+		}
+	}
+	return devs, sc.Err()
+}
+
+// ReadBindings parses the live bindings file.
+func ReadBindings() ([]Binding, error) {
+	f, err := os.Open(BindingsPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w (is the kbus module loaded?)", err)
+	}
+	defer f.Close()
+	return ParseBindings(f)
+}
+
+// ReadStats parses the live stats file.
+func ReadStats() ([]Device, error) {
+	f, err := os.Open(StatsPath)
+	if err != nil {
+		return nil, fmt.Errorf("%w (is the kbus module loaded?)", err)
+	}
+	defer f.Close()
+	return ParseStats(f)
+}
