@@ -228,6 +228,12 @@ func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	defer ks.Close()
+	// The shell by its full path: multi-call binaries (busybox, u-root)
+	// find out what to be from it.
+	shell, err := exec.LookPath("sh")
+	if err != nil {
+		return fmt.Errorf("--exec needs a shell: %w", err)
+	}
 	if err := ks.Bind(pos[0], true); err != nil {
 		return err
 	}
@@ -247,7 +253,7 @@ func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		if !req.WantsUsToReply() {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, "sh", "-c", *execCmd)
+		cmd := exec.CommandContext(ctx, shell, "-c", *execCmd)
 		cmd.Stdin = bytesReader(req.Data)
 		cmd.Stderr = stderr
 		cmd.Env = append(os.Environ(), "KBUS_NAME="+req.Name, fmt.Sprintf("KBUS_FROM=%d", req.From), "KBUS_ID="+req.ID.String())
