@@ -72,7 +72,8 @@ static void kbus_hash_grow(struct kbus_dev *dev)
 	table = kvcalloc(1U << bits, sizeof(*table), GFP_KERNEL);
 	if (!table)
 		return;
-	list_for_each_entry(b, &dev->bindings, dev_node) {
+	/* Oldest first, so that each bucket stays newest first. */
+	list_for_each_entry_reverse(b, &dev->bindings, dev_node) {
 		hlist_del(&b->hash_node);
 		hlist_add_head(&b->hash_node, &table[b->hash & ((1U << bits) - 1)]);
 	}
@@ -322,6 +323,17 @@ static void kbus_visit_matches(struct kbus_dev *dev, const char *name, u32 len,
 			kbus_consider(c, b);
 }
 
+/* Buckets are newest first, so matches of one key arrive in order. */
+static bool kbus_newest_first(struct kbus_binding **list, u32 n)
+{
+	u32 i;
+
+	for (i = 1; i < n; i++)
+		if (list[i - 1]->seq < list[i]->seq)
+			return false;
+	return true;
+}
+
 static int kbus_cmp_newest_first(const void *a, const void *b)
 {
 	const struct kbus_binding *x = *(const struct kbus_binding * const *)a;
@@ -357,7 +369,7 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 	c.n = 0;
 	c.want_replier = false;
 	kbus_visit_matches(dev, msg->name, msg->name_len, &c);
-	if (c.n > 1)
+	if (!kbus_newest_first(c.list, c.n))
 		sort(c.list, c.n, sizeof(*c.list), kbus_cmp_newest_first, NULL);
 	*listp = c.list;
 	*nlisteners = c.n;

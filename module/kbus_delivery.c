@@ -59,7 +59,9 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 		list_add_tail(&e->node, &ks->queue);
 	ks->queue_len++;
 	ks->last_pushed = msg->id;
-	wake_up_interruptible(&ks->readq);
+	/* Pollers register under the device lock, which we hold. */
+	if (waitqueue_active(&ks->readq))
+		wake_up_interruptible(&ks->readq);
 }
 
 /*

@@ -147,6 +147,22 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(rl.OnlyOnce()).To(BeTrue())
 		})
 
+		It("attributes the one copy to the newest matching binding, also after the device's name table grew", func() {
+			filler := RW()
+			for i := 0; i < 600; i++ {
+				Bind(filler, "$.Filler.N"+itoa(uint32(i)), false)
+			}
+			l := RW()
+			_, err := l.SetOnlyOnce(true)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(l, "$.G.*", false)
+			Bind(l, "$.G.X", false)
+			Send(sender, kbus.NewAnnouncement("$.G.X", nil))
+			Expect(l.NumMessages()).To(Equal(uint32(1)))
+			Expect(l.Unbind("$.G.X", false)).To(Succeed())
+			Empty(l)
+		})
+
 		It("affects only later messages", func() {
 			l := RW()
 			Bind(l, "$.Once", false)
