@@ -24,6 +24,7 @@
 #define _KBUS_INTERNAL_H
 
 #include <linux/cdev.h>
+#include <linux/compat.h>
 #include <linux/device.h>
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -46,6 +47,25 @@
 #define KBUS_QUERY			0xFFFFFFFFU
 
 #define KBUS_SEND_FLAGS	(KBUS_BIT_ALL_OR_WAIT | KBUS_BIT_ALL_OR_FAIL)
+
+/*
+ * 32-bit programs on a 64-bit kernel (CONFIG_COMPAT) use the ILP32 layout:
+ * the header is 72 bytes, with 4-byte name and data pointers at offsets 60
+ * and 64 and the end guard at 68; everything before offset 60 is the same.
+ * The module translates: it reads and writes each caller's own layout.
+ */
+#define KBUS_COMPAT_HDR_SIZE	72
+#define KBUS_HDR_COMMON_SIZE	60
+
+static inline bool kbus_compat(void)
+{
+	return IS_ENABLED(CONFIG_COMPAT) && in_compat_syscall();
+}
+
+static inline u32 kbus_hdr_size(bool compat)
+{
+	return compat ? KBUS_COMPAT_HDR_SIZE : sizeof(struct kbus_message_header);
+}
 
 /* A message as KBUS holds it: header fields, name and data, shared. */
 struct kbus_msg {
@@ -123,7 +143,9 @@ enum kbus_wpart {
 
 /* The message a Ksock is writing. */
 struct kbus_wmsg {
-	struct kbus_message_header	hdr;
+	u8				raw[sizeof(struct kbus_message_header)];
+	struct kbus_message_header	hdr;	/* decoded from raw */
+	bool				compat;	/* written in the ILP32 layout */
 	enum kbus_wpart			part;
 	u32				pos;		/* bytes into the part */
 	u32				final_guard;
@@ -153,6 +175,7 @@ struct kbus_ksock {
 	u32			read_flags;
 	u32			read_pos;
 	u32			read_len;
+	bool			read_compat;	/* read in the ILP32 layout */
 
 	/* The message being written, and the one waiting to be sent. */
 	struct kbus_wmsg	*wmsg;
@@ -224,9 +247,9 @@ static inline struct kbus_msg *kbus_msg_get(struct kbus_msg *msg)
 	return msg;
 }
 
-u64 kbus_entire_len(u32 name_len, u32 data_len);
-int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, u32 pos, char __user *buf,
-		      u32 count);
+u64 kbus_entire_len(u32 name_len, u32 data_len, bool compat);
+int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, bool compat, u32 pos,
+		      char __user *buf, u32 count);
 ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t count);
 int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp);
 void kbus_discard_write(struct kbus_ksock *ks);

@@ -132,7 +132,8 @@ static ssize_t kbus_read(struct file *file, char __user *buf, size_t count, loff
 		goto out;
 	}
 	n = min_t(size_t, count, ks->read_len - ks->read_pos);
-	ret = kbus_msg_copy_out(ks->read_msg, ks->read_flags, ks->read_pos, buf, n);
+	ret = kbus_msg_copy_out(ks->read_msg, ks->read_flags, ks->read_compat, ks->read_pos,
+				buf, n);
 	if (ret)
 		goto out;
 	ks->read_pos += n;
@@ -198,7 +199,8 @@ static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
 	ks->read_msg = e->msg;
 	ks->read_flags = e->flags;
 	ks->read_pos = 0;
-	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len);
+	ks->read_compat = kbus_compat();
+	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
 	if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) {
 		u = kmalloc(sizeof(*u), GFP_KERNEL | __GFP_NOFAIL);
 		u->id = e->msg->id;
@@ -221,12 +223,45 @@ static int kbus_get_switch(u32 __user *arg, u32 *val)
 	return (*val == 0 || *val == 1 || *val == KBUS_QUERY) ? 0 : -EINVAL;
 }
 
+/* struct kbus_bind_request and kbus_bind_query in the ILP32 layout. */
+struct kbus_compat_bind {
+	u32		first;	/* is_replier or return_id */
+	u32		name_len;
+	compat_uptr_t	name;
+};
+
+/* Copy a bind request or query in the caller's layout. */
+static int kbus_get_bind(void __user *arg, u32 *first, u32 *name_len, char __user **name)
+{
+	struct kbus_compat_bind c;
+	struct kbus_bind_request req;
+
+	if (kbus_compat()) {
+		if (copy_from_user(&c, arg, sizeof(c)))
+			return -EFAULT;
+		*first = c.first;
+		*name_len = c.name_len;
+		*name = compat_ptr(c.name);
+		return 0;
+	}
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	*first = req.is_replier;
+	*name_len = req.name_len;
+	*name = req.name;
+	return 0;
+}
+
 static long kbus_bind_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
 {
 	struct kbus_bind_request req;
+	u32 is_replier;
+	int err;
 
-	if (copy_from_user(&req, arg, sizeof(req)))
-		return -EFAULT;
+	err = kbus_get_bind(arg, &is_replier, &req.name_len, &req.name);
+	if (err)
+		return err;
+	req.is_replier = is_replier;
 	if (cmd == KBUS_IOC_BIND)
 		return kbus_bind(ks, req.is_replier, req.name,
 				 req.name_len);
@@ -239,9 +274,11 @@ static long kbus_replier_ioctl(struct kbus_ksock *ks, void __user *arg)
 	struct kbus_bind_query q;
 	struct kbus_binding *b;
 	char *name;
+	int err;
 
-	if (copy_from_user(&q, arg, sizeof(q)))
-		return -EFAULT;
+	err = kbus_get_bind(arg, &q.return_id, &q.name_len, &q.name);
+	if (err)
+		return err;
 	if (q.name_len == 0 || q.name_len > KBUS_MAX_NAME_LEN)
 		return -ENAMETOOLONG;
 	name = kmalloc(q.name_len + 1, GFP_KERNEL);
@@ -254,8 +291,9 @@ static long kbus_replier_ioctl(struct kbus_ksock *ks, void __user *arg)
 	name[q.name_len] = '\0';
 	b = kbus_find_replier_exact(ks->dev, name, q.name_len);
 	kfree(name);
+	/* return_id is the first field in both layouts. */
 	q.return_id = b ? b->ksock->id : 0;
-	if (copy_to_user(arg, &q, sizeof(q)))
+	if (put_user(q.return_id, (u32 __user *)arg))
 		return -EFAULT;
 	return b ? 1 : 0;
 }
@@ -391,6 +429,20 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return err;
 }
 
+#ifdef CONFIG_COMPAT
+/*
+ * 32-bit callers encode a 4-byte argument size in every command but RESET
+ * and DISCARD; the structures they pass are translated where used.
+ */
+static long kbus_compat_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	if (_IOC_TYPE(cmd) == KBUS_IOC_MAGIC && _IOC_DIR(cmd) != _IOC_NONE &&
+	    _IOC_SIZE(cmd) == sizeof(compat_uptr_t))
+		cmd = _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), sizeof(char *));
+	return kbus_ioctl(file, cmd, (unsigned long)compat_ptr(arg));
+}
+#endif
+
 const struct file_operations kbus_fops = {
 	.owner		= THIS_MODULE,
 	.open		= kbus_open,
@@ -399,5 +451,8 @@ const struct file_operations kbus_fops = {
 	.write		= kbus_write,
 	.poll		= kbus_poll,
 	.unlocked_ioctl	= kbus_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= kbus_compat_ioctl,
+#endif
 	.llseek		= no_llseek,
 };

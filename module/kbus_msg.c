@@ -46,9 +46,9 @@ bool kbus_name_valid(const char *name, u32 len, bool allow_wildcard)
 	return true;
 }
 
-u64 kbus_entire_len(u32 name_len, u32 data_len)
+u64 kbus_entire_len(u32 name_len, u32 data_len, bool compat)
 {
-	return sizeof(struct kbus_message_header) + KBUS_PADDED_NAME_LEN((u64)name_len) +
+	return kbus_hdr_size(compat) + KBUS_PADDED_NAME_LEN((u64)name_len) +
 	       KBUS_PADDED_DATA_LEN((u64)data_len) + 4;
 }
 
@@ -149,18 +149,11 @@ static int kbus_copy_section(u32 *pos, u32 *count, char __user **buf, u32 *offse
 	return 0;
 }
 
-/*
- * kbus_msg_copy_out - copy @count bytes of @msg's entire form, as delivered
- * with @flags, starting at byte @pos, to user memory. Callers keep
- * @pos + @count within the entire length.
- */
-int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, u32 pos, char __user *buf,
-		      u32 count)
+/* The header of @msg as delivered with @flags, in the caller's layout. */
+static void kbus_render_header(const struct kbus_msg *msg, u32 flags, bool compat, u8 *out)
 {
 	struct kbus_message_header hdr;
-	u32 end_guard = KBUS_MSG_END_GUARD;
-	u32 offset = 0;
-	int err;
+	u32 guard = KBUS_MSG_END_GUARD;
 
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.start_guard = KBUS_MSG_START_GUARD;
@@ -174,8 +167,32 @@ int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, u32 pos, char __use
 	hdr.name_len = msg->name_len;
 	hdr.data_len = msg->data_len;
 	hdr.end_guard = KBUS_MSG_END_GUARD;
+	if (!compat) {
+		memcpy(out, &hdr, sizeof(hdr));
+		return;
+	}
+	/* ILP32: NULL 4-byte pointers at 60 and 64, the end guard at 68. */
+	memset(out, 0, KBUS_COMPAT_HDR_SIZE);
+	memcpy(out, &hdr, KBUS_HDR_COMMON_SIZE);
+	memcpy(out + KBUS_COMPAT_HDR_SIZE - 4, &guard, 4);
+}
 
-	err = kbus_copy_section(&pos, &count, &buf, &offset, sizeof(hdr), &hdr, sizeof(hdr));
+/*
+ * kbus_msg_copy_out - copy @count bytes of @msg's entire form, as delivered
+ * with @flags in the caller's layout, starting at byte @pos, to user memory.
+ * Callers keep @pos + @count within the entire length.
+ */
+int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, bool compat, u32 pos,
+		      char __user *buf, u32 count)
+{
+	u8 hdr[sizeof(struct kbus_message_header)];
+	u32 hdr_size = kbus_hdr_size(compat);
+	u32 end_guard = KBUS_MSG_END_GUARD;
+	u32 offset = 0;
+	int err;
+
+	kbus_render_header(msg, flags, compat, hdr);
+	err = kbus_copy_section(&pos, &count, &buf, &offset, hdr_size, hdr, hdr_size);
 	if (!err)
 		err = kbus_copy_section(&pos, &count, &buf, &offset,
 					KBUS_PADDED_NAME_LEN(msg->name_len), msg->name,
@@ -212,8 +229,28 @@ void kbus_discard_write(struct kbus_ksock *ks)
 	ks->wmsg = NULL;
 }
 
+/* Decode the header as written, in the writer's layout. */
+static void kbus_decode_header(struct kbus_wmsg *w)
+{
+	struct kbus_message_header *h = &w->hdr;
+	u32 ptr;
+
+	if (!w->compat) {
+		memcpy(h, w->raw, sizeof(*h));
+		return;
+	}
+	memset(h, 0, sizeof(*h));
+	memcpy(h, w->raw, KBUS_HDR_COMMON_SIZE);
+	memcpy(&ptr, w->raw + 60, 4);
+	h->name = compat_ptr(ptr);
+	memcpy(&ptr, w->raw + 64, 4);
+	h->data = compat_ptr(ptr);
+	memcpy(&h->end_guard, w->raw + 68, 4);
+}
+
 /* Validate a completely written header, in the documented order. */
-static int kbus_check_header(struct kbus_dev *dev, const struct kbus_message_header *h)
+static int kbus_check_header(struct kbus_dev *dev, const struct kbus_message_header *h,
+			     bool compat)
 {
 	if (h->start_guard != KBUS_MSG_START_GUARD)
 		return -EINVAL;
@@ -231,7 +268,7 @@ static int kbus_check_header(struct kbus_dev *dev, const struct kbus_message_hea
 		return -EINVAL;
 	if ((h->flags & KBUS_SEND_FLAGS) == KBUS_SEND_FLAGS)
 		return -EINVAL;
-	if (kbus_entire_len(h->name_len, h->data_len) > dev->max_message_size)
+	if (kbus_entire_len(h->name_len, h->data_len, compat) > dev->max_message_size)
 		return -EMSGSIZE;
 	return 0;
 }
@@ -247,8 +284,8 @@ static ssize_t kbus_write_part(struct kbus_ksock *ks, struct kbus_wmsg *w,
 
 	switch (w->part) {
 	case KBUS_PART_HDR:
-		part_len = sizeof(w->hdr);
-		dst = (u8 *)&w->hdr;
+		part_len = kbus_hdr_size(w->compat);
+		dst = w->raw;
 		break;
 	case KBUS_PART_NAME:
 		part_len = h->name_len;
@@ -280,7 +317,8 @@ static ssize_t kbus_write_part(struct kbus_ksock *ks, struct kbus_wmsg *w,
 	w->pos = 0;
 	switch (w->part) {
 	case KBUS_PART_HDR:
-		err = kbus_check_header(ks->dev, h);
+		kbus_decode_header(w);
+		err = kbus_check_header(ks->dev, h, w->compat);
 		if (err)
 			return err;
 		if (h->name) {
@@ -337,6 +375,7 @@ ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t cou
 		ks->wmsg = kzalloc(sizeof(*ks->wmsg), GFP_KERNEL_ACCOUNT);
 		if (!ks->wmsg)
 			return -ENOMEM;
+		ks->wmsg->compat = kbus_compat();
 	}
 	w = ks->wmsg;
 	while (done < count) {
