@@ -1,7 +1,8 @@
 # KBUS rig. The two commands most people need:
 #   make qemu-test   build, boot x86_64 in QEMU, run the specs, write the report
 #   make test        every test: gofmt, vet, Go unit tests, the runner's own
-#                    VM tests, and the QEMU specs
+#                    VM tests, the QEMU specs on every architecture, and the
+#                    debug kernel on x86_64
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  LABELS='stb'
 
 ARCH    ?= x86_64
@@ -16,7 +17,7 @@ RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -lab
 # Host-side Go packages: everything but the guest-only spec suites.
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 
-.PHONY: all deps rig qemu-test qemu-test-debug qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -58,9 +59,13 @@ module-check: deps
 	$(MAKE) -C module check KDIR=$$(kernel/build.sh x86_64 default | tail -n1)
 
 qemu-test-debug: deps rig
-	$(RIG) test -arch $(ARCH) -kernel debug -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+	$(RIG) test -arch x86_64 -kernel debug -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
 
-test: deps fmt-check vet unit runner-test qemu-test qemu-test-debug
+# Every architecture (one summary table), then the debug kernel on x86_64.
+qemu-test-all: deps rig
+	$(RIG) test -arch all -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+
+test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug
 
 clean:
 	rm -rf $(OUT)

@@ -15,7 +15,7 @@ import (
 )
 
 // guestTools are our commands in every guest image, on its PATH.
-var guestTools = []string{"cmd/kbus", "cmd/kbusbench"}
+var guestTools = []string{"cmd/kbus", "cmd/kbusbench", "cmd/simdev"}
 
 type kernel struct {
 	dir   string // the build directory: KDIR for the module
@@ -78,7 +78,7 @@ type binaries struct {
 
 // buildBinaries compiles the guest init and the spec suites for the guest.
 // The Go build cache makes an unchanged suite cost well under a second.
-func (r *runner) buildBinaries(ctx context.Context, build string, b *binaries) (string, error) {
+func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *binaries) (string, error) {
 	bin := filepath.Join(build, "bin")
 	specs := filepath.Join(build, "specs")
 	for _, d := range []string{bin, specs} {
@@ -89,8 +89,9 @@ func (r *runner) buildBinaries(ctx context.Context, build string, b *binaries) (
 			return "", infra("%w", err)
 		}
 	}
-	env := append(os.Environ(), initramfs.Target{GOARCH: r.cfg.Arch.GOARCH, GOARM: r.cfg.Arch.GOARM}.Env()...)
-	goCmd := func(args ...string) error {
+	native := initramfs.Target{GOARCH: r.cfg.Arch.GOARCH, GOARM: r.cfg.Arch.GOARM}
+	env := append(os.Environ(), native.Env()...)
+	goCmdEnv := func(env []string, args ...string) error {
 		cmd := exec.CommandContext(ctx, "go", args...)
 		cmd.Dir = r.cfg.Root
 		cmd.Env = env
@@ -102,6 +103,7 @@ func (r *runner) buildBinaries(ctx context.Context, build string, b *binaries) (
 		}
 		return nil
 	}
+	goCmd := func(args ...string) error { return goCmdEnv(env, args...) }
 	b.uinit = filepath.Join(bin, "uinit")
 	if err := goCmd("build", "-trimpath", "-o", b.uinit, "./initramfs/uinit"); err != nil {
 		return "", err
@@ -127,7 +129,27 @@ func (r *runner) buildBinaries(ctx context.Context, build string, b *binaries) (
 		}
 		b.suites = append(b.suites, out)
 	}
-	return fmt.Sprintf("%d suite(s) for %s", len(b.suites), r.cfg.Arch.GOARCH), nil
+	note := fmt.Sprintf("%d suite(s) for %s", len(b.suites), r.cfg.Arch.GOARCH)
+	// A 64-bit ARM kernel that runs 32-bit programs also runs the armv7
+	// build of the suites: the module must serve both layouts.
+	if r.cfg.Arch.Name == "arm64" && kernelHas(k, "CONFIG_COMPAT") {
+		env32 := append(os.Environ(), initramfs.Target{GOARCH: "arm", GOARM: "7"}.Env()...)
+		for _, s := range suites {
+			out := filepath.Join(specs, filepath.Base(s)+"-arm32.test")
+			if err := goCmdEnv(env32, "test", "-c", "-trimpath", "-o", out, "./"+filepath.ToSlash(s)); err != nil {
+				return "", err
+			}
+			b.suites = append(b.suites, out)
+		}
+		note += fmt.Sprintf(", and the same %d for 32-bit arm (compat)", len(suites))
+	}
+	return note, nil
+}
+
+// kernelHas reports whether the kernel's configuration enables option.
+func kernelHas(k kernel, option string) bool {
+	b, err := os.ReadFile(filepath.Join(k.dir, ".config"))
+	return err == nil && bytes.Contains(b, []byte("\n"+option+"=y\n"))
 }
 
 // findSuites lists the spec suites: the folders under specs/ with tests.

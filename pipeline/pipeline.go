@@ -223,7 +223,7 @@ func (r *runner) buildImage(ctx context.Context, build string) (kernel, string, 
 		return k, "", err
 	}
 	var bins binaries
-	if err := r.stage("specs", func() (string, error) { return r.buildBinaries(ctx, build, &bins) }); err != nil {
+	if err := r.stage("specs", func() (string, error) { return r.buildBinaries(ctx, build, k, &bins) }); err != nil {
 		return k, "", err
 	}
 	image := filepath.Join(build, "initramfs.cpio")

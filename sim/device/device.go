@@ -1,0 +1,217 @@
+// Package device is what every simulated device shares: its KBUS Ksock,
+// its configuration (timing and fault switches), a log of what it observed
+// that specs read back, and a clean shutdown.
+package device
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+)
+
+// Config is what every device takes on its command line.
+type Config struct {
+	Bus        int           // KBUS device number
+	Log        string        // JSON-lines event log ("" for none, "-" for stdout)
+	Latency    time.Duration // added before every reply or action
+	CrashAfter int           // exit abruptly after this many requests (0: never)
+	Stall      bool          // read requests but never answer them
+	Refuse     bool          // answer every request with an error
+	Ready      string        // file created once the device is bound
+}
+
+// Flags registers the common flags on fs.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.IntVar(&c.Bus, "bus", 0, "KBUS device number (/dev/kbusN)")
+	fs.StringVar(&c.Log, "log", "", "write observed events as JSON lines to this file (- for stdout)")
+	fs.DurationVar(&c.Latency, "latency", 0, "delay before every reply or action")
+	fs.IntVar(&c.CrashAfter, "crash-after", 0, "fault: exit abruptly after this many requests")
+	fs.BoolVar(&c.Stall, "stall", false, "fault: read requests but never answer")
+	fs.BoolVar(&c.Refuse, "refuse", false, "fault: answer every request with an error")
+	fs.StringVar(&c.Ready, "ready", "", "create this file once bound and ready")
+}
+
+// Event is one line of a device's log.
+type Event struct {
+	Time   time.Time         `json:"time"`
+	Device string            `json:"device"`
+	Event  string            `json:"event"`
+	Fields map[string]string `json:"fields,omitempty"`
+}
+
+// Device is a running simulated device.
+type Device struct {
+	Name string
+	Cfg  Config
+	Ks   *kbus.Ksock
+
+	mu       sync.Mutex
+	log      io.WriteCloser
+	requests int
+}
+
+// Open opens the device's Ksock and log.
+func Open(name string, cfg Config) (*Device, error) {
+	ks, err := kbus.Open(cfg.Bus, kbus.ReadWrite)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	d := &Device{Name: name, Cfg: cfg, Ks: ks}
+	switch cfg.Log {
+	case "":
+	case "-":
+		d.log = nopCloser{os.Stdout}
+	default:
+		f, err := os.OpenFile(cfg.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			ks.Close()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		d.log = f
+	}
+	return d, nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// Close closes the Ksock (KBUS then answers for every request we owe) and
+// the log.
+func (d *Device) Close() error {
+	err := d.Ks.Close()
+	if d.log != nil {
+		err = errors.Join(err, d.log.Close())
+	}
+	return err
+}
+
+// Record writes an event to the log; fields alternate keys and values.
+func (d *Device) Record(event string, kv ...string) {
+	if d.log == nil {
+		return
+	}
+	e := Event{Time: time.Now(), Device: d.Name, Event: event}
+	if len(kv) > 0 {
+		e.Fields = map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Fields[kv[i]] = kv[i+1]
+		}
+	}
+	b, _ := json.Marshal(e)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.log.Write(append(b, '\n'))
+}
+
+// Ready tells the world (a spec) that the device is bound.
+func (d *Device) Ready() error {
+	d.Record("ready")
+	if d.Cfg.Ready == "" {
+		return nil
+	}
+	return os.WriteFile(d.Cfg.Ready, nil, 0o644)
+}
+
+// Wait waits for the next message, or for ctx to end (nil, nil).
+func (d *Device) Wait(ctx context.Context) (*kbus.Message, error) {
+	m, err := d.Ks.Wait(ctx)
+	if ctx.Err() != nil {
+		return nil, nil
+	}
+	return m, err
+}
+
+// Sleep waits for the configured latency (or ctx).
+func (d *Device) Sleep(ctx context.Context) {
+	if d.Cfg.Latency <= 0 {
+		return
+	}
+	t := time.NewTimer(d.Cfg.Latency)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// ErrRefused is the data of a reply from a device that refuses.
+const ErrRefused = "error: refused"
+
+// Handle applies the fault switches to a request this device must answer:
+// it returns false when the request is not to be answered (stall), exits
+// the process at the configured crash point, and answers "error: refused"
+// itself when refusing.
+func (d *Device) Handle(req *kbus.Message) bool {
+	d.requests++
+	d.Record("request", "name", req.Name, "id", req.ID.String(), "data", string(req.Data))
+	if d.Cfg.CrashAfter > 0 && d.requests >= d.Cfg.CrashAfter {
+		d.Record("crash", "after", fmt.Sprint(d.requests))
+		os.Exit(70) // an abrupt death: no reply, KBUS answers for us
+	}
+	if d.Cfg.Stall {
+		d.Record("stall", "id", req.ID.String())
+		return false
+	}
+	if d.Cfg.Refuse {
+		d.Reply(req, []byte(ErrRefused))
+		return false
+	}
+	return true
+}
+
+// Reply answers a request and records it.
+func (d *Device) Reply(req *kbus.Message, data []byte) error {
+	rep, err := kbus.ReplyTo(req, data)
+	if err != nil {
+		return err
+	}
+	if _, err := d.Ks.SendMsg(rep); err != nil {
+		d.Record("reply-failed", "id", req.ID.String(), "error", err.Error())
+		return err
+	}
+	d.Record("reply", "name", req.Name, "id", req.ID.String(), "data", string(data))
+	return nil
+}
+
+// Announce sends an announcement and records it.
+func (d *Device) Announce(name string, data []byte, flags uint32) error {
+	m := kbus.NewAnnouncement(name, data)
+	m.Flags |= flags
+	id, err := d.Ks.SendMsg(m)
+	if errors.Is(err, kbus.ErrWouldBlock) && flags&kbus.FlagAllOrWait != 0 {
+		err = d.Ks.WaitWritable(context.Background())
+	}
+	if err != nil {
+		d.Record("announce-failed", "name", name, "error", err.Error())
+		return err
+	}
+	d.Record("announce", "name", name, "id", id.String(), "data", string(data))
+	return nil
+}
+
+// ReadLog reads a device's JSON-lines log, for specs and tests.
+func ReadLog(path string) ([]Event, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var evs []Event
+	dec := json.NewDecoder(bytesReader(b))
+	for dec.More() {
+		var e Event
+		if err := dec.Decode(&e); err != nil {
+			return evs, err
+		}
+		evs = append(evs, e)
+	}
+	return evs, nil
+}
