@@ -26,6 +26,7 @@ type Config struct {
 	Stall      bool          // read requests but never answer them
 	Refuse     bool          // answer every request with an error
 	Ready      string        // file created once the device is bound
+	Queue      uint          // the Ksock's queue length (0: KBUS's default)
 }
 
 // Flags registers the common flags on fs.
@@ -37,6 +38,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Stall, "stall", false, "fault: read requests but never answer")
 	fs.BoolVar(&c.Refuse, "refuse", false, "fault: answer every request with an error")
 	fs.StringVar(&c.Ready, "ready", "", "create this file once bound and ready")
+	fs.UintVar(&c.Queue, "queue", 0, "queue length of the device's Ksock (0: KBUS's default of 100)")
 }
 
 // Event is one line of a device's log.
@@ -63,6 +65,12 @@ func Open(name string, cfg Config) (*Device, error) {
 	ks, err := kbus.Open(cfg.Bus, kbus.ReadWrite)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if cfg.Queue > 0 {
+		if _, err := ks.SetMaxMessages(uint32(cfg.Queue)); err != nil {
+			ks.Close()
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	d := &Device{Name: name, Cfg: cfg, Ks: ks}
 	switch cfg.Log {
