@@ -54,7 +54,7 @@ func WritePage(dir string, p Page) error {
 			if sr.LeafNodeType != types.NodeTypeIt && !sr.Failed() {
 				continue
 			}
-			label := strings.Join(sr.Labels(), ", ")
+			label := strings.Join(specLabels(r, sr), ", ")
 			if label == "" {
 				label = "(no label)"
 			}

@@ -76,7 +76,7 @@ func Summarize(reports []types.Report) Summary {
 			if isSpec {
 				s.Total++
 			}
-			labels := sr.Labels()
+			labels := specLabels(r, sr)
 			if len(labels) == 0 {
 				labels = []string{""}
 			}
@@ -135,4 +135,9 @@ func (s Summary) Labels() []string {
 		return ls[i] < ls[j]
 	})
 	return ls
+}
+
+// specLabels are a spec's own labels and its suite's.
+func specLabels(r types.Report, sr types.SpecReport) []string {
+	return append(append([]string(nil), r.SuiteLabels...), sr.Labels()...)
 }

@@ -113,3 +113,14 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+func TestSuiteLabelsCount(t *testing.T) {
+	r := types.Report{SuiteLabels: []string{"stb"}, SpecReports: types.SpecReports{spec("a", types.SpecStatePassed), spec("b", types.SpecStatePassed, "slow")}}
+	s := Summarize([]types.Report{r})
+	if c := s.ByLabel["stb"]; c == nil || c.Passed != 2 {
+		t.Errorf("stb: %+v", c)
+	}
+	if c := s.ByLabel["slow"]; c == nil || c.Passed != 1 {
+		t.Errorf("slow: %+v", c)
+	}
+}
