@@ -17,7 +17,7 @@ RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -lab
 # Host-side Go packages: everything but the guest-only spec suites.
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 
-.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -65,7 +65,11 @@ qemu-test-debug: deps rig
 qemu-test-all: deps rig
 	$(RIG) test -arch all -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
 
-test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug
+# The minutes-long soak (label soak), off by default.
+qemu-test-soak: deps rig
+	$(RIG) test -arch x86_64 -suite specs/soak -labels soak -out $(OUT)/soak -cache $(RIG_CACHE)
+
+test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug qemu-test-soak
 
 clean:
 	rm -rf $(OUT)

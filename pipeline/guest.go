@@ -16,6 +16,10 @@ import (
 
 const serialLog = "serial.log"
 
+// DefaultLabels is the label filter when none is given: everything but the
+// minutes-long soak, which make test runs on its own.
+const DefaultLabels = "!soak"
+
 // timeouts returns the host's hard limit for the guest and the guest's own
 // watchdog, which fires first so that a hung suite is reported by name; the
 // margin covers the boot and writing the results.
@@ -37,9 +41,11 @@ func (r *runner) vmConfig(kernelImage, image, share string) vm.Config {
 	if r.cfg.Mode == "bench" {
 		args = append(args, "rig.mode=bench")
 	}
-	if r.cfg.Labels != "" {
-		args = append(args, fmt.Sprintf("rig.labels=%q", r.cfg.Labels))
+	labels := r.cfg.Labels
+	if labels == "" {
+		labels = DefaultLabels
 	}
+	args = append(args, fmt.Sprintf("rig.labels=%q", labels))
 	args = append(args, r.cfg.KernelArgs...)
 	return vm.Config{
 		Arch:       r.cfg.Arch,
