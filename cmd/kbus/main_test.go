@@ -72,3 +72,4 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+

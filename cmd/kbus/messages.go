@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -56,32 +57,42 @@ func checkName(name string, wildcard bool) error {
 	return nil
 }
 
+// openToSend parses the flags and "NAME [DATA|-]", checks the name, reads
+// the data and opens a Ksock for writing. dev and file are flags of fs.
+func openToSend(fs *flag.FlagSet, args []string, dev *int, file *string, stdin io.Reader) (string, []byte, *kbus.Ksock, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if len(pos) < 1 || len(pos) > 2 {
+		return "", nil, nil, usageError{"want NAME and at most one DATA"}
+	}
+	if err := checkName(pos[0], false); err != nil {
+		return "", nil, nil, err
+	}
+	data, err := readData(pos[1:], *file, stdin)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	ks, err := kbus.Open(*dev, kbus.ReadWrite)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return pos[0], data, ks, nil
+}
+
 func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, dev := newFlags("send", "NAME [DATA|-]", "Send an announcement and print its id.", stderr)
 	file := fs.String("file", "", "read the data from this file (- for stdin)")
 	urgent := fs.Bool("urgent", false, "jump the queue of every recipient")
 	allOrFail := fs.Bool("all-or-fail", false, "deliver to every listener or to none (EBUSY)")
 	allOrWait := fs.Bool("all-or-wait", false, "wait until every listener has room")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageError{"want NAME and at most one DATA"}
-	}
-	if err := checkName(pos[0], false); err != nil {
-		return err
-	}
-	data, err := readData(pos[1:], *file, stdin)
-	if err != nil {
-		return err
-	}
-	ks, err := kbus.Open(*dev, kbus.ReadWrite)
+	name, data, ks, err := openToSend(fs, args, dev, file, stdin)
 	if err != nil {
 		return err
 	}
 	defer ks.Close()
-	m := kbus.NewAnnouncement(pos[0], data)
+	m := kbus.NewAnnouncement(name, data)
 	if *urgent {
 		m.Flags |= kbus.FlagUrgent
 	}
@@ -110,26 +121,12 @@ func runRequest(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	to := fs.Uint("to", 0, "address the request to this Ksock id (a stateful request)")
 	dataOnly := fs.Bool("data", false, "print only the reply's data, raw")
 	asJSON := fs.Bool("json", false, "print the reply as JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) < 1 || len(pos) > 2 {
-		return usageError{"want NAME and at most one DATA"}
-	}
-	if err := checkName(pos[0], false); err != nil {
-		return err
-	}
-	data, err := readData(pos[1:], *file, stdin)
-	if err != nil {
-		return err
-	}
-	ks, err := kbus.Open(*dev, kbus.ReadWrite)
+	name, data, ks, err := openToSend(fs, args, dev, file, stdin)
 	if err != nil {
 		return err
 	}
 	defer ks.Close()
-	m := kbus.NewRequest(pos[0], data)
+	m := kbus.NewRequest(name, data)
 	m.To = uint32(*to)
 	id, err := ks.SendMsg(m)
 	if err != nil {

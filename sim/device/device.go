@@ -129,6 +129,31 @@ func (d *Device) Ready() error {
 	return os.WriteFile(d.Cfg.Ready, nil, 0o644)
 }
 
+// Serve binds as replier to repliers and as listener to listeners, says it
+// is ready, and hands every message to handle until ctx ends.
+func (d *Device) Serve(ctx context.Context, repliers, listeners []string, handle func(*kbus.Message)) error {
+	for _, n := range repliers {
+		if err := d.Ks.Bind(n, true); err != nil {
+			return err
+		}
+	}
+	for _, n := range listeners {
+		if err := d.Ks.Bind(n, false); err != nil {
+			return err
+		}
+	}
+	if err := d.Ready(); err != nil {
+		return err
+	}
+	for {
+		m, err := d.Wait(ctx)
+		if err != nil || m == nil {
+			return err
+		}
+		handle(m)
+	}
+}
+
 // Wait waits for the next message, or for ctx to end (nil, nil).
 func (d *Device) Wait(ctx context.Context) (*kbus.Message, error) {
 	m, err := d.Ks.Wait(ctx)

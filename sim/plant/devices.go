@@ -37,61 +37,38 @@ func RunSensor(ctx context.Context, d *device.Device, kind, id string, base, amp
 // travel time, and on an URGENT shutdown goes to its safe position at once.
 func RunActuator(ctx context.Context, d *device.Device, id string, safe int, perUnit time.Duration) error {
 	a := &Actuator{Position: safe, Safe: safe, PerUnit: perUnit}
-	if err := d.Ks.Bind(Set(id), true); err != nil {
-		return err
-	}
-	if err := d.Ks.Bind(Shutdown, false); err != nil {
-		return err
-	}
-	if err := d.Ready(); err != nil {
-		return err
-	}
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
+	return d.Serve(ctx, []string{Set(id)}, []string{Shutdown}, func(m *kbus.Message) {
 		if m.Name == Shutdown {
 			a.Position = a.Safe
 			d.Record("shutdown", "position", strconv.Itoa(a.Safe), "reason", string(m.Data),
 				"sent_id", m.ID.String(), "urgent", strconv.FormatBool(m.IsUrgent()))
 			d.Announce(Position(id), []byte(strconv.Itoa(a.Position)), 0)
-			continue
+			return
 		}
 		if !m.WantsUsToReply() || !d.Handle(m) {
-			continue
+			return
 		}
 		target, travel, err := a.Command(string(m.Data))
 		if err != nil {
 			d.Reply(m, []byte(err.Error()))
-			continue
+			return
 		}
 		d.Sleep(ctx)
 		time.Sleep(travel)
 		a.Position = target
 		d.Reply(m, []byte(fmt.Sprintf("at %d", target)))
 		d.Announce(Position(id), []byte(strconv.Itoa(target)), 0)
-	}
+	})
 }
 
 // RunPLC closes the loop: it listens to every sensor and commands the
 // valve from the temperature; when a command gets a KBUS status instead of
 // a reply (the actuator died) it shuts the plant down and announces it safe.
 func RunPLC(ctx context.Context, d *device.Device, tempID, valveID string, c Controller) error {
-	if err := d.Ks.Bind(SensorAll, false); err != nil {
-		return err
-	}
-	if err := d.Ready(); err != nil {
-		return err
-	}
 	temp := Sensor("Temperature", tempID)
 	busy := false
 	last := -1
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
+	return d.Serve(ctx, nil, []string{SensorAll}, func(m *kbus.Message) {
 		switch {
 		case m.IsReply():
 			busy = false
@@ -99,68 +76,48 @@ func RunPLC(ctx context.Context, d *device.Device, tempID, valveID string, c Con
 				d.Record("actuator-lost", "status", m.Name, "actuator", valveID)
 				d.Announce(Shutdown, []byte("actuator "+valveID+" lost"), kbus.FlagUrgent)
 				d.Announce(SafeState, []byte("actuator "+valveID+" lost"), 0)
-				continue
+				return
 			}
 			d.Record("commanded", "actuator", valveID, "reply", string(m.Data))
 		case m.Name == temp:
 			v, err := strconv.ParseFloat(string(m.Data), 64)
 			if err != nil || busy {
-				continue
+				return
 			}
 			pos := c.Valve(v)
 			if pos == last {
-				continue
+				return
 			}
 			req := kbus.NewRequest(Set(valveID), []byte(strconv.Itoa(pos)))
 			if _, err := d.Ks.SendMsg(req); err != nil {
 				d.Record("command-failed", "actuator", valveID, "error", err.Error())
-				continue
+				return
 			}
 			busy, last = true, pos
 			d.Record("command", "actuator", valveID, "position", strconv.Itoa(pos), "temperature", string(m.Data))
 		}
-	}
+	})
 }
 
 // RunInterlock watches a sensor and, past the limit, announces an URGENT
 // shutdown that must reach every actuator (ALL_OR_WAIT: none is skipped).
 func RunInterlock(ctx context.Context, d *device.Device, kind, id string, limit float64) error {
 	name := Sensor(kind, id)
-	if err := d.Ks.Bind(name, false); err != nil {
-		return err
-	}
-	if err := d.Ready(); err != nil {
-		return err
-	}
 	il := &Interlock{Limit: limit}
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
+	return d.Serve(ctx, nil, []string{name}, func(m *kbus.Message) {
 		v, err := strconv.ParseFloat(string(m.Data), 64)
 		if err != nil || !il.Observe(v) {
-			continue
+			return
 		}
 		d.Record("trip", "sensor", name, "value", string(m.Data))
 		reason := fmt.Sprintf("%s reached %s (limit %g)", name, m.Data, limit)
 		d.Announce(Shutdown, []byte(reason), kbus.FlagUrgent|kbus.FlagAllOrWait)
-	}
+	})
 }
 
 // RunHistorian records every plant message it hears.
 func RunHistorian(ctx context.Context, d *device.Device) error {
-	if err := d.Ks.Bind(All, false); err != nil {
-		return err
-	}
-	if err := d.Ready(); err != nil {
-		return err
-	}
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
+	return d.Serve(ctx, nil, []string{All}, func(m *kbus.Message) {
 		d.Record("heard", "name", m.Name, "id", m.ID.String(), "data", string(m.Data))
-	}
+	})
 }

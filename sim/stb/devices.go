@@ -12,28 +12,16 @@ import (
 	"github.com/kbus-project/kbus/sim/device"
 )
 
-// serve binds the device as replier to names and answers requests with
-// answer until ctx ends; listener messages go to other.
+// serve makes the device the replier for names: each request it is to
+// answer goes through the fault switches and the latency, then to answer.
 func serve(ctx context.Context, d *device.Device, names []string, answer func(*kbus.Message)) error {
-	for _, n := range names {
-		if err := d.Ks.Bind(n, true); err != nil {
-			return err
-		}
-	}
-	if err := d.Ready(); err != nil {
-		return err
-	}
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
+	return d.Serve(ctx, names, nil, func(m *kbus.Message) {
 		if !m.WantsUsToReply() || !d.Handle(m) {
-			continue
+			return
 		}
 		d.Sleep(ctx) // tuning latency, disk seek, licence lookup…
 		answer(m)
-	}
+	})
 }
 
 // RunTuner runs the tuner: replier for Tune and Volume.
@@ -121,21 +109,7 @@ type ui struct {
 // follows announcements, and announces what it shows after every change.
 func RunUI(ctx context.Context, d *device.Device) error {
 	u := &ui{d: d, state: UI{Channel: 1, Volume: "?"}, pending: map[kbus.MessageID]string{}}
-	for _, n := range []string{KeyPress, Locked, VolumeChanged, RecorderState} {
-		if err := d.Ks.Bind(n, false); err != nil {
-			return err
-		}
-	}
-	if err := d.Ready(); err != nil {
-		return err
-	}
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
-		u.handle(m)
-	}
+	return d.Serve(ctx, nil, []string{KeyPress, Locked, VolumeChanged, RecorderState}, u.handle)
 }
 
 func (u *ui) show() {
