@@ -72,4 +72,3 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
-
