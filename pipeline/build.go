@@ -15,7 +15,7 @@ import (
 )
 
 // guestTools are our commands in every guest image, on its PATH.
-var guestTools = []string{"cmd/kbus", "cmd/kbusbench", "cmd/simdev"}
+var guestTools = []string{"cmd/kbus", "cmd/kbusbench", "cmd/limpet", "cmd/simdev"}
 
 type kernel struct {
 	dir   string // the build directory: KDIR for the module

@@ -119,3 +119,33 @@ func (s *Sim) EventuallyLogs(event string, kv ...string) device.Event {
 		Should(BeNumerically(">", 0), "%s never logged %s %v", s.Name, event, kv)
 	return s.Matching(event, kv...)[0]
 }
+
+// Proc is any of our commands running as its own process in the guest.
+type Proc struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// StartProc starts a command from the guest's PATH; it is killed when the
+// spec ends.
+func StartProc(name string, args ...string) *Proc {
+	GinkgoHelper()
+	path, err := exec.LookPath(name)
+	Expect(err).NotTo(HaveOccurred(), "%s must be on the guest's PATH", name)
+	p := &Proc{cmd: exec.Command(path, args...), done: make(chan error, 1)}
+	p.cmd.Stdout, p.cmd.Stderr = GinkgoWriter, GinkgoWriter
+	Expect(p.cmd.Start()).To(Succeed())
+	go func() { p.done <- p.cmd.Wait() }()
+	DeferCleanup(p.Kill)
+	return p
+}
+
+// Kill ends the process with SIGKILL and waits for it.
+func (p *Proc) Kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case err := <-p.done:
+		p.done <- err
+	case <-time.After(10 * time.Second):
+	}
+}

@@ -1,0 +1,255 @@
+package limpet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/kbus-project/kbus/kbus"
+)
+
+// Config is one end of a Limpet pair.
+type Config struct {
+	NetworkID uint32 // ours: non-zero, unique among every Limpet a message can reach
+	Forward   string // the names proxied to the peer (default "$.*")
+	Key       []byte // the pre-shared key both ends hold
+	Logf      func(format string, a ...any)
+}
+
+// Limpet joins one KBUS Ksock to a peer Limpet over a stream.
+type Limpet struct {
+	cfg    Config
+	ks     *kbus.Ksock
+	conn   io.ReadWriter
+	peerID uint32
+	ourKs  uint32
+
+	wmu      sync.Mutex                // serialises frames to the peer
+	mu       sync.Mutex                // guards requests and proxies
+	requests map[kbus.MessageID]uint32 // request id as read → its sender, for the reply
+	proxies  map[string]bool           // names we are proxy replier for
+}
+
+// Run proxies between ks and the peer on conn until either side fails or
+// ctx ends. The caller then closes ks: KBUS answers every request the
+// Limpet still owed (GoneAway, Ignored) and drops its proxy bindings, so
+// the reply guarantee holds across a lost link.
+func Run(ctx context.Context, ks *kbus.Ksock, conn io.ReadWriteCloser, cfg Config) error {
+	if cfg.Forward == "" {
+		cfg.Forward = "$.*"
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	if len(cfg.Key) == 0 {
+		return errors.New("limpet: a pre-shared key is required")
+	}
+	peerID, err := handshake(conn, cfg.NetworkID, cfg.Key)
+	if err != nil {
+		return err
+	}
+	id, err := ks.ID()
+	if err != nil {
+		return err
+	}
+	l := &Limpet{cfg: cfg, ks: ks, conn: conn, peerID: peerID, ourKs: id,
+		requests: map[kbus.MessageID]uint32{}, proxies: map[string]bool{}}
+	cfg.Logf("limpet %d: joined to peer %d", cfg.NetworkID, peerID)
+
+	if _, err := ks.SetOnlyOnce(true); err != nil {
+		return err
+	}
+	if err := ks.Bind(cfg.Forward, false); err != nil {
+		return err
+	}
+	if err := ks.Bind(kbus.NameReplierBindEvent, false); err != nil {
+		return err
+	}
+	if _, err := ks.SetReportReplierBinds(true); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- l.fromBus(ctx) }()
+	go func() { errs <- l.fromPeer() }()
+	select {
+	case err = <-errs:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	cancel()
+	conn.Close() // ends the other direction
+	return err
+}
+
+func (l *Limpet) logf(format string, a ...any) {
+	l.cfg.Logf("limpet %d: "+format, append([]any{l.cfg.NetworkID}, a...)...)
+}
+
+func (l *Limpet) toPeer(m *kbus.Message) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return WriteFrame(l.conn, m)
+}
+
+// fromBus forwards what the local bus gives us (reference §15.4).
+func (l *Limpet) fromBus(ctx context.Context) error {
+	for {
+		m, err := l.ks.Wait(ctx)
+		if err != nil {
+			return err
+		}
+		if m.Name == kbus.NameReplierBindEvent {
+			if ev, err := m.BindEvent(); err == nil && ev.Binder == l.ourKs {
+				continue // our own proxy binding
+			}
+		}
+		if m.WantsUsToReply() {
+			l.mu.Lock()
+			l.requests[m.ID] = m.From
+			l.mu.Unlock()
+		} else if m.IsRequest() {
+			// A listener copy of a request: its replier is on this bus
+			// or reached through us anyway; far listeners hear it as an
+			// announcement, so nobody there takes it for a request to
+			// answer (the original's §16 item 19).
+			m.Flags &^= kbus.FlagWantAReply
+		}
+		if m.ID.Network == l.peerID {
+			continue // came from the peer: its listeners heard it already
+		}
+		if m.ID.Network == 0 {
+			m.ID.Network = l.cfg.NetworkID
+		}
+		if m.OrigFrom.Network == 0 {
+			m.OrigFrom = kbus.OrigFrom{Network: l.cfg.NetworkID, Local: m.From}
+		}
+		if err := l.toPeer(m); err != nil {
+			return fmt.Errorf("limpet: writing to the peer: %w", err)
+		}
+	}
+}
+
+// fromPeer acts on what the peer sends (reference §15.5).
+func (l *Limpet) fromPeer() error {
+	for {
+		m, err := ReadFrame(l.conn)
+		if err != nil {
+			if errors.Is(err, ErrFrame) {
+				l.logf("dropping the link: %v", err)
+			}
+			return err
+		}
+		if m.ID.Network == l.cfg.NetworkID {
+			l.logf("loop: %v came back to the network it started from; dropped", m.ID)
+			continue
+		}
+		switch {
+		case m.Name == kbus.NameReplierBindEvent:
+			l.proxyBinding(m)
+		case m.IsReply():
+			l.reply(m)
+		case m.WantsUsToReply():
+			l.request(m)
+		default:
+			m.Flags &^= kbus.FlagWantYouToReply
+			if _, err := l.ks.SendMsg(m); err != nil && !errors.Is(err, kbus.ErrNoReplier) {
+				l.logf("sending %v: %v", m, err)
+			}
+		}
+	}
+}
+
+// proxyBinding mirrors a replier binding of the far bus on ours.
+func (l *Limpet) proxyBinding(m *kbus.Message) {
+	ev, err := m.BindEvent()
+	if err != nil {
+		l.logf("bad bind event: %v", err)
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if ev.IsBind {
+		if l.proxies[ev.Name] {
+			return
+		}
+		if err := l.ks.Bind(ev.Name, true); err != nil {
+			l.logf("proxying replier %s: %v", ev.Name, err)
+			return
+		}
+		l.proxies[ev.Name] = true
+		return
+	}
+	if l.proxies[ev.Name] {
+		delete(l.proxies, ev.Name)
+		if err := l.ks.Unbind(ev.Name, true); err != nil {
+			l.logf("withdrawing replier %s: %v", ev.Name, err)
+		}
+	}
+}
+
+// reply delivers a reply (or status) from the far bus to the local sender
+// of the request it answers.
+func (l *Limpet) reply(m *kbus.Message) {
+	if m.InReplyTo.Network == l.cfg.NetworkID {
+		m.InReplyTo.Network = 0
+	}
+	l.mu.Lock()
+	from, ok := l.requests[m.InReplyTo]
+	delete(l.requests, m.InReplyTo)
+	l.mu.Unlock()
+	if !ok {
+		return // a listener's copy, or already answered
+	}
+	m.To, m.ID = from, kbus.MessageID{}
+	m.Flags &^= kbus.FlagWantYouToReply | kbus.FlagSynthetic
+	if _, err := l.ks.SendMsg(m); err != nil {
+		l.logf("delivering the reply to %v: %v", m.InReplyTo, err)
+	}
+}
+
+// request re-issues on our bus a request the far Limpet received as proxy
+// replier; if that fails the far sender gets a status reply instead.
+func (l *Limpet) request(m *kbus.Message) {
+	m.Flags &^= kbus.FlagWantYouToReply
+	if m.IsStatefulRequest() {
+		local := m.FinalTo.Network == l.cfg.NetworkID
+		if local {
+			m.FinalTo.Network = 0
+		}
+		replier, found, err := l.ks.FindReplier(m.Name)
+		switch {
+		case err != nil || !found:
+			l.status(m, kbus.NameReplierGoneAway)
+			return
+		case local && replier != m.FinalTo.Local:
+			l.status(m, "$.KBUS.Replier.NotSameKsock")
+			return
+		case local:
+			m.To = m.FinalTo.Local
+		default:
+			m.To = replier
+		}
+	}
+	if _, err := l.ks.SendMsg(m); err != nil {
+		name := "$.KBUS.RemoteError.Unknown"
+		var e *kbus.Errno
+		if errors.As(err, &e) {
+			name = "$.KBUS.RemoteError." + e.Name
+		}
+		l.status(m, name)
+	}
+}
+
+// status answers a request from the far bus on the Limpet's behalf.
+func (l *Limpet) status(req *kbus.Message, name string) {
+	st := &kbus.Message{Name: name, To: req.From, InReplyTo: req.ID}
+	l.logf("%s for %v", name, req.ID)
+	if err := l.toPeer(st); err != nil {
+		l.logf("sending %s: %v", name, err)
+	}
+}

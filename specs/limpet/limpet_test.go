@@ -1,0 +1,177 @@
+package limpet_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var sockets int
+
+// join starts a Limpet pair between two devices over a Unix socket.
+func join(devA, devB int, idA, idB uint32, keyA, keyB string) (server, client *Proc) {
+	GinkgoHelper()
+	dir := GinkgoT().TempDir()
+	ka, kb := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
+	Expect(os.WriteFile(ka, []byte(keyA), 0o600)).To(Succeed())
+	Expect(os.WriteFile(kb, []byte(keyB), 0o600)).To(Succeed())
+	sockets++
+	sock := fmt.Sprintf("unix:/tmp/limpet%d.sock", sockets)
+	server = StartProc("limpet", "--device", strconv.Itoa(devA), "--id", fmt.Sprint(idA), "--listen", sock, "--key-file", ka)
+	time.Sleep(100 * time.Millisecond)
+	client = StartProc("limpet", "--device", strconv.Itoa(devB), "--id", fmt.Sprint(idB), "--connect", sock, "--key-file", kb)
+	return server, client
+}
+
+// proxied waits until a replier for name is visible on dev.
+func proxied(dev int, name string) uint32 {
+	GinkgoHelper()
+	ks := Open(dev, kbus.ReadOnly)
+	var id uint32
+	Eventually(func() bool {
+		var found bool
+		id, found, _ = ks.FindReplier(name)
+		return found
+	}).WithTimeout(10*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "no proxy replier for %s on kbus%d", name, dev)
+	return id
+}
+
+// answer replies to every request it reads with prefix+data.
+func answer(ks *kbus.Ksock, prefix string, n int) {
+	go func() {
+		defer GinkgoRecover()
+		for i := 0; i < n; i++ {
+			m, err := ks.Wait(ctxFor(20 * time.Second))
+			if err != nil {
+				return
+			}
+			if !m.WantsUsToReply() {
+				continue
+			}
+			rep, _ := kbus.ReplyTo(m, append([]byte(prefix), m.Data...))
+			_, _ = ks.SendMsg(rep)
+		}
+	}()
+}
+
+var _ = Describe("A Limpet pair joining two buses", func() {
+	It("answers a request on one bus from a replier on the other, and carries announcements both ways", func() {
+		far := buses[0]
+		join(0, far, 1, 2, "k", "k")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Far.Svc", true)
+		proxied(0, "$.Far.Svc")
+		answer(replier, "far: ", 1)
+
+		sender := RW()
+		id := Send(sender, kbus.NewRequest("$.Far.Svc", []byte("hello")))
+		rep := WaitNext(sender, 10*time.Second)
+		Expect(rep.Kind()).To(Equal(kbus.KindReply))
+		Expect(rep.InReplyTo).To(Equal(id))
+		Expect(string(rep.Data)).To(Equal("far: hello"))
+		Expect(rep.OrigFrom.Network).To(Equal(uint32(2)), "orig_from names the far Limpet")
+
+		listener := Open(far, kbus.ReadOnly)
+		Bind(listener, "$.News", false)
+		time.Sleep(200 * time.Millisecond)
+		Send(sender, kbus.NewAnnouncement("$.News", []byte("extra")))
+		heard := WaitNext(listener, 10*time.Second)
+		Expect(string(heard.Data)).To(Equal("extra"))
+		Expect(heard.ID.Network).To(Equal(uint32(1)), "the first Limpet's network id")
+	})
+
+	It("carries a stateful request to the same far replier, and refuses it once that replier is replaced", func() {
+		far := buses[0]
+		join(0, far, 3, 4, "k", "k")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.State.Svc", true)
+		proxied(0, "$.State.Svc")
+		answer(replier, "", 2)
+
+		sender := RW()
+		Send(sender, kbus.NewRequest("$.State.Svc", []byte("1")))
+		first := WaitNext(sender, 10*time.Second)
+		follow, err := kbus.StatefulRequest(first, "$.State.Svc", []byte("2"))
+		Expect(err).NotTo(HaveOccurred())
+		Send(sender, follow)
+		Expect(WaitNext(sender, 10*time.Second).Kind()).To(Equal(kbus.KindReply))
+
+		Expect(replier.Close()).To(Succeed())
+		other := Open(far, kbus.ReadWrite)
+		Bind(other, "$.State.Svc", true)
+		proxied(0, "$.State.Svc")
+		Send(sender, follow)
+		st := WaitNext(sender, 10*time.Second)
+		Expect(st.Name).To(Equal("$.KBUS.Replier.NotSameKsock"))
+	})
+
+	It("gives the sender a status when the far replier dies", func() {
+		far := buses[0]
+		join(0, far, 5, 6, "k", "k")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Dies", true)
+		proxied(0, "$.Dies")
+		sender := RW()
+		id := Send(sender, kbus.NewRequest("$.Dies", nil))
+		Eventually(func() (uint32, error) { return replier.NumMessages() }).WithTimeout(10 * time.Second).Should(Equal(uint32(1)))
+		Expect(replier.Close()).To(Succeed())
+		st := WaitNext(sender, 10*time.Second)
+		Expect(st.InReplyTo).To(Equal(id))
+		Expect(st.Name).To(Equal(kbus.NameReplierGoneAway))
+		Empty(sender)
+	})
+
+	It("gives the sender a status when the link is cut mid-request, and withdraws the proxy replier", func() {
+		far := buses[0]
+		_, client := join(0, far, 7, 8, "k", "k")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Cut", true)
+		proxied(0, "$.Cut")
+		sender := RW()
+		id := Send(sender, kbus.NewRequest("$.Cut", nil))
+		Eventually(func() (uint32, error) { return replier.NumMessages() }).WithTimeout(10 * time.Second).Should(Equal(uint32(1)))
+		client.Kill()
+		st := WaitNext(sender, 10*time.Second)
+		Expect(st.InReplyTo).To(Equal(id))
+		Expect(st.Kind()).To(Equal(kbus.KindStatus))
+		Eventually(func() bool { _, found, _ := sender.FindReplier("$.Cut"); return found }).
+			WithTimeout(10 * time.Second).Should(BeFalse())
+	})
+
+	It("refuses a peer that does not hold the key: nothing is proxied", func() {
+		far := buses[0]
+		join(0, far, 9, 10, "right", "wrong")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Secret", true)
+		sender := RW()
+		Consistently(func() bool { _, found, _ := sender.FindReplier("$.Secret"); return found }).
+			WithTimeout(time.Second).Should(BeFalse())
+		_, err := sender.SendMsg(kbus.NewRequest("$.Secret", nil))
+		Expect(err).To(MatchError(kbus.ErrNoReplier))
+	})
+})
+
+var _ = Describe("A chain of three buses through an intermediate bus", func() {
+	It("answers a request from the first bus with a replier on the third", func() {
+		mid, far := buses[0], buses[1]
+		join(0, mid, 11, 12, "k", "k")
+		join(mid, far, 13, 14, "k", "k")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Chain.Svc", true)
+		proxied(mid, "$.Chain.Svc")
+		proxied(0, "$.Chain.Svc")
+		answer(replier, "third: ", 1)
+		sender := RW()
+		id := Send(sender, kbus.NewRequest("$.Chain.Svc", []byte("hi")))
+		rep := WaitNext(sender, 15*time.Second)
+		Expect(rep.InReplyTo).To(Equal(id))
+		Expect(string(rep.Data)).To(Equal("third: hi"))
+	})
+})
