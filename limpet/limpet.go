@@ -119,8 +119,14 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 			// answer (the original's §16 item 19).
 			m.Flags &^= kbus.FlagWantAReply
 		}
-		if m.ID.Network == l.peerID {
-			continue // came from the peer: its listeners heard it already
+		if m.From == l.ourKs || m.ID.Network == l.peerID {
+			continue // we put it on this bus for the peer: never send it back
+		}
+		if m.ID.Network == l.cfg.NetworkID {
+			// We forwarded it once already: it came back to our bus
+			// around a loop in the topology.
+			l.logf("loop: %v %s came back to network %d; dropped", m.ID, m.Name, l.cfg.NetworkID)
+			continue
 		}
 		if m.ID.Network == 0 {
 			m.ID.Network = l.cfg.NetworkID

@@ -175,3 +175,23 @@ var _ = Describe("A chain of three buses through an intermediate bus", func() {
 		Expect(string(rep.Data)).To(Equal("third: hi"))
 	})
 })
+
+var _ = Describe("A loop of three Limpet pairs", func() {
+	It("stops a message that comes back to a network it passed, instead of circulating it forever", func() {
+		a, b := buses[0], buses[1]
+		join(0, a, 21, 22, "k", "k")
+		join(a, b, 23, 24, "k", "k")
+		join(b, 0, 25, 26, "k", "k")
+		listener := RW()
+		Bind(listener, "$.Loop", false)
+		time.Sleep(500 * time.Millisecond) // every Limpet bound
+		Send(RW(), kbus.NewAnnouncement("$.Loop", []byte("round and round")))
+		time.Sleep(2 * time.Second)
+		n, err := listener.NumMessages()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(n).To(BeNumerically(">=", 1))
+		Expect(n).To(BeNumerically("<=", 3), "copies stop arriving: the loop is cut")
+		Consistently(func() (uint32, error) { return listener.NumMessages() }).
+			WithTimeout(time.Second).Should(Equal(n))
+	})
+})
