@@ -81,6 +81,17 @@ func Run(ctx context.Context, w io.Writer, c Config) error {
 	if err != nil {
 		return err
 	}
+	far, stop, err := LimpetPair(ctx, c.Device)
+	if err != nil {
+		return err
+	}
+	_, err = measure("kbus through a limpet pair (Unix socket), 1->1, 64 B", "msg/s", func() (float64, error) {
+		return LimpetThroughput(ctx, c.Device, far, 64, small/4)
+	})
+	stop()
+	if err != nil {
+		return err
+	}
 	sp64, err := measure("floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", func() (float64, error) {
 		return SeqpacketThroughput(64, small)
 	})

@@ -75,7 +75,7 @@ func Run(ctx context.Context, ks *kbus.Ksock, conn io.ReadWriteCloser, cfg Confi
 	defer cancel()
 	errs := make(chan error, 2)
 	go func() { errs <- l.fromBus(ctx) }()
-	go func() { errs <- l.fromPeer() }()
+	go func() { errs <- l.fromPeer(ctx) }()
 	select {
 	case err = <-errs:
 	case <-ctx.Done():
@@ -140,8 +140,19 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 	}
 }
 
+// send sends m on our bus. An ALL_OR_WAIT message waits (in poll) until
+// every local recipient has room: back-pressure across the link, instead of
+// the original's stuck "sending" state.
+func (l *Limpet) send(ctx context.Context, m *kbus.Message) error {
+	_, err := l.ks.SendMsg(m)
+	if errors.Is(err, kbus.ErrWouldBlock) {
+		err = l.ks.WaitWritable(ctx)
+	}
+	return err
+}
+
 // fromPeer acts on what the peer sends (reference §15.5).
-func (l *Limpet) fromPeer() error {
+func (l *Limpet) fromPeer(ctx context.Context) error {
 	for {
 		m, err := ReadFrame(l.conn)
 		if err != nil {
@@ -158,13 +169,13 @@ func (l *Limpet) fromPeer() error {
 		case m.Name == kbus.NameReplierBindEvent:
 			l.proxyBinding(m)
 		case m.IsReply():
-			l.reply(m)
+			l.reply(ctx, m)
 		case m.WantsUsToReply():
-			l.request(m)
+			l.request(ctx, m)
 		default:
 			m.Flags &^= kbus.FlagWantYouToReply
-			if _, err := l.ks.SendMsg(m); err != nil && !errors.Is(err, kbus.ErrNoReplier) {
-				l.logf("sending %v: %v", m, err)
+			if err := l.send(ctx, m); err != nil && !errors.Is(err, kbus.ErrNoReplier) {
+				l.logf("sending %v %s: %v", m.ID, m.Name, err)
 			}
 		}
 	}
@@ -200,7 +211,7 @@ func (l *Limpet) proxyBinding(m *kbus.Message) {
 
 // reply delivers a reply (or status) from the far bus to the local sender
 // of the request it answers.
-func (l *Limpet) reply(m *kbus.Message) {
+func (l *Limpet) reply(ctx context.Context, m *kbus.Message) {
 	if m.InReplyTo.Network == l.cfg.NetworkID {
 		m.InReplyTo.Network = 0
 	}
@@ -213,14 +224,14 @@ func (l *Limpet) reply(m *kbus.Message) {
 	}
 	m.To, m.ID = from, kbus.MessageID{}
 	m.Flags &^= kbus.FlagWantYouToReply | kbus.FlagSynthetic
-	if _, err := l.ks.SendMsg(m); err != nil {
+	if err := l.send(ctx, m); err != nil {
 		l.logf("delivering the reply to %v: %v", m.InReplyTo, err)
 	}
 }
 
 // request re-issues on our bus a request the far Limpet received as proxy
 // replier; if that fails the far sender gets a status reply instead.
-func (l *Limpet) request(m *kbus.Message) {
+func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 	m.Flags &^= kbus.FlagWantYouToReply
 	if m.IsStatefulRequest() {
 		local := m.FinalTo.Network == l.cfg.NetworkID
@@ -241,7 +252,7 @@ func (l *Limpet) request(m *kbus.Message) {
 			m.To = replier
 		}
 	}
-	if _, err := l.ks.SendMsg(m); err != nil {
+	if err := l.send(ctx, m); err != nil {
 		name := "$.KBUS.RemoteError.Unknown"
 		var e *kbus.Errno
 		if errors.As(err, &e) {
