@@ -1,6 +1,8 @@
 package core_test
 
 import (
+	"time"
+
 	"github.com/kbus-project/kbus/kbus"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -318,7 +320,7 @@ var _ = Describe("§9 Delivery", func() {
 
 			By("freeing room: poll completes the send")
 			Next(full)
-			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(other).ID).To(Equal(id))
 			Expect(Next(full).ID).To(Equal(id))
 			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
@@ -342,7 +344,7 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
 			Next(full)
-			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(full).Data).To(Equal([]byte("kept")))
 		})
 
@@ -365,7 +367,7 @@ var _ = Describe("§9 Delivery", func() {
 			_, err = r.SendMsg(rep)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Next(sender)
-			Expect(r.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(r.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(sender).IsReply()).To(BeTrue())
 		})
 	})

@@ -1,6 +1,8 @@
 package core_test
 
 import (
+	"time"
+
 	"github.com/kbus-project/kbus/kbus"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -167,7 +169,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			id, err := sender.SendMsg(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(replier.Close()).To(Succeed())
-			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			st := Next(sender)
 			Expect(st.Name).To(Equal(kbus.NameReplierDisappeared))
 			Expect(st.InReplyTo).To(Equal(id))
@@ -186,7 +188,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Expect(replier.Unbind("$.Svc", true)).To(Succeed())
 			other := RW()
 			Bind(other, "$.Svc", true) // now the stateful request gets EPIPE
-			Expect(sender.WaitWritable(ctxFor(2))).To(Succeed())
+			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			st := Next(sender)
 			Expect(st.Name).To(Equal(kbus.NameErrorSending))
 			Expect(st.InReplyTo).To(Equal(id))

@@ -116,7 +116,7 @@ var _ = Describe("Commands that must reach every listener or none", func() {
 		Consistently(func() int { return len(valves[1].Matching("shutdown", "reason", "everyone")) }).
 			WithTimeout(300 * time.Millisecond).Should(BeZero())
 		Next(slow)
-		Expect(sender.WaitWritable(ctxFor(5 * time.Second))).To(Succeed())
+		Expect(sender.WaitWritable(CtxFor(5 * time.Second))).To(Succeed())
 		for _, v := range valves {
 			v.EventuallyLogs("shutdown", "reason", "everyone")
 		}

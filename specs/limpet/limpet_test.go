@@ -48,7 +48,7 @@ func answer(ks *kbus.Ksock, prefix string, n int) {
 	go func() {
 		defer GinkgoRecover()
 		for i := 0; i < n; i++ {
-			m, err := ks.Wait(ctxFor(20 * time.Second))
+			m, err := ks.Wait(CtxFor(20 * time.Second))
 			if err != nil {
 				return
 			}

@@ -63,6 +63,13 @@ func Next(ks *kbus.Ksock) *kbus.Message {
 	return m
 }
 
+// CtxFor returns a context that ends after d, or with the spec.
+func CtxFor(d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	DeferCleanup(cancel)
+	return ctx
+}
+
 // WaitNext waits up to d for the next message.
 func WaitNext(ks *kbus.Ksock, d time.Duration) *kbus.Message {
 	GinkgoHelper()
