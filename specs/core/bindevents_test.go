@@ -112,17 +112,25 @@ var _ = Describe("§11 Replier bind events", func() {
 	})
 
 	Describe("§11.3 events of a closing replier that cannot be delivered", func() {
-		It("sets the event aside for a full listener and delivers it after the next read", func() {
+		// closeWhileWatcherIsFull binds the binder as replier to name with
+		// reporting on, fills the watcher's queue, and closes the binder:
+		// its unbind event cannot be broadcast and is set aside.
+		closeWhileWatcherIsFull := func(name string) {
+			GinkgoHelper()
 			_, err := watcher.SetReportReplierBinds(true)
 			Expect(err).NotTo(HaveOccurred())
-			Bind(binder, "$.Closing", true)
+			Bind(binder, name, true)
 			event(watcher)
 			Bind(watcher, "$.Fill", false)
 			_, err = watcher.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
 			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
-			bid := ID(binder)
 			Expect(binder.Close()).To(Succeed())
+		}
+
+		It("sets the event aside for a full listener and delivers it after the next read", func() {
+			bid := ID(binder)
+			closeWhileWatcherIsFull("$.Closing")
 
 			Expect(watcher.NumMessages()).To(Equal(uint32(2)), "the set-aside event counts")
 			Expect(Next(watcher).Name).To(Equal("$.Fill"))
@@ -151,15 +159,7 @@ var _ = Describe("§11 Replier bind events", func() {
 		})
 
 		It("drops set-aside events when the listener unbinds the event name", func() {
-			_, err := watcher.SetReportReplierBinds(true)
-			Expect(err).NotTo(HaveOccurred())
-			Bind(binder, "$.Drop", true)
-			event(watcher)
-			_, err = watcher.SetMaxMessages(1)
-			Expect(err).NotTo(HaveOccurred())
-			Bind(watcher, "$.Fill", false)
-			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
-			Expect(binder.Close()).To(Succeed())
+			closeWhileWatcherIsFull("$.Drop")
 			Expect(watcher.NumMessages()).To(Equal(uint32(2)))
 			Expect(watcher.Unbind(kbus.NameReplierBindEvent, false)).To(Succeed())
 			Expect(watcher.NumMessages()).To(Equal(uint32(1)))
@@ -167,15 +167,7 @@ var _ = Describe("§11 Replier bind events", func() {
 		})
 
 		It("shows the unsent unbindings in /proc/kbus/stats", func() {
-			_, err := watcher.SetReportReplierBinds(true)
-			Expect(err).NotTo(HaveOccurred())
-			Bind(binder, "$.Stat", true)
-			event(watcher)
-			_, err = watcher.SetMaxMessages(1)
-			Expect(err).NotTo(HaveOccurred())
-			Bind(watcher, "$.Fill", false)
-			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
-			Expect(binder.Close()).To(Succeed())
+			closeWhileWatcherIsFull("$.Stat")
 			Expect(ProcFile("stats")).To(MatchRegexp(`(?m)^dev  0: next ksock \d+ next msg \d+ unsent unbindings 1$`))
 		})
 	})
