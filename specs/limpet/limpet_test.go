@@ -196,7 +196,7 @@ var _ = Describe("A loop of three Limpet pairs", func() {
 			time.Sleep(time.Second)
 			n, _ = listener.NumMessages()
 			return n >= 1 && n == before
-		}).WithTimeout(30 * time.Second).WithPolling(time.Millisecond).Should(BeTrue(), "copies keep arriving")
+		}).WithTimeout(30*time.Second).WithPolling(time.Millisecond).Should(BeTrue(), "copies keep arriving")
 		Expect(n).To(BeNumerically("<=", 3), "the loop is cut after one extra copy each way")
 	})
 })
