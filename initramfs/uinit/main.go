@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"os/exec"
 	"time"
 )
 
@@ -38,8 +39,15 @@ func main() {
 		if err := loadModule(cfg.moduleParams); err != nil {
 			log.Printf("%v", err)
 		}
-		fmt.Println("rig: kbus loaded; this is a debug shell. 'poweroff' ends it.")
-		return // u-root's init now starts the shell
+		fmt.Println("rig: kbus loaded; this is a debug shell. 'exit' or 'poweroff' ends it.")
+		// By its full path: u-root's multi-call binary finds out what to
+		// be from it. The machine powers off when the shell ends.
+		sh := exec.Command("/bin/sh")
+		sh.Stdin, sh.Stdout, sh.Stderr = os.Stdin, os.Stdout, os.Stderr
+		if err := sh.Run(); err != nil {
+			log.Printf("shell: %v", err)
+		}
+		powerOff()
 	}
 
 	r := newRun(cfg, time.Now())

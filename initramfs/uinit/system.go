@@ -30,6 +30,11 @@ func mountBasics() {
 		{"debugfs", "/sys/kernel/debug", "debugfs"},
 	}
 	for _, m := range mounts {
+		if m.fstype == "debugfs" {
+			if _, err := os.Stat(m.dst); err != nil {
+				continue // a kernel without debugfs (only the debug flavour has it)
+			}
+		}
 		if err := os.MkdirAll(m.dst, 0o755); err != nil {
 			log.Printf("mkdir %s: %v", m.dst, err)
 			continue
