@@ -65,3 +65,35 @@ func isAlnum(c byte) bool {
 	}
 	return false
 }
+
+// Matches reports whether a message name is matched by a binding (reference
+// §2.2): a binding ending in "*" matches every name under its prefix, one
+// ending in "%" only the names one word below it, any other only itself.
+func Matches(binding, name string) bool {
+	if binding == "" {
+		return false
+	}
+	prefix := binding[:len(binding)-1]
+	switch binding[len(binding)-1] {
+	case '*':
+		return len(name) >= len(binding) && strings.HasPrefix(name, prefix)
+	case '%':
+		return len(name) >= len(binding) && strings.HasPrefix(name, prefix) &&
+			!strings.Contains(name[len(prefix):], ".")
+	default:
+		return binding == name
+	}
+}
+
+// Specificity ranks a replier binding as KBUS does when several match a
+// name (reference §2.3): an exact name 3, a "%" wildcard 2, a "*" wildcard 1.
+func Specificity(binding string) int {
+	switch {
+	case strings.HasSuffix(binding, "*"):
+		return 1
+	case strings.HasSuffix(binding, "%"):
+		return 2
+	default:
+		return 3
+	}
+}

@@ -34,3 +34,34 @@ func TestValidateName(t *testing.T) {
 		t.Errorf("wildcard to send: %v", err)
 	}
 }
+
+func TestMatches(t *testing.T) {
+	for _, c := range []struct {
+		binding, name string
+		want          bool
+	}{
+		{"$.Fred.*", "$.Fred.Jim", true},
+		{"$.Fred.*", "$.Fred.Jim.Bob", true},
+		{"$.Fred.*", "$.Fred", false},
+		{"$.Fred.*", "$.Fredx.Jim", false},
+		{"$.*", "$.Anything.At.All", true},
+		{"$.Fred.%", "$.Fred.Jim", true},
+		{"$.Fred.%", "$.Fred.Jim.Bob", false},
+		{"$.Fred.%", "$.Fred", false},
+		{"$.%", "$.Top", true},
+		{"$.%", "$.Top.Two", false},
+		{"$.Fred", "$.Fred", true},
+		{"$.Fred", "$.Fred.Jim", false},
+		{"", "$.Fred", false},
+	} {
+		if got := Matches(c.binding, c.name); got != c.want {
+			t.Errorf("Matches(%q, %q) = %v, want %v", c.binding, c.name, got, c.want)
+		}
+	}
+}
+
+func TestSpecificity(t *testing.T) {
+	if !(Specificity("$.a.b") > Specificity("$.a.%") && Specificity("$.a.%") > Specificity("$.a.*")) {
+		t.Errorf("exact > %% > *: got %d %d %d", Specificity("$.a.b"), Specificity("$.a.%"), Specificity("$.a.*"))
+	}
+}

@@ -30,6 +30,7 @@ type Limpet struct {
 	mu       sync.Mutex                // guards requests and proxies
 	requests map[kbus.MessageID]uint32 // request id as read → its sender, for the reply
 	proxies  map[string]bool           // names we are proxy replier for
+	local    repliers                  // the replier bindings of our bus
 }
 
 // Run proxies between ks and the peer on conn until either side fails or
@@ -104,7 +105,11 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 			return err
 		}
 		if m.Name == kbus.NameReplierBindEvent {
-			if ev, err := m.BindEvent(); err == nil && ev.Binder == l.ourKs {
+			ev, err := m.BindEvent()
+			if err == nil {
+				l.local.update(ev)
+			}
+			if err == nil && ev.Binder == l.ourKs {
 				continue // our own proxy binding
 			}
 		}
@@ -238,9 +243,9 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 		if local {
 			m.FinalTo.Network = 0
 		}
-		replier, found, err := l.ks.FindReplier(m.Name)
+		replier, found := l.replierFor(m.Name)
 		switch {
-		case err != nil || !found:
+		case !found:
 			l.status(m, kbus.NameReplierGoneAway)
 			return
 		case local && replier != m.FinalTo.Local:
@@ -260,6 +265,16 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 		}
 		l.status(m, name)
 	}
+}
+
+// replierFor returns the replier of name on our bus: KBUS's answer for an
+// exact binding, else the wildcard binding our mirror of the bus's
+// bindings resolves.
+func (l *Limpet) replierFor(name string) (uint32, bool) {
+	if id, found, err := l.ks.FindReplier(name); err == nil && found {
+		return id, true
+	}
+	return l.local.resolve(name)
 }
 
 // status answers a request from the far bus on the Limpet's behalf.

@@ -115,6 +115,27 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		Expect(st.Name).To(Equal("$.KBUS.Replier.NotSameKsock"))
 	})
 
+	It("carries a stateful request to a far replier bound with a wildcard (the original answered GoneAway)", func() {
+		far := buses[0]
+		join(0, far, 31, 32, "k", "k")
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Wild.%", true)
+		proxied(0, "$.Wild.%")
+		answer(replier, "wild: ", 2)
+
+		sender := RW()
+		Send(sender, kbus.NewRequest("$.Wild.Open", []byte("1")))
+		first := WaitNext(sender, 10*time.Second)
+		Expect(first.Kind()).To(Equal(kbus.KindReply))
+		Expect(first.OrigFrom).To(Equal(kbus.OrigFrom{Network: 32, Local: ID(replier)}))
+		follow, err := kbus.StatefulRequest(first, "$.Wild.Check", []byte("2"))
+		Expect(err).NotTo(HaveOccurred())
+		Send(sender, follow)
+		rep := WaitNext(sender, 10*time.Second)
+		Expect(rep.Kind()).To(Equal(kbus.KindReply), "got %s", rep.Name)
+		Expect(string(rep.Data)).To(Equal("wild: 2"))
+	})
+
 	It("gives the sender a status when the far replier dies", func() {
 		far := buses[0]
 		join(0, far, 5, 6, "k", "k")
