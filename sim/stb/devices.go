@@ -100,7 +100,7 @@ type ui struct {
 	d       *device.Device
 	state   UI
 	pending map[kbus.MessageID]string // request id → what it was for
-	drmFrom uint32                    // the DRM instance holding our session
+	drm     *kbus.Message             // the DRM reply that opened our session
 	session string
 	play    bool // a PLAY waits for the DRM check
 }
@@ -117,9 +117,13 @@ func (u *ui) show() {
 }
 
 // request sends a request and remembers what it was for.
-func (u *ui) request(name, data string, to uint32) error {
-	m := kbus.NewRequest(name, []byte(data))
-	m.To = to
+func (u *ui) request(name, data string) error {
+	return u.send(kbus.NewRequest(name, []byte(data)))
+}
+
+// send sends a prepared request and remembers what it was for.
+func (u *ui) send(m *kbus.Message) error {
+	name, data := m.Name, string(m.Data)
 	id, err := u.d.Ks.SendMsg(m)
 	if err != nil {
 		u.d.Record("request-failed", "name", name, "error", errName(err))
@@ -169,7 +173,7 @@ func (u *ui) key(key string) {
 		u.play = true
 		u.checkDRM()
 	default:
-		if err := u.request(name, data, 0); err != nil {
+		if err := u.request(name, data); err != nil {
 			u.state.Message = "error: " + errName(err)
 			u.show()
 		}
@@ -181,16 +185,21 @@ func (u *ui) key(key string) {
 // replaced: the session is gone, so it re-resolves by opening a new one.
 func (u *ui) checkDRM() {
 	if u.session == "" {
-		if err := u.request(DRMOpen, "", 0); err != nil {
+		if err := u.request(DRMOpen, ""); err != nil {
 			u.state.Message = "error: " + errName(err)
 			u.show()
 		}
 		return
 	}
-	err := u.request(DRMCheck, fmt.Sprintf("%s %d", u.session, u.state.Channel), u.drmFrom)
+	// A stateful request: to the Ksock that answered, and on through
+	// Limpets to the instance itself (final_to) when it is on another bus.
+	check, err := kbus.StatefulRequest(u.drm, DRMCheck, []byte(fmt.Sprintf("%s %d", u.session, u.state.Channel)))
+	if err == nil {
+		err = u.send(check)
+	}
 	if errors.Is(err, kbus.ErrWrongReplier) || errors.Is(err, kbus.ErrNoReplier) {
 		u.d.Record("drm-reresolve", "error", errName(err))
-		u.session, u.drmFrom = "", 0
+		u.session, u.drm = "", nil
 		u.checkDRM()
 	} else if err != nil {
 		u.state.Message = "error: " + errName(err)
@@ -214,14 +223,14 @@ func (u *ui) reply(m *kbus.Message) {
 	u.d.Record("replied", "for", what, "data", data)
 	switch what {
 	case DRMOpen:
-		u.session, u.drmFrom = data, m.From
+		u.session, u.drm = data, m
 		if u.play {
 			u.checkDRM()
 		}
 	case DRMCheck:
 		if data == "ok" && u.play {
 			u.play = false
-			u.request(RecorderPlay, "", 0)
+			u.request(RecorderPlay, "")
 			return
 		}
 		u.play = false

@@ -34,12 +34,26 @@ func StartSim(name string, args ...string) *Sim {
 	Expect(s.cmd.Start()).To(Succeed())
 	go func() { s.done <- s.cmd.Wait() }()
 	DeferCleanup(s.Stop)
+	DeferCleanup(s.dumpIfFailed)
 	Eventually(func() bool {
 		_, err := os.Stat(ready)
 		return err == nil || s.Exited()
 	}).WithTimeout(20 * time.Second).WithPolling(10 * time.Millisecond).Should(BeTrue())
 	Expect(ready).To(BeAnExistingFile(), "%s exited before it was ready", name)
 	return s
+}
+
+// dumpIfFailed writes the device's event log to the spec's output when the
+// spec failed: what each device saw is what explains a failure.
+func (s *Sim) dumpIfFailed() {
+	if !CurrentSpecReport().Failed() {
+		return
+	}
+	b, err := os.ReadFile(s.Log)
+	if err != nil {
+		return
+	}
+	GinkgoWriter.Printf("event log of %s:\n%s", s.Name, b)
 }
 
 // Exited reports whether the process has ended.
