@@ -4,10 +4,12 @@
 #                    VM tests, the QEMU specs on every architecture, and the
 #                    debug kernel on x86_64
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  LABELS='stb'
+#            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 
 ARCH    ?= x86_64
 KERNEL  ?= default
 LABELS  ?=
+TOPOLOGY ?= single
 OUT     ?= out
 RIG_CACHE ?= $(HOME)/.cache/kbus-rig
 GO      ?= go
@@ -17,7 +19,7 @@ RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -lab
 # Host-side Go packages: everything but the guest-only spec suites.
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 
-.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -28,7 +30,7 @@ rig:
 	@$(GO) build -o $(RIG) ./cmd/rig
 
 qemu-test: deps rig
-	$(RIG) test $(RIG_FLAGS)
+	$(RIG) test $(RIG_FLAGS) -topology $(TOPOLOGY)
 
 qemu-shell: deps rig
 	$(RIG) shell $(RIG_FLAGS)
@@ -69,7 +71,11 @@ qemu-test-all: deps rig
 qemu-test-soak: deps rig
 	$(RIG) test -arch x86_64 -suite specs/soak -labels soak -out $(OUT)/soak -cache $(RIG_CACHE)
 
-test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug qemu-test-soak
+# The two-machine topology: specs/pair on an x86_64 and an arm64 guest.
+qemu-test-pair: deps rig
+	$(RIG) test -topology pair -out $(OUT) -cache $(RIG_CACHE)
+
+test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair
 
 clean:
 	rm -rf $(OUT)

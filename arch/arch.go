@@ -23,6 +23,7 @@ type Arch struct {
 	Binary       string   // QEMU system emulator
 	Machine      []string // machine, CPU and memory arguments
 	Console      string   // kernel console device
+	NIC          string   // QEMU's virtio network device for this machine
 	// Timeout is the default budget for the whole guest run under TCG;
 	// emulated ARM is several times slower than x86_64 here.
 	Timeout time.Duration
@@ -34,6 +35,7 @@ var arches = map[string]Arch{
 		Binary:  "qemu-system-x86_64",
 		Machine: []string{"-m", "1G", "-smp", "2"},
 		Console: "ttyS0",
+		NIC:     "virtio-net-pci",
 		Timeout: 10 * time.Minute,
 	},
 	"arm64": {
@@ -42,6 +44,7 @@ var arches = map[string]Arch{
 		Binary:  "qemu-system-aarch64",
 		Machine: []string{"-machine", "virt", "-cpu", "max", "-m", "1G", "-smp", "2"},
 		Console: "ttyAMA0",
+		NIC:     "virtio-net-pci",
 		Timeout: 20 * time.Minute,
 	},
 	"arm": {
@@ -50,6 +53,7 @@ var arches = map[string]Arch{
 		Binary:  "qemu-system-arm",
 		Machine: []string{"-machine", "virt,highmem=off", "-cpu", "cortex-a15", "-m", "1G", "-smp", "2"},
 		Console: "ttyAMA0",
+		NIC:     "virtio-net-device", // the armv7 kernel has virtio-mmio, no PCI
 		Timeout: 20 * time.Minute,
 	},
 }

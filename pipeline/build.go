@@ -132,7 +132,7 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 	note := fmt.Sprintf("%d suite(s) for %s", len(b.suites), r.cfg.Arch.GOARCH)
 	// A 64-bit ARM kernel that runs 32-bit programs also runs the armv7
 	// build of the suites: the module must serve both layouts.
-	if r.cfg.Arch.Name == "arm64" && kernelHas(k, "CONFIG_COMPAT") {
+	if r.cfg.Arch.Name == "arm64" && !r.cfg.NativeOnly && kernelHas(k, "CONFIG_COMPAT") {
 		env32 := append(os.Environ(), initramfs.Target{GOARCH: "arm", GOARM: "7"}.Env()...)
 		for _, s := range suites {
 			out := filepath.Join(specs, filepath.Base(s)+"-arm32.test")

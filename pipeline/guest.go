@@ -17,8 +17,9 @@ import (
 const serialLog = "serial.log"
 
 // DefaultLabels is the label filter when none is given: everything but the
-// minutes-long soak, which make test runs on its own.
-const DefaultLabels = "!soak"
+// minutes-long soak and the two-machine specs, which make test runs on
+// their own.
+const DefaultLabels = "!soak && !pair"
 
 // timeouts returns the host's hard limit for the guest and the guest's own
 // watchdog, which fires first so that a hung suite is reported by name; the
@@ -46,6 +47,11 @@ func (r *runner) vmConfig(kernelImage, image, share string) vm.Config {
 		labels = DefaultLabels
 	}
 	args = append(args, fmt.Sprintf("rig.labels=%q", labels))
+	var link *vm.Link
+	if n := r.cfg.Net; n != nil {
+		args = append(args, "rig.ip="+n.IP, "rig.peer="+n.Peer)
+		link = &n.Link
+	}
 	args = append(args, r.cfg.KernelArgs...)
 	return vm.Config{
 		Arch:       r.cfg.Arch,
@@ -55,6 +61,7 @@ func (r *runner) vmConfig(kernelImage, image, share string) vm.Config {
 		ShareTag:   results.MountTag,
 		KernelArgs: args,
 		Timeout:    host,
+		Link:       link,
 	}
 }
 

@@ -40,6 +40,18 @@ type Config struct {
 	// Timeout is the hard limit for the guest; 0 means the arch default.
 	Timeout time.Duration
 	Log     io.Writer
+	// Net joins the guest to the other guest of a two-machine run.
+	Net *Net
+	// NativeOnly builds the suites for the guest's own architecture only,
+	// not also the 32-bit build a 64-bit ARM kernel could run.
+	NativeOnly bool
+}
+
+// Net is a guest's place on the network between two guests.
+type Net struct {
+	Link vm.Link
+	IP   string // this guest's address, ADDR/PREFIX
+	Peer string // the other guest's address
 }
 
 // Verdict is the outcome class of a run.
@@ -103,8 +115,9 @@ func IsInfra(err error) bool {
 }
 
 type runner struct {
-	cfg Config
-	out *Outcome
+	cfg   Config
+	out   *Outcome
+	start time.Time
 }
 
 func (r *runner) logf(format string, a ...any) {
@@ -132,50 +145,74 @@ func (r *runner) stage(name string, f func() (note string, err error)) error {
 // Run runs the whole pipeline. The returned Outcome is complete even when
 // the run fails; its Verdict says how.
 func Run(ctx context.Context, cfg Config) *Outcome {
+	r := newRunner(cfg)
+	g, err := r.prepare(ctx)
+	if err == nil {
+		err = r.bootAndReport(ctx, g)
+	}
+	return r.finish(err)
+}
+
+func newRunner(cfg Config) *runner {
 	if cfg.Flavour == "" {
 		cfg.Flavour = "default"
 	}
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
-	start := time.Now()
 	out := &Outcome{Arch: cfg.Arch.Name, ReportDir: filepath.Join(cfg.OutDir, "reports", cfg.Arch.Name)}
-	r := &runner{cfg: cfg, out: out}
-	err := r.run(ctx)
-	out.Total = time.Since(start)
+	return &runner{cfg: cfg, out: out, start: time.Now()}
+}
+
+// finish completes the outcome: its total time, its verdict when err is
+// an error of the rig, and its HTML page.
+func (r *runner) finish(err error) *Outcome {
+	out := r.out
+	out.Total = time.Since(r.start)
 	if err != nil {
 		out.Verdict = Infra
 		out.Reasons = append([]string{err.Error()}, out.Reasons...)
 	}
-	if err := out.writePage(cfg.Flavour, out.Cmdline); err != nil {
+	if err := out.writePage(r.cfg.Flavour, out.Cmdline); err != nil {
 		r.logf("writing the HTML page: %v", err)
 	}
 	return out
 }
 
-func (r *runner) run(ctx context.Context) error {
+// guestFiles are what the build stages produced for one boot.
+type guestFiles struct {
+	kernel, initramfs, share string
+}
+
+// prepare runs the build stages and readies the results share and the
+// report folder.
+func (r *runner) prepare(ctx context.Context) (guestFiles, error) {
 	build := filepath.Join(r.cfg.OutDir, "build", r.cfg.Arch.Name+"-"+r.cfg.Flavour)
 	if err := os.MkdirAll(build, 0o755); err != nil {
-		return infra("%w", err)
+		return guestFiles{}, infra("%w", err)
 	}
 	k, image, err := r.buildImage(ctx, build)
 	if err != nil {
-		return err
+		return guestFiles{}, err
 	}
 	share, err := r.freshShare(build)
 	if err != nil {
-		return err
+		return guestFiles{}, err
 	}
 	if err := os.RemoveAll(r.out.ReportDir); err != nil {
-		return infra("%w", err)
+		return guestFiles{}, infra("%w", err)
 	}
 	if err := os.MkdirAll(r.out.ReportDir, 0o755); err != nil {
-		return infra("%w", err)
+		return guestFiles{}, infra("%w", err)
 	}
-	bootErr := r.stage("boot", func() (string, error) { return r.boot(ctx, k.image, image, share) })
+	return guestFiles{kernel: k.image, initramfs: image, share: share}, nil
+}
+
+func (r *runner) bootAndReport(ctx context.Context, g guestFiles) error {
+	bootErr := r.stage("boot", func() (string, error) { return r.boot(ctx, g.kernel, g.initramfs, g.share) })
 	// The report is written whatever happened to the guest: a timeout or a
 	// panic still leaves a console log and possibly partial results.
-	return r.stage("report", func() (string, error) { return "", r.report(share, bootErr) })
+	return r.stage("report", func() (string, error) { return "", r.report(g.share, bootErr) })
 }
 
 func (r *runner) freshShare(build string) (string, error) {
@@ -191,14 +228,8 @@ func (r *runner) freshShare(build string) (string, error) {
 
 // Shell builds the image as Run does and boots it to an interactive shell.
 func Shell(ctx context.Context, cfg Config) error {
-	if cfg.Flavour == "" {
-		cfg.Flavour = "default"
-	}
-	if cfg.Log == nil {
-		cfg.Log = os.Stderr
-	}
-	r := &runner{cfg: cfg, out: &Outcome{Arch: cfg.Arch.Name}}
-	build := filepath.Join(cfg.OutDir, "build", cfg.Arch.Name+"-"+cfg.Flavour)
+	r := newRunner(cfg)
+	build := filepath.Join(r.cfg.OutDir, "build", cfg.Arch.Name+"-"+cfg.Flavour)
 	if err := os.MkdirAll(build, 0o755); err != nil {
 		return err
 	}

@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/hugelgupf/vmtest/qemu"
+	"github.com/hugelgupf/vmtest/qemu/qnetwork"
 	"github.com/kbus-project/kbus/arch"
 )
 
@@ -31,7 +33,24 @@ type Config struct {
 	Timeout time.Duration
 	// Serial receives the guest's console.
 	Serial io.Writer
+	// Link, if set, joins this guest to another one.
+	Link *Link
 }
+
+// Link is a network between two guests: a virtio NIC on each, joined by a
+// QEMU stream netdev over a Unix socket, so nothing is reachable from or
+// on the host's network. The server guest creates the socket; the client
+// waits for it before QEMU starts.
+type Link struct {
+	Socket string
+	Server bool
+	MAC    net.HardwareAddr
+	// Wait bounds how long a client waits for the server's socket.
+	Wait time.Duration
+}
+
+// ErrNoLink means the client guest's peer never opened the link.
+var ErrNoLink = errors.New("the peer guest never opened the network link")
 
 // ErrTimeout means QEMU was killed at the hard timeout.
 var ErrTimeout = errors.New("guest timed out")
@@ -59,6 +78,13 @@ func (c Config) options() (*qemu.Options, error) {
 	if c.ResultsDir != "" {
 		fns = append(fns, qemu.P9Directory(c.ResultsDir, c.ShareTag))
 	}
+	if l := c.Link; l != nil {
+		type sock = qnetwork.SocketBackend
+		fns = append(fns, qnetwork.New(
+			qnetwork.WithDevice[sock](qnetwork.WithNIC(qnetwork.NIC(c.Arch.NIC)), qnetwork.WithMAC(l.MAC)),
+			qnetwork.WithSocket(qnetwork.IsServer(l.Server), qnetwork.WithUnixSocket(l.Socket)),
+		))
+	}
 	return qemu.OptionsFor(c.Arch.QEMU, fns...)
 }
 
@@ -74,6 +100,9 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	var res Result
 	if args, err := opts.Cmdline(); err == nil {
 		res.Cmdline = quote(args)
+	}
+	if err := c.Link.awaitServer(ctx); err != nil {
+		return res, err
 	}
 	start := time.Now()
 	v, err := opts.Start(ctx)
@@ -93,6 +122,32 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		return res, fmt.Errorf("QEMU exited: %w", err)
 	}
 	return res, nil
+}
+
+// awaitServer returns once a client link's socket exists: QEMU does not
+// retry a stream connection that was refused.
+func (l *Link) awaitServer(ctx context.Context) error {
+	if l == nil || l.Server {
+		return nil
+	}
+	wait := l.Wait
+	if wait == 0 {
+		wait = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if fi, err := os.Stat(l.Socket); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: no socket %s after %v", ErrNoLink, l.Socket, wait)
+		case <-tick.C:
+		}
+	}
 }
 
 // Shell boots the guest with the console on this terminal, for a person.

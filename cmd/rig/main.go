@@ -5,6 +5,10 @@
 //	rig bench [flags]   build, boot, run the benchmark, print its figures
 //	rig shell [flags]   build, then boot the same image to a guest shell
 //
+// With -topology pair, rig test boots two machines at once instead: an
+// x86_64 set-top box and an arm64 service box, joined by a QEMU network,
+// running the two sides of specs/pair.
+//
 // Exit status: 0 every spec passed; 1 specs failed, none ran, or the kernel
 // splatted; 2 infrastructure error (build failed, guest hung, panicked or
 // never reported); 64 bad usage.
@@ -50,6 +54,7 @@ func run(args []string) int {
 	home, _ := os.UserHomeDir()
 	cache := fs.String("cache", filepath.Join(home, ".cache", "kbus-rig"), "cache for kernels and u-root bases")
 	timeout := fs.Duration("timeout", 0, "hard limit for the guest (default: per architecture)")
+	topology := fs.String("topology", "single", "single: one guest per architecture; pair: two guests joined by a network (test only)")
 	var suites, kargs listFlag
 	fs.Var(&suites, "suite", "spec package to run, relative to the repository (repeatable; default: all of specs/)")
 	fs.Var(&kargs, "kernel-arg", "extra guest kernel argument, e.g. kbus.kbus_num_devices=3 (repeatable)")
@@ -57,6 +62,10 @@ func run(args []string) int {
 		return usageExit
 	}
 
+	if *topology != "single" && (*topology != "pair" || mode != "test") {
+		fmt.Fprintf(os.Stderr, "rig %s: unknown topology %q (single; pair with rig test)\n", mode, *topology)
+		return usageExit
+	}
 	names := []string{*archName}
 	if *archName == "all" {
 		names = arch.Names()
@@ -70,7 +79,17 @@ func run(args []string) int {
 	defer stop()
 
 	var outcomes []*pipeline.Outcome
-	worst := pipeline.Pass
+	if *topology == "pair" {
+		cfg := pipeline.Config{
+			Root: absRoot, Flavour: *flavour, OutDir: *out, CacheDir: *cache,
+			KernelArgs: kargs, Timeout: *timeout, Log: os.Stderr, Mode: mode,
+		}
+		outcomes = pipeline.RunPair(ctx, cfg)
+		for _, o := range outcomes {
+			o.Print(os.Stdout)
+		}
+		names = nil
+	}
 	for _, n := range names {
 		a, err := arch.Lookup(n)
 		if err != nil {
@@ -92,9 +111,10 @@ func run(args []string) int {
 		o := pipeline.Run(ctx, cfg)
 		o.Print(os.Stdout)
 		outcomes = append(outcomes, o)
-		if o.Verdict > worst {
-			worst = o.Verdict
-		}
+	}
+	worst := pipeline.Pass
+	for _, o := range outcomes {
+		worst = max(worst, o.Verdict)
 	}
 	if len(outcomes) > 1 {
 		fmt.Println()

@@ -12,6 +12,10 @@ type config struct {
 	labels       string
 	fault        string
 	moduleParams string
+	// ip is this guest's address on the link to another guest
+	// (ADDR/PREFIX), peer the other guest's address; both empty when the
+	// guest runs alone.
+	ip, peer string
 }
 
 // parseCmdline reads the rig.* and kbus.* arguments of a kernel command line.
@@ -35,6 +39,10 @@ func parseCmdline(line string) config {
 			cfg.labels = val
 		case key == "rig.fault":
 			cfg.fault = val
+		case key == "rig.ip":
+			cfg.ip = val
+		case key == "rig.peer":
+			cfg.peer = val
 		case strings.HasPrefix(key, "kbus."):
 			params = append(params, strings.TrimPrefix(key, "kbus.")+"="+val)
 		}

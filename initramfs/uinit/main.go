@@ -10,6 +10,9 @@
 //	rig.labels=FILTER     Ginkgo label filter passed to every suite
 //	rig.fault=NAME        fault injection for the rig's own tests:
 //	                      hang, init-panic, kernel-panic
+//	rig.ip=ADDR/PREFIX    address of the network link to another guest
+//	rig.peer=ADDR         that guest's address, given to the suites as
+//	                      $KBUS_RIG_PEER
 //	kbus.PARAM=VALUE      module parameters for kbus.ko
 package main
 

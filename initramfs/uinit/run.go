@@ -84,6 +84,11 @@ func (r *run) steps() error {
 		return err
 	}
 
+	r.setPhase("network")
+	if err := configureNetwork(r.cfg.ip); err != nil {
+		return err
+	}
+
 	r.setPhase("load-module")
 	if err := loadModule(r.cfg.moduleParams); err != nil {
 		return err
@@ -103,7 +108,7 @@ func (r *run) steps() error {
 			return err
 		}
 		for _, s := range suites {
-			res := runSuite(s, r.cfg.labels, deadline)
+			res := runSuite(s, r.cfg.labels, r.cfg.peer, deadline)
 			r.mu.Lock()
 			r.status.Suites = append(r.status.Suites, res)
 			r.mu.Unlock()
@@ -208,7 +213,7 @@ func findSuites(dir string) ([]string, error) {
 
 // runSuite runs one compiled Ginkgo suite with its reports going to the
 // share, its output to the console and to a log beside the reports.
-func runSuite(path, labels string, deadline time.Time) (res results.SuiteResult) {
+func runSuite(path, labels, peer string, deadline time.Time) (res results.SuiteResult) {
 	name := strings.TrimSuffix(filepath.Base(path), ".test")
 	res.Name = name
 	start := time.Now()
@@ -238,7 +243,11 @@ func runSuite(path, labels string, deadline time.Time) (res results.SuiteResult)
 	if labels != "" {
 		args = append(args, "-ginkgo.label-filter="+labels)
 	}
-	execute(&res, logFile, deadline, path, args...)
+	var env []string
+	if peer != "" {
+		env = append(env, "KBUS_RIG_PEER="+peer)
+	}
+	execute(&res, logFile, deadline, env, path, args...)
 	return res
 }
 
@@ -254,20 +263,21 @@ func runBench(deadline time.Time) (res results.SuiteResult) {
 		return res
 	}
 	defer out.Close()
-	execute(&res, out, deadline, "/bin/kbusbench")
+	execute(&res, out, deadline, nil, "/bin/kbusbench")
 	return res
 }
 
-// execute runs a guest program until it exits or the deadline, recording
-// its exit in res and copying its output to the console and to w.
-func execute(res *results.SuiteResult, w io.Writer, deadline time.Time, path string, args ...string) {
+// execute runs a guest program with env added to its environment until it
+// exits or the deadline, recording its exit in res and copying its output
+// to the console and to w.
+func execute(res *results.SuiteResult, w io.Writer, deadline time.Time, env []string, path string, args ...string) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = "/tmp"
 	out := io.MultiWriter(os.Stdout, w)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(), "KBUS_RIG_GUEST=1")
+	cmd.Env = append(append(os.Environ(), "KBUS_RIG_GUEST=1"), env...)
 	log.Printf("%s: %s", res.Name, strings.Join(cmd.Args, " "))
 
 	err := cmd.Run()
