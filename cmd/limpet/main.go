@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -19,9 +18,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
-	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/limpet"
 )
 
@@ -46,71 +43,40 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	cfg := limpet.Config{NetworkID: uint32(*id), Forward: *forward, Key: key, Logf: log.Printf}
 
-	var ln net.Listener
+	d := &limpet.Daemon{
+		Config: limpet.Config{NetworkID: uint32(*id), Forward: *forward, Key: key, Logf: log.Printf},
+		Device: *dev,
+		Once:   *once,
+	}
 	if *listen != "" {
 		network, addr := split(*listen)
 		if network == "unix" {
 			os.Remove(addr)
 		}
-		if ln, err = net.Listen(network, addr); err != nil {
+		ln, err := net.Listen(network, addr)
+		if err != nil {
 			log.Fatalf("limpet: %v", err)
 		}
 		defer ln.Close()
 		go func() { <-ctx.Done(); ln.Close() }()
 		log.Printf("limpet %d: listening on %s", *id, *listen)
+		d.Next = func(context.Context) (net.Conn, error) { return ln.Accept() }
+	} else {
+		network, addr := split(*connect)
+		var dialer net.Dialer
+		d.Next = func(ctx context.Context) (net.Conn, error) { return dialer.DialContext(ctx, network, addr) }
 	}
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		conn, err := link(ctx, ln, *connect)
-		if err == nil {
-			start := time.Now()
-			err = serve(ctx, *dev, conn, cfg)
-			if time.Since(start) > 10*time.Second {
-				backoff = 100 * time.Millisecond
-			}
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		log.Printf("limpet %d: link down: %v", *id, err)
-		if *once {
-			os.Exit(1)
-		}
-		time.Sleep(backoff)
-		backoff = min(2*backoff, 10*time.Second)
+	if err := d.Run(ctx); err != nil {
+		log.Printf("limpet %d: %v", *id, err)
+		os.Exit(1)
 	}
 }
 
+// split reads an address: unix:PATH or host:port.
 func split(addr string) (network, address string) {
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
 		return "unix", p
 	}
 	return "tcp", addr
-}
-
-func link(ctx context.Context, ln net.Listener, connect string) (net.Conn, error) {
-	if ln != nil {
-		return ln.Accept()
-	}
-	network, addr := split(connect)
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
-}
-
-// serve runs one link on a fresh Ksock; closing it afterwards is what
-// makes KBUS answer every request the link still owed.
-func serve(ctx context.Context, dev int, conn net.Conn, cfg limpet.Config) error {
-	ks, err := kbus.Open(dev, kbus.ReadWrite)
-	if err != nil {
-		conn.Close()
-		return err
-	}
-	err = limpet.Run(ctx, ks, conn, cfg)
-	ks.Close()
-	if errors.Is(err, limpet.ErrAuth) {
-		log.Printf("limpet %d: refused a peer that failed authentication", cfg.NetworkID)
-	}
-	return err
 }

@@ -11,6 +11,7 @@ import (
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 )
 
 var sockets int
@@ -167,6 +168,37 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		Expect(st.Kind()).To(Equal(kbus.KindStatus))
 		Eventually(func() bool { _, found, _ := sender.FindReplier("$.Cut"); return found }).
 			WithTimeout(10 * time.Second).Should(BeFalse())
+	})
+
+	It("restores the proxy replier when the far Limpet comes back: the other end reconnects with growing waits", func() {
+		far := buses[0]
+		dir := GinkgoT().TempDir()
+		key := filepath.Join(dir, "k.key")
+		Expect(os.WriteFile(key, []byte("k"), 0o600)).To(Succeed())
+		server := []string{"--device", "0", "--id", "41", "--listen", "unix:" + filepath.Join(dir, "back.sock"), "--key-file", key}
+		first := StartProc("limpet", server...)
+		client := StartProc("limpet", "--device", strconv.Itoa(far), "--id", "42",
+			"--connect", "unix:"+filepath.Join(dir, "back.sock"), "--key-file", key)
+		replier := Open(far, kbus.ReadWrite)
+		Bind(replier, "$.Back.Svc", true)
+		proxied(0, "$.Back.Svc")
+		answer(replier, "back: ", 1)
+
+		first.Kill()
+		sender := RW()
+		Eventually(func() bool { _, found, _ := sender.FindReplier("$.Back.Svc"); return found }).
+			WithTimeout(10*time.Second).Should(BeFalse(), "the proxy replier went with the Limpet's Ksock")
+		for _, wait := range []string{"100ms", "200ms", "400ms"} {
+			Eventually(client.Output()).WithTimeout(10 * time.Second).Should(gbytes.Say(`link down: .*; reconnecting in ` + wait))
+		}
+
+		StartProc("limpet", server...)
+		Eventually(client.Output()).WithTimeout(10 * time.Second).Should(gbytes.Say(`joined to peer 41`))
+		proxied(0, "$.Back.Svc")
+		id := Send(sender, kbus.NewRequest("$.Back.Svc", []byte("again")))
+		rep := WaitNext(sender, 10*time.Second)
+		Expect(rep.InReplyTo).To(Equal(id))
+		Expect(string(rep.Data)).To(Equal("back: again"))
 	})
 
 	It("refuses a peer that does not hold the key: nothing is proxied", func() {

@@ -1,6 +1,7 @@
 package support
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/kbus-project/kbus/sim/device"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 )
 
 // Sim is a simulated device running as its own process (simdev).
@@ -138,6 +140,7 @@ func (s *Sim) EventuallyLogs(event string, kv ...string) device.Event {
 type Proc struct {
 	cmd  *exec.Cmd
 	done chan error
+	out  *gbytes.Buffer
 }
 
 // StartProc starts a command from the guest's PATH; it is killed when the
@@ -146,13 +149,18 @@ func StartProc(name string, args ...string) *Proc {
 	GinkgoHelper()
 	path, err := exec.LookPath(name)
 	Expect(err).NotTo(HaveOccurred(), "%s must be on the guest's PATH", name)
-	p := &Proc{cmd: exec.Command(path, args...), done: make(chan error, 1)}
-	p.cmd.Stdout, p.cmd.Stderr = GinkgoWriter, GinkgoWriter
+	p := &Proc{cmd: exec.Command(path, args...), done: make(chan error, 1), out: gbytes.NewBuffer()}
+	w := io.MultiWriter(GinkgoWriter, p.out)
+	p.cmd.Stdout, p.cmd.Stderr = w, w
 	Expect(p.cmd.Start()).To(Succeed())
 	go func() { p.done <- p.cmd.Wait() }()
 	DeferCleanup(p.Kill)
 	return p
 }
+
+// Output is what the process wrote to stdout and stderr so far: match it
+// with gbytes.Say.
+func (p *Proc) Output() *gbytes.Buffer { return p.out }
 
 // Kill ends the process with SIGKILL and waits for it.
 func (p *Proc) Kill() {
