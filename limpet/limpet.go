@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/kbus-project/kbus/kbus"
@@ -62,6 +64,14 @@ func Run(ctx context.Context, ks *kbus.Ksock, conn io.ReadWriteCloser, cfg Confi
 	if _, err := ks.SetOnlyOnce(true); err != nil {
 		return err
 	}
+	// Our presence on this bus: the other Limpets here learn our network
+	// id from its bind event, and two Limpets cannot share an id.
+	if err := ks.Bind(presenceName(cfg.NetworkID), true); err != nil {
+		if errors.Is(err, kbus.ErrReplierExists) {
+			return fmt.Errorf("limpet: network id %d is already used by a Limpet on this bus: %w", cfg.NetworkID, err)
+		}
+		return err
+	}
 	if err := ks.Bind(cfg.Forward, false); err != nil {
 		return err
 	}
@@ -109,8 +119,8 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 			if err == nil {
 				l.local.update(ev)
 			}
-			if err == nil && ev.Binder == l.ourKs {
-				continue // our own proxy binding
+			if err == nil && (ev.Binder == l.ourKs || isPresence(ev.Name)) {
+				continue // our own proxy binding, or a Limpet's presence here
 			}
 		}
 		if m.WantsUsToReply() {
@@ -170,6 +180,10 @@ func (l *Limpet) fromPeer(ctx context.Context) error {
 			l.logf("loop: %v came back to the network it started from; dropped", m.ID)
 			continue
 		}
+		if l.onOurBus(m.ID.Network) {
+			l.logf("loop: %v %s came back to its own bus (network %d is a Limpet here); dropped", m.ID, m.Name, m.ID.Network)
+			continue
+		}
 		switch {
 		case m.Name == kbus.NameReplierBindEvent:
 			l.proxyBinding(m)
@@ -192,6 +206,9 @@ func (l *Limpet) proxyBinding(m *kbus.Message) {
 	if err != nil {
 		l.logf("bad bind event: %v", err)
 		return
+	}
+	if isPresence(ev.Name) {
+		return // a Limpet's presence belongs to its own bus only
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -265,6 +282,25 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 		}
 		l.status(m, name)
 	}
+}
+
+// presencePrefix names the replier binding each Limpet holds on its bus,
+// followed by its network id: "$.Limpet.Network.7". Never proxied.
+const presencePrefix = "$.Limpet.Network."
+
+func presenceName(id uint32) string { return presencePrefix + strconv.FormatUint(uint64(id), 10) }
+
+func isPresence(name string) bool { return strings.HasPrefix(name, presencePrefix) }
+
+// onOurBus reports whether a Limpet with network id net sits on our bus:
+// a message carrying that id started here, so one arriving from the peer
+// has gone round a loop in the topology.
+func (l *Limpet) onOurBus(net uint32) bool {
+	if net == 0 {
+		return false
+	}
+	_, found := l.local.exact(presenceName(net))
+	return found
 }
 
 // replierFor returns the replier of name on our bus: KBUS's answer for an

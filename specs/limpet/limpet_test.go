@@ -201,6 +201,14 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		Expect(string(rep.Data)).To(Equal("back: again"))
 	})
 
+	It("refuses a second Limpet with a network id already used on its bus", func() {
+		join(0, buses[0], 51, 52, "k", "k")
+		proxied(0, "$.Limpet.Network.51")
+		second, _ := join(0, buses[1], 51, 53, "k", "k")
+		Eventually(second.Output()).WithTimeout(10 * time.Second).
+			Should(gbytes.Say(`network id 51 is already used by a Limpet on this bus`))
+	})
+
 	It("refuses a peer that does not hold the key: nothing is proxied", func() {
 		far := buses[0]
 		join(0, far, 9, 10, "right", "wrong")
@@ -233,23 +241,39 @@ var _ = Describe("A chain of three buses through an intermediate bus", func() {
 })
 
 var _ = Describe("A loop of three Limpet pairs", func() {
-	It("stops a message that comes back to a network it passed, instead of circulating it forever", func() {
+	It("drops a message when it comes back to the bus it started from, instead of circulating it forever", func() {
 		a, b := buses[0], buses[1]
-		join(0, a, 21, 22, "k", "k")
+		back, _ := join(0, a, 21, 22, "k", "k")
 		join(a, b, 23, 24, "k", "k")
 		join(b, 0, 25, 26, "k", "k")
-		listener := RW()
-		Bind(listener, "$.Loop", false)
-		time.Sleep(500 * time.Millisecond) // every Limpet bound
+		here, onA := RW(), Open(a, kbus.ReadWrite)
+		Bind(here, "$.Loop", false)
+		Bind(onA, "$.Loop", false)
+		// Every Limpet is up: each holds its presence binding on its bus.
+		for dev, ids := range map[int][]int{0: {21, 26}, a: {22, 23}, b: {24, 25}} {
+			for _, id := range ids {
+				proxied(dev, fmt.Sprintf("$.Limpet.Network.%d", id))
+			}
+		}
+		time.Sleep(500 * time.Millisecond) // and has read the others' bind events
 		Send(RW(), kbus.NewAnnouncement("$.Loop", []byte("round and round")))
-		// Wait until copies stop arriving (the count holds for a second).
-		var n uint32
+		// Wait until copies stop arriving (the counts hold for a second).
+		var n, m uint32
 		Eventually(func() bool {
-			before, _ := listener.NumMessages()
+			before, beforeA := countOf(here), countOf(onA)
 			time.Sleep(time.Second)
-			n, _ = listener.NumMessages()
-			return n >= 1 && n == before
+			n, m = countOf(here), countOf(onA)
+			return n >= 1 && n == before && m == beforeA
 		}).WithTimeout(30*time.Second).WithPolling(time.Millisecond).Should(BeTrue(), "copies keep arriving")
-		Expect(n).To(BeNumerically("<=", 3), "the loop is cut after one extra copy each way")
+		Expect(n).To(Equal(uint32(1)), "the bus it started from hears it once: the loop is cut before it re-enters")
+		Expect(m).To(Equal(uint32(2)), "another bus of the loop hears it once from each direction")
+		Eventually(back.Output()).WithTimeout(10 * time.Second).Should(gbytes.Say(`loop: .* came back to its own bus`))
 	})
 })
+
+func countOf(ks *kbus.Ksock) uint32 {
+	GinkgoHelper()
+	n, err := ks.NumMessages()
+	Expect(err).NotTo(HaveOccurred())
+	return n
+}
