@@ -30,7 +30,11 @@ rig:
 	@$(GO) build -o $(RIG) ./cmd/rig
 
 qemu-test: deps rig
+ifeq ($(TOPOLOGY),pair)
+	$(RIG) test -topology pair -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE)
+else
 	$(RIG) test $(RIG_FLAGS) -topology $(TOPOLOGY)
+endif
 
 qemu-shell: deps rig
 	$(RIG) shell $(RIG_FLAGS)
@@ -73,7 +77,7 @@ qemu-test-soak: deps rig
 
 # The two-machine topology: specs/pair on an x86_64 and an arm64 guest.
 qemu-test-pair: deps rig
-	$(RIG) test -topology pair -out $(OUT) -cache $(RIG_CACHE)
+	$(RIG) test -topology pair -kernel default -out $(OUT) -cache $(RIG_CACHE)
 
 test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair
 

@@ -66,6 +66,20 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "rig %s: unknown topology %q (single; pair with rig test)\n", mode, *topology)
 		return usageExit
 	}
+	if *topology == "pair" {
+		// The pair's machines, suites and labels are the topology's own.
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "arch" || f.Name == "suite" || (f.Name == "labels" && f.Value.String() != "") {
+				clash = append(clash, "-"+f.Name)
+			}
+		})
+		if len(clash) > 0 {
+			fmt.Fprintf(os.Stderr, "rig test: -topology pair runs an x86_64 and an arm64 guest on specs/pair; %s cannot be given with it\n",
+				strings.Join(clash, ", "))
+			return usageExit
+		}
+	}
 	names := []string{*archName}
 	if *archName == "all" {
 		names = arch.Names()
