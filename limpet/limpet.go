@@ -294,13 +294,15 @@ func isPresence(name string) bool { return strings.HasPrefix(name, presencePrefi
 
 // onOurBus reports whether a Limpet with network id net sits on our bus:
 // a message carrying that id started here, so one arriving from the peer
-// has gone round a loop in the topology.
+// has gone round a loop in the topology. Messages that started on the
+// peer's bus (most of them) cost nothing; for the others KBUS is asked,
+// which is exact and current.
 func (l *Limpet) onOurBus(net uint32) bool {
-	if net == 0 {
+	if net == 0 || net == l.peerID {
 		return false
 	}
-	_, found := l.local.exact(presenceName(net))
-	return found
+	_, found, err := l.ks.FindReplier(presenceName(net))
+	return err == nil && found
 }
 
 // replierFor returns the replier of name on our bus: KBUS's answer for an

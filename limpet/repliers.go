@@ -49,15 +49,3 @@ func (r *repliers) resolve(name string) (uint32, bool) {
 	}
 	return best, class > 0
 }
-
-// exact returns the Ksock bound as replier to exactly name, if any.
-func (r *repliers) exact(name string) (uint32, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, b := range r.bindings {
-		if b.Name == name {
-			return b.Binder, true
-		}
-	}
-	return 0, false
-}

@@ -255,7 +255,7 @@ var _ = Describe("A loop of three Limpet pairs", func() {
 				proxied(dev, fmt.Sprintf("$.Limpet.Network.%d", id))
 			}
 		}
-		time.Sleep(500 * time.Millisecond) // and has read the others' bind events
+		time.Sleep(500 * time.Millisecond) // and, just after, its listener binding
 		Send(RW(), kbus.NewAnnouncement("$.Loop", []byte("round and round")))
 		// Wait until copies stop arriving (the counts hold for a second).
 		var n, m uint32
