@@ -45,21 +45,11 @@ var pairGuests = []pairGuest{
 // the architectures, suites and labels are the topology's.
 func RunPair(ctx context.Context, cfg Config) []*Outcome {
 	dir, err := os.MkdirTemp("", "kbus-pair-")
-	runners := make([]*runner, len(pairGuests))
-	for i, g := range pairGuests {
-		c := cfg
-		c.OutDir = filepath.Join(cfg.OutDir, "pair")
-		c.Suites = []string{PairSuite}
-		c.Labels = g.labels
-		c.NativeOnly = true
-		c.Arch, _ = arch.Lookup(g.arch)
-		c.Net = &Net{
-			Link: vm.Link{Socket: filepath.Join(dir, "link.sock"), Server: g.server, MAC: g.mac, Wait: 2 * time.Minute},
-			IP:   g.ip + "/24",
-			Peer: pairGuests[1-i].ip,
-		}
+	cfgs := pairConfigs(cfg, dir)
+	runners := make([]*runner, len(cfgs))
+	for i, c := range cfgs {
 		runners[i] = newRunner(c)
-		runners[i].out.Arch = g.arch + " " + g.role
+		runners[i].out.Arch = pairGuests[i].arch + " " + pairGuests[i].role
 	}
 	outs := make([]*Outcome, len(runners))
 	if err != nil {
@@ -95,4 +85,26 @@ func RunPair(ctx context.Context, cfg Config) []*Outcome {
 	}
 	wg.Wait()
 	return outs
+}
+
+// pairConfigs returns the configuration of each machine of the pair: the
+// topology's architecture, suite, labels and addresses, and a link through
+// a socket in dir.
+func pairConfigs(cfg Config, dir string) []Config {
+	cfgs := make([]Config, len(pairGuests))
+	for i, g := range pairGuests {
+		c := cfg
+		c.OutDir = filepath.Join(cfg.OutDir, "pair")
+		c.Suites = []string{PairSuite}
+		c.Labels = g.labels
+		c.NativeOnly = true
+		c.Arch, _ = arch.Lookup(g.arch)
+		c.Net = &Net{
+			Link: vm.Link{Socket: filepath.Join(dir, "link.sock"), Server: g.server, MAC: g.mac, Wait: 2 * time.Minute},
+			IP:   g.ip + "/24",
+			Peer: pairGuests[1-i].ip,
+		}
+		cfgs[i] = c
+	}
+	return cfgs
 }
