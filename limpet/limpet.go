@@ -119,8 +119,8 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 			if err == nil {
 				l.local.update(ev)
 			}
-			if err == nil && (ev.Binder == l.ourKs || isPresence(ev.Name)) {
-				continue // our own proxy binding, or a Limpet's presence here
+			if err == nil && (ev.Binder == l.ourKs || isPresence(ev.Name) || !l.forwards(ev.Name)) {
+				continue // our own proxy binding, a Limpet's presence here, or not ours to proxy
 			}
 		}
 		if m.WantsUsToReply() {
@@ -207,8 +207,8 @@ func (l *Limpet) proxyBinding(m *kbus.Message) {
 		l.logf("bad bind event: %v", err)
 		return
 	}
-	if isPresence(ev.Name) {
-		return // a Limpet's presence belongs to its own bus only
+	if isPresence(ev.Name) || !l.forwards(ev.Name) {
+		return // a Limpet's presence belongs to its own bus; other names are not ours to proxy
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -283,6 +283,10 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 		l.status(m, name)
 	}
 }
+
+// forwards reports whether a name, or every name a wildcard binding
+// covers, lies within the names this Limpet proxies.
+func (l *Limpet) forwards(name string) bool { return kbus.Matches(l.cfg.Forward, name) }
 
 // presencePrefix names the replier binding each Limpet holds on its bus,
 // followed by its network id: "$.Limpet.Network.7". Never proxied.

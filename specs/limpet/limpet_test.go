@@ -16,8 +16,9 @@ import (
 
 var sockets int
 
-// join starts a Limpet pair between two devices over a Unix socket.
-func join(devA, devB int, idA, idB uint32, keyA, keyB string) (server, client *Proc) {
+// join starts a Limpet pair between two devices over a Unix socket; both
+// Limpets get the extra arguments.
+func join(devA, devB int, idA, idB uint32, keyA, keyB string, extra ...string) (server, client *Proc) {
 	GinkgoHelper()
 	dir := GinkgoT().TempDir()
 	ka, kb := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
@@ -25,9 +26,11 @@ func join(devA, devB int, idA, idB uint32, keyA, keyB string) (server, client *P
 	Expect(os.WriteFile(kb, []byte(keyB), 0o600)).To(Succeed())
 	sockets++
 	sock := fmt.Sprintf("unix:/tmp/limpet%d.sock", sockets)
-	server = StartProc("limpet", "--device", strconv.Itoa(devA), "--id", fmt.Sprint(idA), "--listen", sock, "--key-file", ka)
+	server = StartProc("limpet", append([]string{"--device", strconv.Itoa(devA), "--id", fmt.Sprint(idA),
+		"--listen", sock, "--key-file", ka}, extra...)...)
 	time.Sleep(100 * time.Millisecond)
-	client = StartProc("limpet", "--device", strconv.Itoa(devB), "--id", fmt.Sprint(idB), "--connect", sock, "--key-file", kb)
+	client = StartProc("limpet", append([]string{"--device", strconv.Itoa(devB), "--id", fmt.Sprint(idB),
+		"--connect", sock, "--key-file", kb}, extra...)...)
 	return server, client
 }
 
@@ -199,6 +202,27 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		rep := WaitNext(sender, 10*time.Second)
 		Expect(rep.InReplyTo).To(Equal(id))
 		Expect(string(rep.Data)).To(Equal("back: again"))
+	})
+
+	It("proxies only the names its filter covers, announcements and replier bindings alike", func() {
+		far := buses[0]
+		join(0, far, 71, 72, "k", "k", "--forward", "$.Only.*")
+		only, other := Open(far, kbus.ReadWrite), Open(far, kbus.ReadWrite)
+		Bind(other, "$.Other.Svc", true)
+		Bind(only, "$.Only.Svc", true)
+		proxied(0, "$.Only.Svc")
+		sender := RW()
+		Consistently(func() bool { _, found, _ := sender.FindReplier("$.Other.Svc"); return found }).
+			WithTimeout(time.Second).Should(BeFalse(), "a replier outside the filter is not proxied")
+
+		listener := Open(far, kbus.ReadOnly)
+		Bind(listener, "$.Only.News", false)
+		Bind(listener, "$.Other.News", false)
+		Send(sender, kbus.NewAnnouncement("$.Other.News", nil))
+		Send(sender, kbus.NewAnnouncement("$.Only.News", nil))
+		Expect(WaitNext(listener, 10*time.Second).Name).To(Equal("$.Only.News"))
+		time.Sleep(200 * time.Millisecond)
+		Empty(listener)
 	})
 
 	It("refuses a second Limpet with a network id already used on its bus", func() {
