@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
-	"sync"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -20,31 +17,23 @@ func SeqpacketThroughput(size, n int) (float64, error) {
 	defer unix.Close(fds[0])
 	defer unix.Close(fds[1])
 	msg := make([]byte, size)
-	start := time.Now()
-	var wg sync.WaitGroup
-	var readErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return timed(n, func() error {
+		for i := 0; i < n; i++ {
+			if _, err := unix.Write(fds[0], msg); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func() error {
 		buf := make([]byte, size+1)
 		for i := 0; i < n; i++ {
 			k, err := unix.Read(fds[1], buf)
 			if err != nil || k != size {
-				readErr = fmt.Errorf("seqpacket read %d: %d bytes, %v", i, k, err)
-				return
+				return fmt.Errorf("seqpacket read %d: %d bytes, %v", i, k, err)
 			}
 		}
-	}()
-	var writeErr error
-	for i := 0; i < n && writeErr == nil; i++ {
-		_, writeErr = unix.Write(fds[0], msg)
-	}
-	wg.Wait()
-	d := time.Since(start)
-	if err := errors.Join(writeErr, readErr); err != nil {
-		return 0, err
-	}
-	return rate(n, d), nil
+		return nil
+	})
 }
 
 // SeqpacketRoundTrips is ping-pongs per second over a socketpair.
@@ -55,8 +44,18 @@ func SeqpacketRoundTrips(n int) (float64, error) {
 	}
 	defer unix.Close(fds[0])
 	defer unix.Close(fds[1])
-	done := make(chan error, 1)
-	go func() {
+	return timed(n, func() error {
+		msg, buf := make([]byte, 64), make([]byte, 128)
+		for i := 0; i < n; i++ {
+			if _, err := unix.Write(fds[0], msg); err != nil {
+				return err
+			}
+			if _, err := unix.Read(fds[0], buf); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func() error {
 		buf := make([]byte, 128)
 		for i := 0; i < n; i++ {
 			k, err := unix.Read(fds[1], buf)
@@ -64,27 +63,11 @@ func SeqpacketRoundTrips(n int) (float64, error) {
 				_, err = unix.Write(fds[1], buf[:k])
 			}
 			if err != nil {
-				done <- err
-				return
+				return err
 			}
 		}
-		done <- nil
-	}()
-	msg, buf := make([]byte, 64), make([]byte, 128)
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		if _, err := unix.Write(fds[0], msg); err != nil {
-			return 0, err
-		}
-		if _, err := unix.Read(fds[0], buf); err != nil {
-			return 0, err
-		}
-	}
-	d := time.Since(start)
-	if err := <-done; err != nil {
-		return 0, err
-	}
-	return rate(n, d), nil
+		return nil
+	})
 }
 
 type mqAttr struct {
@@ -106,35 +89,24 @@ func MqueueThroughput(size, n int) (float64, error) {
 	defer unix.Syscall(unix.SYS_MQ_UNLINK, uintptr(unsafe.Pointer(&name[0])), 0, 0)
 
 	msg := make([]byte, size)
-	start := time.Now()
-	var wg sync.WaitGroup
-	var readErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	return timed(n, func() error {
+		for i := 0; i < n; i++ {
+			_, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDSEND, uintptr(mq), uintptr(unsafe.Pointer(&msg[0])),
+				uintptr(len(msg)), 0, 0, 0)
+			if e != 0 {
+				return fmt.Errorf("mq_timedsend: %w", e)
+			}
+		}
+		return nil
+	}, func() error {
 		buf := make([]byte, 8192)
 		for i := 0; i < n; i++ {
 			_, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDRECEIVE, uintptr(mq), uintptr(unsafe.Pointer(&buf[0])),
 				uintptr(len(buf)), 0, 0, 0)
 			if e != 0 {
-				readErr = fmt.Errorf("mq_timedreceive: %w", e)
-				return
+				return fmt.Errorf("mq_timedreceive: %w", e)
 			}
 		}
-	}()
-	var writeErr error
-	for i := 0; i < n; i++ {
-		_, _, e := unix.Syscall6(unix.SYS_MQ_TIMEDSEND, uintptr(mq), uintptr(unsafe.Pointer(&msg[0])),
-			uintptr(len(msg)), 0, 0, 0)
-		if e != 0 {
-			writeErr = fmt.Errorf("mq_timedsend: %w", e)
-			break
-		}
-	}
-	wg.Wait()
-	d := time.Since(start)
-	if err := errors.Join(writeErr, readErr); err != nil {
-		return 0, err
-	}
-	return rate(n, d), nil
+		return nil
+	})
 }

@@ -20,11 +20,7 @@ func sendAll(ctx context.Context, ks *kbus.Ksock, name string, size, n int) erro
 		if _, err := ks.WriteBytes(b); err != nil {
 			return err
 		}
-		_, err := ks.Send()
-		if errors.Is(err, kbus.ErrWouldBlock) {
-			err = ks.WaitWritable(ctx)
-		}
-		if err != nil {
+		if _, err := ks.SendWait(ctx); err != nil {
 			return err
 		}
 	}
@@ -94,21 +90,9 @@ func Throughput(ctx context.Context, dev, size, n, unrelated int) (float64, erro
 	if err := listener.Bind("$.Bench.Flow", false); err != nil {
 		return 0, err
 	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	var readErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		readErr = readAll(ctx, listener, n)
-	}()
-	sendErr := sendAll(ctx, sender, "$.Bench.Flow", size, n)
-	wg.Wait()
-	d := time.Since(start)
-	if err := errors.Join(sendErr, readErr); err != nil {
-		return 0, err
-	}
-	return rate(n, d), nil
+	return timed(n,
+		func() error { return sendAll(ctx, sender, "$.Bench.Flow", size, n) },
+		func() error { return readAll(ctx, listener, n) })
 }
 
 // FanOut sends n announcements to l listeners whose queues hold them all,
@@ -170,42 +154,35 @@ func RoundTrips(ctx context.Context, dev, n int) (float64, error) {
 	if err := server.Bind("$.Bench.Ping", true); err != nil {
 		return 0, err
 	}
-	done := make(chan error, 1)
-	go func() {
+	req := kbus.NewRequest("$.Bench.Ping", make([]byte, 64))
+	return timed(n, func() error {
+		for i := 0; i < n; i++ {
+			if _, err := client.SendMsg(req); err != nil {
+				return err
+			}
+			rep, err := client.Wait(ctx)
+			if err != nil {
+				return err
+			}
+			if !rep.IsReply() || rep.Kind() != kbus.KindReply {
+				return fmt.Errorf("round trip %d: got %v", i, rep)
+			}
+		}
+		return nil
+	}, func() error {
 		for i := 0; i < n; i++ {
 			req, err := server.Wait(ctx)
 			if err != nil {
-				done <- err
-				return
+				return err
 			}
 			rep, err := kbus.ReplyTo(req, req.Data)
 			if err == nil {
 				_, err = server.SendMsg(rep)
 			}
 			if err != nil {
-				done <- err
-				return
+				return err
 			}
 		}
-		done <- nil
-	}()
-	req := kbus.NewRequest("$.Bench.Ping", make([]byte, 64))
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		if _, err := client.SendMsg(req); err != nil {
-			return 0, err
-		}
-		rep, err := client.Wait(ctx)
-		if err != nil {
-			return 0, err
-		}
-		if !rep.IsReply() || rep.Kind() != kbus.KindReply {
-			return 0, fmt.Errorf("round trip %d: got %v", i, rep)
-		}
-	}
-	d := time.Since(start)
-	if err := <-done; err != nil {
-		return 0, err
-	}
-	return rate(n, d), nil
+		return nil
+	})
 }

@@ -100,14 +100,7 @@ func LimpetThroughput(ctx context.Context, dev, far, size, n int) (float64, erro
 	}
 	for m, _ := listener.ReadNext(); m != nil; m, _ = listener.ReadNext() {
 	}
-	start := time.Now()
-	errs := make(chan error, 1)
-	go func() { errs <- readAll(ctx, listener, n) }()
-	if err := sendAll(ctx, sender, "$.Bench.Remote", size, n); err != nil {
-		return 0, err
-	}
-	if err := <-errs; err != nil {
-		return 0, err
-	}
-	return rate(n, time.Since(start)), nil
+	return timed(n,
+		func() error { return sendAll(ctx, sender, "$.Bench.Remote", size, n) },
+		func() error { return readAll(ctx, listener, n) })
 }

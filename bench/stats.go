@@ -6,6 +6,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -65,3 +66,19 @@ func rate(n int, d time.Duration) float64 { return float64(n) / d.Seconds() }
 
 // perOp is microseconds per operation.
 func perOp(d time.Duration, n int) float64 { return float64(d.Microseconds()) / float64(n) }
+
+// timed runs other in the background while this side runs here, and
+// returns n per second of the time until both are done: messages or round
+// trips per second. Either side's error fails the run.
+func timed(n int, this, other func() error) (float64, error) {
+	start := time.Now()
+	errs := make(chan error, 1)
+	go func() { errs <- other() }()
+	thisErr := this()
+	otherErr := <-errs
+	d := time.Since(start)
+	if err := errors.Join(thisErr, otherErr); err != nil {
+		return 0, err
+	}
+	return rate(n, d), nil
+}

@@ -10,6 +10,7 @@ package kbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -209,6 +210,25 @@ func (k *Ksock) SendMsg(m *Message) (MessageID, error) {
 		return MessageID{}, err
 	}
 	return k.Send()
+}
+
+// SendWait is Send that waits when KBUS cannot deliver yet: after EAGAIN
+// (an ALL_OR_WAIT message some recipient has no room for; the send is
+// pending) it waits in poll until KBUS has delivered it or ctx ends.
+func (k *Ksock) SendWait(ctx context.Context) (MessageID, error) {
+	id, err := k.Send()
+	if errors.Is(err, ErrWouldBlock) {
+		err = k.WaitWritable(ctx)
+	}
+	return id, err
+}
+
+// SendMsgWait writes and sends a message, waiting as SendWait does.
+func (k *Ksock) SendMsgWait(ctx context.Context, m *Message) (MessageID, error) {
+	if err := k.Write(m); err != nil {
+		return MessageID{}, err
+	}
+	return k.SendWait(ctx)
 }
 
 // Discard drops the message being written, and a pending send.

@@ -159,10 +159,7 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 // every local recipient has room: back-pressure across the link, instead of
 // the original's stuck "sending" state.
 func (l *Limpet) send(ctx context.Context, m *kbus.Message) error {
-	_, err := l.ks.SendMsg(m)
-	if errors.Is(err, kbus.ErrWouldBlock) {
-		err = l.ks.WaitWritable(ctx)
-	}
+	_, err := l.ks.SendMsgWait(ctx, m)
 	return err
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -102,10 +101,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *allOrWait {
 		m.Flags |= kbus.FlagAllOrWait
 	}
-	id, err := ks.SendMsg(m)
-	if errors.Is(err, kbus.ErrWouldBlock) && *allOrWait {
-		err = ks.WaitWritable(ctx)
-	}
+	id, err := ks.SendMsgWait(ctx, m)
 	if err != nil {
 		return err
 	}

@@ -219,10 +219,7 @@ func (d *Device) Reply(req *kbus.Message, data []byte) error {
 func (d *Device) Announce(name string, data []byte, flags uint32) error {
 	m := kbus.NewAnnouncement(name, data)
 	m.Flags |= flags
-	id, err := d.Ks.SendMsg(m)
-	if errors.Is(err, kbus.ErrWouldBlock) && flags&kbus.FlagAllOrWait != 0 {
-		err = d.Ks.WaitWritable(context.Background())
-	}
+	id, err := d.Ks.SendMsgWait(context.Background(), m)
 	if err != nil {
 		d.Record("announce-failed", "name", name, "error", err.Error())
 		return err

@@ -47,6 +47,16 @@ func proxied(dev int, name string) uint32 {
 	return id
 }
 
+// farReplier binds a replier for name on bus far and waits until a Limpet
+// pair has proxied it onto bus 0.
+func farReplier(far int, name string) *kbus.Ksock {
+	GinkgoHelper()
+	ks := Open(far, kbus.ReadWrite)
+	Bind(ks, name, true)
+	proxied(0, name)
+	return ks
+}
+
 // answer replies to every request it reads with prefix+data.
 func answer(ks *kbus.Ksock, prefix string, n int) {
 	go func() {
@@ -69,9 +79,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	It("answers a request on one bus from a replier on the other, and carries announcements both ways", func() {
 		far := buses[0]
 		join(0, far, 1, 2, "k", "k")
-		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Far.Svc", true)
-		proxied(0, "$.Far.Svc")
+		replier := farReplier(far, "$.Far.Svc")
 		answer(replier, "far: ", 1)
 
 		sender := RW()
@@ -94,9 +102,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	It("carries a stateful request to the same far replier, and refuses it once that replier is replaced", func() {
 		far := buses[0]
 		join(0, far, 3, 4, "k", "k")
-		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.State.Svc", true)
-		proxied(0, "$.State.Svc")
+		replier := farReplier(far, "$.State.Svc")
 		answer(replier, "", 2)
 
 		sender := RW()
@@ -111,9 +117,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		// The proxy replier goes with it before the new replier binds.
 		Eventually(func() bool { _, found, _ := sender.FindReplier("$.State.Svc"); return found }).
 			WithTimeout(10 * time.Second).WithPolling(5 * time.Millisecond).Should(BeFalse())
-		other := Open(far, kbus.ReadWrite)
-		Bind(other, "$.State.Svc", true)
-		proxied(0, "$.State.Svc")
+		farReplier(far, "$.State.Svc") // another Ksock is now the replier
 		Send(sender, follow)
 		st := WaitNext(sender, 10*time.Second)
 		Expect(st.Name).To(Equal("$.KBUS.Replier.NotSameKsock"))
@@ -122,9 +126,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	It("carries a stateful request to a far replier bound with a wildcard (the original answered GoneAway)", func() {
 		far := buses[0]
 		join(0, far, 31, 32, "k", "k")
-		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Wild.%", true)
-		proxied(0, "$.Wild.%")
+		replier := farReplier(far, "$.Wild.%")
 		answer(replier, "wild: ", 2)
 
 		sender := RW()
@@ -143,9 +145,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	It("gives the sender a status when the far replier dies", func() {
 		far := buses[0]
 		join(0, far, 5, 6, "k", "k")
-		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Dies", true)
-		proxied(0, "$.Dies")
+		replier := farReplier(far, "$.Dies")
 		sender := RW()
 		id := Send(sender, kbus.NewRequest("$.Dies", nil))
 		Eventually(func() (uint32, error) { return replier.NumMessages() }).WithTimeout(10 * time.Second).Should(Equal(uint32(1)))
@@ -159,9 +159,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	It("gives the sender a status when the link is cut mid-request, and withdraws the proxy replier", func() {
 		far := buses[0]
 		_, client := join(0, far, 7, 8, "k", "k")
-		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Cut", true)
-		proxied(0, "$.Cut")
+		replier := farReplier(far, "$.Cut")
 		sender := RW()
 		id := Send(sender, kbus.NewRequest("$.Cut", nil))
 		Eventually(func() (uint32, error) { return replier.NumMessages() }).WithTimeout(10 * time.Second).Should(Equal(uint32(1)))
@@ -182,9 +180,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		first := StartProc("limpet", server...)
 		client := StartProc("limpet", "--device", strconv.Itoa(far), "--id", "42",
 			"--connect", "unix:"+filepath.Join(dir, "back.sock"), "--key-file", key)
-		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Back.Svc", true)
-		proxied(0, "$.Back.Svc")
+		replier := farReplier(far, "$.Back.Svc")
 		answer(replier, "back: ", 1)
 
 		first.Kill()
