@@ -28,9 +28,9 @@ type pairGuest struct {
 
 // pairGuests are the service box, which serves the tuner, DRM and recorder
 // and runs the listening Limpet, and the set-top box, whose remote and UI
-// use them across the network. The service box is emulated ARM, the
-// slower guest, so it is started first and the set-top box's Limpet
-// retries until the service box's is up.
+// use them across the network. Both boot at once: the service box's QEMU
+// creates the link, the set-top box's waits for it, and the set-top box's
+// Limpet retries until the service box's listens.
 var pairGuests = []pairGuest{
 	{arch: "arm64", role: "service box", labels: "pair-service", ip: "10.0.2.1",
 		mac: net.HardwareAddr{0x52, 0x54, 0x00, 0x4b, 0x42, 0x01}, server: true},
