@@ -115,12 +115,11 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 			return err
 		}
 		if m.Name == kbus.NameReplierBindEvent {
-			ev, err := m.BindEvent()
-			if err == nil {
+			if ev, err := m.BindEvent(); err == nil {
 				l.local.update(ev)
-			}
-			if err == nil && (ev.Binder == l.ourKs || isPresence(ev.Name) || !l.forwards(ev.Name)) {
-				continue // our own proxy binding, a Limpet's presence here, or not ours to proxy
+				if ev.Binder == l.ourKs || !l.proxiable(ev.Name) {
+					continue // our own proxy binding, or not one to proxy
+				}
 			}
 		}
 		if m.WantsUsToReply() {
@@ -204,8 +203,8 @@ func (l *Limpet) proxyBinding(m *kbus.Message) {
 		l.logf("bad bind event: %v", err)
 		return
 	}
-	if isPresence(ev.Name) || !l.forwards(ev.Name) {
-		return // a Limpet's presence belongs to its own bus; other names are not ours to proxy
+	if !l.proxiable(ev.Name) {
+		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -281,9 +280,12 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 	}
 }
 
-// forwards reports whether a name, or every name a wildcard binding
-// covers, lies within the names this Limpet proxies.
-func (l *Limpet) forwards(name string) bool { return kbus.Matches(l.cfg.Forward, name) }
+// proxiable reports whether a replier binding is one to proxy: the name,
+// or every name a wildcard covers, lies within the forward filter, and it
+// is not a Limpet's presence, which belongs to its own bus.
+func (l *Limpet) proxiable(name string) bool {
+	return !isPresence(name) && kbus.Matches(l.cfg.Forward, name)
+}
 
 // presencePrefix names the replier binding each Limpet holds on its bus,
 // followed by its network id: "$.Limpet.Network.7". Never proxied.
