@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
 /*
  * KBUS bindings: BIND, UNBIND and finding the recipients of a message.
  *
@@ -11,7 +11,9 @@
  * device. The hashes of all those keys come from one pass over the name
  * (FNV-1a is computed byte by byte).
  *
- * All functions here run under the device lock.
+ * All functions here run under the device lock and the exported ones assert
+ * it (lockdep), except kbus_bindings_init and kbus_bindings_free, which run
+ * while nothing else can reach the device.
  */
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -24,8 +26,6 @@
 #define KBUS_HASH_MAX_BITS	16
 #define FNV_OFFSET		2166136261U
 #define FNV_PRIME		16777619U
-
-static const char kbus_bind_event_name[] = "$.KBUS.ReplierBindEvent";
 
 static inline u32 fnv_step(u32 h, u8 c)
 {
@@ -95,8 +95,8 @@ static int kbus_get_bind_name(const char __user *uname, u32 name_len, char *name
 
 static bool kbus_is_bind_event_name(const char *name, u32 name_len)
 {
-	return name_len == sizeof(kbus_bind_event_name) - 1 &&
-	       !memcmp(name, kbus_bind_event_name, name_len);
+	return name_len == sizeof(KBUS_NAME_REPLIER_BIND_EVENT) - 1 &&
+	       !memcmp(name, KBUS_NAME_REPLIER_BIND_EVENT, name_len);
 }
 
 struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
@@ -105,6 +105,7 @@ struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *n
 	u32 hash = kbus_hash(name, name_len);
 	struct kbus_binding *b;
 
+	lockdep_assert_held(&dev->lock);
 	hlist_for_each_entry(b, kbus_bucket(dev, hash), hash_node)
 		if (b->is_replier && b->name_len == name_len && !memcmp(b->name, name, name_len))
 			return b;
@@ -117,6 +118,7 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32
 	struct kbus_binding *b;
 	int err;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (name_len == 0)
 		return -EBADMSG;
 	if (name_len > KBUS_MAX_NAME_LEN)
@@ -184,6 +186,7 @@ int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u
 	u32 removed;
 	int err;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (name_len == 0)
 		return -EBADMSG;
 	if (name_len > KBUS_MAX_NAME_LEN)
@@ -243,6 +246,7 @@ void kbus_unbind_all(struct kbus_ksock *ks)
 	struct kbus_binding *b, *tmp;
 	LIST_HEAD(repliers);
 
+	lockdep_assert_held(&ks->dev->lock);
 	list_for_each_entry_safe(b, tmp, &ks->bindings, ksock_node) {
 		list_del(&b->dev_node);
 		hlist_del(&b->hash_node);
@@ -356,6 +360,7 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 	struct kbus_collect c = { .want_replier = msg->flags & KBUS_BIT_WANT_A_REPLY };
 	u32 count;
 
+	lockdep_assert_held(&dev->lock);
 	kbus_visit_matches(dev, msg->name, msg->name_len, &c);
 	count = c.n;
 	*replier = c.replier;

@@ -1,10 +1,11 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
 /*
  * KBUS delivery: SEND, queues, reserved reply slots, the status messages
  * that keep the promise that every request gets exactly one reply, replier
  * bind events and the unsent-unbind-event ("set-aside") list.
  *
- * Every function here runs under the device lock (kbus_internal.h).
+ * Every function here runs under the device lock (kbus_internal.h); the
+ * exported ones assert it (lockdep).
  *
  * Decisions where this module differs from the original (see README.md):
  *  - A replier that unbinds or closes with a request still queued always
@@ -24,21 +25,22 @@
 #include <linux/string.h>
 #include "kbus_internal.h"
 
-static const char kbus_bind_event_name[] = "$.KBUS.ReplierBindEvent";
-
 bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
 {
+	lockdep_assert_held(&ks->dev->lock);
 	return (u64)ks->queue_len + ks->num_outstanding >= (u64)ks->max_messages + reserved_credit;
 }
 
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
 {
+	lockdep_assert_held(&dev->lock);
 	return id ? xa_load(&dev->ksock_ids, id) : NULL;
 }
 
 /* Senders wait (in poll) only while a send is pending; see kbus_poll. */
 void kbus_wake_senders(struct kbus_dev *dev)
 {
+	lockdep_assert_held(&dev->lock);
 	/*
 	 * No barrier needed: kbus_poll adds waiters under the device lock,
 	 * which every caller of this function holds.
@@ -85,6 +87,7 @@ void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding 
 {
 	struct kbus_qentry *e;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (check_once && ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
 		return;
 	e = kmalloc(sizeof(*e), GFP_KERNEL | __GFP_NOFAIL);
@@ -95,6 +98,7 @@ bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id)
 {
 	u32 i;
 
+	lockdep_assert_held(&ks->dev->lock);
 	for (i = 0; i < ks->num_outstanding; i++)
 		if (kbus_id_eq(ks->outstanding[i], id))
 			return true;
@@ -105,6 +109,7 @@ void kbus_outstanding_remove(struct kbus_ksock *ks, struct kbus_msg_id id)
 {
 	u32 i;
 
+	lockdep_assert_held(&ks->dev->lock);
 	for (i = 0; i < ks->num_outstanding; i++) {
 		if (kbus_id_eq(ks->outstanding[i], id)) {
 			ks->outstanding[i] = ks->outstanding[--ks->num_outstanding];
@@ -163,6 +168,7 @@ void kbus_send_status(struct kbus_dev *dev, const char *name, u32 from, u32 to,
 	struct kbus_ksock *target = kbus_find_ksock(dev, to);
 	struct kbus_msg *msg;
 
+	lockdep_assert_held(&dev->lock);
 	if (!target)
 		return;
 	if (only_if_awaited && !kbus_outstanding_has(target, in_reply_to))
@@ -208,110 +214,129 @@ static void kbus_free_pool(struct list_head *pool)
 		kfree(e);
 }
 
+/* Who a message goes to, as kbus_collect found them and the checks left them. */
+struct kbus_recipients {
+	struct kbus_binding	**listeners;	/* NULL entries miss the message */
+	u32			n;
+	struct kbus_binding	*replier;	/* of a request, else NULL */
+	struct kbus_ksock	*target;	/* of a reply, else NULL */
+	u32			needed;		/* queue entries to allocate */
+};
+
 /*
- * kbus_deliver - deliver @msg from @sender to everyone it is for, or to
- * nobody: every check is made before anything is queued (§9.1).
+ * kbus_check_recipients - every check that can refuse @msg, before anything
+ * is queued: the replier of a request, the sender of the request a reply
+ * answers, room in every queue as the send flags demand (§9.1). Listeners
+ * without room are dropped from @r unless the flags forbid it. A request's
+ * reply slot is reserved here; it is used only once the message is queued.
  */
-int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
+static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg,
+				 struct kbus_recipients *r)
 {
-	struct kbus_dev *dev = sender->dev;
 	bool request = msg->flags & KBUS_BIT_WANT_A_REPLY;
 	bool reply = !kbus_id_zero(msg->in_reply_to);
 	bool all_or_wait = msg->flags & KBUS_BIT_ALL_OR_WAIT;
 	bool all_or_fail = msg->flags & KBUS_BIT_ALL_OR_FAIL;
-	u32 plain = msg->flags & ~KBUS_BIT_WANT_YOU_TO_REPLY;
-	struct kbus_binding *stack[KBUS_COLLECT_STACK];
-	struct kbus_binding **listeners, *replier;
-	struct kbus_ksock *target = NULL;
-	LIST_HEAD(pool);
-	u32 n, i, needed = 0;
 	int err;
+	u32 i;
 
-	err = kbus_collect(dev, msg, stack, ARRAY_SIZE(stack), &listeners, &n, &replier);
-	if (err)
-		return err;
-
-	if (request && !replier) {
-		err = -EADDRNOTAVAIL;
-		goto out;
-	}
+	if (request && !r->replier)
+		return -EADDRNOTAVAIL;
 	if (reply) {
-		target = kbus_find_ksock(dev, msg->to);
-		if (!target) {
-			err = -EADDRNOTAVAIL;
-			goto out;
-		}
-		if (!kbus_outstanding_has(target, msg->in_reply_to)) {
-			err = -ECONNREFUSED;
-			goto out;
-		}
-		if (kbus_ksock_full(target, 1)) {
-			err = all_or_wait ? -EAGAIN : -EBUSY;
-			goto out;
-		}
-		needed++;
+		r->target = kbus_find_ksock(sender->dev, msg->to);
+		if (!r->target)
+			return -EADDRNOTAVAIL;
+		if (!kbus_outstanding_has(r->target, msg->in_reply_to))
+			return -ECONNREFUSED;
+		if (kbus_ksock_full(r->target, 1))
+			return all_or_wait ? -EAGAIN : -EBUSY;
+		r->needed++;
 	}
 	if (request) {
-		if (msg->to && replier->ksock->id != msg->to) {
-			err = -EPIPE;
-			goto out;
-		}
-		if (kbus_ksock_full(replier->ksock, 0)) {
-			err = all_or_wait ? -EAGAIN : -EBUSY;
-			goto out;
-		}
+		if (msg->to && r->replier->ksock->id != msg->to)
+			return -EPIPE;
+		if (kbus_ksock_full(r->replier->ksock, 0))
+			return all_or_wait ? -EAGAIN : -EBUSY;
 		err = kbus_outstanding_reserve(sender);
 		if (err)
-			goto out;
-		needed++;
+			return err;
+		r->needed++;
 	}
-	for (i = 0; i < n; i++) {
-		if (!kbus_ksock_full(listeners[i]->ksock, 0)) {
-			needed++;
+	for (i = 0; i < r->n; i++) {
+		if (!kbus_ksock_full(r->listeners[i]->ksock, 0)) {
+			r->needed++;
 			continue;
 		}
-		if (all_or_wait) {
-			err = -EAGAIN;
-			goto out;
-		}
-		if (all_or_fail) {
-			err = -EBUSY;
-			goto out;
-		}
-		listeners[i] = NULL;	/* no room: this listener misses it */
+		if (all_or_wait)
+			return -EAGAIN;
+		if (all_or_fail)
+			return -EBUSY;
+		r->listeners[i] = NULL;	/* no room: this listener misses it */
 	}
-	err = kbus_prealloc(&pool, needed);
-	if (err)
-		goto out;
+	return 0;
+}
 
-	/* Everything checked: queue the copies, nothing can fail now. */
-	if (reply) {
-		kbus_queue_entry(target, kbus_take(&pool), msg, NULL, plain);
-		kbus_outstanding_remove(target, msg->in_reply_to);
+/*
+ * kbus_commit - queue the copies of a checked message, from @pool, which
+ * holds an entry for each: nothing can fail now.
+ */
+static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
+			struct kbus_recipients *r, struct list_head *pool)
+{
+	struct kbus_dev *dev = sender->dev;
+	u32 plain = msg->flags & ~KBUS_BIT_WANT_YOU_TO_REPLY;
+	u32 i;
+
+	if (r->target) {
+		kbus_queue_entry(r->target, kbus_take(pool), msg, NULL, plain);
+		kbus_outstanding_remove(r->target, msg->in_reply_to);
 		kbus_unreplied_remove(sender, msg->in_reply_to, msg->to);
 	}
-	if (request) {
-		kbus_queue_entry(replier->ksock, kbus_take(&pool), msg, replier,
+	if (msg->flags & KBUS_BIT_WANT_A_REPLY) {
+		kbus_queue_entry(r->replier->ksock, kbus_take(pool), msg, r->replier,
 				 msg->flags | KBUS_BIT_WANT_YOU_TO_REPLY);
 		kbus_outstanding_add(sender, msg->id);
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < r->n; i++) {
 		struct kbus_ksock *ks;
 
-		if (!listeners[i])
+		if (!r->listeners[i])
 			continue;
-		ks = listeners[i]->ksock;
+		ks = r->listeners[i]->ksock;
 		if (ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
 			continue;
-		kbus_queue_entry(ks, kbus_take(&pool), msg, listeners[i], plain);
+		kbus_queue_entry(ks, kbus_take(pool), msg, r->listeners[i], plain);
 	}
 	if (dev->verbose)
 		pr_info("kbus%u: ksock %u sent [%u:%u] %s flags %#x\n", dev->index, sender->id,
 			msg->id.network_id, msg->id.serial_num, msg->name, msg->flags);
-out:
+}
+
+/*
+ * kbus_deliver - deliver @msg from @sender to everyone it is for, or to
+ * nobody: every check is made, and every queue entry allocated, before
+ * anything is queued (§9.1).
+ */
+int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
+{
+	struct kbus_binding *stack[KBUS_COLLECT_STACK];
+	struct kbus_recipients r = { };
+	LIST_HEAD(pool);
+	int err;
+
+	lockdep_assert_held(&sender->dev->lock);
+	err = kbus_collect(sender->dev, msg, stack, ARRAY_SIZE(stack), &r.listeners, &r.n,
+			   &r.replier);
+	if (err)
+		return err;
+	err = kbus_check_recipients(sender, msg, &r);
+	if (!err)
+		err = kbus_prealloc(&pool, r.needed);
+	if (!err)
+		kbus_commit(sender, msg, &r, &pool);
 	kbus_free_pool(&pool);
-	if (listeners != stack)
-		kfree(listeners);
+	if (r.listeners != stack)
+		kfree(r.listeners);
 	return err;
 }
 
@@ -324,6 +349,7 @@ int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id)
 	struct kbus_msg *msg;
 	int err;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (ks->sending) {
 		/* A retry of the pending ALL_OR_WAIT send, same id. */
 		msg = ks->pending;
@@ -376,9 +402,9 @@ __poll_t kbus_poll_retry(struct kbus_ksock *ks)
 	if (err == -EAGAIN)
 		return 0;
 	if (err == -EADDRNOTAVAIL)
-		kbus_send_status(ks->dev, "$.KBUS.Replier.Disappeared", 0, ks->id, msg->id, false);
+		kbus_send_status(ks->dev, KBUS_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id, false);
 	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
-		kbus_send_status(ks->dev, "$.KBUS.ErrorSending", 0, ks->id, msg->id, false);
+		kbus_send_status(ks->dev, KBUS_NAME_ERROR_SENDING, 0, ks->id, msg->id, false);
 	ks->pending = NULL;
 	ks->sending = false;
 	kbus_msg_put(msg);
@@ -391,7 +417,7 @@ static struct kbus_msg *kbus_bind_event_msg(struct kbus_dev *dev, bool is_bind, 
 	struct kbus_replier_bind_event_data *ev;
 	struct kbus_msg *msg;
 
-	msg = kbus_msg_synthetic(dev, kbus_bind_event_name, KBUS_BIT_ALL_OR_FAIL,
+	msg = kbus_msg_synthetic(dev, KBUS_NAME_REPLIER_BIND_EVENT, KBUS_BIT_ALL_OR_FAIL,
 				 sizeof(*ev) + KBUS_PADDED_NAME_LEN(name_len));
 	ev = (struct kbus_replier_bind_event_data *)msg->data;
 	ev->is_bind = is_bind;
@@ -451,7 +477,7 @@ static void kbus_set_aside(struct kbus_dev *dev, struct kbus_msg *event,
 		if (last && last->lost)
 			continue;
 		if (!lost)
-			lost = kbus_msg_synthetic(dev, "$.KBUS.UnbindEventsLost", 0, 0);
+			lost = kbus_msg_synthetic(dev, KBUS_NAME_UNBIND_EVENTS_LOST, 0, 0);
 		kbus_add_setaside(dev, listeners[i]->ksock, listeners[i], lost, true);
 	}
 	kbus_msg_put(lost);
@@ -472,6 +498,7 @@ int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *
 	u32 n, i;
 	int err;
 
+	lockdep_assert_held(&dev->lock);
 	msg = kbus_bind_event_msg(dev, is_bind, binder, name, name_len);
 	err = kbus_collect(dev, msg, stack, ARRAY_SIZE(stack), &listeners, &n, &unused);
 	if (err)
@@ -515,6 +542,7 @@ int kbus_replay_binds(struct kbus_ksock *ks)
 	struct kbus_binding *b;
 	struct kbus_msg *msg;
 
+	lockdep_assert_held(&ks->dev->lock);
 	list_for_each_entry(b, &dev->bindings, dev_node) {
 		if (!b->is_replier)
 			continue;
@@ -544,6 +572,7 @@ void kbus_move_setaside(struct kbus_ksock *ks)
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_setaside *s;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (!ks->num_setaside)
 		return;
 	list_for_each_entry(s, &dev->setaside, node) {
@@ -566,6 +595,7 @@ void kbus_drop_setaside(struct kbus_ksock *ks, struct kbus_binding *binding, boo
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_setaside *s, *tmp;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (!ks->num_setaside)
 		return;
 	list_for_each_entry_safe(s, tmp, &dev->setaside, node) {
@@ -587,6 +617,7 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 	struct kbus_qentry *e, *tmp;
 	u32 removed = 0;
 
+	lockdep_assert_held(&ks->dev->lock);
 	list_for_each_entry_safe(e, tmp, &ks->queue, node) {
 		if (e->binding != binding)
 			continue;
@@ -594,7 +625,7 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 		ks->queue_len--;
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
-			kbus_send_status(ks->dev, "$.KBUS.Replier.Unbound", ks->id, e->msg->from,
+			kbus_send_status(ks->dev, KBUS_NAME_REPLIER_UNBOUND, ks->id, e->msg->from,
 					 e->msg->id, true);
 		kbus_msg_put(e->msg);
 		kfree(e);

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
 /*
  * KBUS devices: module load and unload, the character device region, the
  * "kbus" class, the /dev/kbusN nodes and NEWDEVICE.
@@ -192,4 +192,5 @@ module_init(kbus_init);
 module_exit(kbus_exit);
 
 MODULE_DESCRIPTION("KBUS lightweight kernel-mediated message system");
+/* "Dual MPL/GPL" is the SPDX lines' GPL-2.0 OR MPL-1.1, as the original declared. */
 MODULE_LICENSE("Dual MPL/GPL");

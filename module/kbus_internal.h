@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR MPL-1.1 */
 /*
  * KBUS internal definitions shared by the module's source files.
  *
@@ -33,6 +33,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/kbus_defns.h>
+#include "kbus_names.h"
 
 #define KBUS_MAX_NUM_DEVICES		256
 #define KBUS_DEF_NUM_DEVICES		1

@@ -1,9 +1,11 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
 /*
  * KBUS messages: names, the shared message object, writing a message in any
  * number of pieces, and reading its "entire" form back in pieces.
  *
- * Callers hold the device lock (see kbus_internal.h) except where noted.
+ * What touches a Ksock's or the device's state runs under the device lock
+ * (kbus_internal.h) and asserts it (lockdep); a built message is immutable
+ * and reference counted, so allocating, rendering and freeing one need none.
  */
 #include <linux/ctype.h>
 #include <linux/slab.h>
@@ -99,6 +101,7 @@ struct kbus_msg_id kbus_next_id(struct kbus_dev *dev)
 {
 	struct kbus_msg_id id = { 0, 0 };
 
+	lockdep_assert_held(&dev->lock);
 	if (dev->next_serial == 0)
 		dev->next_serial = 1;
 	id.serial_num = dev->next_serial++;
@@ -222,6 +225,7 @@ const char *kbus_wpart_name(enum kbus_wpart part)
 
 void kbus_discard_write(struct kbus_ksock *ks)
 {
+	lockdep_assert_held(&ks->dev->lock);
 	if (!ks->wmsg)
 		return;
 	kbus_msg_put(ks->wmsg->msg);
@@ -367,6 +371,7 @@ ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t cou
 	size_t done = 0;
 	ssize_t n;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (ks->sending)
 		return -EALREADY;
 	if (count == 0)
@@ -408,6 +413,7 @@ int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp)
 	struct kbus_msg *msg;
 	int err = 0;
 
+	lockdep_assert_held(&ks->dev->lock);
 	if (!w)
 		return -ENOMSG;
 	if (!w->complete) {

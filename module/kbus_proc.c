@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
 /*
  * KBUS /proc files: /proc/kbus/bindings and /proc/kbus/stats, covering every
  * device, in the original's formats (§12), which existing tools parse.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MPL-1.1 */
 /*
  * KBUS user-space ABI: message layout, flags and ioctl numbers.
  *
