@@ -33,13 +33,23 @@ func (o OrigFrom) String() string { return fmt.Sprintf("(%d,%d)", o.Network, o.L
 
 // Names of the messages KBUS itself sends.
 const (
-	NameReplierBindEvent   = "$.KBUS.ReplierBindEvent"
-	NameReplierUnbound     = "$.KBUS.Replier.Unbound"
-	NameReplierGoneAway    = "$.KBUS.Replier.GoneAway"
-	NameReplierIgnored     = "$.KBUS.Replier.Ignored"
-	NameReplierDisappeared = "$.KBUS.Replier.Disappeared"
-	NameErrorSending       = "$.KBUS.ErrorSending"
-	NameUnbindEventsLost   = "$.KBUS.UnbindEventsLost"
+	NameReplierBindEvent   = raw.NameReplierBindEvent
+	NameReplierUnbound     = raw.NameReplierUnbound
+	NameReplierGoneAway    = raw.NameReplierGoneAway
+	NameReplierIgnored     = raw.NameReplierIgnored
+	NameReplierDisappeared = raw.NameReplierDisappeared
+	NameErrorSending       = raw.NameErrorSending
+	NameUnbindEventsLost   = raw.NameUnbindEventsLost
+)
+
+// Names of the status messages a Limpet sends for a proxied request.
+const (
+	// NameReplierNotSameKsock: a stateful request reached its final bus,
+	// but another Ksock is now the replier there.
+	NameReplierNotSameKsock = "$.KBUS.Replier.NotSameKsock"
+	// NameRemoteErrorPrefix, followed by the errno's name (EPIPE) or
+	// "Unknown": the far Limpet's send of the request failed.
+	NameRemoteErrorPrefix = "$.KBUS.RemoteError."
 )
 
 // Flags of a message.

@@ -8,6 +8,8 @@ pkgs=(
 	build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils kmod
 	qemu-system-x86 qemu-system-arm
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
+	# armhf libc headers: the ABI test compiles the uapi header for ILP32
+	libc6-dev-armhf-cross
 	sparse
 )
 

@@ -20,6 +20,18 @@ const (
 	EndGuard   uint32 = 0x4B627573
 )
 
+// Names of the messages KBUS itself sends: the module's list is
+// module/kbus_names.h, and a test checks that the two agree.
+const (
+	NameReplierBindEvent   = "$.KBUS.ReplierBindEvent"
+	NameReplierUnbound     = "$.KBUS.Replier.Unbound"
+	NameReplierGoneAway    = "$.KBUS.Replier.GoneAway"
+	NameReplierIgnored     = "$.KBUS.Replier.Ignored"
+	NameReplierDisappeared = "$.KBUS.Replier.Disappeared"
+	NameErrorSending       = "$.KBUS.ErrorSending"
+	NameUnbindEventsLost   = "$.KBUS.UnbindEventsLost"
+)
+
 // MaxNameLen is the longest message name KBUS accepts.
 const MaxNameLen = 1000
 
