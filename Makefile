@@ -1,8 +1,8 @@
 # KBUS rig. The two commands most people need:
 #   make qemu-test   build, boot x86_64 in QEMU, run the specs, write the report
-#   make test        every test: gofmt, vet, Go unit tests, the runner's own
-#                    VM tests, the QEMU specs on every architecture, and the
-#                    debug kernel on x86_64
+#   make test        every test: gofmt, vet, Go unit tests, the module's static
+#                    checks, the runner's own VM tests, the QEMU specs on every
+#                    architecture, and the debug kernel on x86_64
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 
@@ -16,8 +16,11 @@ GO      ?= go
 
 RIG := $(OUT)/bin/rig
 RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
-# Host-side Go packages: everything but the guest-only spec suites.
+# Host-side Go packages: everything but the spec suites, which run in the
+# guest (rig/ is the host-side rig; kbus/, limpet/, sim/, cmd/ the product).
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
+# The kernel build reads the target table through the rig binary.
+KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
 .PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
 
@@ -43,26 +46,29 @@ qemu-shell: deps rig
 bench: deps rig
 	$(RIG) bench $(RIG_FLAGS)
 
-kernel: deps
-	kernel/build.sh $(ARCH) $(KERNEL)
+kernel: deps rig
+	$(KERNEL_BUILD) $(ARCH) $(KERNEL)
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './out/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# Plain and with the runner's VM tests (build tag vmtest).
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags vmtest ./...
 
 unit:
-	$(GO) test $(HOST_PKGS)
+	KBUS_ABI_CHECK_REQUIRED=1 $(GO) test $(HOST_PKGS)
 
 # The runner's own tests boot real guests (a failing spec, a hang, panics).
 runner-test: deps
-	KBUS_RIG_CACHE=$(RIG_CACHE) $(GO) test -tags vmtest -count=1 -timeout 20m ./pipeline/
+	KBUS_RIG_CACHE=$(RIG_CACHE) $(GO) test -tags vmtest -count=1 -timeout 20m ./rig/pipeline/
 
-# Module static checks: sparse and checkpatch --strict.
-module-check: deps
-	$(MAKE) -C module check KDIR=$$(kernel/build.sh x86_64 default | tail -n1)
+# Module static checks against the x86_64 kernel: sparse and checkpatch
+# --strict, each failing on any complaint.
+module-check: deps rig
+	$(MAKE) -C module check KDIR=$$($(KERNEL_BUILD) x86_64 default | tail -n1)
 
 qemu-test-debug: deps rig
 	$(RIG) test -arch x86_64 -kernel debug -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
@@ -79,7 +85,7 @@ qemu-test-soak: deps rig
 qemu-test-pair: deps rig
 	$(RIG) test -topology pair -kernel default -out $(OUT) -cache $(RIG_CACHE)
 
-test: deps fmt-check vet unit runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair
+test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair
 
 clean:
 	rm -rf $(OUT)

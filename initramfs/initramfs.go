@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/kbus-project/kbus/rig/target"
 	"github.com/u-root/gobusybox/src/pkg/golang"
 	"github.com/u-root/mkuimage/uimage"
 	"github.com/u-root/uio/llog"
@@ -35,25 +36,6 @@ var Commands = []string{
 
 const urootModule = "github.com/u-root/u-root"
 
-// Target is the guest's Go architecture.
-type Target struct {
-	GOARCH string // amd64, arm64, arm
-	GOARM  string // "7" for 32-bit arm guests
-}
-
-// Env returns the environment for building Go binaries for the guest: no
-// cgo, and the baseline CPU level that QEMU's default CPU models run.
-func (t Target) Env() []string {
-	env := []string{"CGO_ENABLED=0", "GOOS=linux", "GOARCH=" + t.GOARCH}
-	switch t.GOARCH {
-	case "amd64":
-		env = append(env, "GOAMD64=v1")
-	case "arm":
-		env = append(env, "GOARM="+t.GOARM)
-	}
-	return env
-}
-
 // File is one file to add to the final image.
 type File struct {
 	Src string // path on the host
@@ -62,7 +44,7 @@ type File struct {
 
 // Base returns the path of the cached base archive for t under cacheDir,
 // building it first if it is not there. The boolean reports a cache hit.
-func Base(cacheDir string, t Target, logf func(string, ...any)) (string, bool, error) {
+func Base(cacheDir string, t target.Go, logf func(string, ...any)) (string, bool, error) {
 	key := baseKey(t)
 	path := filepath.Join(cacheDir, "initramfs", fmt.Sprintf("base-%s-%s.cpio", t.GOARCH, key))
 	if _, err := os.Stat(path); err == nil {
@@ -136,7 +118,7 @@ func Build(base, out string, files []File, logf func(string, ...any)) error {
 	return nil
 }
 
-func baseKey(t Target) string {
+func baseKey(t target.Go) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "u-root %s\n", moduleVersion(urootModule))
 	fmt.Fprintf(h, "go %s\n", runtime.Version())

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # kernel/build.sh ARCH [FLAVOUR]
 #
-# Builds a minimal guest kernel for ARCH (x86_64, arm64, arm) and FLAVOUR
-# (default, debug) from Debian's linux-source-6.1 package: tinyconfig plus the
-# fragments in kernel/config/. The build is cached outside the repository,
-# keyed by the source package version, the fragments, the architecture and the
-# compiler version, so an unchanged kernel is never rebuilt.
+# Builds a minimal guest kernel for ARCH and FLAVOUR (default, debug) from
+# Debian's kernel source package: tinyconfig plus the flavour's fragments in
+# kernel/config/. The build is cached outside the repository, keyed by the
+# source package version, the fragments, the architecture and the compiler
+# version, so an unchanged kernel is never rebuilt.
+#
+# What differs between architectures (the kernel's ARCH, cross compiler,
+# image, fragments) comes from the rig's target table (rig/target), which
+# "rig target env ARCH FLAVOUR" prints as shell assignments. The rig passes
+# them in the environment; run on its own, the script asks $KBUS_RIG (or
+# "go run ./cmd/rig").
 #
 # Progress goes to stderr; the last line on stdout is the build directory,
 # which holds the kernel image (see the file "image" in it) and everything an
-# out-of-tree module build needs (modules_prepare, Module.symvers).
+# out-of-tree module build needs (the configured tree and Module.symvers).
 set -euo pipefail
 
 # Bump when the recipe below changes in a way that alters the result.
@@ -19,36 +25,37 @@ arch=${1:?usage: kernel/build.sh ARCH [default|debug]}
 flavour=${2:-default}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KBUS_RIG_CACHE:-$HOME/.cache/kbus-rig}
-tarball=/usr/src/linux-source-6.1.tar.xz
 jobs=${JOBS:-$(nproc)}
 
-case $arch in
-x86_64) karch=x86_64 cross="" image=arch/x86/boot/bzImage target=bzImage ;;
-arm64) karch=arm64 cross=aarch64-linux-gnu- image=arch/arm64/boot/Image target=Image ;;
-arm) karch=arm cross=arm-linux-gnueabihf- image=arch/arm/boot/zImage target=zImage ;;
-*) echo "kernel: unknown ARCH '$arch' (x86_64, arm64, arm)" >&2; exit 2 ;;
-esac
-case $flavour in
-default) frags=("$here/config/common.config" "$here/config/$arch.config") ;;
-debug) frags=("$here/config/common.config" "$here/config/$arch.config" "$here/config/debug.config") ;;
-*) echo "kernel: unknown flavour '$flavour' (default, debug)" >&2; exit 2 ;;
-esac
+if [ -z "${KBUS_KARCH:-}" ]; then
+	if [ -n "${KBUS_RIG:-}" ]; then
+		facts=$("$KBUS_RIG" target env "$arch" "$flavour")
+	else
+		facts=$(cd "$here/.." && go run ./cmd/rig target env "$arch" "$flavour")
+	fi || exit 2
+	eval "$facts"
+fi
+karch=$KBUS_KARCH cross=$KBUS_CROSS_COMPILE image=$KBUS_KIMAGE target=$KBUS_KTARGET
+srcpkg=$KBUS_KERNEL_SOURCE
+frags=()
+for f in $KBUS_FRAGMENTS; do frags+=("$here/config/$f"); done
+tarball=/usr/src/$srcpkg.tar.xz
 
 log() { printf 'kernel %s/%s: %s\n' "$arch" "$flavour" "$*" >&2; }
 
-[ -r "$tarball" ] || { log "missing $tarball (apt-get install linux-source-6.1)"; exit 1; }
-srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+[ -r "$tarball" ] || { log "missing $tarball (apt-get install $srcpkg)"; exit 1; }
+srcver=$(dpkg-query -W -f='${Version}' "$srcpkg")
 ccver=$("${cross}gcc" --version | head -n1)
 
 key=$({
 	echo "recipe $RECIPE"
-	echo "source linux-source-6.1 $srcver"
+	echo "source $srcpkg $srcver"
 	echo "arch $arch"
 	echo "compiler $ccver"
 	for f in "${frags[@]}"; do echo "fragment $(basename "$f")"; cat "$f"; done
 } | sha256sum | cut -c1-16)
 
-src=$cache/src/linux-source-6.1_$srcver
+src=$cache/src/${srcpkg}_$srcver
 out=$cache/kernel/$arch-$flavour-$key
 
 if [ -f "$out/.complete" ]; then
@@ -67,7 +74,7 @@ if [ ! -f "$src/.unpacked" ]; then
 	tmp=$(mktemp -d "$cache/src/.unpack.XXXXXX")
 	tar -C "$tmp" -xf "$tarball"
 	rm -rf "$src"
-	mv "$tmp/linux-source-6.1" "$src"
+	mv "$tmp/$srcpkg" "$src"
 	rmdir "$tmp"
 	echo "$srcver" >"$src/.unpacked"
 fi
@@ -103,7 +110,7 @@ if [ ${#dropped[@]} -gt 0 ]; then
 	exit 1
 fi
 
-log "building $target and modules_prepare with $jobs jobs (log: $buildlog)"
+log "building $target and modules with $jobs jobs (log: $buildlog)"
 (
 	while sleep 30; do
 		n=$(find "$out" -name '*.o' 2>/dev/null | wc -l)
@@ -117,7 +124,7 @@ kill $ticker 2>/dev/null || true
 
 echo "$image" >"$out/image"
 cat >"$out/build-info" <<INFO
-source: linux-source-6.1 $srcver
+source: $srcpkg $srcver
 arch: $arch
 flavour: $flavour
 compiler: $ccver

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/kbus-project/kbus/bench"
+	"github.com/kbus-project/kbus/kbus/bench"
 )
 
 func main() {

@@ -3,17 +3,20 @@
 // suite in /specs, writes the results to the host's 9P share and powers the
 // machine off on every path.
 //
-// Everything it needs comes from the kernel command line:
+// Everything it needs comes from the kernel command line, read with
+// guestproto.ParseCmdline; what it writes back and where is that package's
+// contract too:
 //
-//	rig.mode=test|shell   run the specs (default) or stop at a shell
-//	rig.timeout=DURATION  guest watchdog for the whole run
-//	rig.labels=FILTER     Ginkgo label filter passed to every suite
-//	rig.fault=NAME        fault injection for the rig's own tests:
-//	                      hang, init-panic, kernel-panic
-//	rig.ip=ADDR/PREFIX    address of the network link to another guest
-//	rig.peer=ADDR         that guest's address, given to the suites as
-//	                      $KBUS_RIG_PEER
-//	kbus.PARAM=VALUE      module parameters for kbus.ko
+//	rig.mode=test|bench|shell  run the specs (default), the benchmark, or
+//	                           stop at a shell
+//	rig.timeout=DURATION       guest watchdog for the whole run
+//	rig.labels=FILTER          Ginkgo label filter passed to every suite
+//	rig.fault=NAME             fault injection for the rig's own tests:
+//	                           hang, init-panic, kernel-panic
+//	rig.ip=ADDR/PREFIX         address of the network link to another guest
+//	rig.peer=ADDR              that guest's address, given to the suites as
+//	                           $KBUS_RIG_PEER
+//	kbus.PARAM=VALUE           module parameters for kbus.ko
 package main
 
 import (
@@ -22,24 +25,26 @@ import (
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/kbus-project/kbus/rig/guestproto"
 )
 
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("uinit: ")
 
+	// u-root's init has mounted most of what we need; mountBasics mounts
+	// the rest (and /proc itself, should it be missing) before anything
+	// is read from it.
+	mountBasics()
 	cmdline, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		// /proc is mounted by u-root's init before we run; without it
-		// there is nothing sensible to do but stop.
-		mountBasics()
-		cmdline, _ = os.ReadFile("/proc/cmdline")
+		log.Printf("reading the kernel command line: %v; running with the defaults", err)
 	}
-	cfg := parseCmdline(string(cmdline))
-	mountBasics()
+	req := guestproto.ParseCmdline(string(cmdline))
 
-	if cfg.mode == "shell" {
-		if err := loadModule(cfg.moduleParams); err != nil {
+	if req.Mode == guestproto.ModeShell {
+		if err := loadModule(req.ModuleParams); err != nil {
 			log.Printf("%v", err)
 		}
 		fmt.Println("rig: kbus loaded; this is a debug shell. 'exit' or 'poweroff' ends it.")
@@ -53,6 +58,6 @@ func main() {
 		powerOff()
 	}
 
-	r := newRun(cfg, time.Now())
+	r := newRun(req, time.Now())
 	r.execute()
 }

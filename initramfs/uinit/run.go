@@ -15,31 +15,26 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kbus-project/kbus/results"
+	"github.com/kbus-project/kbus/rig/guestproto"
 	"golang.org/x/sys/unix"
-)
-
-const (
-	resultsDir = "/results"
-	specsDir   = "/specs"
 )
 
 // run is one test run in the guest. Its status is written to the share
 // exactly once, by finish, whichever way the run ends.
 type run struct {
-	cfg   config
+	req   guestproto.Request
 	start time.Time
 
 	mu       sync.Mutex
-	status   results.Status
+	status   guestproto.Status
 	finished bool
 	shared   bool // the results share is mounted
 }
 
-func newRun(cfg config, start time.Time) *run {
-	r := &run{cfg: cfg, start: start}
-	r.status.Phase = "start"
-	r.status.Mode = cfg.mode
+func newRun(req guestproto.Request, start time.Time) *run {
+	r := &run{req: req, start: start}
+	r.status.Phase = guestproto.PhaseStart
+	r.status.Mode = req.Mode
 	r.status.Kernel = kernelRelease()
 	r.status.BootToInit = uptime()
 	return r
@@ -60,11 +55,11 @@ func (r *run) execute() {
 			r.finish(fmt.Errorf("uinit panicked: %v", p))
 		}
 	}()
-	watchdog := time.AfterFunc(r.cfg.timeout, func() {
+	watchdog := time.AfterFunc(r.req.Timeout, func() {
 		r.mu.Lock()
 		phase := r.status.Phase
 		r.mu.Unlock()
-		r.finish(fmt.Errorf("guest watchdog: run exceeded %v in phase %q", r.cfg.timeout, phase))
+		r.finish(fmt.Errorf("guest watchdog: run exceeded %v in phase %q", r.req.Timeout, phase))
 	})
 	defer watchdog.Stop()
 
@@ -85,17 +80,17 @@ func (r *run) steps() error {
 	}
 
 	r.setPhase("network")
-	if err := configureNetwork(r.cfg.ip); err != nil {
+	if err := configureNetwork(r.req.IP); err != nil {
 		return err
 	}
 
 	r.setPhase("load-module")
-	if err := loadModule(r.cfg.moduleParams); err != nil {
+	if err := loadModule(r.req.ModuleParams); err != nil {
 		return err
 	}
 
-	deadline := r.start.Add(r.cfg.timeout)
-	if r.cfg.mode == "bench" {
+	deadline := r.start.Add(r.req.Timeout)
+	if r.req.Mode == guestproto.ModeBench {
 		r.setPhase("bench")
 		res := runBench(deadline)
 		r.mu.Lock()
@@ -103,12 +98,12 @@ func (r *run) steps() error {
 		r.mu.Unlock()
 	} else {
 		r.setPhase("specs")
-		suites, err := findSuites(specsDir)
+		suites, err := findSuites(guestproto.SpecsDir)
 		if err != nil {
 			return err
 		}
 		for _, s := range suites {
-			res := runSuite(s, r.cfg.labels, r.cfg.peer, deadline)
+			res := runSuite(s, r.req.Labels, r.req.Peer, deadline)
 			r.mu.Lock()
 			r.status.Suites = append(r.status.Suites, res)
 			r.mu.Unlock()
@@ -132,26 +127,26 @@ func (r *run) steps() error {
 	if err := kmemleakScan("after-rmmod"); err != nil {
 		return err
 	}
-	r.setPhase("done")
+	r.setPhase(guestproto.PhaseDone)
 	return nil
 }
 
 // injectFault lets the rig's own tests check that a broken guest ends in a
 // clear error on the host.
 func (r *run) injectFault() error {
-	switch r.cfg.fault {
+	switch r.req.Fault {
 	case "":
 		return nil
-	case "hang":
+	case guestproto.FaultHang:
 		log.Printf("fault injection: hanging forever")
 		select {}
-	case "init-panic":
+	case guestproto.FaultInitPanic:
 		panic("fault injection: init-panic")
-	case "kernel-panic":
+	case guestproto.FaultKernelPanic:
 		log.Printf("fault injection: crashing the kernel")
 		return os.WriteFile("/proc/sysrq-trigger", []byte("c"), 0)
 	default:
-		return fmt.Errorf("unknown rig.fault %q", r.cfg.fault)
+		return fmt.Errorf("unknown rig.fault %q", r.req.Fault)
 	}
 }
 
@@ -175,15 +170,15 @@ func (r *run) finish(runErr error) {
 	r.mu.Unlock()
 
 	if shared {
-		if err := saveDmesg(filepath.Join(resultsDir, results.DmesgFile)); err != nil {
+		if err := saveDmesg(filepath.Join(guestproto.ResultsMount, guestproto.DmesgFile)); err != nil {
 			log.Printf("saving dmesg: %v", err)
 		}
-		if err := results.WriteStatus(resultsDir, &st); err != nil {
+		if err := guestproto.WriteStatus(guestproto.ResultsMount, &st); err != nil {
 			log.Printf("%v", err)
 		}
 		unix.Sync()
-		if err := unix.Unmount(resultsDir, 0); err != nil {
-			log.Printf("unmounting %s: %v", resultsDir, err)
+		if err := unix.Unmount(guestproto.ResultsMount, 0); err != nil {
+			log.Printf("unmounting %s: %v", guestproto.ResultsMount, err)
 		}
 	}
 	log.Printf("run finished in %v (phase %s); powering off", st.Duration.Round(time.Millisecond), st.Phase)
@@ -200,7 +195,7 @@ func powerOff() {
 }
 
 func findSuites(dir string) ([]string, error) {
-	matches, err := filepath.Glob(filepath.Join(dir, "*.test"))
+	matches, err := filepath.Glob(filepath.Join(dir, "*"+guestproto.SuiteSuffix))
 	if err != nil {
 		return nil, err
 	}
@@ -213,19 +208,19 @@ func findSuites(dir string) ([]string, error) {
 
 // runSuite runs one compiled Ginkgo suite with its reports going to the
 // share, its output to the console and to a log beside the reports.
-func runSuite(path, labels, peer string, deadline time.Time) (res results.SuiteResult) {
-	name := strings.TrimSuffix(filepath.Base(path), ".test")
+func runSuite(path, labels, peer string, deadline time.Time) (res guestproto.SuiteResult) {
+	name := strings.TrimSuffix(filepath.Base(path), guestproto.SuiteSuffix)
 	res.Name = name
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
 
-	junit, jsonReport := results.SuiteReportPaths(resultsDir, name)
+	junit, jsonReport := guestproto.SuiteReportPaths(guestproto.ResultsMount, name)
 	if err := os.MkdirAll(filepath.Dir(junit), 0o755); err != nil {
 		res.Error = err.Error()
 		res.ExitCode = -1
 		return res
 	}
-	logFile, err := os.Create(results.SuiteLogPath(resultsDir, name))
+	logFile, err := os.Create(guestproto.SuiteLogPath(guestproto.ResultsMount, name))
 	if err != nil {
 		res.Error = err.Error()
 		res.ExitCode = -1
@@ -245,39 +240,39 @@ func runSuite(path, labels, peer string, deadline time.Time) (res results.SuiteR
 	}
 	var env []string
 	if peer != "" {
-		env = append(env, "KBUS_RIG_PEER="+peer)
+		env = append(env, guestproto.EnvPeer+"="+peer)
 	}
 	execute(&res, logFile, deadline, env, path, args...)
 	return res
 }
 
 // runBench runs the benchmark, its output to the console and the share.
-func runBench(deadline time.Time) (res results.SuiteResult) {
+func runBench(deadline time.Time) (res guestproto.SuiteResult) {
 	res.Name = "kbusbench"
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
-	out, err := os.Create(filepath.Join(resultsDir, results.BenchFile))
+	out, err := os.Create(filepath.Join(guestproto.ResultsMount, guestproto.BenchFile))
 	if err != nil {
 		res.Error = err.Error()
 		res.ExitCode = -1
 		return res
 	}
 	defer out.Close()
-	execute(&res, out, deadline, nil, "/bin/kbusbench")
+	execute(&res, out, deadline, nil, guestproto.BenchPath)
 	return res
 }
 
 // execute runs a guest program with env added to its environment until it
 // exits or the deadline, recording its exit in res and copying its output
 // to the console and to w.
-func execute(res *results.SuiteResult, w io.Writer, deadline time.Time, env []string, path string, args ...string) {
+func execute(res *guestproto.SuiteResult, w io.Writer, deadline time.Time, env []string, path string, args ...string) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = "/tmp"
 	out := io.MultiWriter(os.Stdout, w)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(append(os.Environ(), "KBUS_RIG_GUEST=1"), env...)
+	cmd.Env = append(os.Environ(), env...)
 	log.Printf("%s: %s", res.Name, strings.Join(cmd.Args, " "))
 
 	err := cmd.Run()

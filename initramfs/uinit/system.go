@@ -10,14 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kbus-project/kbus/results"
+	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/u-root/u-root/pkg/kmodule"
 	"golang.org/x/sys/unix"
 )
-
-// modulePath is where the initramfs keeps kbus.ko: not under /lib/modules,
-// which u-root's init would load on its own without our parameters.
-const modulePath = "/kbus/kbus.ko"
 
 // mountBasics mounts what the guest needs. u-root's init mounts most of it
 // already; a mount point that is already in use is fine.
@@ -48,25 +44,28 @@ func mountBasics() {
 
 // mountResults mounts the host's results folder over 9P.
 func mountResults() error {
-	if err := os.MkdirAll(resultsDir, 0o755); err != nil {
+	if err := os.MkdirAll(guestproto.ResultsMount, 0o755); err != nil {
 		return err
 	}
 	opts := "trans=virtio,version=9p2000.L,cache=none,msize=262144"
-	if err := unix.Mount(results.MountTag, resultsDir, "9p", 0, opts); err != nil {
-		return fmt.Errorf("mounting the 9P results share %q: %w", results.MountTag, err)
+	if err := unix.Mount(guestproto.MountTag, guestproto.ResultsMount, "9p", 0, opts); err != nil {
+		return fmt.Errorf("mounting the 9P results share %q: %w", guestproto.MountTag, err)
 	}
 	return nil
 }
 
-func loadModule(params string) error {
-	f, err := os.Open(modulePath)
+// loadModule loads kbus.ko from the image with the given parameters.
+func loadModule(params []string) error {
+	const path = guestproto.ModulePath
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("opening %s: %w", modulePath, err)
+		return fmt.Errorf("opening %s: %w", path, err)
 	}
 	defer f.Close()
-	log.Printf("insmod %s %s", modulePath, params)
-	if err := kmodule.FileInit(f, params, 0); err != nil {
-		return fmt.Errorf("loading kbus.ko (%s): %w", params, err)
+	opts := strings.Join(params, " ")
+	log.Printf("insmod %s %s", path, opts)
+	if err := kmodule.FileInit(f, opts, 0); err != nil {
+		return fmt.Errorf("loading kbus.ko (%s): %w", opts, err)
 	}
 	return nil
 }
@@ -103,7 +102,7 @@ func kmemleakScan(name string) error {
 	if err != nil {
 		return fmt.Errorf("reading kmemleak: %w", err)
 	}
-	dir := filepath.Join(resultsDir, results.KmemleakDir)
+	dir := filepath.Join(guestproto.ResultsMount, guestproto.KmemleakDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

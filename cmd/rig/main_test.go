@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/kbus-project/kbus/rig/target"
+)
+
+func runRig(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"target"}, {"target", "env"}, {"target", "env", "x86_64", "debug", "more"}} {
+		if code, _, errOut := runRig(args...); code != usageExit || !strings.Contains(errOut, "usage:") {
+			t.Errorf("%q: exit %d, %q", args, code, errOut)
+		}
+	}
+}
+
+func TestTargetEnvPrintsWhatTheKernelBuildNeeds(t *testing.T) {
+	code, out, _ := runRig("target", "env", target.ARM64, "debug")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{
+		"KBUS_KARCH='arm64'\n", "KBUS_CROSS_COMPILE='aarch64-linux-gnu-'\n",
+		"KBUS_FRAGMENTS='common.config arm64.config debug.config'\n", "KBUS_KIMAGE='arch/arm64/boot/Image'\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing from\n%s", want, out)
+		}
+	}
+	if code, _, errOut := runRig("target", "env", "sparc"); code != usageExit || !strings.Contains(errOut, "unknown architecture") {
+		t.Errorf("sparc: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runRig("target", "env", "arm", "fast"); code != usageExit || !strings.Contains(errOut, "unknown kernel flavour") {
+		t.Errorf("fast: exit %d, %q", code, errOut)
+	}
+}
+
+func TestTargetListNamesEveryTarget(t *testing.T) {
+	code, out, _ := runRig("target", "list")
+	if code != 0 || strings.Count(out, "\n") != len(target.Names()) || !strings.Contains(out, "qemu-system-arm ") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// Bad flags end before anything is built.
+func TestBadGuestFlagsAreUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"test", "-arch", "sparc"}, "unknown architecture"},
+		{[]string{"test", "-kernel", "fast"}, "unknown kernel flavour"},
+		{[]string{"bench", "-topology", "pair"}, "unknown topology"},
+		{[]string{"test", "-topology", "ring"}, "unknown topology"},
+		{[]string{"test", "-topology", "pair", "-arch", "arm"}, "-arch cannot be given"},
+		{[]string{"test", "-topology", "pair", "-labels", "stb", "-suite", "specs/core"}, "-labels, -suite cannot"},
+		{[]string{"shell", "-arch", "all"}, "one architecture at a time"},
+		{[]string{"test", "stray"}, "unexpected argument"},
+		{[]string{"test", "-nonsense"}, "flag provided but not defined"},
+	} {
+		code, _, errOut := runRig(c.args...)
+		if code != usageExit || !strings.Contains(errOut, c.says) {
+			t.Errorf("%q: exit %d, %q; want %d saying %q", c.args, code, errOut, usageExit, c.says)
+		}
+	}
+}
+
+func TestOptionsBecomeThePipelinesConfig(t *testing.T) {
+	var errOut bytes.Buffer
+	o, ok := parseOptions("bench", []string{"-arch", "all", "-kernel", "debug", "-module-param", "kbus_num_devices=3",
+		"-suite", "specs/core"}, &errOut)
+	if !ok {
+		t.Fatal(errOut.String())
+	}
+	if len(o.targets) != len(target.Names()) || o.cfg.Flavour.Name != "debug" || o.cfg.Mode != "bench" ||
+		strings.Join(o.cfg.ModuleParams, " ") != "kbus_num_devices=3" || strings.Join(o.cfg.Suites, " ") != "specs/core" {
+		t.Errorf("%+v", o.cfg)
+	}
+}

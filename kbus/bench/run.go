@@ -1,0 +1,191 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// Config sizes a benchmark run.
+type Config struct {
+	Device  int
+	Repeats int
+	N       int // messages per throughput run (64-byte messages)
+}
+
+// measurement is one row of the benchmark: the figures it produces (one
+// per value run returns, in order) and, for those that need it, what must
+// be set up first and torn down after.
+type measurement struct {
+	names []string
+	unit  string
+	setup func() (teardown func(), err error)
+	run   func() ([]float64, error)
+}
+
+// one adapts a function of one value to a measurement's run.
+func one(f func() (float64, error)) func() ([]float64, error) {
+	return func() ([]float64, error) {
+		v, err := f()
+		return []float64{v}, err
+	}
+}
+
+// Names of the figures the targets are taken from.
+const (
+	figAnnounce64    = "kbus: announcements 1->1, 64 B"
+	figAnnounce4K    = "kbus: announcements 1->1, 4 KiB"
+	figBindings      = "kbus: announcements 1->1, 64 B, %d unrelated bindings"
+	figFanSend       = "kbus: fan-out to %d listener(s), sender time per send"
+	figFanDelivery   = "kbus: fan-out to %d listener(s), time per delivery"
+	figRoundTrips    = "kbus: request->reply round trips"
+	figLimpet        = "kbus through a limpet pair (Unix socket), 1->1, 64 B"
+	figSocketpair64  = "floor: SOCK_SEQPACKET socketpair 1->1, 64 B"
+	figSocketpair4K  = "floor: SOCK_SEQPACKET socketpair 1->1, 4 KiB"
+	figSocketpairRT  = "floor: SOCK_SEQPACKET socketpair ping-pong"
+	figMqueue64      = "floor: POSIX message queue 1->1, 64 B"
+	figMqueue4K      = "floor: POSIX message queue 1->1, 4 KiB"
+	fanOutMessages   = 2000
+	roundTripDivisor = 4 // round trips and Limpet runs use N/4 messages
+)
+
+// measurements lists every row of the benchmark in the order it prints.
+func measurements(ctx context.Context, c Config) []measurement {
+	dev, small, big := c.Device, c.N, c.N/4
+	ms := []measurement{
+		{names: []string{figAnnounce64}, unit: "msg/s", run: one(func() (float64, error) {
+			return Throughput(ctx, dev, 64, small, 0)
+		})},
+		{names: []string{figAnnounce4K}, unit: "msg/s", run: one(func() (float64, error) {
+			return Throughput(ctx, dev, 4096, big, 0)
+		})},
+	}
+	for _, b := range []int{10, 1000, 10000} {
+		ms = append(ms, measurement{names: []string{fmt.Sprintf(figBindings, b)}, unit: "msg/s",
+			run: one(func() (float64, error) { return Throughput(ctx, dev, 64, small, b) })})
+	}
+	for _, l := range []int{1, 10, 100} {
+		ms = append(ms, measurement{
+			names: []string{fmt.Sprintf(figFanSend, l), fmt.Sprintf(figFanDelivery, l)}, unit: "µs",
+			run: func() ([]float64, error) {
+				s, d, err := FanOut(ctx, dev, l, fanOutMessages)
+				return []float64{s, d}, err
+			}})
+	}
+	ms = append(ms, measurement{names: []string{figRoundTrips}, unit: "rt/s", run: one(func() (float64, error) {
+		return RoundTrips(ctx, dev, small/roundTripDivisor)
+	})})
+	var far int
+	ms = append(ms, measurement{names: []string{figLimpet}, unit: "msg/s",
+		setup: func() (func(), error) {
+			var stop func()
+			var err error
+			far, stop, err = LimpetPair(ctx, dev)
+			return stop, err
+		},
+		run: one(func() (float64, error) { return LimpetThroughput(ctx, dev, far, 64, small/roundTripDivisor) }),
+	})
+	return append(ms,
+		measurement{names: []string{figSocketpair64}, unit: "msg/s", run: one(func() (float64, error) {
+			return SeqpacketThroughput(64, small)
+		})},
+		measurement{names: []string{figSocketpair4K}, unit: "msg/s", run: one(func() (float64, error) {
+			return SeqpacketThroughput(4096, big)
+		})},
+		measurement{names: []string{figSocketpairRT}, unit: "rt/s", run: one(func() (float64, error) {
+			return SeqpacketRoundTrips(small / roundTripDivisor)
+		})},
+		measurement{names: []string{figMqueue64}, unit: "msg/s", run: one(func() (float64, error) {
+			return MqueueThroughput(64, small)
+		})},
+		measurement{names: []string{figMqueue4K}, unit: "msg/s", run: one(func() (float64, error) {
+			return MqueueThroughput(4096, big)
+		})},
+	)
+}
+
+// target is a ratio of two figures' medians and the bound it should meet.
+type target struct {
+	what     string
+	num, den string
+	limit    float64
+	atLeast  bool // the ratio should be >= limit, else <= limit
+}
+
+var targets = []target{
+	{"delivered announcements / socketpair (64 B)", figAnnounce64, figSocketpair64, 0.5, true},
+	// Throughputs: the time ratio is the inverse of the rate ratio.
+	{"t(10 000 bindings) / t(10 bindings)", fmt.Sprintf(figBindings, 10), fmt.Sprintf(figBindings, 10000), 1.5, false},
+	{"sender time per send: 100 listeners / 1 listener", fmt.Sprintf(figFanSend, 100), fmt.Sprintf(figFanSend, 1), 10, false},
+	{"round trips / socketpair ping-pong", figRoundTrips, figSocketpairRT, 0.5, true},
+}
+
+// Run measures every figure and writes them, with the targets, to w.
+func Run(ctx context.Context, w io.Writer, c Config) error {
+	if c.Repeats == 0 {
+		c.Repeats = 5
+	}
+	if c.N == 0 {
+		c.N = 20000
+	}
+	fmt.Fprintf(w, "KBUS benchmark: %d repeats, median (min, max)\n\n", c.Repeats)
+	figs := map[string]Figure{}
+	for _, m := range measurements(ctx, c) {
+		got, err := m.measure(c.Repeats)
+		if err != nil {
+			return err
+		}
+		for _, f := range got {
+			fmt.Fprintln(w, f)
+			figs[f.Name] = f
+		}
+	}
+	fmt.Fprintf(w, "\nTargets (figures, not pass/fail tests):\n")
+	for _, t := range targets {
+		fmt.Fprintln(w, t.judge(figs))
+	}
+	return nil
+}
+
+// measure runs m repeats times and returns its figures.
+func (m measurement) measure(repeats int) ([]Figure, error) {
+	if m.setup != nil {
+		teardown, err := m.setup()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.names[0], err)
+		}
+		defer teardown()
+	}
+	figs := make([]Figure, len(m.names))
+	for i, n := range m.names {
+		figs[i] = Figure{Name: n, Unit: m.unit}
+	}
+	for r := 0; r < repeats; r++ {
+		vals, err := m.run()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m.names[0], err)
+		}
+		for i := range figs {
+			figs[i].Samples = append(figs[i].Samples, vals[i])
+		}
+	}
+	return figs, nil
+}
+
+// judge prints the target's ratio from figs and whether it is met.
+func (t target) judge(figs map[string]Figure) string {
+	num, den := figs[t.num], figs[t.den]
+	if len(num.Samples) == 0 || den.Median() == 0 {
+		return fmt.Sprintf("  %-62s no figure", t.what)
+	}
+	got := num.Median() / den.Median()
+	op, ok := "<=", got <= t.limit
+	if t.atLeast {
+		op, ok = ">=", got >= t.limit
+	}
+	mark := "met"
+	if !ok {
+		mark = "NOT MET"
+	}
+	return fmt.Sprintf("  %-62s %8.2f %s %.2f  %s", t.what, got, op, t.limit, mark)
+}

@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestEveryTargetNamesMeasuredFigures(t *testing.T) {
+	names := map[string]bool{}
+	for _, m := range measurements(context.Background(), Config{N: 100}) {
+		for _, n := range m.names {
+			if names[n] {
+				t.Errorf("figure %q measured twice", n)
+			}
+			names[n] = true
+		}
+	}
+	for _, tg := range targets {
+		if !names[tg.num] || !names[tg.den] {
+			t.Errorf("target %q uses a figure nobody measures: %q / %q", tg.what, tg.num, tg.den)
+		}
+	}
+}
+
+func TestMeasureRepeatsAndTearsDown(t *testing.T) {
+	var runs, torn int
+	m := measurement{names: []string{"a", "b"}, unit: "x",
+		setup: func() (func(), error) { return func() { torn++ }, nil },
+		run:   func() ([]float64, error) { runs++; return []float64{float64(runs), 10 * float64(runs)}, nil },
+	}
+	figs, err := m.measure(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 3 || torn != 1 || len(figs) != 2 || figs[0].Median() != 2 || figs[1].Median() != 20 {
+		t.Errorf("runs %d, teardowns %d, figures %v", runs, torn, figs)
+	}
+	m.run = func() ([]float64, error) { return nil, errors.New("lost a message") }
+	if _, err := m.measure(3); err == nil || !strings.Contains(err.Error(), "a: lost a message") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	figs := map[string]Figure{"n": {Samples: []float64{3}}, "d": {Samples: []float64{4}}}
+	for _, c := range []struct {
+		t    target
+		want string
+	}{
+		{target{what: "w", num: "n", den: "d", limit: 0.5, atLeast: true}, "0.75 >= 0.50  met"},
+		{target{what: "w", num: "n", den: "d", limit: 0.5}, "0.75 <= 0.50  NOT MET"},
+		{target{what: "w", num: "n", den: "missing", limit: 0.5}, "no figure"},
+	} {
+		if got := c.t.judge(figs); !strings.HasSuffix(got, c.want) {
+			t.Errorf("%+v: %q, want it to end %q", c.t, got, c.want)
+		}
+	}
+}

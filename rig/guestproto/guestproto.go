@@ -1,0 +1,33 @@
+// Package guestproto is the contract between the host-side rig and the
+// guest's init (initramfs/uinit), written once and used by both:
+//
+//   - the request: what the host asks of a guest run, carried as rig.*
+//     and kbus.* arguments on the kernel command line (Request);
+//   - the image: where the initramfs keeps the module, the suites and the
+//     commands (the *Path and *Dir constants);
+//   - the environment the guest gives the suites (Env* constants);
+//   - the results: the 9P share the guest writes into and the host reads.
+//     The guest writes, in this order, one JUnit and one JSON report per
+//     suite under suites/ with the suite's console output beside them,
+//     dmesg.txt, the kmemleak scans, and last of all status.json (to a
+//     temporary name, then renamed). A share without status.json means the
+//     guest never reported.
+package guestproto
+
+// Paths in the guest image. Not under /lib/modules: u-root's init loads
+// every module found there before the uinit runs, without our parameters.
+const (
+	ModulePath   = "/kbus/kbus.ko"
+	SpecsDir     = "/specs" // the compiled suites, NAME.test
+	BinDir       = "/bin"   // the uinit and our commands
+	UinitPath    = "/bin/uinit"
+	BenchPath    = "/bin/kbusbench"
+	ResultsMount = "/results" // where the guest mounts the share
+	SuiteSuffix  = ".test"
+)
+
+// The environment the guest gives every suite, beyond its own.
+const (
+	// EnvPeer is the other guest's address in a two-machine run.
+	EnvPeer = "KBUS_RIG_PEER"
+)

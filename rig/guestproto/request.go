@@ -1,0 +1,142 @@
+package guestproto
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Mode is what a guest run does.
+type Mode string
+
+// The modes a guest runs in.
+const (
+	ModeTest  Mode = "test"  // run the spec suites (the default)
+	ModeBench Mode = "bench" // run the benchmark
+	ModeShell Mode = "shell" // stop at a shell, for a person
+)
+
+// Kernel-argument names of a Request.
+const (
+	ArgMode    = "rig.mode"
+	ArgTimeout = "rig.timeout"
+	ArgLabels  = "rig.labels"
+	ArgFault   = "rig.fault"
+	ArgIP      = "rig.ip"
+	ArgPeer    = "rig.peer"
+	// ModuleParamPrefix marks a module parameter: kbus.NAME=VALUE.
+	ModuleParamPrefix = "kbus."
+)
+
+// Faults the rig's own tests inject, to check that a broken guest ends in
+// a clear error on the host.
+const (
+	FaultHang        = "hang"         // the init hangs before the specs
+	FaultInitPanic   = "init-panic"   // the init panics
+	FaultKernelPanic = "kernel-panic" // the kernel crashes (sysrq c)
+)
+
+// DefaultTimeout is the guest's watchdog when the request names none.
+const DefaultTimeout = 10 * time.Minute
+
+// Request is what the host asks of one guest run.
+type Request struct {
+	Mode Mode
+	// Timeout is the guest's own watchdog for the whole run.
+	Timeout time.Duration
+	// Labels is the Ginkgo label filter passed to every suite.
+	Labels string
+	// Fault is a fault to inject (Fault* constants), for the rig's tests.
+	Fault string
+	// IP is this guest's address on a link to another guest (ADDR/PREFIX),
+	// Peer that guest's address; both empty when the guest runs alone.
+	IP, Peer string
+	// ModuleParams are kbus.ko's parameters, NAME=VALUE.
+	ModuleParams []string
+}
+
+// KernelArgs returns the request as kernel command-line arguments, in the
+// form ParseCmdline reads. Fields left zero are left out.
+func (r Request) KernelArgs() []string {
+	var args []string
+	add := func(key, val string) {
+		if val != "" {
+			args = append(args, key+"="+val)
+		}
+	}
+	add(ArgMode, string(r.Mode))
+	if r.Timeout > 0 {
+		add(ArgTimeout, r.Timeout.String())
+	}
+	if r.Labels != "" {
+		// The kernel keeps a double-quoted value with spaces together.
+		add(ArgLabels, fmt.Sprintf("%q", r.Labels))
+	}
+	add(ArgFault, r.Fault)
+	add(ArgIP, r.IP)
+	add(ArgPeer, r.Peer)
+	for _, p := range r.ModuleParams {
+		args = append(args, ModuleParamPrefix+p)
+	}
+	return args
+}
+
+// ParseCmdline reads a request from a kernel command line, ignoring the
+// arguments that are not the rig's. A later argument overrides an earlier
+// one; a bad timeout leaves the default.
+func ParseCmdline(line string) Request {
+	req := Request{Mode: ModeTest, Timeout: DefaultTimeout}
+	for _, arg := range splitArgs(line) {
+		key, val, ok := strings.Cut(arg, "=")
+		if !ok {
+			continue
+		}
+		switch {
+		case key == ArgMode:
+			req.Mode = Mode(val)
+		case key == ArgTimeout:
+			if d, err := time.ParseDuration(val); err == nil && d > 0 {
+				req.Timeout = d
+			}
+		case key == ArgLabels:
+			req.Labels = val
+		case key == ArgFault:
+			req.Fault = val
+		case key == ArgIP:
+			req.IP = val
+		case key == ArgPeer:
+			req.Peer = val
+		case strings.HasPrefix(key, ModuleParamPrefix):
+			req.ModuleParams = append(req.ModuleParams, strings.TrimPrefix(key, ModuleParamPrefix)+"="+val)
+		}
+	}
+	return req
+}
+
+// splitArgs splits a command line on white space, keeping double-quoted
+// runs together and dropping the quotes, as the kernel does.
+func splitArgs(line string) []string {
+	var args []string
+	var cur strings.Builder
+	inQuote, have := false, false
+	for _, r := range strings.TrimSpace(line) {
+		switch {
+		case r == '"':
+			inQuote = !inQuote
+			have = true
+		case (r == ' ' || r == '\n' || r == '\t') && !inQuote:
+			if have {
+				args = append(args, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteRune(r)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	return args
+}

@@ -1,0 +1,267 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kbus-project/kbus/initramfs"
+	"github.com/kbus-project/kbus/rig/guestproto"
+)
+
+// guestTools are our commands in every guest image, in guestproto.BinDir.
+var guestTools = []string{"cmd/kbus", "cmd/kbusbench", "cmd/limpet", "cmd/simdev"}
+
+type kernel struct {
+	dir   string // the build directory: KDIR for the module
+	image string
+}
+
+// buildKernel runs kernel/build.sh, which returns at once when the kernel
+// is cached and shows its progress otherwise. The script is given the
+// target's facts from the target table, as "rig target env" prints them.
+func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
+	var stdout bytes.Buffer
+	t, f := r.cfg.Target, r.cfg.Flavour
+	cmd := exec.CommandContext(ctx, filepath.Join(r.cfg.Root, "kernel", "build.sh"), t.Name, f.Name)
+	cmd.Env = append(os.Environ(), "KBUS_RIG_CACHE="+r.cfg.CacheDir)
+	for name, val := range t.KernelVars(f) {
+		cmd.Env = append(cmd.Env, name+"="+val)
+	}
+	cmd.Stdout = &stdout
+	var stderr bytes.Buffer
+	cmd.Stderr = io.MultiWriter(r.cfg.Log, &stderr)
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("kernel build failed: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	k.dir = lines[len(lines)-1]
+	img, err := os.ReadFile(filepath.Join(k.dir, "image"))
+	if err != nil {
+		return "", fmt.Errorf("kernel build left no image: %w", err)
+	}
+	k.image = filepath.Join(k.dir, strings.TrimSpace(string(img)))
+	note := "built"
+	if strings.Contains(stderr.String(), "cached") {
+		note = "cached"
+	}
+	return note + ": " + filepath.Base(k.dir), nil
+}
+
+// buildModule builds kbus.ko out of tree against the kernel, from a copy of
+// module/ per architecture so that builds for several targets do not mix.
+// Only changed files are copied, so Kbuild rebuilds only what changed.
+func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *string) (string, error) {
+	src := filepath.Join(r.cfg.Root, "module")
+	dst := filepath.Join(build, "module")
+	changed, err := syncTree(src, dst)
+	if err != nil {
+		return "", fmt.Errorf("copying module sources: %w", err)
+	}
+	kt := r.cfg.Target.Kernel
+	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile)
+	var outBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+	if err := cmd.Run(); err != nil {
+		r.cfg.Log.Write(outBuf.Bytes())
+		return "", fmt.Errorf("module build failed: %w", err)
+	}
+	*ko = filepath.Join(dst, "kbus.ko")
+	return fmt.Sprintf("%d source file(s) changed", changed), nil
+}
+
+type binaries struct {
+	uinit  string
+	tools  []string // guest commands of ours, for bin/
+	suites []string // compiled spec suites, name.test
+}
+
+// buildBinaries compiles the guest init and the spec suites for the guest.
+// The Go build cache makes an unchanged suite cost well under a second.
+func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *binaries) (string, error) {
+	bin := filepath.Join(build, "bin")
+	specs := filepath.Join(build, "specs")
+	for _, d := range []string{bin, specs} {
+		if err := os.RemoveAll(d); err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", err
+		}
+	}
+	t := r.cfg.Target
+	env := append(os.Environ(), t.Go.Env()...)
+	goCmdEnv := func(env []string, args ...string) error {
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = r.cfg.Root
+		cmd.Env = env
+		var outBuf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+		if err := cmd.Run(); err != nil {
+			r.cfg.Log.Write(outBuf.Bytes())
+			return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
+		}
+		return nil
+	}
+	goCmd := func(args ...string) error { return goCmdEnv(env, args...) }
+	b.uinit = filepath.Join(bin, "uinit")
+	if err := goCmd("build", "-trimpath", "-o", b.uinit, "./initramfs/uinit"); err != nil {
+		return "", err
+	}
+	for _, tool := range guestTools {
+		out := filepath.Join(bin, filepath.Base(tool))
+		if err := goCmd("build", "-trimpath", "-o", out, "./"+tool); err != nil {
+			return "", err
+		}
+		b.tools = append(b.tools, out)
+	}
+	suites := r.cfg.Suites
+	if len(suites) == 0 {
+		var err error
+		if suites, err = findSuites(r.cfg.Root); err != nil {
+			return "", err
+		}
+	}
+	for _, s := range suites {
+		out := filepath.Join(specs, filepath.Base(s)+guestproto.SuiteSuffix)
+		if err := goCmd("test", "-c", "-trimpath", "-o", out, "./"+filepath.ToSlash(s)); err != nil {
+			return "", err
+		}
+		b.suites = append(b.suites, out)
+	}
+	note := fmt.Sprintf("%d suite(s) for %s", len(b.suites), t.Go)
+	// A 64-bit kernel that runs 32-bit programs also runs the 32-bit build
+	// of the suites: the module must serve both layouts.
+	if c := t.Compat; c != nil && !r.cfg.NativeOnly && kernelHas(k, "CONFIG_COMPAT") {
+		env32 := append(os.Environ(), c.Env()...)
+		for _, s := range suites {
+			out := filepath.Join(specs, filepath.Base(s)+"-"+c.GOARCH+"32"+guestproto.SuiteSuffix)
+			if err := goCmdEnv(env32, "test", "-c", "-trimpath", "-o", out, "./"+filepath.ToSlash(s)); err != nil {
+				return "", err
+			}
+			b.suites = append(b.suites, out)
+		}
+		note += fmt.Sprintf(", and the same %d for %s (compat)", len(suites), c)
+	}
+	return note, nil
+}
+
+// kernelHas reports whether the kernel's configuration enables option.
+func kernelHas(k kernel, option string) bool {
+	b, err := os.ReadFile(filepath.Join(k.dir, ".config"))
+	return err == nil && bytes.Contains(b, []byte("\n"+option+"=y\n"))
+}
+
+// findSuites lists the spec suites: the folders under specs/ with tests.
+func findSuites(root string) ([]string, error) {
+	matches, err := filepath.Glob(filepath.Join(root, "specs", "*", "*_test.go"))
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var suites []string
+	for _, m := range matches {
+		rel, err := filepath.Rel(root, filepath.Dir(m))
+		if err != nil {
+			return nil, err
+		}
+		if !seen[rel] {
+			seen[rel] = true
+			suites = append(suites, rel)
+		}
+	}
+	if len(suites) == 0 {
+		return nil, fmt.Errorf("no spec suites under %s", filepath.Join(root, "specs"))
+	}
+	sort.Strings(suites)
+	return suites, nil
+}
+
+// buildInitramfs lays the guest's files out as guestproto says the uinit
+// finds them, on the target's cached u-root base.
+func (r *runner) buildInitramfs(ko string, b binaries, out string) (string, error) {
+	logf := func(format string, a ...any) { r.logf(format, a...) }
+	base, hit, err := initramfs.Base(r.cfg.CacheDir, r.cfg.Target.Go, logf)
+	if err != nil {
+		return "", err
+	}
+	files := []initramfs.File{
+		{Src: b.uinit, Dst: guestproto.UinitPath},
+		{Src: ko, Dst: guestproto.ModulePath},
+	}
+	for _, t := range b.tools {
+		files = append(files, initramfs.File{Src: t, Dst: path.Join(guestproto.BinDir, filepath.Base(t))})
+	}
+	for _, s := range b.suites {
+		files = append(files, initramfs.File{Src: s, Dst: path.Join(guestproto.SpecsDir, filepath.Base(s))})
+	}
+	if err := initramfs.Build(base, out, files, logf); err != nil {
+		return "", err
+	}
+	note := "base built"
+	if hit {
+		note = "base cached"
+	}
+	return note, nil
+}
+
+// syncTree copies the regular files of src into dst when their size or
+// modification time differ, keeping the times, and returns how many it
+// copied.
+func syncTree(src, dst string) (int, error) {
+	n := 0
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() || !isModuleSource(d.Name()) {
+			return nil
+		}
+		si, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if di, err := os.Stat(target); err == nil && di.Size() == si.Size() && di.ModTime().Equal(si.ModTime()) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, b, si.Mode().Perm()); err != nil {
+			return err
+		}
+		n++
+		return os.Chtimes(target, si.ModTime(), si.ModTime())
+	})
+	return n, err
+}
+
+// isModuleSource tells the module's sources from build products that an
+// in-tree "make -C module" may have left beside them.
+func isModuleSource(name string) bool {
+	switch {
+	case name == "Kbuild" || name == "Makefile":
+		return true
+	case strings.HasSuffix(name, ".mod.c"):
+		return false
+	default:
+		ext := filepath.Ext(name)
+		return ext == ".c" || ext == ".h"
+	}
+}

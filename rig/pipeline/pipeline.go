@@ -1,0 +1,226 @@
+// Package pipeline runs the rig's stages in order for one target:
+//
+//	kernel → module → specs → initramfs → boot → report
+//
+// Each stage is timed. Whatever happens, a run ends in an Outcome whose
+// verdict report.Decide gave from what the stages left: a stage that fails
+// before the guest reports is an infrastructure error, distinct from specs
+// that fail.
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/report"
+	"github.com/kbus-project/kbus/rig/target"
+	"github.com/kbus-project/kbus/rig/vm"
+)
+
+// Config is one run of the pipeline.
+type Config struct {
+	Root    string // the repository
+	Target  target.Target
+	Flavour target.Flavour // the kernel flavour; zero means the default
+	// Mode is what the guest does; empty means guestproto.ModeTest.
+	Mode     guestproto.Mode
+	OutDir   string // out/: build products and reports
+	CacheDir string // kernels and u-root bases, outside the repository
+	// Suites are the spec packages to compile, relative to Root; empty
+	// means every suite under specs/.
+	Suites []string
+	// Labels is the Ginkgo label filter; empty means DefaultLabels.
+	Labels string
+	// ModuleParams are kbus.ko's parameters, NAME=VALUE.
+	ModuleParams []string
+	// KernelArgs are added to the guest's command line after the rig's
+	// own, so they override them (the rig's tests inject faults this way).
+	KernelArgs []string
+	// Timeout is the hard limit for the guest; 0 means the target's
+	// budget for the flavour.
+	Timeout time.Duration
+	Log     io.Writer
+	// Net joins the guest to the other guest of a two-machine run.
+	Net *Net
+	// NativeOnly builds the suites for the target's own Go target only,
+	// not also for the 32-bit one its kernel can run (Target.Compat).
+	NativeOnly bool
+}
+
+// Net is a guest's place on the network between two guests.
+type Net struct {
+	Link vm.Link
+	IP   string // this guest's address, ADDR/PREFIX
+	Peer string // the other guest's address
+}
+
+// DefaultLabels is the label filter when none is given: everything but the
+// minutes-long soak and the two-machine specs, which make test runs on
+// their own.
+const DefaultLabels = "!soak && !pair"
+
+type runner struct {
+	cfg     Config
+	out     *Outcome
+	start   time.Time
+	results *report.Results // what the guest left, once collected
+}
+
+func (r *runner) logf(format string, a ...any) {
+	fmt.Fprintf(r.cfg.Log, "rig %s: %s\n", r.cfg.Target.Name, fmt.Sprintf(format, a...))
+}
+
+// stage runs f as the named stage and records its time.
+func (r *runner) stage(name string, f func() (note string, err error)) error {
+	start := time.Now()
+	note, err := f()
+	d := time.Since(start)
+	r.out.Stages = append(r.out.Stages, report.Stage{Name: name, Duration: d, Note: note})
+	if err != nil {
+		r.logf("%-9s failed after %v", name, d.Round(time.Millisecond))
+		return err
+	}
+	msg := fmt.Sprintf("%-9s %8v", name, d.Round(time.Millisecond))
+	if note != "" {
+		msg += "  (" + note + ")"
+	}
+	r.logf("%s", msg)
+	return nil
+}
+
+// Run runs the whole pipeline. The returned Outcome is complete even when
+// the run fails; its Verdict says how.
+func Run(ctx context.Context, cfg Config) *Outcome {
+	r := newRunner(cfg)
+	g, err := r.prepare(ctx)
+	if err == nil {
+		err = r.bootAndReport(ctx, g)
+	}
+	return r.finish(err)
+}
+
+func newRunner(cfg Config) *runner {
+	if cfg.Flavour.Name == "" {
+		cfg.Flavour, _ = target.LookupFlavour(target.DefaultFlavour)
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = guestproto.ModeTest
+	}
+	if cfg.Log == nil {
+		cfg.Log = os.Stderr
+	}
+	out := &Outcome{
+		Target: cfg.Target.Name, Flavour: cfg.Flavour.Name,
+		ReportDir: filepath.Join(cfg.OutDir, "reports", cfg.Target.Name),
+	}
+	return &runner{cfg: cfg, out: out, start: time.Now()}
+}
+
+// finish decides the verdict from what the run left and rigErr, the rig's
+// own failure if any, and writes the HTML page.
+func (r *runner) finish(rigErr error) *Outcome {
+	out := r.out
+	out.Total = time.Since(r.start)
+	ev := report.Evidence{RigErr: rigErr, Mode: r.cfg.Mode}
+	if res := r.results; res != nil {
+		ev = res.Evidence(rigErr, r.cfg.Mode)
+		out.Bench = res.Bench
+		if res.Status != nil {
+			out.Boot = res.Status.BootToInit
+		}
+	}
+	out.Summary, out.Splats = ev.Summary, ev.Splats
+	out.Verdict, out.Reasons = report.Decide(ev)
+	if err := out.writePage(); err != nil {
+		r.logf("writing the HTML page: %v", err)
+	}
+	return out
+}
+
+// guestFiles are what the build stages produced for one boot.
+type guestFiles struct {
+	kernel, initramfs, share string
+}
+
+func (r *runner) buildDir() string {
+	return filepath.Join(r.cfg.OutDir, "build", r.cfg.Target.Name+"-"+r.cfg.Flavour.Name)
+}
+
+// prepare runs the build stages and readies the results share and the
+// report folder.
+func (r *runner) prepare(ctx context.Context) (guestFiles, error) {
+	build := r.buildDir()
+	k, image, err := r.buildImage(ctx, build)
+	if err != nil {
+		return guestFiles{}, err
+	}
+	share := filepath.Join(build, "results")
+	for _, d := range []string{share, r.out.ReportDir} {
+		if err := os.RemoveAll(d); err != nil {
+			return guestFiles{}, err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return guestFiles{}, err
+		}
+	}
+	return guestFiles{kernel: k.image, initramfs: image, share: share}, nil
+}
+
+// bootAndReport boots the guest and collects what it left. The report is
+// collected whatever happened to the guest: a timeout or a panic still
+// leaves a console log and possibly partial results.
+func (r *runner) bootAndReport(ctx context.Context, g guestFiles) error {
+	bootErr := r.stage("boot", func() (string, error) { return "", r.boot(ctx, g) })
+	err := r.stage("report", func() (string, error) {
+		var err error
+		r.results, err = report.Collect(g.share, r.out.ReportDir, r.cfg.Mode)
+		return "", err
+	})
+	if bootErr != nil {
+		return bootErr
+	}
+	return err
+}
+
+// Shell builds the image as Run does and boots it to an interactive shell.
+func Shell(ctx context.Context, cfg Config) error {
+	cfg.Mode = guestproto.ModeShell
+	r := newRunner(cfg)
+	k, image, err := r.buildImage(ctx, r.buildDir())
+	if err != nil {
+		return err
+	}
+	c := r.vmConfig(guestFiles{kernel: k.image, initramfs: image})
+	c.Timeout = 0
+	return vm.Shell(ctx, c)
+}
+
+// buildImage runs the build stages: the kernel, the module, the guest
+// binaries and the initramfs.
+func (r *runner) buildImage(ctx context.Context, build string) (kernel, string, error) {
+	var k kernel
+	if err := os.MkdirAll(build, 0o755); err != nil {
+		return k, "", err
+	}
+	if err := r.stage("kernel", func() (string, error) { return r.buildKernel(ctx, &k) }); err != nil {
+		return k, "", err
+	}
+	var ko string
+	if err := r.stage("module", func() (string, error) { return r.buildModule(ctx, k, build, &ko) }); err != nil {
+		return k, "", err
+	}
+	var bins binaries
+	if err := r.stage("specs", func() (string, error) { return r.buildBinaries(ctx, build, k, &bins) }); err != nil {
+		return k, "", err
+	}
+	image := filepath.Join(build, "initramfs.cpio")
+	if err := r.stage("initramfs", func() (string, error) { return r.buildInitramfs(ko, bins, image) }); err != nil {
+		return k, "", err
+	}
+	return k, image, nil
+}
