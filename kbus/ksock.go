@@ -46,7 +46,9 @@ type Ksock struct {
 	mode   Mode
 	path   string
 
-	mu     sync.Mutex // guards fd against Close
+	// mu guards closed, so that Close closes the descriptors once. The
+	// calls that use fd do not hold it: Close must not race them.
+	mu     sync.Mutex
 	fd     int
 	closed bool
 	wakeR  int // a pipe that wakes Wait when its context ends

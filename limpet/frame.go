@@ -1,8 +1,8 @@
-// Package limpet proxies KBUS between buses and machines. This file is the
-// wire format between two Limpets (reference §15.3): after the HELO
+// The wire format between two Limpets (reference §15.3): after the HELO
 // exchange, each message is sixteen big-endian u32 header words, the name
 // zero-padded to a multiple of four with at least one NUL, the data
 // likewise padded (only when there is data), and a final end guard.
+
 package limpet
 
 import (

@@ -262,7 +262,7 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 			l.status(m, kbus.NameReplierGoneAway)
 			return
 		case local && replier != m.FinalTo.Local:
-			l.status(m, "$.KBUS.Replier.NotSameKsock")
+			l.status(m, kbus.NameReplierNotSameKsock)
 			return
 		case local:
 			m.To = m.FinalTo.Local
@@ -271,12 +271,12 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 		}
 	}
 	if err := l.send(ctx, m); err != nil {
-		name := "$.KBUS.RemoteError.Unknown"
+		cause := "Unknown"
 		var e *kbus.Errno
 		if errors.As(err, &e) {
-			name = "$.KBUS.RemoteError." + e.Name
+			cause = e.Name
 		}
-		l.status(m, name)
+		l.status(m, kbus.NameRemoteErrorPrefix+cause)
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,8 +15,6 @@ import (
 	"github.com/kbus-project/kbus/kbus/procfs"
 	"golang.org/x/sys/unix"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 func runBindings(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, _ := newFlags("bindings", "", "Show every binding of every device (newest first).", stderr)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -247,7 +248,7 @@ func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			continue
 		}
 		cmd := exec.CommandContext(ctx, shell, "-c", *execCmd)
-		cmd.Stdin = bytesReader(req.Data)
+		cmd.Stdin = bytes.NewReader(req.Data)
 		cmd.Stderr = stderr
 		cmd.Env = append(os.Environ(), "KBUS_NAME="+req.Name, fmt.Sprintf("KBUS_FROM=%d", req.From), "KBUS_ID="+req.ID.String())
 		out, err := cmd.Output()

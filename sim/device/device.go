@@ -4,6 +4,7 @@
 package device
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,8 @@ type Device struct {
 	Ks   *kbus.Ksock
 
 	mu       sync.Mutex
-	log      io.WriteCloser
+	log      io.Writer    // nil for no log
+	closeLog func() error // nil unless the log is a file of ours
 	requests int
 }
 
@@ -76,28 +78,24 @@ func Open(name string, cfg Config) (*Device, error) {
 	switch cfg.Log {
 	case "":
 	case "-":
-		d.log = nopCloser{os.Stdout}
+		d.log = os.Stdout
 	default:
 		f, err := os.OpenFile(cfg.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
 			ks.Close()
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		d.log = f
+		d.log, d.closeLog = f, f.Close
 	}
 	return d, nil
 }
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
 
 // Close closes the Ksock (KBUS then answers for every request we owe) and
 // the log.
 func (d *Device) Close() error {
 	err := d.Ks.Close()
-	if d.log != nil {
-		err = errors.Join(err, d.log.Close())
+	if d.closeLog != nil {
+		err = errors.Join(err, d.closeLog())
 	}
 	return err
 }
@@ -235,7 +233,7 @@ func ReadLog(path string) ([]Event, error) {
 		return nil, err
 	}
 	var evs []Event
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	for dec.More() {
 		var e Event
 		if err := dec.Decode(&e); err != nil {

@@ -34,18 +34,8 @@ func join(devA, devB int, idA, idB uint32, keyA, keyB string, extra ...string) (
 	return server, client
 }
 
-// proxied waits until a replier for name is visible on dev.
-func proxied(dev int, name string) uint32 {
-	GinkgoHelper()
-	ks := Open(dev, kbus.ReadOnly)
-	var id uint32
-	Eventually(func() bool {
-		var found bool
-		id, found, _ = ks.FindReplier(name)
-		return found
-	}).WithTimeout(10*time.Second).WithPolling(20*time.Millisecond).Should(BeTrue(), "no proxy replier for %s on kbus%d", name, dev)
-	return id
-}
+// proxyBudget is how long a Limpet pair may take to proxy a binding.
+const proxyBudget = 10 * time.Second
 
 // farReplier binds a replier for name on bus far and waits until a Limpet
 // pair has proxied it onto bus 0.
@@ -53,7 +43,7 @@ func farReplier(far int, name string) *kbus.Ksock {
 	GinkgoHelper()
 	ks := Open(far, kbus.ReadWrite)
 	Bind(ks, name, true)
-	proxied(0, name)
+	ReplierOf(0, name, proxyBudget)
 	return ks
 }
 
@@ -120,7 +110,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		farReplier(far, "$.State.Svc") // another Ksock is now the replier
 		Send(sender, follow)
 		st := WaitNext(sender, 10*time.Second)
-		Expect(st.Name).To(Equal("$.KBUS.Replier.NotSameKsock"))
+		Expect(st.Name).To(Equal(kbus.NameReplierNotSameKsock))
 	})
 
 	It("carries a stateful request to a far replier bound with a wildcard (the original answered GoneAway)", func() {
@@ -193,7 +183,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 		StartProc("limpet", server...)
 		Eventually(client.Output()).WithTimeout(10 * time.Second).Should(gbytes.Say(`joined to peer 41`))
-		proxied(0, "$.Back.Svc")
+		ReplierOf(0, "$.Back.Svc", proxyBudget)
 		id := Send(sender, kbus.NewRequest("$.Back.Svc", []byte("again")))
 		rep := WaitNext(sender, 10*time.Second)
 		Expect(rep.InReplyTo).To(Equal(id))
@@ -206,7 +196,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		only, other := Open(far, kbus.ReadWrite), Open(far, kbus.ReadWrite)
 		Bind(other, "$.Other.Svc", true)
 		Bind(only, "$.Only.Svc", true)
-		proxied(0, "$.Only.Svc")
+		ReplierOf(0, "$.Only.Svc", proxyBudget)
 		sender := RW()
 		Consistently(func() bool { _, found, _ := sender.FindReplier("$.Other.Svc"); return found }).
 			WithTimeout(time.Second).Should(BeFalse(), "a replier outside the filter is not proxied")
@@ -223,7 +213,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 	It("refuses a second Limpet with a network id already used on its bus", func() {
 		join(0, buses[0], 51, 52, "k", "k")
-		proxied(0, "$.Limpet.Network.51")
+		ReplierOf(0, "$.Limpet.Network.51", proxyBudget)
 		second, _ := join(0, buses[1], 51, 53, "k", "k")
 		Eventually(second.Output()).WithTimeout(10 * time.Second).
 			Should(gbytes.Say(`network id 51 is already used by a Limpet on this bus`))
@@ -249,8 +239,8 @@ var _ = Describe("A chain of three buses through an intermediate bus", func() {
 		join(mid, far, 13, 14, "k", "k")
 		replier := Open(far, kbus.ReadWrite)
 		Bind(replier, "$.Chain.Svc", true)
-		proxied(mid, "$.Chain.Svc")
-		proxied(0, "$.Chain.Svc")
+		ReplierOf(mid, "$.Chain.Svc", proxyBudget)
+		ReplierOf(0, "$.Chain.Svc", proxyBudget)
 		answer(replier, "third: ", 1)
 		sender := RW()
 		id := Send(sender, kbus.NewRequest("$.Chain.Svc", []byte("hi")))
@@ -272,7 +262,7 @@ var _ = Describe("A loop of three Limpet pairs", func() {
 		// Every Limpet is up: each holds its presence binding on its bus.
 		for dev, ids := range map[int][]int{0: {21, 26}, a: {22, 23}, b: {24, 25}} {
 			for _, id := range ids {
-				proxied(dev, fmt.Sprintf("$.Limpet.Network.%d", id))
+				ReplierOf(dev, fmt.Sprintf("$.Limpet.Network.%d", id), proxyBudget)
 			}
 		}
 		time.Sleep(500 * time.Millisecond) // and, just after, its listener binding

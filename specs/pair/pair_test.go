@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/sim/stb"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -41,18 +42,6 @@ func startLimpet(id int, args ...string) *Proc {
 	key := filepath.Join(GinkgoT().TempDir(), "pair.key")
 	Expect(os.WriteFile(key, []byte("kbus rig pair topology"), 0o600)).To(Succeed())
 	return StartProc("limpet", append([]string{"--id", strconv.Itoa(id), "--key-file", key}, args...)...)
-}
-
-// replierOf waits until name has a replier on bus 0 and returns its id.
-func replierOf(ks *kbus.Ksock, name string, within time.Duration) uint32 {
-	GinkgoHelper()
-	var id uint32
-	Eventually(func() bool {
-		var found bool
-		id, found, _ = ks.FindReplier(name)
-		return found
-	}).WithTimeout(within).WithPolling(100*time.Millisecond).Should(BeTrue(), "no replier for %s", name)
-	return id
 }
 
 // ask sends a request and returns its reply, which must be a reply (not
@@ -99,7 +88,7 @@ var _ = Describe("The service box", Label("pair-service"), func() {
 
 		By("seeing the set-top box join: its replier appears on this bus")
 		asker := RW()
-		replierOf(asker, SetTopBox, peerBudget)
+		ReplierOf(Device, SetTopBox, peerBudget)
 		rep := ask(asker, SetTopBox, "who are you?", clientNet)
 		Expect(string(rep.Data)).NotTo(Equal(runtime.GOARCH), "the set-top box is another machine")
 		AddReportEntry("machines", "service box "+runtime.GOARCH+", set-top box "+string(rep.Data))
@@ -131,8 +120,8 @@ var _ = Describe("The service box", Label("pair-service"), func() {
 
 var _ = Describe("The set-top box", Label("pair-client"), func() {
 	It("tunes, checks its DRM entitlement and plays through services on the other machine", func() {
-		peer := os.Getenv("KBUS_RIG_PEER")
-		Expect(peer).NotTo(BeEmpty(), "the rig gives the service box's address as $KBUS_RIG_PEER")
+		peer := os.Getenv(guestproto.EnvPeer)
+		Expect(peer).NotTo(BeEmpty(), "the rig gives the service box's address as $%s", guestproto.EnvPeer)
 		// The Limpet retries with backoff until the service box's
 		// Limpet listens.
 		startLimpet(clientNet, "--connect", net.JoinHostPort(peer, port))
@@ -143,9 +132,9 @@ var _ = Describe("The set-top box", Label("pair-client"), func() {
 
 		By("seeing the service box's tuner on this bus, proxied by the Limpet")
 		user := RW()
-		proxy := replierOf(user, stb.Tune, peerBudget)
-		Expect(replierOf(user, stb.DRMAll, time.Minute)).To(Equal(proxy))
-		Expect(replierOf(user, stb.RecorderAll, time.Minute)).To(Equal(proxy))
+		proxy := ReplierOf(Device, stb.Tune, peerBudget)
+		Expect(ReplierOf(Device, stb.DRMAll, time.Minute)).To(Equal(proxy))
+		Expect(ReplierOf(Device, stb.RecorderAll, time.Minute)).To(Equal(proxy))
 
 		By("changing channel with the remote: request, reply and announcement cross the network")
 		ui := StartSim("ui")

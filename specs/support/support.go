@@ -40,6 +40,22 @@ func ID(ks *kbus.Ksock) uint32 {
 	return id
 }
 
+// ReplierOf waits until name has a replier on device dev and returns its
+// Ksock id, failing the spec if none appears within the given time.
+func ReplierOf(dev int, name string, within time.Duration) uint32 {
+	GinkgoHelper()
+	ks, err := kbus.Open(dev, kbus.ReadOnly)
+	Expect(err).NotTo(HaveOccurred())
+	defer ks.Close()
+	var id uint32
+	Eventually(func() bool {
+		var found bool
+		id, found, _ = ks.FindReplier(name)
+		return found
+	}).WithTimeout(within).WithPolling(20*time.Millisecond).Should(BeTrue(), "no replier for %s on kbus%d", name, dev)
+	return id
+}
+
 // Bind binds or fails the spec.
 func Bind(ks *kbus.Ksock, name string, replier bool) {
 	GinkgoHelper()
