@@ -5,24 +5,38 @@
 #                    architecture, and the debug kernel on x86_64
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
+#            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
+#            BASELINE=path/to/report.json: the run to compare the page with
+#            RUN_ID: one page gathers every target of a make invocation
 
 ARCH    ?= x86_64
 KERNEL  ?= default
 LABELS  ?=
 TOPOLOGY ?= single
+FOCUS   ?=
+SUITE   ?=
+BASELINE ?=
 OUT     ?= out
 RIG_CACHE ?= $(HOME)/.cache/kbus-rig
 GO      ?= go
 
+# Every rig invocation of one make run shares its id, so that
+# out/reports/index.html shows all of them.
+ifeq ($(origin RUN_ID),undefined)
+RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
+endif
+
 RIG := $(OUT)/bin/rig
-RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+RUN_FLAGS = -out $(OUT) -run-id $(RUN_ID) -baseline '$(BASELINE)'
+RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)' \
+	-focus '$(FOCUS)' $(if $(SUITE),-suite $(SUITE))
 # Host-side Go packages: everything but the spec suites, which run in the
 # guest (rig/ is the host-side rig; kbus/, limpet/, sim/, cmd/ the product).
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -34,7 +48,7 @@ rig:
 
 qemu-test: deps rig
 ifeq ($(TOPOLOGY),pair)
-	$(RIG) test -topology pair -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE)
+	$(RIG) test -topology pair -kernel $(KERNEL) $(RUN_FLAGS) -cache $(RIG_CACHE)
 else
 	$(RIG) test $(RIG_FLAGS) -topology $(TOPOLOGY)
 endif
@@ -59,7 +73,7 @@ vet:
 	$(GO) vet -tags vmtest ./...
 
 unit:
-	KBUS_ABI_CHECK_REQUIRED=1 $(GO) test $(HOST_PKGS)
+	KBUS_TEST_REQUIRE_TOOLS=1 $(GO) test $(HOST_PKGS)
 
 # The runner's own tests boot real guests (a failing spec, a hang, panics).
 runner-test: deps
@@ -71,21 +85,26 @@ module-check: deps rig
 	$(MAKE) -C module check KDIR=$$($(KERNEL_BUILD) x86_64 default | tail -n1)
 
 qemu-test-debug: deps rig
-	$(RIG) test -arch x86_64 -kernel debug -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+	$(RIG) test -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
 
 # Every architecture (one summary table), then the debug kernel on x86_64.
 qemu-test-all: deps rig
-	$(RIG) test -arch all -kernel $(KERNEL) -out $(OUT) -cache $(RIG_CACHE) -labels '$(LABELS)'
+	$(RIG) test -arch all -kernel $(KERNEL) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
 
 # The minutes-long soak (label soak), off by default.
 qemu-test-soak: deps rig
-	$(RIG) test -arch x86_64 -suite specs/soak -labels soak -out $(OUT)/soak -cache $(RIG_CACHE)
+	$(RIG) test -arch x86_64 -suite specs/soak -labels soak -name x86_64-soak $(RUN_FLAGS) -cache $(RIG_CACHE)
 
 # The two-machine topology: specs/pair on an x86_64 and an arm64 guest.
 qemu-test-pair: deps rig
-	$(RIG) test -topology pair -kernel default -out $(OUT) -cache $(RIG_CACHE)
+	$(RIG) test -topology pair -kernel default $(RUN_FLAGS) -cache $(RIG_CACHE)
 
-test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair
+# The run's page again (every rig invocation writes it), e.g. against
+# another BASELINE: the latest run, or the one RUN_ID names.
+report: rig
+	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
+
+test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair report
 
 clean:
 	rm -rf $(OUT)

@@ -11,6 +11,8 @@ pkgs=(
 	# armhf libc headers: the ABI test compiles the uapi header for ILP32
 	libc6-dev-armhf-cross
 	sparse
+	# the report's browser test opens the run's page in headless Chromium
+	chromium
 )
 
 missing=()

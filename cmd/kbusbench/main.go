@@ -1,24 +1,63 @@
 // Command kbusbench measures KBUS on a freshly loaded module and prints
 // every figure with the AF_UNIX socketpair and POSIX message queue floors.
-// The rig runs it in the guest for "make bench".
+// The rig runs it in the guest for "make bench"; with -json it also
+// writes the figures as the report draws them: one bar chart per unit,
+// each KBUS figure beside its floors, with min–max whiskers.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/kbus-project/kbus/kbus/bench"
+	"github.com/kbus-project/kbus/rig/figure"
 )
 
 func main() {
 	dev := flag.Int("device", 0, "KBUS device number")
 	repeats := flag.Int("repeats", 5, "runs per figure")
 	n := flag.Int("n", 20000, "messages per throughput run")
+	jsonPath := flag.String("json", "", "also write the figures to this file, as JSON")
 	flag.Parse()
-	if err := bench.Run(context.Background(), os.Stdout, bench.Config{Device: *dev, Repeats: *repeats, N: *n}); err != nil {
+	figs, err := bench.Run(context.Background(), os.Stdout, bench.Config{Device: *dev, Repeats: *repeats, N: *n})
+	if *jsonPath != "" {
+		if werr := writeFigures(*jsonPath, figs); werr != nil {
+			fmt.Fprintln(os.Stderr, "kbusbench:", werr)
+			os.Exit(1)
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kbusbench:", err)
 		os.Exit(1)
 	}
+}
+
+// writeFigures writes one bars figure per unit: the KBUS figures and the
+// floors measured in the same unit, in the order they ran.
+func writeFigures(path string, figs []bench.Figure) error {
+	var units []string
+	bars := map[string][]figure.Bar{}
+	for _, f := range figs {
+		if _, ok := bars[f.Unit]; !ok {
+			units = append(units, f.Unit)
+		}
+		lo, hi := f.Range()
+		bars[f.Unit] = append(bars[f.Unit], figure.Bar{
+			Label: f.Name, Median: f.Median(), Min: lo, Max: hi,
+			Baseline: strings.HasPrefix(f.Name, "floor:"),
+		})
+	}
+	var out []figure.Figure
+	for _, u := range units {
+		out = append(out, figure.NewBars("benchmark, "+u, u, bars[u]))
+	}
+	b, err := json.MarshalIndent(out, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }

@@ -4,6 +4,7 @@
 //	rig test  [flags]          build, boot, run the specs, write the report
 //	rig bench [flags]          build, boot, run the benchmark, print its figures
 //	rig shell [flags]          build, then boot the same image to a guest shell
+//	rig report [flags]         write the run's page from its targets' reports
 //	rig target list            the targets and kernel flavours
 //	rig target env ARCH [FLAVOUR]
 //	                           what kernel/build.sh needs, as shell assignments
@@ -25,8 +26,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/pipeline"
@@ -36,7 +39,7 @@ import (
 
 const usageExit = 64
 
-const usage = "usage: rig test|bench|shell [flags] (rig test -h for the flags), rig target list, rig target env ARCH [FLAVOUR]"
+const usage = "usage: rig test|bench|shell|report [flags] (rig test -h for the flags), rig target list, rig target env ARCH [FLAVOUR]"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -55,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runGuests(ctx, args[0], args[1:], stdout, stderr)
 	case "target":
 		return runTarget(args[1:], stdout, stderr)
+	case "report":
+		return runReport(ctx, args[1:], stdout, stderr)
 	}
 	fmt.Fprintln(stderr, usage)
 	return usageExit
@@ -68,9 +73,34 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // options are the flags of rig test, bench and shell.
 type options struct {
 	arch, flavour, labels, out, root, cache, topology string
+	name, focus                                       string
 	suites, kargs, params                             listFlag
+	publish                                           report.Publish
 	cfg                                               pipeline.Config
 	targets                                           []target.Target
+}
+
+// runFlags are the flags that say which run a report belongs to and what
+// it is compared with, shared by rig test and rig report.
+func runFlags(fs *flag.FlagSet, p *report.Publish, out, root *string) {
+	fs.StringVar(out, "out", "out", "folder for build products, reports (out/reports) and their history (out/history)")
+	fs.StringVar(root, "root", ".", "the repository")
+	fs.StringVar(&p.RunID, "run-id", "", "the run this is part of: one page gathers every target with the same id (default: a new one)")
+	fs.StringVar(&p.Baseline, "baseline", "", "a run's report.json to compare with (default: the newest run in the history)")
+}
+
+func (o *options) finishPublish() error {
+	root, err := filepath.Abs(o.root)
+	if err != nil {
+		return err
+	}
+	o.publish.Root = root
+	o.publish.ReportsDir = filepath.Join(o.out, "reports")
+	o.publish.HistoryDir = filepath.Join(o.out, "history")
+	if o.publish.RunID == "" {
+		o.publish.RunID = pipeline.NewRunID(time.Now())
+	}
+	return nil
 }
 
 func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool) {
@@ -81,8 +111,9 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	fs.StringVar(&o.flavour, "kernel", target.DefaultFlavour, "kernel flavour: default or debug")
 	fs.StringVar(&o.labels, "labels", "", "Ginkgo label filter for the specs, e.g. 'stb || industrial' (default "+
 		fmt.Sprintf("%q", pipeline.DefaultLabels)+")")
-	fs.StringVar(&o.out, "out", "out", "folder for build products and reports")
-	fs.StringVar(&o.root, "root", ".", "the repository")
+	runFlags(fs, &o.publish, &o.out, &o.root)
+	fs.StringVar(&o.name, "name", "", "the report folder's name (default ARCH, or ARCH-FLAVOUR for a flavour other than the default)")
+	fs.StringVar(&o.focus, "focus", "", "run only the specs whose full text matches this regular expression")
 	home, _ := os.UserHomeDir()
 	fs.StringVar(&o.cache, "cache", filepath.Join(home, ".cache", "kbus-rig"), "cache for kernels and u-root bases")
 	timeout := fs.Duration("timeout", 0, "hard limit for the guest (default: per architecture and kernel flavour)")
@@ -136,8 +167,19 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 		fmt.Fprintln(stderr, "rig shell: one architecture at a time")
 		return nil, false
 	}
-	root, err := filepath.Abs(o.root)
-	if err != nil {
+	if o.name != "" && (len(o.targets) > 1 || o.topology == "pair") {
+		fmt.Fprintf(stderr, "rig %s: -name names one target's report folder\n", verb)
+		return nil, false
+	}
+	if strings.Contains(o.labels+o.focus, `"`) {
+		fmt.Fprintf(stderr, "rig %s: -labels and -focus cannot hold a double quote (the kernel command line cannot carry one)\n", verb)
+		return nil, false
+	}
+	if _, err := regexp.Compile(o.focus); err != nil {
+		fmt.Fprintf(stderr, "rig %s: -focus: %v\n", verb, err)
+		return nil, false
+	}
+	if err := o.finishPublish(); err != nil {
 		fmt.Fprintf(stderr, "rig %s: %v\n", verb, err)
 		return nil, false
 	}
@@ -146,8 +188,8 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 		mode = guestproto.ModeBench
 	}
 	o.cfg = pipeline.Config{
-		Root: root, Flavour: flavour, OutDir: o.out, CacheDir: o.cache, Mode: mode,
-		Suites: o.suites, Labels: o.labels, ModuleParams: o.params, KernelArgs: o.kargs,
+		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, OutDir: o.out, CacheDir: o.cache,
+		Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params, KernelArgs: o.kargs,
 		Timeout: *timeout, Log: stderr,
 	}
 	return o, true
@@ -191,7 +233,62 @@ func runGuests(ctx context.Context, verb string, args []string, stdout, stderr i
 		fmt.Fprintln(stdout)
 		pipeline.PrintTable(stdout, outcomes)
 	}
+	if err := publish(ctx, o.publish, stdout); err != nil {
+		fmt.Fprintln(stderr, "rig: the run's page:", err)
+		worst = max(worst, report.Infra)
+	}
 	return worst.ExitCode()
+}
+
+// publish writes the run's page over every target of the run so far.
+func publish(ctx context.Context, p report.Publish, stdout io.Writer) error {
+	run, err := p.Write(ctx)
+	if err != nil {
+		return err
+	}
+	c := run.Counts()
+	fmt.Fprintf(stdout, "run %s: %s, %d target(s), %d specs run, %d failed: %s\n", run.RunID, run.Verdict,
+		len(run.Targets), c.Run, c.Failed, filepath.Join(p.ReportsDir, report.HTMLFile))
+	return nil
+}
+
+// runReport is rig report: the run's page again, e.g. against another
+// baseline. Its exit status is the run's verdict.
+func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o := &options{}
+	fs := flag.NewFlagSet("rig report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	runFlags(fs, &o.publish, &o.out, &o.root)
+	screenshot := fs.String("screenshot", "", "also save a PNG of the page here (needs chromium)")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return usageExit
+	}
+	if o.publish.RunID == "" {
+		last, err := report.ReadRun(filepath.Join(o.out, "reports", report.RunFile))
+		if err != nil {
+			fmt.Fprintf(stderr, "rig report: no -run-id and no latest run: %v\n", err)
+			return usageExit
+		}
+		o.publish.RunID = last.RunID
+	}
+	if err := o.finishPublish(); err != nil {
+		fmt.Fprintln(stderr, "rig report:", err)
+		return usageExit
+	}
+	run, err := o.publish.Write(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "rig report:", err)
+		return report.Infra.ExitCode()
+	}
+	page := filepath.Join(o.publish.ReportsDir, report.HTMLFile)
+	fmt.Fprintf(stdout, "run %s: %s: %s\n", run.RunID, run.Verdict, page)
+	if *screenshot != "" {
+		if err := report.Screenshot(ctx, page, *screenshot); err != nil {
+			fmt.Fprintln(stderr, "rig report:", err)
+			return report.Infra.ExitCode()
+		}
+	}
+	return run.Verdict.ExitCode()
 }
 
 // runTarget is rig target: the target table, for people and scripts.

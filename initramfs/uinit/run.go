@@ -37,6 +37,7 @@ func newRun(req guestproto.Request, start time.Time) *run {
 	r.status.Mode = req.Mode
 	r.status.Kernel = kernelRelease()
 	r.status.BootToInit = uptime()
+	r.status.BootTime = start.Add(-r.status.BootToInit)
 	return r
 }
 
@@ -103,7 +104,7 @@ func (r *run) steps() error {
 			return err
 		}
 		for _, s := range suites {
-			res := runSuite(s, r.req.Labels, r.req.Peer, deadline)
+			res := runSuite(s, r.req, deadline)
 			r.mu.Lock()
 			r.status.Suites = append(r.status.Suites, res)
 			r.mu.Unlock()
@@ -208,7 +209,7 @@ func findSuites(dir string) ([]string, error) {
 
 // runSuite runs one compiled Ginkgo suite with its reports going to the
 // share, its output to the console and to a log beside the reports.
-func runSuite(path, labels, peer string, deadline time.Time) (res guestproto.SuiteResult) {
+func runSuite(path string, req guestproto.Request, deadline time.Time) (res guestproto.SuiteResult) {
 	name := strings.TrimSuffix(filepath.Base(path), guestproto.SuiteSuffix)
 	res.Name = name
 	start := time.Now()
@@ -235,12 +236,15 @@ func runSuite(path, labels, peer string, deadline time.Time) (res guestproto.Sui
 		"-ginkgo.json-report=" + jsonReport,
 		"-ginkgo.timeout=" + time.Until(deadline).Round(time.Second).String(),
 	}
-	if labels != "" {
-		args = append(args, "-ginkgo.label-filter="+labels)
+	if req.Labels != "" {
+		args = append(args, "-ginkgo.label-filter="+req.Labels)
+	}
+	if req.Focus != "" {
+		args = append(args, "-ginkgo.focus="+req.Focus)
 	}
 	var env []string
-	if peer != "" {
-		env = append(env, guestproto.EnvPeer+"="+peer)
+	if req.Peer != "" {
+		env = append(env, guestproto.EnvPeer+"="+req.Peer)
 	}
 	execute(&res, logFile, deadline, env, path, args...)
 	return res
@@ -258,7 +262,8 @@ func runBench(deadline time.Time) (res guestproto.SuiteResult) {
 		return res
 	}
 	defer out.Close()
-	execute(&res, out, deadline, nil, guestproto.BenchPath)
+	execute(&res, out, deadline, nil, guestproto.BenchPath,
+		"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON))
 	return res
 }
 

@@ -120,8 +120,9 @@ var targets = []target{
 	{"round trips / socketpair ping-pong", figRoundTrips, figSocketpairRT, 0.5, true},
 }
 
-// Run measures every figure and writes them, with the targets, to w.
-func Run(ctx context.Context, w io.Writer, c Config) error {
+// Run measures every figure and writes them, with the targets, to w; it
+// returns the figures in the order it printed them.
+func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 	if c.Repeats == 0 {
 		c.Repeats = 5
 	}
@@ -130,21 +131,23 @@ func Run(ctx context.Context, w io.Writer, c Config) error {
 	}
 	fmt.Fprintf(w, "KBUS benchmark: %d repeats, median (min, max)\n\n", c.Repeats)
 	figs := map[string]Figure{}
+	var all []Figure
 	for _, m := range measurements(ctx, c) {
 		got, err := m.measure(c.Repeats)
 		if err != nil {
-			return err
+			return all, err
 		}
 		for _, f := range got {
 			fmt.Fprintln(w, f)
 			figs[f.Name] = f
+			all = append(all, f)
 		}
 	}
 	fmt.Fprintf(w, "\nTargets (figures, not pass/fail tests):\n")
 	for _, t := range targets {
 		fmt.Fprintln(w, t.judge(figs))
 	}
-	return nil
+	return all, nil
 }
 
 // measure runs m repeats times and returns its figures.

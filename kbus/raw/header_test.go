@@ -95,7 +95,7 @@ func cSource() string {
 func compile(t *testing.T, cc string) map[string][]byte {
 	t.Helper()
 	if _, err := exec.LookPath(cc); err != nil {
-		if os.Getenv("KBUS_ABI_CHECK_REQUIRED") != "" {
+		if os.Getenv("KBUS_TEST_REQUIRE_TOOLS") != "" {
 			t.Fatalf("%s is needed to check the header: %v", cc, err)
 		}
 		t.Skipf("%s not installed (scripts/deps.sh installs it)", cc)

@@ -1,7 +1,6 @@
 package guestproto
 
 import (
-	"fmt"
 	"strings"
 	"time"
 )
@@ -21,6 +20,7 @@ const (
 	ArgMode    = "rig.mode"
 	ArgTimeout = "rig.timeout"
 	ArgLabels  = "rig.labels"
+	ArgFocus   = "rig.focus"
 	ArgFault   = "rig.fault"
 	ArgIP      = "rig.ip"
 	ArgPeer    = "rig.peer"
@@ -46,6 +46,9 @@ type Request struct {
 	Timeout time.Duration
 	// Labels is the Ginkgo label filter passed to every suite.
 	Labels string
+	// Focus, a regular expression, runs only the specs whose full text
+	// matches (Ginkgo's -focus), as a report's rerun command asks.
+	Focus string
 	// Fault is a fault to inject (Fault* constants), for the rig's tests.
 	Fault string
 	// IP is this guest's address on a link to another guest (ADDR/PREFIX),
@@ -68,9 +71,13 @@ func (r Request) KernelArgs() []string {
 	if r.Timeout > 0 {
 		add(ArgTimeout, r.Timeout.String())
 	}
+	// The kernel keeps a double-quoted value with spaces together; it has
+	// no escapes, so a value cannot hold a double quote.
 	if r.Labels != "" {
-		// The kernel keeps a double-quoted value with spaces together.
-		add(ArgLabels, fmt.Sprintf("%q", r.Labels))
+		add(ArgLabels, `"`+r.Labels+`"`)
+	}
+	if r.Focus != "" {
+		add(ArgFocus, `"`+r.Focus+`"`)
 	}
 	add(ArgFault, r.Fault)
 	add(ArgIP, r.IP)
@@ -100,6 +107,8 @@ func ParseCmdline(line string) Request {
 			}
 		case key == ArgLabels:
 			req.Labels = val
+		case key == ArgFocus:
+			req.Focus = val
 		case key == ArgFault:
 			req.Fault = val
 		case key == ArgIP:

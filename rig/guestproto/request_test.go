@@ -32,6 +32,7 @@ func TestParseCmdlineDefaults(t *testing.T) {
 func TestKernelArgsRoundTrip(t *testing.T) {
 	for _, req := range []Request{
 		{Mode: ModeBench, Timeout: 17 * time.Minute, Labels: "!soak && !pair"},
+		{Mode: ModeTest, Timeout: time.Minute, Labels: "stb", Focus: `Limpets a pair \(of buses\) .* answers`},
 		{Mode: ModeTest, Timeout: time.Minute, Labels: "pair-client", IP: "10.0.2.2/24", Peer: "10.0.2.1",
 			ModuleParams: []string{"kbus_num_devices=3"}},
 		{Mode: ModeShell, Timeout: DefaultTimeout, Fault: FaultKernelPanic},

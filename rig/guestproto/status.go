@@ -14,7 +14,8 @@ const (
 	StatusFile  = "status.json"
 	DmesgFile   = "dmesg.txt"
 	BenchFile   = "bench.txt"
-	KmemleakDir = "kmemleak" // one report per scan: after-specs.txt, after-rmmod.txt
+	BenchJSON   = "bench.json" // the benchmark's figures ([]figure.Figure)
+	KmemleakDir = "kmemleak"   // one report per scan: after-specs.txt, after-rmmod.txt
 	SuitesDir   = "suites"
 	// MountTag is the 9P tag the host shares the folder under.
 	MountTag = "results"
@@ -48,10 +49,13 @@ type Status struct {
 	Error  string        `json:"error,omitempty"`
 	Suites []SuiteResult `json:"suites"`
 	// ModuleUnloaded reports whether rmmod kbus succeeded after the specs.
-	ModuleUnloaded bool          `json:"module_unloaded"`
-	Kernel         string        `json:"kernel"`
-	BootToInit     time.Duration `json:"boot_to_init_ns"`
-	Duration       time.Duration `json:"duration_ns"`
+	ModuleUnloaded bool   `json:"module_unloaded"`
+	Kernel         string `json:"kernel"`
+	// BootTime is the guest's clock when its kernel started: the time of
+	// dmesg's [0.000000], to place kernel lines beside spec events.
+	BootTime   time.Time     `json:"boot_time"`
+	BootToInit time.Duration `json:"boot_to_init_ns"`
+	Duration   time.Duration `json:"duration_ns"`
 }
 
 // ErrNoStatus means the guest never wrote its status file.

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/report"
 )
 
 // guestTools are our commands in every guest image, in guestproto.BinDir.
@@ -48,6 +51,7 @@ func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
 		return "", fmt.Errorf("kernel build left no image: %w", err)
 	}
 	k.image = filepath.Join(k.dir, strings.TrimSpace(string(img)))
+	r.kernel = report.ReadKernelInfo(k.dir)
 	note := "built"
 	if strings.Contains(stderr.String(), "cached") {
 		note = "cached"
@@ -61,10 +65,11 @@ func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
 func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *string) (string, error) {
 	src := filepath.Join(r.cfg.Root, "module")
 	dst := filepath.Join(build, "module")
-	changed, err := syncTree(src, dst)
+	changed, hash, err := syncTree(src, dst)
 	if err != nil {
 		return "", fmt.Errorf("copying module sources: %w", err)
 	}
+	r.module = hash
 	kt := r.cfg.Target.Kernel
 	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile)
 	var outBuf bytes.Buffer
@@ -212,11 +217,12 @@ func (r *runner) buildInitramfs(ko string, b binaries, out string) (string, erro
 	return note, nil
 }
 
-// syncTree copies the regular files of src into dst when their size or
-// modification time differ, keeping the times, and returns how many it
-// copied.
-func syncTree(src, dst string) (int, error) {
-	n := 0
+// syncTree copies the module's sources from src into dst when their size
+// or modification time differ, keeping the times, and returns how many it
+// copied and a content hash of the sources ("sha256:<12 hex> (N files)").
+func syncTree(src, dst string) (int, string, error) {
+	n, files := 0, 0
+	h := sha256.New()
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -232,6 +238,13 @@ func syncTree(src, dst string) (int, error) {
 		if !d.Type().IsRegular() || !isModuleSource(d.Name()) {
 			return nil
 		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		fmt.Fprintf(h, "%s %d\n", rel, len(b))
+		h.Write(b)
 		si, err := d.Info()
 		if err != nil {
 			return err
@@ -239,17 +252,13 @@ func syncTree(src, dst string) (int, error) {
 		if di, err := os.Stat(target); err == nil && di.Size() == si.Size() && di.ModTime().Equal(si.ModTime()) {
 			return nil
 		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
 		if err := os.WriteFile(target, b, si.Mode().Perm()); err != nil {
 			return err
 		}
 		n++
 		return os.Chtimes(target, si.ModTime(), si.ModTime())
 	})
-	return n, err
+	return n, fmt.Sprintf("sha256:%s (%d files)", hex.EncodeToString(h.Sum(nil))[:12], files), err
 }
 
 // isModuleSource tells the module's sources from build products that an

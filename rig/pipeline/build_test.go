@@ -3,6 +3,7 @@ package pipeline
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +19,7 @@ func TestSyncTreeCopiesOnlyChangedSources(t *testing.T) {
 	rigtest.WriteFile(t, filepath.Join(src, "kbus_device.o"), "object")
 	rigtest.WriteFile(t, filepath.Join(src, "kbus.mod.c"), "generated")
 
-	n, err := syncTree(src, dst)
+	n, hash, err := syncTree(src, dst)
 	if err != nil || n != 4 {
 		t.Fatalf("first sync copied %d (%v), want 4 sources", n, err)
 	}
@@ -27,15 +28,19 @@ func TestSyncTreeCopiesOnlyChangedSources(t *testing.T) {
 			t.Errorf("build product %s was copied", gone)
 		}
 	}
-	if n, _ := syncTree(src, dst); n != 0 {
-		t.Errorf("unchanged tree copied %d files", n)
+	if n, again, _ := syncTree(src, dst); n != 0 || again != hash || !strings.HasSuffix(hash, "(4 files)") {
+		t.Errorf("unchanged tree copied %d files, hash %s then %s", n, hash, again)
 	}
 	later := time.Now().Add(time.Minute)
 	if err := os.Chtimes(filepath.Join(src, "kbus_device.c"), later, later); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := syncTree(src, dst); n != 1 {
-		t.Errorf("after touching one file %d were copied, want 1", n)
+	if n, touched, _ := syncTree(src, dst); n != 1 || touched != hash {
+		t.Errorf("after touching one file %d were copied (want 1), hash %s (want the same)", n, touched)
+	}
+	rigtest.WriteFile(t, filepath.Join(src, "kbus_device.c"), "int changed;")
+	if _, changed, _ := syncTree(src, dst); changed == hash {
+		t.Error("a changed source kept the hash")
 	}
 }
 

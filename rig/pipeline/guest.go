@@ -28,7 +28,7 @@ func (r *runner) timeouts() (host, guest time.Duration) {
 func (r *runner) request() guestproto.Request {
 	_, guest := r.timeouts()
 	req := guestproto.Request{
-		Mode: r.cfg.Mode, Timeout: guest, Labels: r.cfg.Labels, ModuleParams: r.cfg.ModuleParams,
+		Mode: r.cfg.Mode, Timeout: guest, Labels: r.cfg.Labels, Focus: r.cfg.Focus, ModuleParams: r.cfg.ModuleParams,
 	}
 	if req.Labels == "" {
 		req.Labels = DefaultLabels

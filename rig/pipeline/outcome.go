@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,7 +13,8 @@ import (
 
 // Outcome is the result of a run.
 type Outcome struct {
-	Target    string // the target's name, or a machine of a topology
+	Target    string // the report folder's name: the target, or a machine of a topology
+	Role      string // the machine's role in a topology
 	Flavour   string
 	Verdict   report.Verdict
 	Reasons   []string // why the verdict is not Pass
@@ -28,30 +28,17 @@ type Outcome struct {
 	Bench     string // the benchmark's figures, in bench mode
 }
 
-// writePage writes the HTML acceptance page for the outcome.
-func (o *Outcome) writePage() error {
-	if _, err := os.Stat(o.ReportDir); err != nil {
-		return nil // nothing ran far enough to have a report folder
-	}
-	reports, _ := report.ReadReports(filepath.Join(o.ReportDir, report.JSONFile))
-	p := report.Page{
-		Arch: o.Target, Kernel: o.Flavour, Verdict: o.Verdict, Reasons: o.Reasons,
-		Summary: o.Summary, Splats: o.Splats, Cmdline: o.Cmdline, Reports: reports, Date: time.Now(),
-	}
-	for _, s := range o.Stages {
-		s.Duration = s.Duration.Round(time.Millisecond)
-		p.Stages = append(p.Stages, s)
-	}
-	return report.WritePage(o.ReportDir, p)
-}
-
 // Print writes the run's summary for a person.
 func (o *Outcome) Print(w io.Writer) {
 	s := o.Summary
 	if o.Bench != "" {
 		fmt.Fprintf(w, "\n%s", o.Bench)
 	}
-	fmt.Fprintf(w, "\n== KBUS rig %s: %s ==\n", o.Target, o.Verdict)
+	name := o.Target
+	if o.Role != "" {
+		name += " (" + o.Role + ")"
+	}
+	fmt.Fprintf(w, "\n== KBUS rig %s: %s ==\n", name, o.Verdict)
 	fmt.Fprintf(w, "specs: %d run, %d passed, %d failed, %d skipped, in %v\n",
 		s.Run, s.Passed, s.Failed, s.Skipped, s.Duration.Round(time.Millisecond))
 	if len(s.ByLabel) > 1 {

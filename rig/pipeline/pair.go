@@ -50,7 +50,6 @@ func RunPair(ctx context.Context, cfg Config) []*Outcome {
 	runners := make([]*runner, len(cfgs))
 	for i, c := range cfgs {
 		runners[i] = newRunner(c)
-		runners[i].out.Target = pairGuests[i].target + " " + pairGuests[i].role
 	}
 	outs := make([]*Outcome, len(runners))
 	if err != nil {
@@ -95,7 +94,8 @@ func pairConfigs(cfg Config, dir string) []Config {
 	cfgs := make([]Config, len(pairGuests))
 	for i, g := range pairGuests {
 		c := cfg
-		c.OutDir = filepath.Join(cfg.OutDir, "pair")
+		c.Name = "pair-" + g.target
+		c.Role = g.role
 		c.Suites = []string{PairSuite}
 		c.Labels = g.labels
 		c.NativeOnly = true

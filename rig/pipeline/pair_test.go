@@ -28,9 +28,12 @@ func TestPairConfigsJoinTwoMachinesOnOneLink(t *testing.T) {
 		if ip, _, _ := strings.Cut(other.Net.IP, "/"); c.Net.Peer != ip {
 			t.Errorf("%s's peer is %s, but the other machine is %s", c.Target.Name, c.Net.Peer, other.Net.IP)
 		}
-		if len(c.Suites) != 1 || c.Suites[0] != PairSuite || !c.NativeOnly || c.OutDir != "out/pair" {
-			t.Errorf("%s: suites %v, native only %v, out %s", c.Target.Name, c.Suites, c.NativeOnly, c.OutDir)
+		if len(c.Suites) != 1 || c.Suites[0] != PairSuite || !c.NativeOnly || c.OutDir != "out" || c.Role == "" {
+			t.Errorf("%s: suites %v, native only %v, out %s, role %q", c.Target.Name, c.Suites, c.NativeOnly, c.OutDir, c.Role)
 		}
+	}
+	if a.Name == b.Name || !strings.HasPrefix(a.Name, "pair-") {
+		t.Errorf("report folders %q and %q: want one each, named for the topology", a.Name, b.Name)
 	}
 	if a.Labels == b.Labels || !strings.HasPrefix(a.Labels, "pair-") || !strings.HasPrefix(b.Labels, "pair-") {
 		t.Errorf("labels %q and %q: want one side each", a.Labels, b.Labels)

@@ -24,7 +24,16 @@ import (
 
 // Config is one run of the pipeline.
 type Config struct {
-	Root    string // the repository
+	Root string // the repository
+	// RunID names the invocation this run is part of: the run's page
+	// gathers every target report with the same id. Empty means a new one.
+	RunID string
+	// Name is the target's report folder under OutDir/reports (and its
+	// build folder); empty means the target, with "-FLAVOUR" unless the
+	// flavour is the default.
+	Name string
+	// Role is the machine's part in a topology, e.g. "service box".
+	Role    string
 	Target  target.Target
 	Flavour target.Flavour // the kernel flavour; zero means the default
 	// Mode is what the guest does; empty means guestproto.ModeTest.
@@ -36,6 +45,9 @@ type Config struct {
 	Suites []string
 	// Labels is the Ginkgo label filter; empty means DefaultLabels.
 	Labels string
+	// Focus runs only the specs whose full text matches this regular
+	// expression.
+	Focus string
 	// ModuleParams are kbus.ko's parameters, NAME=VALUE.
 	ModuleParams []string
 	// KernelArgs are added to the guest's command line after the rig's
@@ -68,6 +80,8 @@ type runner struct {
 	cfg     Config
 	out     *Outcome
 	start   time.Time
+	kernel  report.Kernel   // the kernel's build-info, once built
+	module  string          // the module sources' hash, once built
 	results *report.Results // what the guest left, once collected
 }
 
@@ -114,9 +128,18 @@ func newRunner(cfg Config) *runner {
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
+	if cfg.RunID == "" {
+		cfg.RunID = NewRunID(time.Now())
+	}
+	if cfg.Name == "" {
+		cfg.Name = cfg.Target.Name
+		if cfg.Flavour.Name != target.DefaultFlavour {
+			cfg.Name += "-" + cfg.Flavour.Name
+		}
+	}
 	out := &Outcome{
-		Target: cfg.Target.Name, Flavour: cfg.Flavour.Name,
-		ReportDir: filepath.Join(cfg.OutDir, "reports", cfg.Target.Name),
+		Target: cfg.Name, Role: cfg.Role, Flavour: cfg.Flavour.Name,
+		ReportDir: filepath.Join(cfg.OutDir, "reports", cfg.Name),
 	}
 	return &runner{cfg: cfg, out: out, start: time.Now()}
 }
@@ -136,11 +159,53 @@ func (r *runner) finish(rigErr error) *Outcome {
 	}
 	out.Summary, out.Splats = ev.Summary, ev.Splats
 	out.Verdict, out.Reasons = report.Decide(ev)
-	if err := out.writePage(); err != nil {
-		r.logf("writing the HTML page: %v", err)
+	if err := r.writeReport(); err != nil {
+		r.logf("writing the report: %v", err)
 	}
 	return out
 }
+
+// writeReport writes the target's summary for the run's page and its own
+// HTML page, when the run got far enough to have a report folder.
+func (r *runner) writeReport() error {
+	out := r.out
+	if _, err := os.Stat(out.ReportDir); err != nil {
+		return nil
+	}
+	meta := report.TargetMeta{
+		RunID: r.cfg.RunID, Name: r.cfg.Name, Target: r.cfg.Target.Name, Flavour: r.cfg.Flavour.Name,
+		Role: r.cfg.Role, Mode: r.cfg.Mode, Labels: r.request().Labels, Rerun: r.rerun(),
+		Cmdline: out.Cmdline, Kernel: r.kernel, Module: r.module, QEMU: r.cfg.Target.QEMU.Binary,
+		Verdict: out.Verdict, Reasons: out.Reasons, Stages: out.Stages, Total: out.Total,
+	}
+	dmesg, _ := os.ReadFile(filepath.Join(out.ReportDir, report.DmesgFile))
+	t := report.BuildTarget(meta, r.results, string(dmesg))
+	if err := report.WriteSummary(out.ReportDir, t); err != nil {
+		return err
+	}
+	return report.WriteTargetPage(out.ReportDir, t)
+}
+
+// rerun is the make command that runs this target again.
+func (r *runner) rerun() string {
+	if r.cfg.Net != nil {
+		return "make qemu-test TOPOLOGY=pair"
+	}
+	cmd := "make qemu-test ARCH=" + r.cfg.Target.Name
+	if r.cfg.Flavour.Name != target.DefaultFlavour {
+		cmd += " KERNEL=" + r.cfg.Flavour.Name
+	}
+	if len(r.cfg.Suites) == 1 {
+		cmd += " SUITE=" + r.cfg.Suites[0]
+	}
+	if r.cfg.Labels != "" {
+		cmd += " LABELS=" + report.ShellQuote(r.cfg.Labels)
+	}
+	return cmd
+}
+
+// NewRunID names a run by its start, so that runs sort by time.
+func NewRunID(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
 // guestFiles are what the build stages produced for one boot.
 type guestFiles struct {
@@ -148,7 +213,7 @@ type guestFiles struct {
 }
 
 func (r *runner) buildDir() string {
-	return filepath.Join(r.cfg.OutDir, "build", r.cfg.Target.Name+"-"+r.cfg.Flavour.Name)
+	return filepath.Join(r.cfg.OutDir, "build", r.cfg.Name)
 }
 
 // prepare runs the build stages and readies the results share and the

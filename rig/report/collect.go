@@ -1,12 +1,14 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/kbus-project/kbus/rig/figure"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -16,10 +18,13 @@ type Results struct {
 	Status    *guestproto.Status
 	StatusErr error
 	Reports   []types.Report
+	// ReportSuites names the suite each of Reports came from.
+	ReportSuites []string
 	// Unreported names the suites that exited without a JSON report.
-	Unreported []string
-	Splats     []Splat
-	Bench      string // the benchmark's figures, in bench mode
+	Unreported   []string
+	Splats       []Splat
+	Bench        string // the benchmark's figures, in bench mode
+	BenchFigures []figure.Figure
 }
 
 // Collect reads what a guest wrote into share and fills the report folder
@@ -36,19 +41,21 @@ func Collect(share, dir string, mode guestproto.Mode) (*Results, error) {
 	res.Status, res.StatusErr = guestproto.ReadStatus(share)
 	var junitPaths []string
 	if res.Status != nil && mode != guestproto.ModeBench {
-		var jsonPaths []string
 		for _, s := range res.Status.Suites {
 			junit, js := guestproto.SuiteReportPaths(share, s.Name)
 			if _, err := os.Stat(js); err != nil {
 				res.Unreported = append(res.Unreported, s.Name)
 				continue
 			}
-			jsonPaths = append(jsonPaths, js)
+			reports, err := ReadReports(js)
+			if err != nil {
+				return res, err
+			}
+			for range reports {
+				res.ReportSuites = append(res.ReportSuites, s.Name)
+			}
+			res.Reports = append(res.Reports, reports...)
 			junitPaths = append(junitPaths, junit)
-		}
-		var err error
-		if res.Reports, err = ReadReports(jsonPaths...); err != nil {
-			return res, err
 		}
 	}
 	if err := WriteFiles(dir, share, res.Reports, junitPaths); err != nil {
@@ -60,6 +67,14 @@ func Collect(share, dir string, mode guestproto.Mode) (*Results, error) {
 			return res, err
 		}
 		res.Bench = string(b)
+		if b, err = copyFile(share, dir, guestproto.BenchJSON, guestproto.BenchJSON); err != nil {
+			return res, err
+		}
+		if b != nil {
+			if err := json.Unmarshal(b, &res.BenchFigures); err != nil {
+				return res, fmt.Errorf("decoding the benchmark's figures: %w", err)
+			}
+		}
 	}
 	return res, nil
 }

@@ -42,10 +42,10 @@ var splatPattern = regexp.MustCompile(strings.Join([]string{
 	`Memory state around the buggy address`,
 }, "|"))
 
-// kernelLine matches a console line printed by the kernel (with
-// CONFIG_PRINTK_TIME), so that spec output on the same console that happens
-// to contain "WARNING:" is not taken for a kernel splat.
-var kernelLine = regexp.MustCompile(`^\s*(<\d+>)?\[\s*\d+\.\d+\]`)
+// printkTime matches a line printed by the kernel (with CONFIG_PRINTK_TIME)
+// and captures its time in seconds since boot. On the console it tells the
+// kernel's lines from spec output that happens to contain "WARNING:".
+var printkTime = regexp.MustCompile(`^\s*(?:<\d+>)?\[\s*(\d+\.\d+)\]`)
 
 // FindSplats returns every splat line in a kernel log (dmesg, kmemleak).
 func FindSplats(source, log string) []Splat {
@@ -66,7 +66,7 @@ func find(source, log string, kernelOnly bool) []Splat {
 	for sc.Scan() {
 		n++
 		line := sc.Text()
-		if kernelOnly && !kernelLine.MatchString(line) {
+		if kernelOnly && !printkTime.MatchString(line) {
 			continue
 		}
 		if splatPattern.MatchString(line) {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/rig/figure"
 	"github.com/kbus-project/kbus/sim/plant"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -32,14 +33,17 @@ var _ = Describe("An over-temperature during a sensor flood", func() {
 
 		trip := interlock.EventuallyLogs("trip")
 		var worst time.Duration
+		var ms []float64
 		for i, a := range actuators {
 			s := a.EventuallyLogs("shutdown")
 			Expect(s.Fields["urgent"]).To(Equal("true"))
 			d := s.Time.Sub(trip.Time)
 			worst = max(worst, d)
+			ms = append(ms, float64(d)/float64(time.Millisecond))
 			AddReportEntry("shutdown latency "+ids[i], d.String())
 		}
 		AddReportEntry("worst shutdown latency", worst.String())
+		AddReportEntry("URGENT shutdown latency", figure.NewSamples("URGENT shutdown latency, trip to actuator", "ms", ms))
 		Expect(worst).To(BeNumerically("<", 5*time.Second), "generous bound for emulation")
 		historian.EventuallyLogs("heard", "name", plant.Shutdown)
 		Expect(interlock.Matching("trip")).To(HaveLen(1), "the interlock trips once")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/procfs"
+	"github.com/kbus-project/kbus/rig/figure"
 	"github.com/kbus-project/kbus/sim/stb"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -65,7 +66,10 @@ var _ = Describe("A set-top box under load for minutes", func() {
 		var rwg sync.WaitGroup
 		var mu sync.Mutex
 		sent, answered, statuses := 0, 0, 0
-		deadline := time.Now().Add(d)
+		start := time.Now()
+		deadline := start.Add(d)
+		// perSecond[i] counts the replies received in second i of the soak.
+		perSecond := make([]float64, int(d/time.Second)+1)
 		for r := 0; r < 3; r++ {
 			rwg.Add(1)
 			go func(r int) {
@@ -92,11 +96,14 @@ var _ = Describe("A set-top box under load for minutes", func() {
 					Expect(err).NotTo(HaveOccurred(), "requester %d waiting for %v", r, id)
 					Expect(m.InReplyTo).To(Equal(id))
 					replies[m.InReplyTo]++
-					if m.Kind() == kbus.KindStatus {
-						mu.Lock()
-						statuses++
-						mu.Unlock()
+					mu.Lock()
+					if sec := int(time.Since(start) / time.Second); sec < len(perSecond) {
+						perSecond[sec]++
 					}
+					if m.Kind() == kbus.KindStatus {
+						statuses++
+					}
+					mu.Unlock()
 				}
 				for _, id := range ids {
 					Expect(replies[id]).To(Equal(1), "request %v", id)
@@ -122,6 +129,12 @@ var _ = Describe("A set-top box under load for minutes", func() {
 		lwg.Wait()
 
 		AddReportEntry("soak requests", fmt.Sprintf("%d sent, %d answered (%d by KBUS status)", sent, answered, statuses))
+		seconds := make([]float64, len(perSecond))
+		for i := range seconds {
+			seconds[i] = float64(i)
+		}
+		AddReportEntry("soak throughput", figure.NewSeries("soak: replies received per second, recorder killed every 3 s", "replies/s",
+			seconds, perSecond))
 		Expect(sent).To(BeNumerically(">", 100))
 		Expect(answered).To(Equal(sent))
 		for i := 1; i < len(heard); i++ {

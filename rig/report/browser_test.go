@@ -1,0 +1,117 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The run's page opened in headless Chromium: the verdict, the matrix and
+// the failing spec are visible, and the filters work in the browser, with
+// no server. A screenshot of the page is saved into its report folder (and
+// to $KBUS_RIG_SCREENSHOT when set).
+func TestThePageInABrowser(t *testing.T) {
+	r := failingRun(t)
+	r.Compare(greenRun(t))
+	dir, _ := render(t, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bctx, stop, err := Browser(ctx)
+	if errors.Is(err, ErrNoBrowser) && os.Getenv("KBUS_TEST_REQUIRE_TOOLS") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	u, err := FileURL(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitVisible("#matrix")); err != nil {
+		t.Fatal(err)
+	}
+	eval := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	visible := func(sel string) string {
+		return eval(`Array.from(document.querySelectorAll('` + sel + `')).filter(e => e.offsetParent !== null).map(e => e.innerText.trim()).join('|')`)
+	}
+	if v := visible("#verdict"); v != "FAIL" {
+		t.Errorf("verdict shown: %q", v)
+	}
+	if m := visible(`#matrix tr[data-target="arm"] td`); !strings.Contains(m, "1/1/0") || !strings.Contains(m, "FAIL") {
+		t.Errorf("arm's matrix row shows %q", m)
+	}
+	if f := visible(".failed-spec"); f != "fails on purpose" {
+		t.Errorf("failing spec shown: %q", f)
+	}
+	all := eval(`String(document.querySelectorAll('tr.spec').length)`)
+	if s := visible("#shown"); s != all+" of "+all+" spec(s) shown" {
+		t.Errorf("before filtering: %q", s)
+	}
+
+	// The "failed only" filter, by a click.
+	if err := chromedp.Do(bctx, chromedp.Click("#failed-only")); err != nil {
+		t.Fatal(err)
+	}
+	if rows := visible("tr.spec td:first-child"); rows != "fails on purpose" {
+		t.Errorf("failed only shows %q", rows)
+	}
+	if s := visible("#shown"); s != "1 of "+all+" spec(s) shown" {
+		t.Errorf("failed only: %q", s)
+	}
+	shot(t, bctx, filepath.Join(dir, "index-failed-only.png"))
+
+	// The label filter, with the failed-only box cleared again.
+	if err := chromedp.Do(bctx, chromedp.Click("#failed-only"),
+		chromedp.SetValue("#label", "industrial"),
+		chromedp.Evaluate[Void](`document.getElementById('label').dispatchEvent(new Event('change'))`)); err != nil {
+		t.Fatal(err)
+	}
+	rows := visible("tr.spec td:first-child")
+	if rows == "" || strings.Contains(rows, "fails on purpose") || strings.Count(rows, "|") != 4 {
+		t.Errorf("label industrial shows %q, want its 5 specs", rows)
+	}
+
+	// A screenshot of the whole page as it opens, for a person.
+	if err := chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitVisible("#matrix")); err != nil {
+		t.Fatal(err)
+	}
+	png := filepath.Join(dir, "index.png")
+	shot(t, bctx, png)
+	if dst := os.Getenv("KBUS_RIG_SCREENSHOT"); dst != "" {
+		b, _ := os.ReadFile(png)
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func shot(t *testing.T, ctx context.Context, path string) {
+	t.Helper()
+	b, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 1000 || string(b[1:4]) != "PNG" {
+		t.Fatalf("screenshot is not a PNG (%d bytes)", len(b))
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Void is chromedp's "no value" for Evaluate.
+type Void = chromedp.Void

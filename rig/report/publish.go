@@ -1,0 +1,53 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+)
+
+// Publish gathers a run's targets into its page: out/reports/index.html,
+// out/reports/report.json, and a copy of the latter in the history.
+type Publish struct {
+	ReportsDir string // where the targets' folders are
+	HistoryDir string
+	RunID      string
+	// Baseline is a run report to compare with, e.g. one downloaded from
+	// CI; empty means the newest other run in the history.
+	Baseline string
+	Root     string // the repository, for its git description
+}
+
+// Write writes the run's page, summary and history entry and returns the
+// run.
+func (p Publish) Write(ctx context.Context) (*RunReport, error) {
+	targets, err := ReadSummaries(p.ReportsDir, p.RunID)
+	if err != nil {
+		return nil, err
+	}
+	var qemus []string
+	for _, t := range targets {
+		qemus = append(qemus, t.QEMU)
+	}
+	run := NewRun(p.RunID, CollectVersions(ctx, p.Root, qemus), targets)
+	hist := History{Dir: p.HistoryDir}
+	var base *RunReport
+	if p.Baseline != "" {
+		if base, err = ReadRun(p.Baseline); err != nil {
+			return nil, fmt.Errorf("the baseline: %w", err)
+		}
+	} else if base, err = hist.Latest(p.RunID); err != nil && !errors.Is(err, ErrNoBaseline) {
+		return nil, err
+	}
+	if base != nil {
+		run.Compare(base)
+	}
+	if err := WriteRunPage(p.ReportsDir, run); err != nil {
+		return nil, err
+	}
+	if err := run.WriteJSON(filepath.Join(p.ReportsDir, RunFile)); err != nil {
+		return nil, err
+	}
+	return run, hist.Record(run)
+}

@@ -1,0 +1,361 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kbus-project/kbus/rig/figure"
+	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// SummaryFile is a target's report in a form the run's page and history
+// read: everything the page shows of the target, without the raw reports.
+const SummaryFile = "summary.json"
+
+// MarshalText writes a verdict by name, as reports store it.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads a verdict's name.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	for _, c := range []Verdict{Pass, Fail, Infra} {
+		if c.String() == string(b) {
+			*v = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown verdict %q", b)
+}
+
+// TargetMeta is what the pipeline knows of a target's run beyond what the
+// guest left.
+type TargetMeta struct {
+	RunID   string
+	Name    string // the report folder's name: x86_64, x86_64-debug, pair-arm64
+	Target  string // the architecture
+	Flavour string
+	Role    string // the machine's role in a topology, e.g. "service box"
+	Mode    guestproto.Mode
+	Labels  string // the label filter it ran with
+	// Rerun is the make command that reruns this target; a spec's rerun
+	// adds FOCUS to it.
+	Rerun   string
+	Cmdline string // the QEMU command line
+	Kernel  Kernel
+	Module  string // the module sources' content hash
+	QEMU    string // the QEMU binary
+	Verdict Verdict
+	Reasons []string
+	Stages  []Stage
+	Total   time.Duration
+}
+
+// Kernel is the kernel a target ran.
+type Kernel struct {
+	Release   string // uname -r and -m, as the guest saw it
+	ConfigKey string // the kernel build's content key
+	Source    string // the source package and version
+	Compiler  string
+}
+
+// TargetReport is one target's part of a run.
+type TargetReport struct {
+	TargetMeta
+	Counts  Counts
+	Suites  []SuiteTime
+	Specs   []SpecResult
+	Figures []FigureOf
+	Splats  []Splat
+	Bench   string `json:",omitempty"`
+}
+
+// Counts tallies specs.
+type Counts struct{ Run, Passed, Failed, Skipped int }
+
+// SuiteTime is how one suite binary ran.
+type SuiteTime struct {
+	Name     string // e.g. core, core-arm32
+	Family   string // the suite's folder under specs/: core
+	Duration time.Duration
+	ExitCode int
+	Error    string `json:",omitempty"`
+}
+
+// SpecResult is one spec (or failed suite node) on one target.
+type SpecResult struct {
+	Suite     string // the suite binary that ran it
+	Family    string
+	Variant   string   `json:",omitempty"` // e.g. arm32, for a compat build of the suites
+	Container string   // the containers' texts, joined by " › "
+	Text      string   // the leaf's text
+	Labels    []string `json:",omitempty"`
+	State     string   // passed, failed, skipped, pending, panicked, ...
+	Duration  time.Duration
+	Location  string         // file:line of the spec
+	Failure   *FailureDetail `json:",omitempty"`
+}
+
+// FullText is the spec's containers and leaf, as Ginkgo's focus matches it.
+func (s SpecResult) FullText() string {
+	return strings.TrimSpace(strings.ReplaceAll(s.Container, " › ", " ") + " " + s.Text)
+}
+
+// Key identifies a spec across targets and runs.
+func (s SpecResult) Key() string { return s.Family + " | " + s.Container + " › " + s.Text }
+
+// Failed reports whether the spec failed in any way.
+func (s SpecResult) Failed() bool { return s.Failure != nil }
+
+// FailureDetail is everything the page shows of one failure.
+type FailureDetail struct {
+	Message  string
+	Location string
+	Timeline []string
+	Output   string   `json:",omitempty"`
+	Dmesg    []string `json:",omitempty"` // kernel lines around the failure
+	Log      string   // the suite's console log, relative to the target's folder
+	Rerun    string
+}
+
+// FigureOf is a figure a spec recorded.
+type FigureOf struct {
+	Spec string
+	figure.Figure
+}
+
+// Family is the suite's folder name: a compat build "core-arm32" is core.
+func Family(suite string) (family, variant string) {
+	if i := strings.LastIndex(suite, "-"); i > 0 {
+		return suite[:i], suite[i+1:]
+	}
+	return suite, ""
+}
+
+// BuildTarget assembles a target's report from what the pipeline knows and
+// what the guest left (res may be nil when the guest never ran).
+func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
+	t := &TargetReport{TargetMeta: meta}
+	if res == nil {
+		return t
+	}
+	t.Splats, t.Bench = res.Splats, res.Bench
+	for _, f := range res.BenchFigures {
+		t.Figures = append(t.Figures, FigureOf{Spec: "kbusbench", Figure: f})
+	}
+	var boot time.Time
+	if st := res.Status; st != nil {
+		boot = st.BootTime
+		if meta.Kernel.Release == "" {
+			t.Kernel.Release = st.Kernel
+		}
+		for _, s := range st.Suites {
+			fam, _ := Family(s.Name)
+			t.Suites = append(t.Suites, SuiteTime{Name: s.Name, Family: fam, Duration: s.Duration, ExitCode: s.ExitCode, Error: s.Error})
+		}
+	}
+	kernelLog := parseDmesg(dmesg)
+	for i, r := range res.Reports {
+		suite := ""
+		if i < len(res.ReportSuites) {
+			suite = res.ReportSuites[i]
+		}
+		fam, variant := Family(suite)
+		for _, sr := range r.SpecReports {
+			isSpec := sr.LeafNodeType == types.NodeTypeIt
+			if !isSpec && !sr.Failed() {
+				continue
+			}
+			s := SpecResult{
+				Suite: suite, Family: fam, Variant: variant,
+				Container: strings.Join(sr.ContainerHierarchyTexts, " › "), Text: specText(sr),
+				Labels: specLabels(r, sr), State: sr.State.String(), Duration: sr.RunTime,
+				Location: fmt.Sprintf("%s:%d", filepath.Base(sr.LeafNodeLocation.FileName), sr.LeafNodeLocation.LineNumber),
+			}
+			switch {
+			case sr.Failed():
+				t.Counts.Failed++
+				if isSpec {
+					t.Counts.Run++
+				}
+				s.Failure = failureDetail(meta, suite, s, sr, boot, kernelLog)
+			case sr.State == types.SpecStatePassed:
+				t.Counts.Run++
+				t.Counts.Passed++
+			default:
+				t.Counts.Skipped++
+			}
+			t.Specs = append(t.Specs, s)
+			for _, e := range sr.ReportEntries {
+				if f, ok := figure.Decode(e.Value.AsJSON); ok {
+					t.Figures = append(t.Figures, FigureOf{Spec: s.FullText(), Figure: f})
+				}
+			}
+		}
+	}
+	return t
+}
+
+func specText(sr types.SpecReport) string {
+	if sr.LeafNodeType != types.NodeTypeIt {
+		return sr.LeafNodeType.String()
+	}
+	return sr.LeafNodeText
+}
+
+func failureDetail(meta TargetMeta, suite string, s SpecResult, sr types.SpecReport, boot time.Time, klog []dmesgLine) *FailureDetail {
+	f := &FailureDetail{
+		Message:  strings.TrimSpace(sr.FailureMessage()),
+		Location: sr.FailureLocation().String(),
+		Output:   strings.TrimSpace(sr.CombinedOutput()),
+		Log:      filepath.ToSlash(filepath.Join(SuitesDir, suite+".log")),
+	}
+	if sr.FailureLocation().FileName != "" {
+		f.Location = fmt.Sprintf("%s:%d", filepath.Base(sr.FailureLocation().FileName), sr.FailureLocation().LineNumber)
+	}
+	if meta.Rerun != "" {
+		f.Rerun = meta.Rerun + " FOCUS=" + ShellQuote(regexp.QuoteMeta(s.FullText()))
+	}
+	for _, ev := range sr.Timeline() {
+		f.Timeline = append(f.Timeline, timelineLine(sr.StartTime, ev))
+	}
+	at := sr.Failure.TimelineLocation.Time
+	if at.IsZero() {
+		at = sr.EndTime
+	}
+	if !boot.IsZero() && !at.IsZero() {
+		f.Dmesg = around(klog, at.Sub(boot).Seconds(), 10, 2)
+	}
+	return f
+}
+
+// timelineLine is one event of a spec's timeline, with its offset from the
+// spec's start.
+func timelineLine(start time.Time, ev types.TimelineEvent) string {
+	off := ""
+	if t := ev.GetTimelineLocation().Time; !t.IsZero() && !start.IsZero() {
+		off = fmt.Sprintf("+%.3fs ", t.Sub(start).Seconds())
+	}
+	switch e := ev.(type) {
+	case types.Failure:
+		return fmt.Sprintf("%sFAILED at %s:%d: %s", off, filepath.Base(e.Location.FileName), e.Location.LineNumber,
+			firstLine(e.Message))
+	case types.ReportEntry:
+		return fmt.Sprintf("%sreport entry %q: %s", off, e.Name, firstLine(e.StringRepresentation()))
+	case types.ProgressReport:
+		return fmt.Sprintf("%sprogress report: %s", off, firstLine(e.Message))
+	case types.SpecEvent:
+		loc := ""
+		if e.CodeLocation.FileName != "" {
+			loc = fmt.Sprintf(" (%s:%d)", filepath.Base(e.CodeLocation.FileName), e.CodeLocation.LineNumber)
+		}
+		what := e.SpecEventType.String()
+		if e.NodeType != 0 && e.SpecEventType.Is(types.SpecEventNodeStart|types.SpecEventNodeEnd) {
+			what += " " + e.NodeType.String()
+		}
+		return fmt.Sprintf("%s%s: %s%s", off, what, e.Message, loc)
+	default:
+		return fmt.Sprintf("%s%T", off, ev)
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " …"
+	}
+	return s
+}
+
+// ShellQuote quotes s for a POSIX shell.
+func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// dmesgLine is a kernel log line with its printk time in seconds since boot.
+type dmesgLine struct {
+	at   float64
+	text string
+}
+
+func parseDmesg(log string) []dmesgLine {
+	var out []dmesgLine
+	sc := bufio.NewScanner(strings.NewReader(log))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		m := printkTime.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		at, err := strconv.ParseFloat(m[1], 64)
+		if err == nil {
+			out = append(out, dmesgLine{at: at, text: sc.Text()})
+		}
+	}
+	return out
+}
+
+// around returns the kernel lines from before seconds before at to after
+// seconds after it, at most 40, the latest kept.
+func around(lines []dmesgLine, at, before, after float64) []string {
+	var out []string
+	for _, l := range lines {
+		if l.at >= at-before && l.at <= at+after {
+			out = append(out, l.text)
+		}
+	}
+	if len(out) > 40 {
+		out = out[len(out)-40:]
+	}
+	return out
+}
+
+// WriteSummary writes t as dir/summary.json.
+func WriteSummary(dir string, t *TargetReport) error {
+	b, err := json.MarshalIndent(t, "", " ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, SummaryFile), b, 0o644)
+}
+
+// ReadSummaries reads the summary of every target folder under dir that
+// belongs to run runID (all runs when runID is empty), ordered worst
+// verdict first, then by name.
+func ReadSummaries(dir, runID string) ([]*TargetReport, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*", SummaryFile))
+	if err != nil {
+		return nil, err
+	}
+	var out []*TargetReport
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var t TargetReport
+		if err := json.Unmarshal(b, &t); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", p, err)
+		}
+		if runID == "" || t.RunID == runID {
+			out = append(out, &t)
+		}
+	}
+	SortTargets(out)
+	return out, nil
+}
+
+// SortTargets orders targets worst verdict first, then by name.
+func SortTargets(ts []*TargetReport) {
+	sort.SliceStable(ts, func(i, j int) bool {
+		if ts[i].Verdict != ts[j].Verdict {
+			return ts[i].Verdict > ts[j].Verdict
+		}
+		return ts[i].Name < ts[j].Name
+	})
+}
