@@ -76,8 +76,11 @@ func (r *RunReport) Counts() Counts {
 }
 
 // WriteJSON writes the run's summary to path.
-func (r *RunReport) WriteJSON(path string) error {
-	b, err := json.MarshalIndent(r, "", " ")
+func (r *RunReport) WriteJSON(path string) error { return writeJSON(path, r) }
+
+// writeJSON writes v to path as indented JSON, creating its folder.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		return err
 	}

@@ -317,11 +317,7 @@ func around(lines []dmesgLine, at, before, after float64) []string {
 
 // WriteSummary writes t as dir/summary.json.
 func WriteSummary(dir string, t *TargetReport) error {
-	b, err := json.MarshalIndent(t, "", " ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(dir, SummaryFile), b, 0o644)
+	return writeJSON(filepath.Join(dir, SummaryFile), t)
 }
 
 // ReadSummaries reads the summary of every target folder under dir that
