@@ -23,7 +23,7 @@ import (
 
 func vmConfig(t *testing.T, suites []string, args ...string) Config {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 var _ io.Writer = testWriter{}
 
 func TestFailingSpecIsReportedByName(t *testing.T) {
-	o := Run(context.Background(), vmConfig(t, []string{"pipeline/testdata/failing"}))
+	o := Run(context.Background(), vmConfig(t, []string{"rig/pipeline/testdata/failing"}))
 	if o.Verdict != report.Fail || o.Verdict.ExitCode() == 0 {
 		t.Fatalf("verdict %v (reasons %q), want FAIL with a non-zero exit", o.Verdict, o.Reasons)
 	}
