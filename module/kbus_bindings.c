@@ -159,6 +159,9 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32
 	hlist_add_head(&b->hash_node, kbus_bucket(dev, b->hash));
 	dev->num_bindings++;
 	kbus_hash_grow(dev);
+	/* A more specific replier may take a request that waits for room. */
+	if (replier)
+		kbus_wake_senders(dev);
 	if (dev->verbose)
 		pr_info("kbus%u: ksock %u bound %s %s\n", dev->index, ks->id,
 			replier ? "replier" : "listener", b->name);
@@ -227,6 +230,11 @@ int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u
 	kbus_binding_free(dev, found);
 	if (removed)
 		kbus_move_setaside(ks);
+	/*
+	 * A pending send may no longer need this Ksock's room, even if no
+	 * queued copy went with the binding.
+	 */
+	kbus_wake_senders(dev);
 	if (dev->verbose)
 		pr_info("kbus%u: ksock %u unbound %s %s\n", dev->index, ks->id,
 			replier ? "replier" : "listener", name);

@@ -37,16 +37,43 @@ struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
 	return id ? xa_load(&dev->ksock_ids, id) : NULL;
 }
 
-/* Senders wait (in poll) only while a send is pending; see kbus_poll. */
+/*
+ * kbus_wake_senders - something changed that may let a pending ALL_OR_WAIT
+ * send complete: a queue shrank, a Ksock opened or closed, a binding came
+ * or went, a reserved slot was released, MAXMSGS changed. Only the Ksocks
+ * with a send pending are woken, keyed EPOLLOUT, so nobody else pays.
+ */
 void kbus_wake_senders(struct kbus_dev *dev)
 {
+	struct kbus_ksock *ks;
+
 	lockdep_assert_held(&dev->lock);
-	/*
-	 * No barrier needed: kbus_poll adds waiters under the device lock,
-	 * which every caller of this function holds.
-	 */
-	if (waitqueue_active(&dev->writeq))
-		wake_up_interruptible(&dev->writeq);
+	list_for_each_entry(ks, &dev->senders, sending_node) {
+		/* No barrier: kbus_poll registers under the lock held here. */
+		if (waitqueue_active(&ks->writeq))
+			wake_up_interruptible_poll(&ks->writeq, EPOLLOUT | EPOLLWRNORM);
+	}
+}
+
+/* kbus_start_sending - @msg is now @ks's pending ALL_OR_WAIT send. */
+void kbus_start_sending(struct kbus_ksock *ks, struct kbus_msg *msg)
+{
+	lockdep_assert_held(&ks->dev->lock);
+	ks->pending = msg;
+	ks->sending = true;
+	list_add_tail(&ks->sending_node, &ks->dev->senders);
+}
+
+/* kbus_stop_sending - drop @ks's pending send, if it has one. */
+void kbus_stop_sending(struct kbus_ksock *ks)
+{
+	lockdep_assert_held(&ks->dev->lock);
+	if (!ks->sending)
+		return;
+	list_del_init(&ks->sending_node);
+	kbus_msg_put(ks->pending);
+	ks->pending = NULL;
+	ks->sending = false;
 }
 
 static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
@@ -240,6 +267,12 @@ static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg
 	int err;
 	u32 i;
 
+	/*
+	 * Room for the reply in the sender's own queue: the first SEND checks
+	 * this before it issues an id; a retry of a pending send must too.
+	 */
+	if (request && kbus_ksock_full(sender, 0))
+		return -ENOLCK;
 	if (request && !r->replier)
 		return -EADDRNOTAVAIL;
 	if (reply) {
@@ -355,11 +388,8 @@ int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id)
 		msg = ks->pending;
 		err = kbus_deliver(ks, msg);
 		*id = msg->id;
-		if (err == -EAGAIN)
-			return err;
-		ks->pending = NULL;
-		ks->sending = false;
-		kbus_msg_put(msg);
+		if (err != -EAGAIN)
+			kbus_stop_sending(ks);
 		return err;
 	}
 
@@ -379,8 +409,7 @@ int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id)
 	if (err == 0 || err == -EAGAIN)
 		*id = msg->id;
 	if (err == -EAGAIN) {
-		ks->pending = msg;
-		ks->sending = true;
+		kbus_start_sending(ks, msg);
 		return err;
 	}
 	kbus_msg_put(msg);
@@ -405,9 +434,7 @@ __poll_t kbus_poll_retry(struct kbus_ksock *ks)
 		kbus_send_status(ks->dev, KBUS_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id, false);
 	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
 		kbus_send_status(ks->dev, KBUS_NAME_ERROR_SENDING, 0, ks->id, msg->id, false);
-	ks->pending = NULL;
-	ks->sending = false;
-	kbus_msg_put(msg);
+	kbus_stop_sending(ks);
 	return EPOLLOUT | EPOLLWRNORM;
 }
 

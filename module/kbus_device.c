@@ -65,7 +65,7 @@ static int kbus_create_device(unsigned int index)
 	xa_init_flags(&dev->ksock_ids, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&dev->bindings);
 	INIT_LIST_HEAD(&dev->setaside);
-	init_waitqueue_head(&dev->writeq);
+	INIT_LIST_HEAD(&dev->senders);
 	dev->max_message_size = KBUS_DEF_MAX_MESSAGE_SIZE;
 	err = kbus_bindings_init(dev);
 	if (err)

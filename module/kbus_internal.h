@@ -182,6 +182,8 @@ struct kbus_ksock {
 	struct kbus_wmsg	*wmsg;
 	struct kbus_msg		*pending;	/* ALL_OR_WAIT send in progress */
 	bool			sending;
+	struct list_head	sending_node;	/* kbus_dev.senders while sending */
+	wait_queue_head_t	writeq;		/* pollers waiting for room */
 	struct kbus_msg_id	last_sent;
 
 	/* Requests this Ksock sent that still await a reply. */
@@ -224,7 +226,7 @@ struct kbus_dev {
 	bool			report_binds;
 	u32			max_message_size;
 
-	wait_queue_head_t	writeq;		/* ALL_OR_WAIT senders in poll */
+	struct list_head	senders;	/* Ksocks with an ALL_OR_WAIT send pending */
 };
 
 /* kbus_device.c */
@@ -298,6 +300,8 @@ bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id);
 u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding);
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id);
 void kbus_wake_senders(struct kbus_dev *dev);
+void kbus_start_sending(struct kbus_ksock *ks, struct kbus_msg *msg);
+void kbus_stop_sending(struct kbus_ksock *ks);
 __poll_t kbus_poll_retry(struct kbus_ksock *ks);
 
 /* kbus_proc.c */

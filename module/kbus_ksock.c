@@ -33,6 +33,8 @@ static int kbus_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&ks->unreplied);
 	INIT_LIST_HEAD(&ks->bindings);
 	init_waitqueue_head(&ks->readq);
+	init_waitqueue_head(&ks->writeq);
+	INIT_LIST_HEAD(&ks->sending_node);
 
 	if (mutex_lock_interruptible(&dev->lock)) {
 		kfree(ks);
@@ -80,9 +82,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	mutex_lock(&dev->lock);
 	kbus_drop_read(ks);
 	kbus_discard_write(ks);
-	kbus_msg_put(ks->pending);
-	ks->pending = NULL;
-	ks->sending = false;
+	kbus_stop_sending(ks);
 
 	kfree(ks->outstanding);
 	ks->outstanding = NULL;
@@ -166,12 +166,14 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 
 	/*
 	 * Register under the device lock, which every wake-up also holds, so
-	 * none is lost; only a Ksock with a send pending waits for room.
+	 * none is lost. Register for room whether or not a send is pending
+	 * now: epoll registers once, when the Ksock is added, and must hear
+	 * of a send that becomes pending later. Only a Ksock with a send
+	 * pending is woken (kbus_wake_senders).
 	 */
 	mutex_lock(&dev->lock);
 	poll_wait(file, &ks->readq, wait);
-	if (ks->sending)
-		poll_wait(file, &dev->writeq, wait);
+	poll_wait(file, &ks->writeq, wait);
 	/* Events set aside for this Ksock count: NEXTMSG will bring them in. */
 	if (ks->queue_len || ks->num_setaside)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -347,9 +349,7 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
 		return err;
 	case KBUS_IOC_DISCARD:
 		kbus_discard_write(ks);
-		kbus_msg_put(ks->pending);
-		ks->pending = NULL;
-		ks->sending = false;
+		kbus_stop_sending(ks);
 		return 0;
 	case KBUS_IOC_LASTSENT:
 		return copy_to_user(arg, &ks->last_sent, sizeof(ks->last_sent)) ? -EFAULT : 0;

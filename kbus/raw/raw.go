@@ -53,8 +53,8 @@ type Layout struct {
 	PtrSize int // 4 (ILP32) or 8 (LP64)
 }
 
-// Native is the layout of the running program, which must match the
-// kernel's: KBUS has no compat layer for 32-bit programs on 64-bit kernels.
+// Native is the layout of the running program. A 32-bit program on a
+// 64-bit kernel uses its own (ILP32) layout: the module translates.
 var Native = Layout{PtrSize: int(unsafe.Sizeof(uintptr(0)))}
 
 // Layouts by name, for tests.

@@ -7,6 +7,7 @@ import (
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 )
 
 var _ = Describe("§9 Delivery", func() {
@@ -324,6 +325,44 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(Next(other).ID).To(Equal(id))
 			Expect(Next(full).ID).To(Equal(id))
 			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
+		})
+
+		// epoll registers its wait once, when the descriptor is added: a
+		// Ksock added before its send became pending must still hear that
+		// room freed (the module once waited for room only while a send was
+		// pending when poll was called).
+		It("ALL_OR_WAIT: epoll, registered before the send, reports EPOLLOUT when room frees and completes it", func() {
+			wait := Epoll(sender, unix.EPOLLOUT)
+			Expect(wait(0)&unix.EPOLLOUT).NotTo(BeZero(), "an idle Ksock is writable")
+
+			m := kbus.NewAnnouncement("$.Flags", []byte("epoll"))
+			m.Flags = kbus.FlagAllOrWait
+			id, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(wait(0)).To(BeZero(), "not writable while the send waits for room")
+
+			Next(full)
+			Expect(wait(2*time.Second)&unix.EPOLLOUT).NotTo(BeZero(), "epoll heard that room freed")
+			Expect(Next(full).ID).To(Equal(id))
+		})
+
+		// A listener can stop being a recipient without its queue getting
+		// shorter: unbinding a name none of whose copies it holds.
+		It("ALL_OR_WAIT: completes when the full listener unbinds, waking the waiting sender", func() {
+			Bind(full, "$.Flags.Other", false)
+			m := kbus.NewAnnouncement("$.Flags.Other", []byte("pending"))
+			m.Flags = kbus.FlagAllOrWait
+			_, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+
+			// Waiting through epoll, registered while the send is pending:
+			// only a wake-up can make it look again.
+			wait := Epoll(sender, unix.EPOLLOUT)
+			Expect(wait(0)).To(BeZero())
+			Expect(full.Unbind("$.Flags.Other", false)).To(Succeed())
+			Expect(wait(2*time.Second)&unix.EPOLLOUT).NotTo(BeZero(), "the sender was woken and the send completed")
+			Expect(full.NumMessages()).To(Equal(uint32(1)), "its queue kept the one $.Flags copy")
+			Expect(sender.Write(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed(), "no send pending")
 		})
 
 		It("ALL_OR_WAIT: DISCARD abandons the pending send", func() {

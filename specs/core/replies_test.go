@@ -7,6 +7,7 @@ import (
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 )
 
 var _ = Describe("§10 Every request gets exactly one reply", func() {
@@ -174,6 +175,55 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Expect(st.Name).To(Equal(kbus.NameReplierDisappeared))
 			Expect(st.InReplyTo).To(Equal(id))
 			Expect(st.From).To(BeZero())
+		})
+
+		// A pending request's retry must still leave room for its reply in
+		// the sender's own queue, as the first SEND checks (ENOLCK); the
+		// module once skipped the check on a retry, reserved one slot too
+		// many, and the replier's reply was then refused with EBUSY.
+		It("refuses a retry with ENOLCK when the sender's own queue filled while it waited", func() {
+			_, err := replier.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewRequest("$.Svc", nil))
+			_, err = sender.SetMaxMessages(2)
+			Expect(err).NotTo(HaveOccurred())
+			Bind(sender, "$.Fill", false)
+			m := kbus.NewRequest("$.Svc", nil)
+			m.Flags |= kbus.FlagAllOrWait
+			_, err = sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+
+			By("filling the sender's queue, then making room at the replier")
+			filler := RW()
+			Send(filler, kbus.NewAnnouncement("$.Fill", nil))
+			Send(filler, kbus.NewAnnouncement("$.Fill", nil))
+			Next(replier)
+			_, err = sender.Send()
+			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
+			Expect(sender.NumMessages()).To(Equal(uint32(2)))
+		})
+
+		// Room is not the only thing that unblocks a pending send: a more
+		// specific replier can take the request instead of the full one.
+		It("completes when a more specific replier binds, waking the waiting sender", func() {
+			wild := RW()
+			Bind(wild, "$.Job.*", true)
+			_, err := wild.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewRequest("$.Job.Print", nil))
+			m := kbus.NewRequest("$.Job.Print", []byte("second"))
+			m.Flags |= kbus.FlagAllOrWait
+			id, err := sender.SendMsg(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+
+			exact := RW()
+			// Waiting through epoll, registered while the send is pending:
+			// only a wake-up can make it look again.
+			wait := Epoll(sender, unix.EPOLLOUT)
+			Expect(wait(0)).To(BeZero())
+			Bind(exact, "$.Job.Print", true)
+			Expect(wait(2*time.Second)&unix.EPOLLOUT).NotTo(BeZero(), "the sender was woken and the send completed")
+			Expect(Next(exact).ID).To(Equal(id))
 		})
 
 		It("sends $.KBUS.ErrorSending when the retry fails otherwise", func() {

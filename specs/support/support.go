@@ -12,6 +12,7 @@ import (
 	"github.com/kbus-project/kbus/kbus"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 )
 
 // Device is the device the core specs use.
@@ -54,6 +55,33 @@ func ReplierOf(dev int, name string, within time.Duration) uint32 {
 		return found
 	}).WithTimeout(within).WithPolling(20*time.Millisecond).Should(BeTrue(), "no replier for %s on kbus%d", name, dev)
 	return id
+}
+
+// Epoll adds ks to a new epoll instance (closed when the spec ends) for
+// events, and returns a function that waits up to d for them and returns
+// the events that came, 0 for none. epoll registers with the Ksock once,
+// here, which is what the specs that use it check.
+func Epoll(ks *kbus.Ksock, events uint32) func(d time.Duration) uint32 {
+	GinkgoHelper()
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(unix.Close, ep)
+	Expect(unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, ks.Fd(), &unix.EpollEvent{Events: events, Fd: int32(ks.Fd())})).To(Succeed())
+	return func(d time.Duration) uint32 {
+		GinkgoHelper()
+		evs := make([]unix.EpollEvent, 1)
+		for {
+			n, err := unix.EpollWait(ep, evs, int(d/time.Millisecond))
+			if err == unix.EINTR {
+				continue
+			}
+			Expect(err).NotTo(HaveOccurred())
+			if n == 0 {
+				return 0
+			}
+			return evs[0].Events
+		}
+	}
 }
 
 // Bind binds or fails the spec.
