@@ -318,6 +318,11 @@ func (k *Ksock) WaitWritable(ctx context.Context) error {
 func (k *Ksock) Readable() (bool, error) {
 	fds := []unix.PollFd{{Fd: int32(k.fd), Events: unix.POLLIN}}
 	n, err := unix.Poll(fds, 0)
+	// Even a poll that does not wait fails with EINTR when a signal (the
+	// Go runtime's preemption, say) arrives during it: ask again.
+	for err == unix.EINTR {
+		n, err = unix.Poll(fds, 0)
+	}
 	if err != nil {
 		return false, wrap("poll", k.device, err)
 	}

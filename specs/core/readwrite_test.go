@@ -210,6 +210,9 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		pollOnce := func(ks *kbus.Ksock) int16 {
 			fds := []unix.PollFd{{Fd: int32(ks.Fd()), Events: unix.POLLIN | unix.POLLOUT}}
 			_, err := unix.Poll(fds, 0)
+			for err == unix.EINTR { // a signal during the call, e.g. Go's preemption
+				_, err = unix.Poll(fds, 0)
+			}
 			Expect(err).NotTo(HaveOccurred())
 			return fds[0].Revents
 		}
