@@ -13,8 +13,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/kbus-project/kbus/kbus/raw"
@@ -41,19 +43,45 @@ func (m Mode) String() string {
 // bindings. Its methods are safe for concurrent use, but KBUS's read and
 // write state is per Ksock: two goroutines that both write or both read a
 // message on one Ksock interleave; use a Ksock each.
+//
+// Close may be called while other goroutines use the Ksock, also while
+// they wait in Wait or WaitWritable: they return an error wrapping
+// ErrClosed, as does every method called after Close.
 type Ksock struct {
 	device int
 	mode   Mode
 	path   string
 
-	// mu guards closed, so that Close closes the descriptors once. The
-	// calls that use fd do not hold it: Close must not race them.
-	mu     sync.Mutex
+	// use is held for reading by every call that uses the descriptors,
+	// and for writing by Close while it closes them, so that no
+	// descriptor is closed (and its number reused) under a call.
+	use    sync.RWMutex
+	closed atomic.Bool // set first by Close: calls that begin later fail
 	fd     int
-	closed bool
-	wakeR  int // a pipe that wakes Wait when its context ends
+	wakeR  int // a pipe that wakes a waiting call: its context ended, or Close
 	wakeW  int
 }
+
+// ErrClosed is wrapped by the errors of calls on a closed Ksock, and of
+// waits that Close ended. errors.Is(err, fs.ErrClosed) holds too.
+var ErrClosed = fmt.Errorf("use of closed Ksock: %w", fs.ErrClosed)
+
+// acquire marks a call as using the descriptors until release; it fails
+// with ErrClosed once Close has begun. Calls do not nest acquire: a
+// pending Close would block the inner one.
+func (k *Ksock) acquire(op string) error {
+	k.use.RLock()
+	if k.closed.Load() {
+		k.use.RUnlock()
+		return &OpError{Op: op, Device: k.device, Err: ErrClosed}
+	}
+	return nil
+}
+
+func (k *Ksock) release() { k.use.RUnlock() }
+
+// wake makes a call waiting in poll look again.
+func (k *Ksock) wake() { unix.Write(k.wakeW, []byte{0}) }
 
 // DevicePath returns the path of KBUS device n.
 func DevicePath(n int) string { return fmt.Sprintf("/dev/kbus%d", n) }
@@ -87,20 +115,23 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 }
 
 // Close closes the Ksock. KBUS then answers, for it, every request it
-// still owed a reply (GoneAway, Ignored) and drops its bindings.
+// still owed a reply (GoneAway, Ignored) and drops its bindings. Calls
+// waiting on the Ksock return ErrClosed; Close returns once no call uses
+// it any more. Closing a closed Ksock does nothing.
 func (k *Ksock) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.closed {
+	if k.closed.Swap(true) {
 		return nil
 	}
-	k.closed = true
+	k.wake()
+	k.use.Lock()
+	defer k.use.Unlock()
 	unix.Close(k.wakeR)
 	unix.Close(k.wakeW)
 	return wrap("close", k.device, unix.Close(k.fd))
 }
 
-// Fd returns the file descriptor, for poll/select.
+// Fd returns the file descriptor, for poll/select. It is the caller's to
+// use only while the Ksock is open.
 func (k *Ksock) Fd() int { return k.fd }
 
 // Device returns the device number (-1 if opened by path).
@@ -108,10 +139,7 @@ func (k *Ksock) Device() int { return k.device }
 
 // String is e.g. "Ksock device 0, id 5, mode read/write".
 func (k *Ksock) String() string {
-	k.mu.Lock()
-	closed := k.closed
-	k.mu.Unlock()
-	if closed {
+	if k.closed.Load() {
 		return fmt.Sprintf("Ksock device %d (closed)", k.device)
 	}
 	id, _ := k.ID()
@@ -119,7 +147,21 @@ func (k *Ksock) String() string {
 }
 
 func (k *Ksock) ioctl(op string, nr int, arg unsafe.Pointer) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(k.fd), uintptr(raw.Native.Ioctl(nr)), uintptr(arg))
+	return k.rawIoctl(op, raw.Native.Ioctl(nr), arg)
+}
+
+// Ioctl issues a raw KBUS ioctl with a pointer argument, for tests of the
+// ABI; it returns the ioctl's return value.
+func (k *Ksock) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
+	return k.rawIoctl(fmt.Sprintf("ioctl %#x", cmd), cmd, arg)
+}
+
+func (k *Ksock) rawIoctl(op string, cmd uint32, arg unsafe.Pointer) (int, error) {
+	if err := k.acquire(op); err != nil {
+		return 0, err
+	}
+	defer k.release()
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(k.fd), uintptr(cmd), uintptr(arg))
 	if e != 0 {
 		return int(r), wrap(op, k.device, e)
 	}
@@ -190,6 +232,10 @@ func (k *Ksock) Write(m *Message) error {
 // WriteBytes writes raw bytes of a message in progress, in any number of
 // pieces.
 func (k *Ksock) WriteBytes(b []byte) (int, error) {
+	if err := k.acquire("write"); err != nil {
+		return 0, err
+	}
+	defer k.release()
 	n, err := unix.Write(k.fd, b)
 	if err != nil {
 		return n, wrap("write", k.device, err)
@@ -267,6 +313,10 @@ func (k *Ksock) LenLeft() (uint32, error) {
 
 // Read reads bytes of the current message; io.EOF after its last byte.
 func (k *Ksock) Read(p []byte) (int, error) {
+	if err := k.acquire("read"); err != nil {
+		return 0, err
+	}
+	defer k.release()
 	n, err := unix.Read(k.fd, p)
 	if err != nil {
 		return 0, wrap("read", k.device, err)
@@ -316,6 +366,10 @@ func (k *Ksock) WaitWritable(ctx context.Context) error {
 
 // Readable reports, without waiting, whether a message is queued.
 func (k *Ksock) Readable() (bool, error) {
+	if err := k.acquire("poll"); err != nil {
+		return false, err
+	}
+	defer k.release()
 	fds := []unix.PollFd{{Fd: int32(k.fd), Events: unix.POLLIN}}
 	n, err := unix.Poll(fds, 0)
 	// Even a poll that does not wait fails with EINTR when a signal (the
@@ -329,15 +383,28 @@ func (k *Ksock) Readable() (bool, error) {
 	return n > 0 && fds[0].Revents&unix.POLLIN != 0, nil
 }
 
+// poll waits until the Ksock has one of events, ctx ends, or Close.
 func (k *Ksock) poll(ctx context.Context, events int16) error {
+	if err := k.acquire("poll"); err != nil {
+		return err
+	}
+	defer k.release()
 	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { unix.Write(k.wakeW, []byte{0}) })
+		stop := context.AfterFunc(ctx, func() {
+			if k.acquire("wake") == nil {
+				k.wake()
+				k.release()
+			}
+		})
 		defer stop()
 	}
 	fds := []unix.PollFd{{Fd: int32(k.fd), Events: events}, {Fd: int32(k.wakeR), Events: unix.POLLIN}}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if k.closed.Load() {
+			return &OpError{Op: "poll", Device: k.device, Err: ErrClosed}
 		}
 		_, err := unix.Poll(fds, -1)
 		if err == unix.EINTR {
@@ -349,6 +416,12 @@ func (k *Ksock) poll(ctx context.Context, events int16) error {
 		if fds[1].Revents != 0 {
 			var buf [16]byte
 			unix.Read(k.wakeR, buf[:])
+			// Close's wake may have been among what was read: leave it
+			// for the other waiters, who must see it too.
+			if k.closed.Load() {
+				k.wake()
+				return &OpError{Op: "poll", Device: k.device, Err: ErrClosed}
+			}
 		}
 		if fds[0].Revents&events != 0 {
 			return nil
@@ -438,16 +511,6 @@ func (k *Ksock) SetMaxMessageSize(n uint32) (uint32, error) {
 func (k *Ksock) NewDevice() (uint32, error) {
 	v, _, err := k.ioctlU32("new device", raw.NrNewDevice, 0)
 	return v, err
-}
-
-// Ioctl issues a raw KBUS ioctl with a pointer argument, for tests of the
-// ABI; it returns the ioctl's return value.
-func (k *Ksock) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(k.fd), uintptr(cmd), uintptr(arg))
-	if e != 0 {
-		return int(r), wrap(fmt.Sprintf("ioctl %#x", cmd), k.device, e)
-	}
-	return int(r), nil
 }
 
 var _ io.Reader = (*Ksock)(nil)
