@@ -232,6 +232,9 @@ func ReadLog(path string) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A line the device is still writing is not an event yet: a reader
+	// can see the part of a write that fell in the file's last page.
+	b = b[:bytes.LastIndexByte(b, '\n')+1]
 	var evs []Event
 	dec := json.NewDecoder(bytes.NewReader(b))
 	for dec.More() {
