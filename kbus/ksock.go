@@ -237,6 +237,12 @@ func (k *Ksock) WriteBytes(b []byte) (int, error) {
 	}
 	defer k.release()
 	n, err := unix.Write(k.fd, b)
+	// KBUS answers a write interrupted while it waited for the device
+	// lock with EAGAIN, having written nothing (a signal, such as the Go
+	// runtime's preemption): write again.
+	for err == unix.EAGAIN {
+		n, err = unix.Write(k.fd, b)
+	}
 	if err != nil {
 		return n, wrap("write", k.device, err)
 	}
@@ -318,6 +324,9 @@ func (k *Ksock) Read(p []byte) (int, error) {
 	}
 	defer k.release()
 	n, err := unix.Read(k.fd, p)
+	for err == unix.EAGAIN { // interrupted waiting for the device lock, as for write
+		n, err = unix.Read(k.fd, p)
+	}
 	if err != nil {
 		return 0, wrap("read", k.device, err)
 	}
