@@ -6,6 +6,7 @@ package support
 import (
 	"context"
 	"os"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -150,8 +151,16 @@ func Names(ks *kbus.Ksock) []string {
 }
 
 // Ptr returns the address of b's first byte, for pointy messages and raw
-// bind structures. The caller keeps b alive (runtime.KeepAlive).
-func Ptr(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(&b[0]))) }
+// bind structures, and pins b there until the spec ends. KBUS reads a
+// pointy message's name and data at SEND, a call after the write that
+// gave it the address: without the pin, b could live on the goroutine's
+// stack, which Go moves when it grows, and KBUS would read the old copy.
+func Ptr(b []byte) uint64 {
+	var pin runtime.Pinner
+	pin.Pin(&b[0])
+	DeferCleanup(pin.Unpin)
+	return uint64(uintptr(unsafe.Pointer(&b[0])))
+}
 
 // ProcFile returns the contents of /proc/kbus/NAME.
 func ProcFile(name string) string {
