@@ -195,7 +195,11 @@ func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
 			t.Specs = append(t.Specs, s)
 			for _, e := range sr.ReportEntries {
 				if f, ok := figure.Decode(e.Value.AsJSON); ok {
-					t.Figures = append(t.Figures, FigureOf{Spec: s.FullText(), Figure: f})
+					spec := s.FullText()
+					if variant != "" {
+						spec += " (" + variant + " build)"
+					}
+					t.Figures = append(t.Figures, FigureOf{Spec: spec, Figure: f})
 				}
 			}
 		}
