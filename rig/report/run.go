@@ -78,6 +78,18 @@ func (r *RunReport) Counts() Counts {
 // WriteJSON writes the run's summary to path.
 func (r *RunReport) WriteJSON(path string) error { return writeJSON(path, r) }
 
+// readJSON decodes the file at path into v.
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decoding %s: %w", path, err)
+	}
+	return nil
+}
+
 // writeJSON writes v to path as indented JSON, creating its folder.
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", " ")
@@ -92,13 +104,9 @@ func writeJSON(path string, v any) error {
 
 // ReadRun reads a run's summary, e.g. a baseline downloaded from CI.
 func ReadRun(path string) (*RunReport, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
 	var r RunReport
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("decoding run report %s: %w", path, err)
+	if err := readJSON(path, &r); err != nil {
+		return nil, err
 	}
 	return &r, nil
 }

@@ -2,9 +2,7 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -334,13 +332,9 @@ func ReadSummaries(dir, runID string) ([]*TargetReport, error) {
 	}
 	var out []*TargetReport
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, err
-		}
 		var t TargetReport
-		if err := json.Unmarshal(b, &t); err != nil {
-			return nil, fmt.Errorf("decoding %s: %w", p, err)
+		if err := readJSON(p, &t); err != nil {
+			return nil, err
 		}
 		if runID == "" || t.RunID == runID {
 			out = append(out, &t)
