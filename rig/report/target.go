@@ -159,6 +159,8 @@ func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
 			t.Suites = append(t.Suites, SuiteTime{Name: s.Name, Family: fam, Duration: s.Duration, ExitCode: s.ExitCode, Error: s.Error})
 		}
 	}
+	sum := Summarize(res.Reports)
+	t.Counts = Counts{Run: sum.Run, Passed: sum.Passed, Failed: sum.Failed, Skipped: sum.Skipped}
 	kernelLog := parseDmesg(dmesg)
 	for i, r := range res.Reports {
 		suite := ""
@@ -177,18 +179,8 @@ func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
 				Labels: specLabels(r, sr), State: sr.State.String(), Duration: sr.RunTime,
 				Location: fmt.Sprintf("%s:%d", filepath.Base(sr.LeafNodeLocation.FileName), sr.LeafNodeLocation.LineNumber),
 			}
-			switch {
-			case sr.Failed():
-				t.Counts.Failed++
-				if isSpec {
-					t.Counts.Run++
-				}
+			if sr.Failed() {
 				s.Failure = failureDetail(meta, suite, s, sr, boot, kernelLog)
-			case sr.State == types.SpecStatePassed:
-				t.Counts.Run++
-				t.Counts.Passed++
-			default:
-				t.Counts.Skipped++
 			}
 			t.Specs = append(t.Specs, s)
 			for _, e := range sr.ReportEntries {
