@@ -25,6 +25,8 @@ func fifo(t *testing.T) *Ksock {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A FIFO knows no NEXTMSG: its queue is always empty.
+	ks.nextMsg = func(uintptr) (uint32, error) { return 0, nil }
 	return ks
 }
 
@@ -33,7 +35,7 @@ func TestCloseEndsAWaitWithErrClosed(t *testing.T) {
 	done := make(chan error, 3)
 	for i := 0; i < 3; i++ {
 		go func() {
-			_, err := ks.Wait(context.Background())
+			_, err := ks.Receive(context.Background())
 			done <- err
 		}()
 	}
@@ -46,7 +48,7 @@ func TestCloseEndsAWaitWithErrClosed(t *testing.T) {
 		select {
 		case err := <-done:
 			if !errors.Is(err, ErrClosed) || !errors.Is(err, fs.ErrClosed) {
-				t.Errorf("Wait returned %v, want ErrClosed", err)
+				t.Errorf("Receive returned %v, want ErrClosed", err)
 			}
 		case <-time.After(time.Second):
 			t.Fatalf("waiter %d still waiting a second after Close", i)
@@ -67,13 +69,18 @@ func TestEveryCallOnAClosedKsockIsErrClosed(t *testing.T) {
 	}
 	calls := map[string]error{}
 	_, calls["ID"] = ks.ID()
-	calls["Bind"] = ks.Bind("$.A", false)
-	_, calls["WriteBytes"] = ks.WriteBytes([]byte("x"))
-	_, calls["Read"] = ks.Read(make([]byte, 4))
+	calls["BindListener"] = ks.BindListener("$.A")
+	_, calls["Send"] = ks.Send(NewAnnouncement("$.A", nil))
+	_, calls["SendWait"] = ks.SendWait(context.Background(), NewAnnouncement("$.A", nil))
+	_, calls["Request"] = ks.Request(context.Background(), NewRequest("$.A", nil))
+	_, calls["ABI.Write"] = ks.ABI().Write([]byte("x"))
+	_, calls["ABI.Read"] = ks.ABI().Read(make([]byte, 4))
 	_, calls["Readable"] = ks.Readable()
-	_, calls["Wait"] = ks.Wait(context.Background())
+	_, calls["Receive"] = ks.Receive(context.Background())
+	_, calls["TryReceive"] = ks.TryReceive()
+	calls["Serve"] = ks.Serve(context.Background(), func(context.Context, *Message) ([]byte, error) { return nil, nil })
 	calls["WaitWritable"] = ks.WaitWritable(context.Background())
-	_, calls["Ioctl"] = ks.Ioctl(0, nil)
+	_, calls["ABI.Ioctl"] = ks.ABI().Ioctl(0, nil)
 	for name, err := range calls {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
@@ -90,16 +97,16 @@ func TestAClosedKsockLeavesReusedDescriptorsAlone(t *testing.T) {
 	ks := fifo(t)
 	waited := make(chan error, 1)
 	go func() {
-		_, err := ks.Wait(context.Background())
+		_, err := ks.Receive(context.Background())
 		waited <- err
 	}()
 	time.Sleep(50 * time.Millisecond)
-	fd, wakeR, wakeW := ks.fd, ks.wakeR, ks.wakeW
+	fd := ks.fd
 	if err := ks.Close(); err != nil {
 		t.Fatal(err)
 	}
 	<-waited
-	// Pipes reuse the freed numbers; fill them and check nothing is read.
+	// Pipes reuse the freed number; fill them and check nothing is read.
 	var pipes [][2]int
 	for i := 0; i < 3; i++ {
 		var p [2]int
@@ -115,7 +122,7 @@ func TestAClosedKsockLeavesReusedDescriptorsAlone(t *testing.T) {
 	for _, p := range pipes {
 		buf := make([]byte, 8)
 		if n, err := unix.Read(p[0], buf); err != nil || string(buf[:n]) != "keep" {
-			t.Errorf("pipe on %v (the Ksock had %d, %d, %d): read %q, %v", p, fd, wakeR, wakeW, buf[:n], err)
+			t.Errorf("pipe on %v (the Ksock had %d): read %q, %v", p, fd, buf[:n], err)
 		}
 		unix.Close(p[0])
 		unix.Close(p[1])
@@ -139,10 +146,10 @@ func TestCloseRacingCalls(t *testing.T) {
 				default:
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-				_, err := ks.Wait(ctx)
+				_, err := ks.Receive(ctx)
 				cancel()
 				if err != nil && !errors.Is(err, ErrClosed) && !errors.Is(err, context.DeadlineExceeded) {
-					t.Errorf("Wait: %v", err)
+					t.Errorf("Receive: %v", err)
 					return
 				}
 				if errors.Is(err, ErrClosed) {

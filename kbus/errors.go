@@ -3,98 +3,143 @@ package kbus
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
-// Errno is a KBUS error number: the Linux errno and what KBUS means by it.
-// Each sentinel below is an *Errno; errors returned by this package wrap
-// one, so errors.Is(err, kbus.ErrNoReplier) and errors.Is(err,
-// syscall.EADDRNOTAVAIL) both work.
-type Errno struct {
-	Errno   syscall.Errno
-	Name    string // the C name, e.g. "EADDRNOTAVAIL"
-	Meaning string // what KBUS means by it
-}
+// Errno is a KBUS error number: a Linux errno, with what KBUS means by it
+// (docs/kbus.md §9). The sentinels below are constants, so nothing can
+// change them; errors returned by this package wrap one, so that both
+// errors.Is(err, kbus.ErrNoReplier) and errors.Is(err,
+// syscall.EADDRNOTAVAIL) hold.
+type Errno syscall.Errno
 
-func (e *Errno) Error() string { return e.Name + ": " + e.Meaning }
-
-// Unwrap returns the plain errno.
-func (e *Errno) Unwrap() error { return e.Errno }
-
-// Is matches another *Errno with the same number.
-func (e *Errno) Is(target error) bool {
-	t, ok := target.(*Errno)
-	return ok && t.Errno == e.Errno
-}
-
-// The errors KBUS returns (the reference's §13), by what they mean.
-var (
-	ErrReplierExists = &Errno{unix.EADDRINUSE, "EADDRINUSE",
-		"there is already a replier bound to that name"}
-	ErrNoReplier = &Errno{unix.EADDRNOTAVAIL, "EADDRNOTAVAIL",
-		"no replier is bound for the request, or the Ksock the reply is for has gone"}
-	ErrWouldBlock = &Errno{unix.EAGAIN, "EAGAIN",
-		"a recipient's queue is full: an ALL_OR_WAIT send is pending (finish it with poll or SEND, or DISCARD it), " +
-			"or a replier bind event cannot be delivered yet; try again"}
-	ErrSending = &Errno{unix.EALREADY, "EALREADY",
-		"a send is still in progress on this Ksock (ALL_OR_WAIT): poll, SEND or DISCARD first"}
-	ErrBadName = &Errno{unix.EBADMSG, "EBADMSG",
-		"the message name is not valid (or is a wildcard, which cannot be sent), or names the bind event as a replier"}
-	ErrQueueFull = &Errno{unix.EBUSY, "EBUSY",
-		"the replier's or the reply target's queue is full, or a listener's queue is full with ALL_OR_FAIL"}
-	ErrNotExpected = &Errno{unix.ECONNREFUSED, "ECONNREFUSED",
-		"the reply is not expected: wrong in_reply_to or to, or the request was already answered"}
-	ErrFault = &Errno{unix.EFAULT, "EFAULT",
-		"a pointer given to KBUS was not valid"}
-	ErrInvalid = &Errno{unix.EINVAL, "EINVAL",
-		"the message or argument is malformed: bad guard, inconsistent lengths or pointers, both send flags, " +
-			"sending an incomplete message, unbinding something not bound, or a value out of range"}
-	ErrTooBig = &Errno{unix.EMSGSIZE, "EMSGSIZE",
-		"the message is larger than the device's maximum message size, or bytes were written after it was complete"}
-	ErrNameTooLong = &Errno{unix.ENAMETOOLONG, "ENAMETOOLONG",
-		"the name is longer than 1000 bytes (or empty, when asking for a replier)"}
-	ErrNoDevice = &Errno{unix.ENOENT, "ENOENT",
-		"there is no such KBUS device: is the kbus module loaded (modprobe kbus), and does /dev/kbusN exist?"}
-	ErrNoReplySlot = &Errno{unix.ENOLCK, "ENOLCK",
-		"the sender's own queue has no room left for the reply to this request"}
-	ErrNoMemory = &Errno{unix.ENOMEM, "ENOMEM",
-		"the kernel ran out of memory"}
-	ErrNoMessage = &Errno{unix.ENOMSG, "ENOMSG",
-		"there is no message to send: it was never written, already sent or failed, or discarded"}
-	ErrNotKBUS = &Errno{unix.ENOTTY, "ENOTTY",
-		"not a KBUS request: unknown ioctl, or the file is not a KBUS device"}
-	ErrWrongReplier = &Errno{unix.EPIPE, "EPIPE",
-		"the stateful request's replier is no longer the Ksock it was addressed to"}
-	ErrReadOnly = &Errno{unix.EBADF, "EBADF",
-		"the Ksock was opened read-only, so it cannot write messages"}
-	ErrInterrupted = &Errno{unix.EINTR, "EINTR",
-		"interrupted while waiting for the device"}
+// The errors KBUS returns, by what they mean.
+const (
+	ErrReplierExists = Errno(unix.EADDRINUSE)
+	ErrNoReplier     = Errno(unix.EADDRNOTAVAIL)
+	ErrWouldBlock    = Errno(unix.EAGAIN)
+	ErrSending       = Errno(unix.EALREADY)
+	ErrBadName       = Errno(unix.EBADMSG)
+	ErrQueueFull     = Errno(unix.EBUSY)
+	ErrNotExpected   = Errno(unix.ECONNREFUSED)
+	ErrFault         = Errno(unix.EFAULT)
+	ErrInvalid       = Errno(unix.EINVAL)
+	ErrTooBig        = Errno(unix.EMSGSIZE)
+	ErrNameTooLong   = Errno(unix.ENAMETOOLONG)
+	ErrNoDevice      = Errno(unix.ENOENT)
+	ErrNoReplySlot   = Errno(unix.ENOLCK)
+	ErrNoMemory      = Errno(unix.ENOMEM)
+	ErrNoMessage     = Errno(unix.ENOMSG)
+	ErrNotKBUS       = Errno(unix.ENOTTY)
+	ErrWrongReplier  = Errno(unix.EPIPE)
+	ErrReadOnly      = Errno(unix.EBADF)
+	ErrInterrupted   = Errno(unix.EINTR)
 )
 
-// Errnos lists every sentinel, in errno order.
-var Errnos = []*Errno{
-	ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrFault, ErrQueueFull,
-	ErrInvalid, ErrNotKBUS, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
-	ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrNotExpected, ErrSending,
+type errnoText struct{ name, meaning string }
+
+// errnoTexts is the one table of what each errno means to KBUS; the
+// situations that return it are in situations.go.
+var errnoTexts = map[Errno]errnoText{
+	ErrReplierExists: {"EADDRINUSE", "there is already a replier bound to that name"},
+	ErrNoReplier: {"EADDRNOTAVAIL",
+		"no replier is bound for the request, or the Ksock the reply is for has gone"},
+	ErrWouldBlock: {"EAGAIN",
+		"a recipient's queue is full: an ALL_OR_WAIT send is pending (finish it with poll or SEND, or DISCARD it), " +
+			"or a replier bind event cannot be delivered yet; try again"},
+	ErrSending: {"EALREADY",
+		"a send is still in progress on this Ksock (ALL_OR_WAIT): poll, SEND or DISCARD first"},
+	ErrBadName: {"EBADMSG",
+		"the message name is not valid (or is a wildcard, which cannot be sent), or names the bind event as a replier"},
+	ErrQueueFull: {"EBUSY",
+		"the replier's or the reply target's queue is full, or a listener's queue is full with ALL_OR_FAIL"},
+	ErrNotExpected: {"ECONNREFUSED",
+		"the reply is not expected: wrong in_reply_to or to, or the request was already answered"},
+	ErrFault: {"EFAULT", "a pointer given to KBUS was not valid"},
+	ErrInvalid: {"EINVAL",
+		"the message or argument is malformed: bad guard, inconsistent lengths or pointers, both send flags, " +
+			"sending an incomplete message, unbinding something not bound, or a value out of range"},
+	ErrTooBig: {"EMSGSIZE",
+		"the message is larger than the device's maximum message size, or bytes were written after it was complete"},
+	ErrNameTooLong: {"ENAMETOOLONG",
+		"the name is longer than 1000 bytes (or empty, when asking for a replier)"},
+	ErrNoDevice: {"ENOENT",
+		"there is no such KBUS device: is the kbus module loaded (modprobe kbus), and does /dev/kbusN exist?"},
+	ErrNoReplySlot: {"ENOLCK", "the sender's own queue has no room left for the reply to this request"},
+	ErrNoMemory:    {"ENOMEM", "the kernel ran out of memory"},
+	ErrNoMessage: {"ENOMSG",
+		"there is no message to send: it was never written, already sent or failed, or discarded"},
+	ErrNotKBUS: {"ENOTTY", "not a KBUS request: unknown ioctl, or the file is not a KBUS device"},
+	ErrWrongReplier: {"EPIPE",
+		"the stateful request's replier is no longer the Ksock it was addressed to"},
+	ErrReadOnly:    {"EBADF", "the Ksock was opened read-only, so it cannot write messages"},
+	ErrInterrupted: {"EINTR", "interrupted while waiting for the device"},
 }
 
-// ErrnoFor returns the sentinel for a Linux errno, or nil.
-func ErrnoFor(n syscall.Errno) *Errno {
-	for _, e := range Errnos {
-		if e.Errno == n {
-			return e
-		}
+// Name is the errno's C name, e.g. "EADDRNOTAVAIL".
+func (e Errno) Name() string {
+	if t, ok := errnoTexts[e]; ok {
+		return t.name
 	}
-	return nil
+	return fmt.Sprintf("errno %d", uintptr(e))
 }
+
+// Meaning is what KBUS means by the errno ("" for one KBUS does not use).
+func (e Errno) Meaning() string { return errnoTexts[e].meaning }
+
+func (e Errno) Error() string {
+	if m := e.Meaning(); m != "" {
+		return e.Name() + ": " + m
+	}
+	return syscall.Errno(e).Error()
+}
+
+// Unwrap returns the plain errno.
+func (e Errno) Unwrap() error { return syscall.Errno(e) }
+
+// Errnos returns every errno KBUS uses, in numeric order.
+func Errnos() []Errno {
+	return []Errno{
+		ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrFault, ErrQueueFull,
+		ErrInvalid, ErrNotKBUS, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
+		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrNotExpected, ErrSending,
+	}
+}
+
+// ErrnoFor returns KBUS's meaning of a Linux errno, and whether KBUS uses it.
+func ErrnoFor(n syscall.Errno) (Errno, bool) {
+	_, ok := errnoTexts[Errno(n)]
+	return Errno(n), ok
+}
+
+// sentinel is the type of this package's other error constants.
+type sentinel string
+
+func (s sentinel) Error() string { return string(s) }
+
+// closedError is ErrClosed's type: it also matches fs.ErrClosed (and so
+// net.ErrClosed's os counterpart, os.ErrClosed).
+type closedError string
+
+func (c closedError) Error() string { return string(c) }
+func (closedError) Unwrap() error   { return fs.ErrClosed }
+
+// ErrClosed is wrapped by the errors of calls on a closed Ksock, and of
+// waits that Close ended. errors.Is(err, fs.ErrClosed) holds too.
+const ErrClosed = closedError("use of closed Ksock")
+
+// ErrNoReply is what a Handler returns for a request it has answered, or
+// will answer, itself (with Ksock.Reply): Serve then sends nothing.
+const ErrNoReply = sentinel("kbus: the handler replies itself")
 
 // OpError is a failed KBUS operation.
 type OpError struct {
 	Op     string // e.g. "bind", "send", "write"
-	Device int
-	Err    error // an *Errno when KBUS answered with one
+	Device int    // -1 for a Ksock opened by path
+	Err    error  // an Errno when KBUS answered with one
 }
 
 func (e *OpError) Error() string {
@@ -116,8 +161,8 @@ func wrap(op string, device int, err error) error {
 		if n == 512 { // ERESTARTSYS, should not reach user space
 			n = unix.EINTR
 		}
-		if s := ErrnoFor(n); s != nil {
-			return &OpError{Op: op, Device: device, Err: s}
+		if e, ok := ErrnoFor(n); ok {
+			return &OpError{Op: op, Device: device, Err: e}
 		}
 	}
 	return &OpError{Op: op, Device: device, Err: err}

@@ -1,22 +1,51 @@
-// Package kbus is the Go API of KBUS, the kernel-mediated message bus:
-// open a Ksock on /dev/kbusN, bind to names, send announcements and
-// requests, read messages and reply. It is pure Go on golang.org/x/sys.
+// Package kbus is the Go API of KBUS, the kernel-mediated message bus
+// (docs/kbus.md): open a Ksock on /dev/kbusN, bind to names, send
+// announcements and requests, receive messages and reply.
 //
 //	ks, err := kbus.Open(0, kbus.ReadWrite)
 //	defer ks.Close()
-//	ks.Bind("$.Sensors.*", false)
-//	msg, err := ks.Wait(ctx)
+//	ks.BindListener("$.Sensors.*")
+//	for m, err := range ks.Messages(ctx) { ... }
+//
+// # What Receive delivers
+//
+// Everything KBUS queues for the Ksock, in KBUS's order (docs/kbus.md §9.2):
+// announcements and requests matching its bindings (a request once as its
+// replier, with WantsUsToReply, and once more per matching listener
+// binding), replies to its requests, the status messages KBUS sends
+// instead of a reply that cannot come (Kind() == KindStatus, see
+// StatusError), and replier bind events if it listens to
+// $.KBUS.ReplierBindEvent. Request keeps every message that is not its
+// reply for the next Receive, so nothing is lost.
+//
+// # Buffers
+//
+// Send copies the message's name and data into the kernel before it
+// returns: the caller may reuse them at once. A received Message owns its
+// Data; nothing this package holds aliases it.
+//
+// # 32-bit programs
+//
+// A 32-bit (ILP32) program works on a 64-bit kernel: it uses its own
+// header layout and the module translates (docs/kbus.md §4.7).
+//
+// # Waiting and closing
+//
+// Every call that waits takes a context and uses the Go runtime's poller
+// (no OS thread per waiter). Close ends every wait at once with an error
+// wrapping ErrClosed, and no descriptor is closed while a call uses it.
 package kbus
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/kbus-project/kbus/kbus/raw"
@@ -28,8 +57,8 @@ type Mode int
 
 // Modes.
 const (
-	ReadOnly  Mode = iota // bind, receive and use every ioctl, but not write messages
-	ReadWrite             // also write and send messages
+	ReadOnly  Mode = iota // bind, receive and use every ioctl, but not send messages
+	ReadWrite             // also send messages
 )
 
 func (m Mode) String() string {
@@ -40,48 +69,35 @@ func (m Mode) String() string {
 }
 
 // Ksock is one open file on a KBUS device, with its own id, queue and
-// bindings. Its methods are safe for concurrent use, but KBUS's read and
-// write state is per Ksock: two goroutines that both write or both read a
-// message on one Ksock interleave; use a Ksock each.
+// bindings. Its methods are safe for concurrent use: sends are made one at
+// a time, and so are receives (Receive, Request, Messages, Serve take
+// turns on one Ksock; give goroutines a Ksock each to receive in parallel).
 //
 // Close may be called while other goroutines use the Ksock, also while
-// they wait in Wait or WaitWritable: they return an error wrapping
-// ErrClosed, as does every method called after Close.
+// they wait: they return an error wrapping ErrClosed, as does every method
+// called after Close.
 type Ksock struct {
 	device int
 	mode   Mode
 	path   string
+	fd     int // the descriptor's number, for Fd; file owns it
 
-	// use is held for reading by every call that uses the descriptors,
-	// and for writing by Close while it closes them, so that no
-	// descriptor is closed (and its number reused) under a call.
-	use    sync.RWMutex
-	closed atomic.Bool // set first by Close: calls that begin later fail
-	fd     int
-	wakeR  int // a pipe that wakes a waiting call: its context ended, or Close
-	wakeW  int
+	file   *os.File        // in the runtime's poller
+	conn   syscall.RawConn // file's
+	closed atomic.Bool     // set first by Close
+	done   chan struct{}   // closed by Close: ends waits for recv and send
+
+	// recv is held by whoever reads messages (a one-slot semaphore, so
+	// that waiting for it can end with a context); it guards kept.
+	recv chan struct{}
+	kept []*Message // received while Request waited for its reply
+	// send is held while a message is written and sent.
+	send chan struct{}
+
+	// nextMsg is the NEXTMSG ioctl; tests replace it to stand a FIFO in
+	// for a device.
+	nextMsg func(fd uintptr) (uint32, error)
 }
-
-// ErrClosed is wrapped by the errors of calls on a closed Ksock, and of
-// waits that Close ended. errors.Is(err, fs.ErrClosed) holds too.
-var ErrClosed = fmt.Errorf("use of closed Ksock: %w", fs.ErrClosed)
-
-// acquire marks a call as using the descriptors until release; it fails
-// with ErrClosed once Close has begun. Calls do not nest acquire: a
-// pending Close would block the inner one.
-func (k *Ksock) acquire(op string) error {
-	k.use.RLock()
-	if k.closed.Load() {
-		k.use.RUnlock()
-		return &OpError{Op: op, Device: k.device, Err: ErrClosed}
-	}
-	return nil
-}
-
-func (k *Ksock) release() { k.use.RUnlock() }
-
-// wake makes a call waiting in poll look again.
-func (k *Ksock) wake() { unix.Write(k.wakeW, []byte{0}) }
 
 // DevicePath returns the path of KBUS device n.
 func DevicePath(n int) string { return fmt.Sprintf("/dev/kbus%d", n) }
@@ -102,36 +118,44 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 	if mode == ReadWrite {
 		flags = unix.O_RDWR
 	}
-	fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
+	// Non-blocking, so that os.NewFile puts it in the runtime's poller
+	// (KBUS's read, write and ioctls never block on it).
+	fd, err := unix.Open(path, flags|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, wrap("open "+path, -1, err)
 	}
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		unix.Close(fd)
-		return nil, wrap("pipe", -1, err)
+	f := os.NewFile(uintptr(fd), path)
+	conn, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		return nil, wrap("open "+path, -1, err)
 	}
-	return &Ksock{device: -1, mode: mode, path: path, fd: fd, wakeR: p[0], wakeW: p[1]}, nil
+	k := &Ksock{
+		device: -1, mode: mode, path: path, fd: fd, file: f, conn: conn,
+		done: make(chan struct{}), recv: make(chan struct{}, 1), send: make(chan struct{}, 1),
+	}
+	k.nextMsg = func(fd uintptr) (uint32, error) {
+		var n uint32
+		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrNextMsg), unsafe.Pointer(&n))
+		return n, err
+	}
+	return k, nil
 }
 
 // Close closes the Ksock. KBUS then answers, for it, every request it
-// still owed a reply (GoneAway, Ignored) and drops its bindings. Calls
+// still owed a reply (docs/kbus.md §9.9) and drops its bindings. Calls
 // waiting on the Ksock return ErrClosed; Close returns once no call uses
-// it any more. Closing a closed Ksock does nothing.
+// the descriptor any more. Closing a closed Ksock does nothing.
 func (k *Ksock) Close() error {
 	if k.closed.Swap(true) {
 		return nil
 	}
-	k.wake()
-	k.use.Lock()
-	defer k.use.Unlock()
-	unix.Close(k.wakeR)
-	unix.Close(k.wakeW)
-	return wrap("close", k.device, unix.Close(k.fd))
+	close(k.done)
+	return wrap("close", k.device, k.file.Close())
 }
 
-// Fd returns the file descriptor, for poll/select. It is the caller's to
-// use only while the Ksock is open.
+// Fd returns the descriptor's number, for callers who poll it themselves.
+// It is valid only while the Ksock is open.
 func (k *Ksock) Fd() int { return k.fd }
 
 // Device returns the device number (-1 if opened by path).
@@ -146,32 +170,122 @@ func (k *Ksock) String() string {
 	return fmt.Sprintf("Ksock device %d, id %d, mode %s", k.device, id, k.mode)
 }
 
-func (k *Ksock) ioctl(op string, nr int, arg unsafe.Pointer) (int, error) {
-	return k.rawIoctl(op, raw.Native.Ioctl(nr), arg)
-}
-
-// Ioctl issues a raw KBUS ioctl with a pointer argument, for tests of the
-// ABI; it returns the ioctl's return value.
-func (k *Ksock) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
-	return k.rawIoctl(fmt.Sprintf("ioctl %#x", cmd), cmd, arg)
-}
-
-func (k *Ksock) rawIoctl(op string, cmd uint32, arg unsafe.Pointer) (int, error) {
-	if err := k.acquire(op); err != nil {
-		return 0, err
+// opErr is the error of op, with ErrClosed for any sign that the Ksock
+// was closed under it.
+func (k *Ksock) opErr(op string, err error) error {
+	if err == nil {
+		return nil
 	}
-	defer k.release()
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(k.fd), uintptr(cmd), uintptr(arg))
+	if k.closed.Load() || errors.Is(err, os.ErrClosed) {
+		return &OpError{Op: op, Device: k.device, Err: ErrClosed}
+	}
+	return wrap(op, k.device, err)
+}
+
+func ioctl(fd uintptr, cmd uint32, arg unsafe.Pointer) (int, error) {
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, fd, uintptr(cmd), uintptr(arg))
 	if e != 0 {
-		return int(r), wrap(op, k.device, e)
+		return int(r), e
 	}
 	return int(r), nil
+}
+
+// control runs f on the descriptor, which stays open until f returns.
+func (k *Ksock) control(op string, f func(fd uintptr) error) error {
+	if k.closed.Load() {
+		return &OpError{Op: op, Device: k.device, Err: ErrClosed}
+	}
+	var ferr error
+	if err := k.conn.Control(func(fd uintptr) { ferr = f(fd) }); err != nil {
+		return k.opErr(op, err)
+	}
+	if ferr != nil {
+		return wrap(op, k.device, ferr)
+	}
+	return nil
+}
+
+func (k *Ksock) ioctlCmd(op string, cmd uint32, arg unsafe.Pointer) (int, error) {
+	var r int
+	err := k.control(op, func(fd uintptr) (err error) {
+		r, err = ioctl(fd, cmd, arg)
+		return err
+	})
+	return r, err
+}
+
+func (k *Ksock) ioctl(op string, nr int, arg unsafe.Pointer) (int, error) {
+	return k.ioctlCmd(op, raw.Native.Ioctl(nr), arg)
 }
 
 func (k *Ksock) ioctlU32(op string, nr int, in uint32) (uint32, int, error) {
 	v := in
 	r, err := k.ioctl(op, nr, unsafe.Pointer(&v))
 	return v, r, err
+}
+
+// lock takes a one-slot semaphore, unless ctx ends or the Ksock closes.
+func (k *Ksock) lock(ctx context.Context, op string, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return &OpError{Op: op, Device: k.device, Err: ctx.Err()}
+	case <-k.done:
+		return &OpError{Op: op, Device: k.device, Err: ErrClosed}
+	}
+	if k.closed.Load() {
+		<-sem
+		return &OpError{Op: op, Device: k.device, Err: ErrClosed}
+	}
+	return nil
+}
+
+func unlock(sem chan struct{}) { <-sem }
+
+// aLongTimeAgo is a deadline in the past: setting it ends a wait at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// wait runs f in the runtime's poller until it reports done: f returns
+// false when the Ksock is not ready yet (in the direction of read or
+// write: the RawConn's Read or Write), and the poller calls it again once
+// KBUS says it may be. ctx ending ends the wait, with ctx's error; so does
+// Close, with ErrClosed. The caller holds the semaphore of that direction,
+// so that no other wait uses the file's deadline meanwhile.
+func (k *Ksock) wait(ctx context.Context, op string, write bool, f func(fd uintptr) bool) error {
+	if err := ctx.Err(); err != nil {
+		return &OpError{Op: op, Device: k.device, Err: err}
+	}
+	run, setDeadline := k.conn.Read, k.file.SetReadDeadline
+	if write {
+		run, setDeadline = k.conn.Write, k.file.SetWriteDeadline
+	}
+	var (
+		mu           sync.Mutex
+		over, fired  bool
+		stopDeadline = func() bool { return true }
+	)
+	if ctx.Done() != nil {
+		stopDeadline = context.AfterFunc(ctx, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !over {
+				fired = true
+				setDeadline(aLongTimeAgo)
+			}
+		})
+	}
+	err := run(f)
+	stopDeadline()
+	mu.Lock()
+	over = true
+	if fired {
+		setDeadline(time.Time{})
+	}
+	mu.Unlock()
+	if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() != nil {
+		return &OpError{Op: op, Device: k.device, Err: ctx.Err()}
+	}
+	return k.opErr(op, err)
 }
 
 // ID returns the Ksock's id on its device (never 0).
@@ -203,16 +317,34 @@ func boolU32(v bool) uint32 {
 	return 0
 }
 
-// Bind binds the Ksock to a name or wildcard ("$.a.*", "$.a.%"), as a
-// listener or as the replier.
-func (k *Ksock) Bind(name string, replier bool) error {
-	_, _, err := k.bindOp("bind", raw.NrBind, name, boolU32(replier))
+// BindListener makes the Ksock receive a copy of every message (each
+// announcement and request) whose name matches name, which may be a
+// wildcard ("$.a.*", "$.a.%"; docs/kbus.md §2.2). Binding twice receives
+// two copies, unless OnlyOnce is set.
+func (k *Ksock) BindListener(name string) error {
+	_, _, err := k.bindOp("bind listener", raw.NrBind, name, 0)
 	return err
 }
 
-// Unbind removes the most recent identical binding.
-func (k *Ksock) Unbind(name string, replier bool) error {
-	_, _, err := k.bindOp("unbind", raw.NrUnbind, name, boolU32(replier))
+// BindReplier makes the Ksock the replier of the requests whose name
+// matches name (a wildcard too): there is at most one replier per name,
+// else ErrReplierExists.
+func (k *Ksock) BindReplier(name string) error {
+	_, _, err := k.bindOp("bind replier", raw.NrBind, name, 1)
+	return err
+}
+
+// UnbindListener removes the most recent listener binding to name
+// (ErrInvalid if there is none).
+func (k *Ksock) UnbindListener(name string) error {
+	_, _, err := k.bindOp("unbind listener", raw.NrUnbind, name, 0)
+	return err
+}
+
+// UnbindReplier removes the replier binding to name. Requests already
+// queued for it are answered with $.KBUS.Replier.Unbound.
+func (k *Ksock) UnbindReplier(name string) error {
+	_, _, err := k.bindOp("unbind replier", raw.NrUnbind, name, 1)
 	return err
 }
 
@@ -223,219 +355,37 @@ func (k *Ksock) FindReplier(name string) (uint32, bool, error) {
 	return q.first, r == 1, err
 }
 
-// Write writes the message's entire form; Send then sends it.
-func (k *Ksock) Write(m *Message) error {
-	_, err := k.WriteBytes(m.Bytes())
-	return err
-}
-
-// WriteBytes writes raw bytes of a message in progress, in any number of
-// pieces.
-func (k *Ksock) WriteBytes(b []byte) (int, error) {
-	if err := k.acquire("write"); err != nil {
-		return 0, err
-	}
-	defer k.release()
-	n, err := unix.Write(k.fd, b)
-	// KBUS answers a write interrupted while it waited for the device
-	// lock with EAGAIN, having written nothing (a signal, such as the Go
-	// runtime's preemption): write again.
-	for err == unix.EAGAIN {
-		n, err = unix.Write(k.fd, b)
-	}
-	if err != nil {
-		return n, wrap("write", k.device, err)
-	}
-	return n, nil
-}
-
-// Send sends the message written so far and returns its id. With
-// ALL_OR_WAIT it may fail with ErrWouldBlock and still return the id: the
-// send is pending; WaitWritable completes it.
-func (k *Ksock) Send() (MessageID, error) {
-	var id MessageID
-	_, err := k.ioctl("send", raw.NrSend, unsafe.Pointer(&id))
-	return id, err
-}
-
-// SendMsg writes and sends a message.
-func (k *Ksock) SendMsg(m *Message) (MessageID, error) {
-	if err := k.Write(m); err != nil {
-		return MessageID{}, err
-	}
-	return k.Send()
-}
-
-// SendWait is Send that waits when KBUS cannot deliver yet: after EAGAIN
-// (an ALL_OR_WAIT message some recipient has no room for; the send is
-// pending) it waits in poll until KBUS has delivered it or ctx ends.
-func (k *Ksock) SendWait(ctx context.Context) (MessageID, error) {
-	id, err := k.Send()
-	if errors.Is(err, ErrWouldBlock) {
-		err = k.WaitWritable(ctx)
-	}
-	return id, err
-}
-
-// SendMsgWait writes and sends a message, waiting as SendWait does.
-func (k *Ksock) SendMsgWait(ctx context.Context, m *Message) (MessageID, error) {
-	if err := k.Write(m); err != nil {
-		return MessageID{}, err
-	}
-	return k.SendWait(ctx)
-}
-
-// Discard drops the message being written, and a pending send.
+// Discard drops the message being written, and a pending ALL_OR_WAIT send.
 func (k *Ksock) Discard() error {
 	_, err := k.ioctl("discard", raw.NrDiscard, nil)
 	return err
 }
 
-// Reset does nothing; it exists for completeness of the ABI.
-func (k *Ksock) Reset() error {
-	_, err := k.ioctl("reset", raw.NrReset, nil)
-	return err
-}
-
-// LastSent returns the id of the last message this Ksock sent.
-func (k *Ksock) LastSent() (MessageID, error) {
-	var id MessageID
-	_, err := k.ioctl("last sent", raw.NrLastSent, unsafe.Pointer(&id))
-	return id, err
-}
-
-// NextMsg makes the next queued message the one being read and returns its
-// length in entire form, 0 if the queue is empty.
-func (k *Ksock) NextMsg() (uint32, error) {
-	v, _, err := k.ioctlU32("next message", raw.NrNextMsg, 0)
-	return v, err
-}
-
-// LenLeft returns how many bytes of the current message are still unread.
-func (k *Ksock) LenLeft() (uint32, error) {
-	v, _, err := k.ioctlU32("length left", raw.NrLenLeft, 0)
-	return v, err
-}
-
-// Read reads bytes of the current message; io.EOF after its last byte.
-func (k *Ksock) Read(p []byte) (int, error) {
-	if err := k.acquire("read"); err != nil {
-		return 0, err
-	}
-	defer k.release()
-	n, err := unix.Read(k.fd, p)
-	for err == unix.EAGAIN { // interrupted waiting for the device lock, as for write
-		n, err = unix.Read(k.fd, p)
-	}
-	if err != nil {
-		return 0, wrap("read", k.device, err)
-	}
-	if n == 0 && len(p) > 0 {
-		return 0, io.EOF
-	}
-	return n, nil
-}
-
-// ReadMsg reads the current message, of the length NextMsg returned.
-func (k *Ksock) ReadMsg(length uint32) (*Message, error) {
-	b := make([]byte, length)
-	if _, err := io.ReadFull(k, b); err != nil {
-		return nil, fmt.Errorf("kbus%d: reading a %d-byte message: %w", k.device, length, err)
-	}
-	return FromBytes(b)
-}
-
-// ReadNext reads the next message, or returns nil if the queue is empty.
-func (k *Ksock) ReadNext() (*Message, error) {
-	n, err := k.NextMsg()
-	if err != nil || n == 0 {
-		return nil, err
-	}
-	return k.ReadMsg(n)
-}
-
-// Wait waits until a message arrives or ctx ends, then reads it.
-func (k *Ksock) Wait(ctx context.Context) (*Message, error) {
-	for {
-		if err := k.poll(ctx, unix.POLLIN); err != nil {
-			return nil, err
-		}
-		m, err := k.ReadNext()
-		if err != nil || m != nil {
-			return m, err
-		}
-	}
-}
-
-// WaitWritable waits until the Ksock can write: for a pending ALL_OR_WAIT
-// send, until KBUS has delivered it (or given up and sent a status).
-func (k *Ksock) WaitWritable(ctx context.Context) error {
-	return k.poll(ctx, unix.POLLOUT)
-}
-
-// Readable reports, without waiting, whether a message is queued.
+// Readable reports, without waiting, whether a message is queued (or kept
+// by Request for the next Receive).
 func (k *Ksock) Readable() (bool, error) {
-	if err := k.acquire("poll"); err != nil {
-		return false, err
+	select {
+	case k.recv <- struct{}{}:
+		kept := len(k.kept) > 0
+		unlock(k.recv)
+		if kept {
+			return true, nil
+		}
+	default: // someone is receiving: ask KBUS
 	}
-	defer k.release()
-	fds := []unix.PollFd{{Fd: int32(k.fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 0)
-	// Even a poll that does not wait fails with EINTR when a signal (the
-	// Go runtime's preemption, say) arrives during it: ask again.
-	for err == unix.EINTR {
-		n, err = unix.Poll(fds, 0)
-	}
-	if err != nil {
-		return false, wrap("poll", k.device, err)
-	}
-	return n > 0 && fds[0].Revents&unix.POLLIN != 0, nil
-}
-
-// poll waits until the Ksock has one of events, ctx ends, or Close.
-func (k *Ksock) poll(ctx context.Context, events int16) error {
-	if err := k.acquire("poll"); err != nil {
+	var ready bool
+	err := k.control("poll", func(fd uintptr) error {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		// Even a poll that does not wait fails with EINTR when a
+		// signal (the Go runtime's preemption) arrives during it.
+		for err == unix.EINTR {
+			n, err = unix.Poll(fds, 0)
+		}
+		ready = n > 0 && fds[0].Revents&unix.POLLIN != 0
 		return err
-	}
-	defer k.release()
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() {
-			if k.acquire("wake") == nil {
-				k.wake()
-				k.release()
-			}
-		})
-		defer stop()
-	}
-	fds := []unix.PollFd{{Fd: int32(k.fd), Events: events}, {Fd: int32(k.wakeR), Events: unix.POLLIN}}
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if k.closed.Load() {
-			return &OpError{Op: "poll", Device: k.device, Err: ErrClosed}
-		}
-		_, err := unix.Poll(fds, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return wrap("poll", k.device, err)
-		}
-		if fds[1].Revents != 0 {
-			var buf [16]byte
-			unix.Read(k.wakeR, buf[:])
-			// Close's wake may have been among what was read: leave it
-			// for the other waiters, who must see it too.
-			if k.closed.Load() {
-				k.wake()
-				return &OpError{Op: "poll", Device: k.device, Err: ErrClosed}
-			}
-		}
-		if fds[0].Revents&events != 0 {
-			return nil
-		}
-	}
+	})
+	return ready, err
 }
 
 // MaxMessages returns the queue's capacity.
@@ -450,7 +400,8 @@ func (k *Ksock) SetMaxMessages(n uint32) (uint32, error) {
 	return v, err
 }
 
-// NumMessages returns how many messages are queued (with set-aside events).
+// NumMessages returns how many messages KBUS has queued (with set-aside
+// events); messages Request kept are not counted.
 func (k *Ksock) NumMessages() (uint32, error) {
 	v, _, err := k.ioctlU32("number of messages", raw.NrNumMsgs, 0)
 	return v, err
@@ -521,5 +472,3 @@ func (k *Ksock) NewDevice() (uint32, error) {
 	v, _, err := k.ioctlU32("new device", raw.NrNewDevice, 0)
 	return v, err
 }
-
-var _ io.Reader = (*Ksock)(nil)

@@ -1,7 +1,6 @@
 package kbus
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -88,8 +87,13 @@ const (
 	KindReplierBindEvent
 )
 
+var kindNames = [...]string{"Announcement", "Request", "Reply", "Status", "ReplierBindEvent"}
+
 func (k Kind) String() string {
-	return [...]string{"Announcement", "Request", "Reply", "Status", "ReplierBindEvent"}[k]
+	if k < 0 || int(k) >= len(kindNames) {
+		return fmt.Sprintf("Kind(%d)", int(k))
+	}
+	return kindNames[k]
 }
 
 // Kind of the message: a ReplierBindEvent by name; a Status if it is a
@@ -141,11 +145,11 @@ func NewRequest(name string, data []byte) *Message {
 
 // ErrNotForUs is returned by ReplyTo for a message that this Ksock is not
 // the replier of.
-var ErrNotForUs = errors.New("kbus: the message is not a request we are to reply to")
+const ErrNotForUs = sentinel("kbus: the message is not a request we are to reply to")
 
 // ErrNotStateful is returned by StatefulRequest for a message that is
 // neither a reply nor a stateful request.
-var ErrNotStateful = errors.New("kbus: a stateful request needs a reply or a stateful request to follow")
+const ErrNotStateful = sentinel("kbus: a stateful request needs a reply or a stateful request to follow")
 
 // ReplyTo returns the reply to req, which must have been delivered to us as
 // its replier: same name, to its sender, in reply to its id.

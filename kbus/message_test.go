@@ -86,25 +86,31 @@ func TestErrorsWorkWithErrorsIs(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("message %q", err.Error())
 	}
-	seen := map[syscall.Errno]bool{}
-	for _, e := range Errnos {
-		if seen[e.Errno] {
-			t.Errorf("errno %v listed twice", e.Errno)
+	seen := map[Errno]bool{}
+	for _, e := range Errnos() {
+		if seen[e] {
+			t.Errorf("errno %v listed twice", e.Name())
 		}
-		seen[e.Errno] = true
-		if ErrnoFor(e.Errno) != e || e.Meaning == "" {
-			t.Errorf("%s", e.Name)
+		seen[e] = true
+		if got, ok := ErrnoFor(syscall.Errno(e)); !ok || got != e || e.Meaning() == "" {
+			t.Errorf("%s", e.Name())
 		}
 	}
-	if len(Errnos) != 19 {
-		t.Errorf("%d errnos, the reference names 19", len(Errnos))
+	if n := len(Errnos()); n != 19 {
+		t.Errorf("%d errnos, docs/kbus.md §13 names 19", n)
+	}
+	if _, ok := ErrnoFor(syscall.ESRCH); ok {
+		t.Error("ESRCH is not one of KBUS's errnos")
+	}
+	if got := Errno(syscall.ESRCH).Error(); got != syscall.ESRCH.Error() {
+		t.Errorf("an errno KBUS does not use reads %q", got)
 	}
 }
 
 func TestEveryErrnoHasSituations(t *testing.T) {
-	for _, e := range Errnos {
+	for _, e := range Errnos() {
 		if len(e.Situations()) == 0 {
-			t.Errorf("%s has no situations", e.Name)
+			t.Errorf("%s has no situations", e.Name())
 		}
 	}
 }

@@ -1,13 +1,12 @@
 package kbus
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
 
 // ErrName is wrapped by the errors ValidateName returns.
-var ErrName = errors.New("invalid KBUS message name")
+const ErrName = sentinel("invalid KBUS message name")
 
 // ValidateName checks a message name against the rules KBUS applies
 // (reference §2.1) and says which rule it breaks. Wildcards ("$.a.*",

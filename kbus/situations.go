@@ -3,7 +3,7 @@ package kbus
 import "golang.org/x/sys/unix"
 
 // situations lists, per errno, every situation in which KBUS returns it
-// (the reference's §13).
+// (docs/kbus.md §13).
 var situations = map[unix.Errno][]string{
 	unix.EADDRINUSE: {
 		"BIND as replier when a replier binding with the identical name already exists",
@@ -83,4 +83,4 @@ var situations = map[unix.Errno][]string{
 }
 
 // Situations returns every situation in which KBUS returns this errno.
-func (e *Errno) Situations() []string { return situations[e.Errno] }
+func (e Errno) Situations() []string { return situations[unix.Errno(e)] }

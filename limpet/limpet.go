@@ -66,16 +66,16 @@ func Run(ctx context.Context, ks *kbus.Ksock, conn io.ReadWriteCloser, cfg Confi
 	}
 	// Our presence on this bus: the other Limpets here learn our network
 	// id from its bind event, and two Limpets cannot share an id.
-	if err := ks.Bind(presenceName(cfg.NetworkID), true); err != nil {
+	if err := ks.BindReplier(presenceName(cfg.NetworkID)); err != nil {
 		if errors.Is(err, kbus.ErrReplierExists) {
 			return fmt.Errorf("limpet: network id %d is already used by a Limpet on this bus: %w", cfg.NetworkID, err)
 		}
 		return err
 	}
-	if err := ks.Bind(cfg.Forward, false); err != nil {
+	if err := ks.BindListener(cfg.Forward); err != nil {
 		return err
 	}
-	if err := ks.Bind(kbus.NameReplierBindEvent, false); err != nil {
+	if err := ks.BindListener(kbus.NameReplierBindEvent); err != nil {
 		return err
 	}
 	if _, err := ks.SetReportReplierBinds(true); err != nil {
@@ -107,62 +107,73 @@ func (l *Limpet) toPeer(m *kbus.Message) error {
 	return WriteFrame(l.conn, m)
 }
 
-// fromBus forwards what the local bus gives us (reference §15.4).
+// fromBus forwards what the local bus gives us (docs/kbus.md §15.4). The
+// replies to the requests it forwards come back later, from the peer.
 func (l *Limpet) fromBus(ctx context.Context) error {
-	for {
-		m, err := l.ks.Wait(ctx)
-		if err != nil {
-			return err
+	err := l.ks.Serve(ctx, func(_ context.Context, m *kbus.Message) ([]byte, error) {
+		if err := l.forward(m); err != nil {
+			return nil, err
 		}
-		if m.Name == kbus.NameReplierBindEvent {
-			if ev, err := m.BindEvent(); err == nil {
-				l.local.update(ev)
-				if ev.Binder == l.ourKs || !l.proxiable(ev.Name) {
-					continue // our own proxy binding, or not one to proxy
-				}
+		return nil, kbus.ErrNoReply
+	})
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// forward sends one message from the local bus to the peer, unless it is
+// one not to forward.
+func (l *Limpet) forward(m *kbus.Message) error {
+	if m.Name == kbus.NameReplierBindEvent {
+		if ev, err := m.BindEvent(); err == nil {
+			l.local.update(ev)
+			if ev.Binder == l.ourKs || !l.proxiable(ev.Name) {
+				return nil // our own proxy binding, or not one to proxy
 			}
 		}
-		if m.WantsUsToReply() {
-			l.mu.Lock()
-			l.requests[m.ID] = m.From
-			l.mu.Unlock()
-		} else if m.IsRequest() {
-			// A listener copy of a request: its replier is on this bus
-			// or reached through us anyway; far listeners hear it as an
-			// announcement, so nobody there takes it for a request to
-			// answer (the original's §16 item 19).
-			m.Flags &^= kbus.FlagWantAReply
-		}
-		if m.From == l.ourKs || m.ID.Network == l.peerID {
-			continue // we put it on this bus for the peer: never send it back
-		}
-		if m.ID.Network == l.cfg.NetworkID {
-			// We forwarded it once already: it came back to our bus
-			// around a loop in the topology.
-			l.logf("loop: %v %s came back to network %d; dropped", m.ID, m.Name, l.cfg.NetworkID)
-			continue
-		}
-		if m.ID.Network == 0 {
-			m.ID.Network = l.cfg.NetworkID
-		}
-		if m.OrigFrom.Network == 0 {
-			m.OrigFrom = kbus.OrigFrom{Network: l.cfg.NetworkID, Local: m.From}
-		}
-		if err := l.toPeer(m); err != nil {
-			return fmt.Errorf("limpet: writing to the peer: %w", err)
-		}
 	}
+	if m.WantsUsToReply() {
+		l.mu.Lock()
+		l.requests[m.ID] = m.From
+		l.mu.Unlock()
+	} else if m.IsRequest() {
+		// A listener copy of a request: its replier is on this bus
+		// or reached through us anyway; far listeners hear it as an
+		// announcement, so nobody there takes it for a request to
+		// answer (the original's §16 item 19).
+		m.Flags &^= kbus.FlagWantAReply
+	}
+	if m.From == l.ourKs || m.ID.Network == l.peerID {
+		return nil // we put it on this bus for the peer: never send it back
+	}
+	if m.ID.Network == l.cfg.NetworkID {
+		// We forwarded it once already: it came back to our bus
+		// around a loop in the topology.
+		l.logf("loop: %v %s came back to network %d; dropped", m.ID, m.Name, l.cfg.NetworkID)
+		return nil
+	}
+	if m.ID.Network == 0 {
+		m.ID.Network = l.cfg.NetworkID
+	}
+	if m.OrigFrom.Network == 0 {
+		m.OrigFrom = kbus.OrigFrom{Network: l.cfg.NetworkID, Local: m.From}
+	}
+	if err := l.toPeer(m); err != nil {
+		return fmt.Errorf("limpet: writing to the peer: %w", err)
+	}
+	return nil
 }
 
 // send sends m on our bus. An ALL_OR_WAIT message waits (in poll) until
 // every local recipient has room: back-pressure across the link, instead of
 // the original's stuck "sending" state.
 func (l *Limpet) send(ctx context.Context, m *kbus.Message) error {
-	_, err := l.ks.SendMsgWait(ctx, m)
+	_, err := l.ks.SendWait(ctx, m)
 	return err
 }
 
-// fromPeer acts on what the peer sends (reference §15.5).
+// fromPeer acts on what the peer sends (docs/kbus.md §15.5).
 func (l *Limpet) fromPeer(ctx context.Context) error {
 	for {
 		m, err := ReadFrame(l.conn)
@@ -212,7 +223,7 @@ func (l *Limpet) proxyBinding(m *kbus.Message) {
 		if l.proxies[ev.Name] {
 			return
 		}
-		if err := l.ks.Bind(ev.Name, true); err != nil {
+		if err := l.ks.BindReplier(ev.Name); err != nil {
 			l.logf("proxying replier %s: %v", ev.Name, err)
 			return
 		}
@@ -221,7 +232,7 @@ func (l *Limpet) proxyBinding(m *kbus.Message) {
 	}
 	if l.proxies[ev.Name] {
 		delete(l.proxies, ev.Name)
-		if err := l.ks.Unbind(ev.Name, true); err != nil {
+		if err := l.ks.UnbindReplier(ev.Name); err != nil {
 			l.logf("withdrawing replier %s: %v", ev.Name, err)
 		}
 	}
@@ -272,9 +283,9 @@ func (l *Limpet) request(ctx context.Context, m *kbus.Message) {
 	}
 	if err := l.send(ctx, m); err != nil {
 		cause := "Unknown"
-		var e *kbus.Errno
+		var e kbus.Errno
 		if errors.As(err, &e) {
-			cause = e.Name
+			cause = e.Name()
 		}
 		l.status(m, kbus.NameRemoteErrorPrefix+cause)
 	}

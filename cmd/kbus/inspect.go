@@ -17,7 +17,7 @@ import (
 )
 
 func runBindings(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, _ := newFlags("bindings", "", "Show every binding of every device (newest first).", stderr)
+	fs := newFlags("bindings", "", "Show every binding of every device (newest first).", stdout)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -45,7 +45,7 @@ func runBindings(ctx context.Context, args []string, stdin io.Reader, stdout, st
 }
 
 func runStats(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, _ := newFlags("stats", "", "Show the state of every device and Ksock.", stderr)
+	fs := newFlags("stats", "", "Show the state of every device and Ksock.", stdout)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -74,7 +74,7 @@ func runStats(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 }
 
 func runErrno(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, _ := newFlags("errno", "N|NAME", "Explain an error number (32, 0x20 or EPIPE).", stderr)
+	fs := newFlags("errno", "N|NAME", "Explain an error number (32, 0x20 or EPIPE).", stdout)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -92,12 +92,12 @@ func runErrno(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		meaning[0] = unicode.ToUpper(meaning[0])
 	}
 	fmt.Fprintf(stdout, "Error %d (0x%x) is %s: %s\n", int(n), int(n), name, string(meaning))
-	e := kbus.ErrnoFor(n)
-	if e == nil {
+	e, ok := kbus.ErrnoFor(n)
+	if !ok {
 		fmt.Fprintln(stdout, "KBUS does not use this error.")
 		return nil
 	}
-	fmt.Fprintf(stdout, "To KBUS it means %s.\n", e.Meaning)
+	fmt.Fprintf(stdout, "To KBUS it means %s.\n", e.Meaning())
 	fmt.Fprintln(stdout, "KBUS returns it for:")
 	for _, s := range e.Situations() {
 		fmt.Fprintf(stdout, "  - %s\n", s)
@@ -121,7 +121,8 @@ func lookupErrno(s string) (syscall.Errno, error) {
 }
 
 func runNewDevice(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dev := newFlags("newdevice", "", "Create the next KBUS device (its node appears shortly after) and print its number.", stderr)
+	fs := newFlags("newdevice", "", "Create the next KBUS device (its node appears shortly after) and print its number.", stdout)
+	dev := deviceFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}

@@ -8,6 +8,11 @@
 //	kbus bindings | stats          what /proc/kbus shows, as a table or JSON
 //	kbus errno N|NAME              what an error number means to KBUS
 //	kbus newdevice                 create the next /dev/kbusN
+//	kbus help [COMMAND]            this list, or a command's flags
+//
+// Exit status: 0 success, 1 a KBUS or system error, 2 bad usage, 3 a
+// request answered by a status message instead of a reply, 4 a timeout
+// (request --timeout, listen --count with --timeout).
 package main
 
 import (
@@ -18,6 +23,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -37,6 +44,15 @@ var commands = []command{
 	{"newdevice", "", "create the next KBUS device and print its number", runNewDevice},
 }
 
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitError   = 1 // KBUS or the system said no
+	exitUsage   = 2
+	exitStatus  = 3 // a request got a status message instead of a reply
+	exitTimeout = 4
+)
+
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
@@ -47,8 +63,37 @@ func usage(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %-20s %s\n", c.name, c.args, c.summary)
 	}
-	fmt.Fprintf(w, "\nEvery command takes --device N (default 0). 'kbus COMMAND --help' shows its flags.\n")
-	fmt.Fprintf(w, "Exit status: 0 success, 1 KBUS or system error, 2 bad usage, 3 a request got a status instead of a reply.\n")
+	fmt.Fprintf(w, "\n'kbus help COMMAND' shows a command's flags; 'kbus --version' the version.\n")
+	fmt.Fprintf(w, "Exit status: 0 success, 1 KBUS or system error, 2 bad usage, 3 a request got a status\n"+
+		"instead of a reply, 4 a timeout.\n")
+}
+
+// version is the module version the binary was built from, with the VCS
+// revision when the build recorded one.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + dirty + ")"
+	}
+	return v
 }
 
 func main() {
@@ -58,51 +103,87 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
 		usage(stdout)
-		if len(args) == 0 {
-			return 2
+		return exitOK
+	case "--version", "-version", "version":
+		fmt.Fprintf(stdout, "kbus %s\n", version())
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			usage(stdout)
+			return exitOK
 		}
-		return 0
+		args = []string{args[1], "--help"}
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
 			continue
 		}
 		err := c.run(ctx, args[1:], stdin, stdout, stderr)
-		var ue usageError
-		var se statusError
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "kbus %s: %v\n", c.name, err)
-			return 2
-		case errors.As(err, &se):
-			fmt.Fprintf(stderr, "kbus %s: %v\n", c.name, err)
-			return 3
-		default:
-			fmt.Fprintf(stderr, "kbus %s: %v\n", c.name, err)
-			return 1
+		code := exitCode(err)
+		if code != exitOK {
+			// The package's errors say "kbus: ..." themselves: say it once.
+			msg := strings.TrimPrefix(err.Error(), "kbus: ")
+			fmt.Fprintf(stderr, "kbus %s: %s\n", c.name, msg)
+			if code == exitUsage {
+				fmt.Fprintf(stderr, "Run 'kbus help %s' for its usage.\n", c.name)
+			}
 		}
+		return code
 	}
 	fmt.Fprintf(stderr, "kbus: unknown command %q\n\n", args[0])
 	usage(stderr)
-	return 2
+	return exitUsage
 }
 
-// newFlags makes a subcommand's flag set with the common --device flag.
-func newFlags(name, args, summary string, stderr io.Writer) (*flag.FlagSet, *int) {
-	fs := flag.NewFlagSet("kbus "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dev := fs.Int("device", 0, "KBUS device number: /dev/kbusN")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: kbus %s [flags] %s\n\n%s\n\nflags:\n", name, args, summary)
-		fs.PrintDefaults()
+func exitCode(err error) int {
+	var (
+		ue usageError
+		se statusError
+		te timeoutError
+	)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &se):
+		return exitStatus
+	case errors.As(err, &te):
+		return exitTimeout
+	default:
+		return exitError
 	}
-	return fs, dev
+}
+
+// newFlags makes a subcommand's flag set. Its usage goes to stdout, when
+// asked for with --help; errors are returned, for run to print once.
+func newFlags(name, args, summary string, stdout io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("kbus "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(stdout, "usage: kbus %s [flags] %s\n\n%s\n", name, args, summary)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintf(stdout, "\nflags:\n")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fs.SetOutput(io.Discard)
+		}
+	}
+	return fs
+}
+
+// deviceFlag adds --device to a command that opens a device.
+func deviceFlag(fs *flag.FlagSet) *int {
+	return fs.Int("device", 0, "KBUS device number: /dev/kbusN")
 }
 
 // parse parses flags anywhere among the arguments ("kbus reply '$.A' --exec cat").

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/kbus-project/kbus/kbus"
 )
 
 func runCLI(args ...string) (int, string, string) {
@@ -42,9 +45,65 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		if !strings.Contains(out, "  "+c.name+" ") {
 			t.Errorf("help does not list %s", c.name)
 		}
-		code, _, errOut := runCLI(c.name, "--help")
-		if code != 0 || !strings.Contains(errOut, "usage: kbus "+c.name) || !strings.Contains(errOut, "-device") {
-			t.Errorf("%s --help: exit %d\n%s", c.name, code, errOut)
+		code, help, errOut := runCLI(c.name, "--help")
+		if code != 0 || !strings.HasPrefix(help, "usage: kbus "+c.name) || errOut != "" {
+			t.Errorf("%s --help: exit %d\n%s\nstderr: %s", c.name, code, help, errOut)
+		}
+		// --device only where a device is opened.
+		usesDevice := map[string]bool{"send": true, "request": true, "listen": true, "reply": true, "newdevice": true}
+		if strings.Contains(help, "-device") != usesDevice[c.name] {
+			t.Errorf("%s --help: --device listed %v\n%s", c.name, !usesDevice[c.name], help)
+		}
+		if code, again, _ := runCLI("help", c.name); code != 0 || again != help {
+			t.Errorf("help %s: exit %d\n%s", c.name, code, again)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := runCLI("--version")
+	if code != 0 || !strings.HasPrefix(out, "kbus ") {
+		t.Errorf("exit %d: %q", code, out)
+	}
+}
+
+func TestNoArgumentsIsUsageOnStderr(t *testing.T) {
+	code, out, errOut := runCLI()
+	if code != exitUsage || out != "" || !strings.Contains(errOut, "usage: kbus") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestAnErrorIsPrintedOnceWithoutStutter(t *testing.T) {
+	code, _, errOut := runCLI("listen", "--bogus", "$.A")
+	if code != exitUsage || strings.Count(errOut, "bogus") != 1 {
+		t.Errorf("exit %d: %q", code, errOut)
+	}
+	code, _, errOut = runCLI("send", "--device", "250", "$.Fred", "x")
+	if code != exitError || strings.Contains(errOut, "kbus: kbus") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("exit %d: %q", code, errOut)
+	}
+}
+
+func TestReplyWantsExecOrData(t *testing.T) {
+	for _, args := range [][]string{{"reply", "$.A"}, {"reply", "$.A", "--exec", "cat", "--data", "x"}} {
+		if code, _, errOut := runCLI(args...); code != exitUsage || !strings.Contains(errOut, "--exec CMD or --data DATA") {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	for err, want := range map[error]int{
+		nil:                                    exitOK,
+		usageError{"x"}:                        exitUsage,
+		statusError{}:                          exitStatus,
+		timeoutError{"x"}:                      exitTimeout,
+		kbus.ErrNoReplier:                      exitError,
+		fmt.Errorf("w: %w", timeoutError{"x"}): exitTimeout,
+	} {
+		if got := exitCode(err); got != want {
+			t.Errorf("exitCode(%v) = %d, want %d", err, got, want)
 		}
 	}
 }

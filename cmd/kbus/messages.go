@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,22 +15,17 @@ import (
 	"github.com/kbus-project/kbus/kbus"
 )
 
-// statusError is a request answered by KBUS instead of a replier.
-type statusError struct{ msg *kbus.Message }
+// statusError is a request answered by KBUS (or a Limpet) instead of a
+// replier: exit status 3.
+type statusError struct{ err *kbus.StatusError }
 
-func (e statusError) Error() string {
-	what := map[string]string{
-		kbus.NameReplierGoneAway:    "the replier went away before reading the request",
-		kbus.NameReplierIgnored:     "the replier read the request but closed without answering",
-		kbus.NameReplierUnbound:     "the replier unbound before reading the request",
-		kbus.NameReplierDisappeared: "the replier disappeared before the request could be delivered",
-		kbus.NameErrorSending:       "KBUS could not deliver the request",
-	}[e.msg.Name]
-	if what == "" {
-		what = "KBUS answered with a status message"
-	}
-	return fmt.Sprintf("%s: %s", e.msg.Name, what)
-}
+func (e statusError) Error() string { return e.err.Error() }
+
+// timeoutError is a wait that ended before what was waited for came:
+// exit status 4.
+type timeoutError struct{ msg string }
+
+func (e timeoutError) Error() string { return e.msg }
 
 // readData returns the message data from the argument, a file or stdin
 // ("-"); bytes are passed through untouched.
@@ -82,7 +78,8 @@ func openToSend(fs *flag.FlagSet, args []string, dev *int, file *string, stdin i
 }
 
 func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dev := newFlags("send", "NAME [DATA|-]", "Send an announcement and print its id.", stderr)
+	fs := newFlags("send", "NAME [DATA|-]", "Send an announcement and print its id.", stdout)
+	dev := deviceFlag(fs)
 	file := fs.String("file", "", "read the data from this file (- for stdin)")
 	urgent := fs.Bool("urgent", false, "jump the queue of every recipient")
 	allOrFail := fs.Bool("all-or-fail", false, "deliver to every listener or to none (EBUSY)")
@@ -102,7 +99,7 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if *allOrWait {
 		m.Flags |= kbus.FlagAllOrWait
 	}
-	id, err := ks.SendMsgWait(ctx, m)
+	id, err := ks.SendWait(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -111,13 +108,14 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 }
 
 func runRequest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dev := newFlags("request", "NAME [DATA|-]",
-		"Send a request and print the reply, or the status KBUS sent in its place (exit status 3).", stderr)
+	fs := newFlags("request", "NAME [DATA|-]",
+		"Send a request and print the reply, or the status KBUS sent in its place (exit status 3).", stdout)
+	dev := deviceFlag(fs)
 	file := fs.String("file", "", "read the data from this file (- for stdin)")
 	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the reply")
 	to := fs.Uint("to", 0, "address the request to this Ksock id (a stateful request)")
 	dataOnly := fs.Bool("data", false, "print only the reply's data, raw")
-	asJSON := fs.Bool("json", false, "print the reply as JSON")
+	asJSON := fs.Bool("json", false, "print the reply as JSON (name as a string, data base64-encoded)")
 	name, data, ks, err := openToSend(fs, args, dev, file, stdin)
 	if err != nil {
 		return err
@@ -125,33 +123,28 @@ func runRequest(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	defer ks.Close()
 	m := kbus.NewRequest(name, data)
 	m.To = uint32(*to)
-	id, err := ks.SendMsg(m)
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	for {
-		rep, err := ks.Wait(ctx)
-		if err != nil {
-			return fmt.Errorf("no reply to %v within %v: %w", id, *timeout, err)
-		}
-		if rep.InReplyTo != id {
-			continue
-		}
-		if err := printMsg(stdout, rep, *asJSON, *dataOnly); err != nil {
+	rep, err := ks.Request(ctx, m)
+	var st *kbus.StatusError
+	switch {
+	case errors.As(err, &st):
+		if err := printMsg(stdout, st.Status, *asJSON, *dataOnly); err != nil {
 			return err
 		}
-		if rep.Kind() == kbus.KindStatus {
-			return statusError{rep}
-		}
-		return nil
+		return statusError{st}
+	case err != nil && ctx.Err() != nil:
+		return timeoutError{fmt.Sprintf("no reply to %s within %v", name, *timeout)}
+	case err != nil:
+		return err
 	}
+	return printMsg(stdout, rep, *asJSON, *dataOnly)
 }
 
 func runListen(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dev := newFlags("listen", "PATTERN...", "Bind as listener to each name or wildcard and print every message.", stderr)
-	asJSON := fs.Bool("json", false, "print JSON lines instead of the printed form")
+	fs := newFlags("listen", "PATTERN...", "Bind as listener to each name or wildcard and print every message.", stdout)
+	dev := deviceFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON lines instead of the printed form (data base64-encoded)")
 	count := fs.Int("count", 0, "exit after this many messages (0: run until interrupted)")
 	timeout := fs.Duration("timeout", 0, "exit after this long (0: no limit)")
 	ready := fs.String("ready", "", "create this file once bound (for scripts)")
@@ -171,7 +164,7 @@ func runListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		if err := checkName(p, true); err != nil {
 			return err
 		}
-		if err := ks.Bind(p, false); err != nil {
+		if err := ks.BindListener(p); err != nil {
 			return err
 		}
 	}
@@ -185,34 +178,42 @@ func runListen(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		ctx, cancel = context.WithTimeout(ctx, *timeout)
 		defer cancel()
 	}
-	for n := 0; *count == 0 || n < *count; n++ {
-		m, err := ks.Wait(ctx)
+	n := 0
+	for m, err := range ks.Messages(ctx) {
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
 			return err
 		}
 		if err := printMsg(stdout, m, *asJSON, false); err != nil {
 			return err
 		}
+		if n++; n == *count {
+			return nil
+		}
+	}
+	if *count > 0 && ctx.Err() == context.DeadlineExceeded {
+		return timeoutError{fmt.Sprintf("%d of %d messages within %v", n, *count, *timeout)}
 	}
 	return nil
 }
 
 func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dev := newFlags("reply", "PATTERN --exec CMD",
+	fs := newFlags("reply", "PATTERN (--exec CMD | --data DATA)",
 		"Bind as replier; for each request run CMD (with sh -c) with the request's data on stdin\n"+
-			"and KBUS_NAME, KBUS_FROM, KBUS_ID in its environment; its stdout is the reply's data.", stderr)
-	execCmd := fs.String("exec", "", "the command that computes each reply (required)")
+			"and KBUS_NAME, KBUS_FROM, KBUS_ID in its environment; its stdout is the reply's data.\n"+
+			"Or answer every request with the same DATA.", stdout)
+	dev := deviceFlag(fs)
+	execCmd := fs.String("exec", "", "the command that computes each reply")
+	fixed := fs.String("data", "", "answer every request with this data")
 	count := fs.Int("count", 0, "exit after answering this many requests (0: run until interrupted)")
 	ready := fs.String("ready", "", "create this file once bound (for scripts)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || *execCmd == "" {
-		return usageError{"want one PATTERN and --exec CMD"}
+	dataSet := false
+	fs.Visit(func(f *flag.Flag) { dataSet = dataSet || f.Name == "data" })
+	if len(pos) != 1 || (*execCmd == "") == !dataSet {
+		return usageError{"want one PATTERN and one of --exec CMD or --data DATA"}
 	}
 	if err := checkName(pos[0], true); err != nil {
 		return err
@@ -224,11 +225,13 @@ func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	defer ks.Close()
 	// The shell by its full path: multi-call binaries (busybox, u-root)
 	// find out what to be from it.
-	shell, err := exec.LookPath("sh")
-	if err != nil {
-		return fmt.Errorf("--exec needs a shell: %w", err)
+	shell := ""
+	if *execCmd != "" {
+		if shell, err = exec.LookPath("sh"); err != nil {
+			return fmt.Errorf("--exec needs a shell: %w", err)
+		}
 	}
-	if err := ks.Bind(pos[0], true); err != nil {
+	if err := ks.BindReplier(pos[0]); err != nil {
 		return err
 	}
 	if *ready != "" {
@@ -236,35 +239,29 @@ func runReply(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 			return err
 		}
 	}
-	for n := 0; *count == 0 || n < *count; {
-		req, err := ks.Wait(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	answered := 0
+	return ks.Serve(ctx, func(ctx context.Context, req *kbus.Message) ([]byte, error) {
 		if !req.WantsUsToReply() {
-			continue
+			return nil, nil
 		}
-		cmd := exec.CommandContext(ctx, shell, "-c", *execCmd)
-		cmd.Stdin = bytes.NewReader(req.Data)
-		cmd.Stderr = stderr
-		cmd.Env = append(os.Environ(), "KBUS_NAME="+req.Name, fmt.Sprintf("KBUS_FROM=%d", req.From), "KBUS_ID="+req.ID.String())
-		out, err := cmd.Output()
-		if err != nil {
-			fmt.Fprintf(stderr, "kbus reply: %s for %v: %v (replying with its output anyway)\n", *execCmd, req.ID, err)
+		out := []byte(*fixed)
+		if shell != "" {
+			cmd := exec.CommandContext(ctx, shell, "-c", *execCmd)
+			cmd.Stdin = bytes.NewReader(req.Data)
+			cmd.Stderr = stderr
+			cmd.Env = append(os.Environ(), "KBUS_NAME="+req.Name, fmt.Sprintf("KBUS_FROM=%d", req.From), "KBUS_ID="+req.ID.String())
+			var err error
+			if out, err = cmd.Output(); err != nil {
+				fmt.Fprintf(stderr, "kbus reply: %s for %v: %v (replying with its output anyway)\n", *execCmd, req.ID, err)
+			}
 		}
-		rep, err := kbus.ReplyTo(req, out)
-		if err != nil {
-			return err
+		if answered++; answered == *count {
+			cancel() // Serve sends this reply, then returns
 		}
-		if _, err := ks.SendMsg(rep); err != nil {
-			fmt.Fprintf(stderr, "kbus reply: answering %v: %v\n", req.ID, err)
-		}
-		n++
-	}
-	return nil
+		return out, nil
+	})
 }
 
 // jsonMessage is the JSON form of a message for --json.

@@ -60,7 +60,7 @@ func main() {
 		}
 		defer ln.Close()
 		go func() { <-ctx.Done(); ln.Close() }()
-		log.Printf("limpet %d: listening on %s", *id, *listen)
+		log.Printf("limpet %d: listening on %s", *id, ln.Addr())
 		d.Next = func(context.Context) (net.Conn, error) { return ln.Accept() }
 	} else {
 		network, addr := split(*connect)

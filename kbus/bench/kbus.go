@@ -17,10 +17,10 @@ func sendAll(ctx context.Context, ks *kbus.Ksock, name string, size, n int) erro
 	m.Flags = kbus.FlagAllOrWait
 	b := m.Bytes()
 	for i := 0; i < n; i++ {
-		if _, err := ks.WriteBytes(b); err != nil {
+		if _, err := ks.ABI().Write(b); err != nil {
 			return err
 		}
-		if _, err := ks.SendWait(ctx); err != nil {
+		if _, err := ks.ABI().SendWait(ctx); err != nil {
 			return err
 		}
 	}
@@ -31,19 +31,19 @@ func sendAll(ctx context.Context, ks *kbus.Ksock, name string, size, n int) erro
 func readAll(ctx context.Context, ks *kbus.Ksock, n int) error {
 	buf := make([]byte, 8192)
 	for got := 0; got < n; {
-		l, err := ks.NextMsg()
+		l, err := ks.ABI().NextMsg()
 		if err != nil {
 			return err
 		}
 		if l == 0 {
-			if _, err := ks.Wait(ctx); err != nil {
+			if _, err := ks.Receive(ctx); err != nil {
 				return fmt.Errorf("after %d of %d messages: %w", got, n, err)
 			}
 			got++
 			continue
 		}
 		for l > 0 {
-			k, err := ks.Read(buf[:min(int(l), len(buf))])
+			k, err := ks.ABI().Read(buf[:min(int(l), len(buf))])
 			if err != nil {
 				return err
 			}
@@ -72,7 +72,11 @@ func Throughput(ctx context.Context, dev, size, n, unrelated int) (float64, erro
 		}
 		extra = append(extra, k)
 		for i := 0; i < unrelated; i++ {
-			if err := k.Bind(fmt.Sprintf("$.Unrelated.B%d.Name%d", i%97, i), i%2 == 0 && i < 2000); err != nil {
+			bind := k.BindListener
+			if i%2 == 0 && i < 2000 {
+				bind = k.BindReplier
+			}
+			if err := bind(fmt.Sprintf("$.Unrelated.B%d.Name%d", i%97, i)); err != nil {
 				return 0, err
 			}
 		}
@@ -87,7 +91,7 @@ func Throughput(ctx context.Context, dev, size, n, unrelated int) (float64, erro
 		return 0, err
 	}
 	defer listener.Close()
-	if err := listener.Bind("$.Bench.Flow", false); err != nil {
+	if err := listener.BindListener("$.Bench.Flow"); err != nil {
 		return 0, err
 	}
 	return timed(n,
@@ -110,7 +114,7 @@ func FanOut(ctx context.Context, dev, l, n int) (perSend, perDelivery float64, e
 			return 0, 0, err
 		}
 		defer listeners[i].Close()
-		if err := listeners[i].Bind("$.Bench.Fan", false); err != nil {
+		if err := listeners[i].BindListener("$.Bench.Fan"); err != nil {
 			return 0, 0, err
 		}
 		if _, err := listeners[i].SetMaxMessages(uint32(n)); err != nil {
@@ -151,16 +155,16 @@ func RoundTrips(ctx context.Context, dev, n int) (float64, error) {
 		return 0, err
 	}
 	defer server.Close()
-	if err := server.Bind("$.Bench.Ping", true); err != nil {
+	if err := server.BindReplier("$.Bench.Ping"); err != nil {
 		return 0, err
 	}
 	req := kbus.NewRequest("$.Bench.Ping", make([]byte, 64))
 	return timed(n, func() error {
 		for i := 0; i < n; i++ {
-			if _, err := client.SendMsg(req); err != nil {
+			if _, err := client.Send(req); err != nil {
 				return err
 			}
-			rep, err := client.Wait(ctx)
+			rep, err := client.Receive(ctx)
 			if err != nil {
 				return err
 			}
@@ -171,13 +175,13 @@ func RoundTrips(ctx context.Context, dev, n int) (float64, error) {
 		return nil
 	}, func() error {
 		for i := 0; i < n; i++ {
-			req, err := server.Wait(ctx)
+			req, err := server.Receive(ctx)
 			if err != nil {
 				return err
 			}
 			rep, err := kbus.ReplyTo(req, req.Data)
 			if err == nil {
-				_, err = server.SendMsg(rep)
+				_, err = server.Send(rep)
 			}
 			if err != nil {
 				return err

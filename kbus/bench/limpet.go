@@ -72,7 +72,7 @@ func LimpetThroughput(ctx context.Context, dev, far, size, n int) (float64, erro
 		return 0, err
 	}
 	defer listener.Close()
-	if err := listener.Bind("$.Bench.Remote", false); err != nil {
+	if err := listener.BindListener("$.Bench.Remote"); err != nil {
 		return 0, err
 	}
 	if _, err := listener.SetMaxMessages(uint32(n)); err != nil {
@@ -90,15 +90,15 @@ func LimpetThroughput(ctx context.Context, dev, far, size, n int) (float64, erro
 		if time.Now().After(deadline) {
 			return 0, fmt.Errorf("nothing crossed the limpet pair from kbus%d to kbus%d in 30 s", dev, far)
 		}
-		if _, err := sender.SendMsg(probe); err != nil {
+		if _, err := sender.Send(probe); err != nil {
 			return 0, err
 		}
 		wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-		m, _ := listener.Wait(wctx)
+		m, _ := listener.Receive(wctx)
 		cancel()
 		got = m != nil
 	}
-	for m, _ := listener.ReadNext(); m != nil; m, _ = listener.ReadNext() {
+	for m, _ := listener.TryReceive(); m != nil; m, _ = listener.TryReceive() {
 	}
 	return timed(n,
 		func() error { return sendAll(ctx, sender, "$.Bench.Remote", size, n) },

@@ -131,34 +131,22 @@ func (d *Device) Ready() error {
 // is ready, and hands every message to handle until ctx ends.
 func (d *Device) Serve(ctx context.Context, repliers, listeners []string, handle func(*kbus.Message)) error {
 	for _, n := range repliers {
-		if err := d.Ks.Bind(n, true); err != nil {
+		if err := d.Ks.BindReplier(n); err != nil {
 			return err
 		}
 	}
 	for _, n := range listeners {
-		if err := d.Ks.Bind(n, false); err != nil {
+		if err := d.Ks.BindListener(n); err != nil {
 			return err
 		}
 	}
 	if err := d.Ready(); err != nil {
 		return err
 	}
-	for {
-		m, err := d.Wait(ctx)
-		if err != nil || m == nil {
-			return err
-		}
-		handle(m)
-	}
-}
-
-// Wait waits for the next message, or for ctx to end (nil, nil).
-func (d *Device) Wait(ctx context.Context) (*kbus.Message, error) {
-	m, err := d.Ks.Wait(ctx)
-	if ctx.Err() != nil {
-		return nil, nil
-	}
-	return m, err
+	return d.Ks.Serve(ctx, func(_ context.Context, m *kbus.Message) ([]byte, error) {
+		handle(m) // it replies itself, after its latency, or not at all (faults)
+		return nil, kbus.ErrNoReply
+	})
 }
 
 // Sleep waits for the configured latency (or ctx).
@@ -201,11 +189,7 @@ func (d *Device) Handle(req *kbus.Message) bool {
 
 // Reply answers a request and records it.
 func (d *Device) Reply(req *kbus.Message, data []byte) error {
-	rep, err := kbus.ReplyTo(req, data)
-	if err != nil {
-		return err
-	}
-	if _, err := d.Ks.SendMsg(rep); err != nil {
+	if _, err := d.Ks.Reply(req, data); err != nil {
 		d.Record("reply-failed", "id", req.ID.String(), "error", err.Error())
 		return err
 	}
@@ -217,7 +201,7 @@ func (d *Device) Reply(req *kbus.Message, data []byte) error {
 func (d *Device) Announce(name string, data []byte, flags uint32) error {
 	m := kbus.NewAnnouncement(name, data)
 	m.Flags |= flags
-	id, err := d.Ks.SendMsgWait(context.Background(), m)
+	id, err := d.Ks.SendWait(context.Background(), m)
 	if err != nil {
 		d.Record("announce-failed", "name", name, "error", err.Error())
 		return err

@@ -22,7 +22,7 @@ func RunSensor(ctx context.Context, d *device.Device, kind, id string, base, amp
 	defer t.Stop()
 	for {
 		m := kbus.NewAnnouncement(name, []byte(strconv.FormatFloat(n.Next(), 'f', 2, 64)))
-		if _, err := d.Ks.SendMsg(m); err != nil {
+		if _, err := d.Ks.Send(m); err != nil {
 			return err
 		}
 		select {
@@ -89,7 +89,7 @@ func RunPLC(ctx context.Context, d *device.Device, tempID, valveID string, c Con
 				return
 			}
 			req := kbus.NewRequest(Set(valveID), []byte(strconv.Itoa(pos)))
-			if _, err := d.Ks.SendMsg(req); err != nil {
+			if _, err := d.Ks.Send(req); err != nil {
 				d.Record("command-failed", "actuator", valveID, "error", err.Error())
 				return
 			}

@@ -124,7 +124,7 @@ func (u *ui) request(name, data string) error {
 // send sends a prepared request and remembers what it was for.
 func (u *ui) send(m *kbus.Message) error {
 	name, data := m.Name, string(m.Data)
-	id, err := u.d.Ks.SendMsg(m)
+	id, err := u.d.Ks.Send(m)
 	if err != nil {
 		u.d.Record("request-failed", "name", name, "error", errName(err))
 		return err
@@ -135,9 +135,9 @@ func (u *ui) send(m *kbus.Message) error {
 }
 
 func errName(err error) string {
-	var e *kbus.Errno
+	var e kbus.Errno
 	if errors.As(err, &e) {
-		return e.Name
+		return e.Name()
 	}
 	return err.Error()
 }

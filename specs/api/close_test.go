@@ -15,14 +15,14 @@ var _ = Describe("Closing a Ksock", func() {
 	It("ends a Wait in another goroutine with ErrClosed at once, and KBUS still answers what it owed", func() {
 		ks, err := kbus.Open(Device, kbus.ReadWrite)
 		Expect(err).NotTo(HaveOccurred())
-		Bind(ks, "$.Api.Svc", true)
+		BindReplier(ks, "$.Api.Svc")
 		asker := RW()
 		req := Send(asker, kbus.NewRequest("$.Api.Svc", nil))
 		Expect(Next(ks).ID).To(Equal(req), "the replier read the request and owes a reply")
 
 		waited := make(chan error, 1)
 		go func() {
-			_, err := ks.Wait(context.Background())
+			_, err := ks.Receive(context.Background())
 			waited <- err
 		}()
 		time.Sleep(50 * time.Millisecond) // in poll
@@ -42,7 +42,7 @@ var _ = Describe("Closing a Ksock", func() {
 
 	It("ends a WaitWritable on a pending ALL_OR_WAIT send with ErrClosed", func() {
 		full := RW()
-		Bind(full, "$.Api.Full", false)
+		BindListener(full, "$.Api.Full")
 		_, err := full.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
 		sender, err := kbus.Open(Device, kbus.ReadWrite)
@@ -50,7 +50,7 @@ var _ = Describe("Closing a Ksock", func() {
 		Send(sender, kbus.NewAnnouncement("$.Api.Full", nil))
 		m := kbus.NewAnnouncement("$.Api.Full", nil)
 		m.Flags = kbus.FlagAllOrWait
-		_, err = sender.SendMsg(m)
+		_, err = sender.Send(m)
 		Expect(err).To(MatchError(kbus.ErrWouldBlock))
 
 		waited := make(chan error, 1)

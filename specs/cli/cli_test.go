@@ -150,7 +150,22 @@ var _ = Describe("kbus request", func() {
 		Eventually(done).WithTimeout(10 * time.Second).Should(Receive(&r))
 		Expect(r.Code).To(Equal(3))
 		Expect(r.Stdout).To(HavePrefix("<Status '$.KBUS.Replier.Ignored'"))
-		Expect(r.Stderr).To(ContainSubstring("closed without answering"))
+		Expect(r.Stderr).To(ContainSubstring("closed its Ksock without replying"))
+		Expect(r.Stderr).To(ContainSubstring("$.KBUS.Replier.Ignored"))
+	})
+
+	It("gives up after --timeout with exit status 4 when the replier never answers", func() {
+		kbusStart("reply", "$.Slow", "--exec", "sleep 30")
+		r := kbusRun(nil, "request", "--timeout", "300ms", "$.Slow", "x")
+		Expect(r.Code).To(Equal(4), r.Stderr)
+		Expect(r.Stderr).To(ContainSubstring("no reply to $.Slow within 300ms"))
+	})
+
+	It("gets a fixed reply from reply --data", func() {
+		kbusStart("reply", "$.Fixed", "--data", "always this", "--count", "1")
+		r := kbusRun(nil, "request", "--data", "$.Fixed", "anything")
+		Expect(r.Code).To(Equal(0), r.Stderr)
+		Expect(r.Stdout).To(Equal("always this"))
 	})
 
 	It("gets the data a replier's command computes from the request", func() {
@@ -158,6 +173,18 @@ var _ = Describe("kbus request", func() {
 		r := kbusRun(nil, "request", "--data", "$.Upper", "shout")
 		Expect(r.Code).To(Equal(0), r.Stderr)
 		Expect(r.Stdout).To(Equal("shout!\n"))
+	})
+})
+
+var _ = Describe("kbus listen", func() {
+	It("exits with status 4 when fewer than --count messages came within --timeout", func() {
+		r := kbusRun(nil, "listen", "$.Quiet", "--count", "2", "--timeout", "300ms")
+		Expect(r.Code).To(Equal(4), r.Stderr)
+		Expect(r.Stderr).To(ContainSubstring("0 of 2 messages within 300ms"))
+	})
+
+	It("exits with status 0 after --timeout when no --count was asked for", func() {
+		Expect(kbusRun(nil, "listen", "$.Quiet", "--timeout", "200ms").Code).To(Equal(0))
 	})
 })
 
@@ -191,11 +218,11 @@ var _ = Describe("kbus bindings and stats", func() {
 
 var _ = Describe("kbus errno", func() {
 	It("explains every error the reference names", func() {
-		for _, e := range kbus.Errnos {
-			r := kbusRun(nil, "errno", e.Name)
+		for _, e := range kbus.Errnos() {
+			r := kbusRun(nil, "errno", e.Name())
 			Expect(r.Code).To(Equal(0))
-			Expect(r.Stdout).To(HavePrefix("Error %d (0x%x) is %s: ", int(e.Errno), int(e.Errno), e.Name))
-			Expect(r.Stdout).To(ContainSubstring(e.Meaning))
+			Expect(r.Stdout).To(HavePrefix("Error %d (0x%x) is %s: ", int(e), int(e), e.Name()))
+			Expect(r.Stdout).To(ContainSubstring(e.Meaning()))
 			for _, s := range e.Situations() {
 				Expect(r.Stdout).To(ContainSubstring(s))
 			}

@@ -12,7 +12,7 @@ var _ = Describe("§11 Replier bind events", func() {
 	var watcher, binder *kbus.Ksock
 	BeforeEach(func() {
 		watcher, binder = RW(), RW()
-		Bind(watcher, kbus.NameReplierBindEvent, false)
+		BindListener(watcher, kbus.NameReplierBindEvent)
 	})
 
 	event := func(ks *kbus.Ksock) (raw.BindEvent, *kbus.Message) {
@@ -26,7 +26,7 @@ var _ = Describe("§11 Replier bind events", func() {
 
 	It("is off by default: replier binds generate nothing", func() {
 		Expect(watcher.ReportReplierBinds()).To(BeFalse())
-		Bind(binder, "$.Quiet", true)
+		BindReplier(binder, "$.Quiet")
 		Empty(watcher)
 	})
 
@@ -34,9 +34,9 @@ var _ = Describe("§11 Replier bind events", func() {
 		prev, err := watcher.SetReportReplierBinds(true)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(prev).To(BeFalse())
-		Bind(binder, "$.Listener", false)
-		Bind(binder, "$.Svc.*", true)
-		Expect(binder.Unbind("$.Svc.*", true)).To(Succeed())
+		BindListener(binder, "$.Listener")
+		BindReplier(binder, "$.Svc.*")
+		Expect(binder.UnbindReplier("$.Svc.*")).To(Succeed())
 
 		ev, m := event(watcher)
 		Expect(ev).To(Equal(raw.BindEvent{IsBind: true, Binder: ID(binder), Name: "$.Svc.*"}))
@@ -53,10 +53,10 @@ var _ = Describe("§11 Replier bind events", func() {
 
 	It("reaches wildcard listeners of $.KBUS.*", func() {
 		wild := RW()
-		Bind(wild, "$.KBUS.*", false)
+		BindListener(wild, "$.KBUS.*")
 		_, err := wild.SetReportReplierBinds(true)
 		Expect(err).NotTo(HaveOccurred())
-		Bind(binder, "$.W", true)
+		BindReplier(binder, "$.W")
 		ev, _ := event(wild)
 		Expect(ev.Name).To(Equal("$.W"))
 	})
@@ -66,22 +66,22 @@ var _ = Describe("§11 Replier bind events", func() {
 		Expect(err).NotTo(HaveOccurred())
 		_, err = watcher.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
-		Bind(binder, "$.First", true)
-		Expect(binder.Bind("$.Second", true)).To(MatchError(kbus.ErrWouldBlock))
+		BindReplier(binder, "$.First")
+		Expect(binder.BindReplier("$.Second")).To(MatchError(kbus.ErrWouldBlock))
 		_, found, err := binder.FindReplier("$.Second")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(found).To(BeFalse())
-		Expect(binder.Unbind("$.First", true)).To(MatchError(kbus.ErrWouldBlock))
+		Expect(binder.UnbindReplier("$.First")).To(MatchError(kbus.ErrWouldBlock))
 		_, found, _ = binder.FindReplier("$.First")
 		Expect(found).To(BeTrue())
 		event(watcher)
-		Expect(binder.Unbind("$.First", true)).To(Succeed())
+		Expect(binder.UnbindReplier("$.First")).To(Succeed())
 	})
 
 	It("replays existing replier bindings to the Ksock that switches reporting on, newest first", func() {
 		other := RW()
-		Bind(binder, "$.Old.A", true)
-		Bind(other, "$.Old.B", true)
+		BindReplier(binder, "$.Old.A")
+		BindReplier(other, "$.Old.B")
 		late := RW() // not bound to the event at all
 		_, err := late.SetReportReplierBinds(true)
 		Expect(err).NotTo(HaveOccurred())
@@ -92,8 +92,8 @@ var _ = Describe("§11 Replier bind events", func() {
 	})
 
 	It("says EBUSY when the replay fills the caller's queue, and stays on", func() {
-		Bind(binder, "$.R.A", true)
-		Bind(binder, "$.R.B", true)
+		BindReplier(binder, "$.R.A")
+		BindReplier(binder, "$.R.B")
 		late := RW()
 		_, err := late.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
@@ -106,7 +106,7 @@ var _ = Describe("§11 Replier bind events", func() {
 	It("rejects switch values other than 0, 1 and query with EINVAL", func() {
 		for _, nr := range []int{raw.NrMsgOnlyOnce, raw.NrVerbose, raw.NrReportReplierBinds} {
 			v := uint32(2)
-			_, err := watcher.Ioctl(raw.Native.Ioctl(nr), ptrU32(&v))
+			_, err := watcher.ABI().Ioctl(raw.Native.Ioctl(nr), ptrU32(&v))
 			Expect(err).To(MatchError(kbus.ErrInvalid))
 		}
 	})
@@ -119,9 +119,9 @@ var _ = Describe("§11 Replier bind events", func() {
 			GinkgoHelper()
 			_, err := watcher.SetReportReplierBinds(true)
 			Expect(err).NotTo(HaveOccurred())
-			Bind(binder, name, true)
+			BindReplier(binder, name)
 			event(watcher)
-			Bind(watcher, "$.Fill", false)
+			BindListener(watcher, "$.Fill")
 			_, err = watcher.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
 			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
@@ -143,13 +143,13 @@ var _ = Describe("§11 Replier bind events", func() {
 			_, err := watcher.SetReportReplierBinds(true)
 			Expect(err).NotTo(HaveOccurred())
 			full := RW()
-			Bind(full, kbus.NameReplierBindEvent, false)
-			Bind(binder, "$.Stall", true)
+			BindListener(full, kbus.NameReplierBindEvent)
+			BindReplier(binder, "$.Stall")
 			event(watcher)
 			event(full)
 			_, err = full.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
-			Bind(full, "$.Fill", false)
+			BindListener(full, "$.Fill")
 			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
 			Expect(binder.Close()).To(Succeed())
 			// watcher had room but gets its copy through the set-aside list too.
@@ -161,7 +161,7 @@ var _ = Describe("§11 Replier bind events", func() {
 		It("drops set-aside events when the listener unbinds the event name", func() {
 			closeWhileWatcherIsFull("$.Drop")
 			Expect(watcher.NumMessages()).To(Equal(uint32(2)))
-			Expect(watcher.Unbind(kbus.NameReplierBindEvent, false)).To(Succeed())
+			Expect(watcher.UnbindListener(kbus.NameReplierBindEvent)).To(Succeed())
 			Expect(watcher.NumMessages()).To(Equal(uint32(1)))
 			Expect(Names(watcher)).To(Equal([]string{"$.Fill"}))
 		})

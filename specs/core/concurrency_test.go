@@ -25,11 +25,11 @@ func runChild(name string) {
 	if err != nil {
 		os.Exit(2)
 	}
-	if err := ks.Bind(name, true); err != nil {
+	if err := ks.BindReplier(name); err != nil {
 		os.Exit(3)
 	}
 	for {
-		if _, err := ks.Wait(context.Background()); err != nil {
+		if _, err := ks.Receive(context.Background()); err != nil {
 			os.Exit(4)
 		}
 	}
@@ -58,10 +58,10 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 					}
 					ks, err := kbus.Open(0, kbus.ReadWrite)
 					Expect(err).NotTo(HaveOccurred())
-					Expect(ks.Bind(name, true)).To(Succeed())
+					Expect(ks.BindReplier(name)).To(Succeed())
 					for i := 0; i < 10+r.Intn(30); i++ {
 						wctx, wcancel := context.WithTimeout(ctx, 50*time.Millisecond)
-						m, err := ks.Wait(wctx)
+						m, err := ks.Receive(wctx)
 						wcancel()
 						if err != nil || m == nil {
 							continue
@@ -71,7 +71,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 						}
 						rep, err := kbus.ReplyTo(m, m.Data)
 						Expect(err).NotTo(HaveOccurred())
-						_, err = ks.SendMsg(rep)
+						_, err = ks.Send(rep)
 						Expect(err).To(Or(Not(HaveOccurred()), MatchError(kbus.ErrNoReplier)))
 					}
 					Expect(ks.Close()).To(Succeed())
@@ -94,7 +94,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 				var sent []kbus.MessageID
 				for i := 0; i < perRequester; i++ {
 					m := kbus.NewRequest(fmt.Sprintf("$.Stress.Svc%d", (q+i)%services), []byte{byte(i)})
-					id, err := ks.SendMsg(m)
+					id, err := ks.Send(m)
 					if err != nil {
 						Expect(err).To(Or(MatchError(kbus.ErrNoReplier), MatchError(kbus.ErrQueueFull)))
 						continue
@@ -102,7 +102,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 					sent = append(sent, id)
 				}
 				for len(answered) < len(sent) {
-					m, err := ks.Wait(ctx)
+					m, err := ks.Receive(ctx)
 					Expect(err).NotTo(HaveOccurred(), "requester %d: %d of %d answered", q, len(answered), len(sent))
 					Expect(m.IsReply()).To(BeTrue())
 					answered[m.InReplyTo]++
@@ -161,9 +161,9 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 				for i := 0; i < 100; i++ {
 					ks, err := kbus.Open(0, kbus.ReadWrite)
 					Expect(err).NotTo(HaveOccurred())
-					Expect(ks.Bind(fmt.Sprintf("$.Churn.G%d.*", g), false)).To(Succeed())
-					Expect(ks.Bind("$.Churn.%", false)).To(Succeed())
-					_, err = ks.SendMsg(kbus.NewAnnouncement(fmt.Sprintf("$.Churn.G%d.M%d", (g+1)%8, i), nil))
+					Expect(ks.BindListener(fmt.Sprintf("$.Churn.G%d.*", g))).To(Succeed())
+					Expect(ks.BindListener("$.Churn.%")).To(Succeed())
+					_, err = ks.Send(kbus.NewAnnouncement(fmt.Sprintf("$.Churn.G%d.M%d", (g+1)%8, i), nil))
 					Expect(err).NotTo(HaveOccurred())
 					Expect(ks.Close()).To(Succeed())
 				}

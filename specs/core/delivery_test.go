@@ -22,16 +22,16 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("refuses a request without a replier with EADDRNOTAVAIL", func() {
 			l := RW()
-			Bind(l, "$.NoReplier", false)
-			_, err := sender.SendMsg(kbus.NewRequest("$.NoReplier", nil))
+			BindListener(l, "$.NoReplier")
+			_, err := sender.Send(kbus.NewRequest("$.NoReplier", nil))
 			Expect(err).To(MatchError(kbus.ErrNoReplier))
 			Empty(l)
 		})
 
 		It("gives the replier the copy with WANT_YOU_TO_REPLY and listeners a copy without", func() {
 			r, l := RW(), RW()
-			Bind(r, "$.Ask", true)
-			Bind(l, "$.Ask", false)
+			BindReplier(r, "$.Ask")
+			BindListener(l, "$.Ask")
 			id := Send(sender, kbus.NewRequest("$.Ask", []byte("?")))
 			rm, lm := Next(r), Next(l)
 			Expect(rm.ID).To(Equal(id))
@@ -43,7 +43,7 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("overwrites a WANT_YOU_TO_REPLY the sender set", func() {
 			l := RW()
-			Bind(l, "$.Forged", false)
+			BindListener(l, "$.Forged")
 			m := kbus.NewAnnouncement("$.Forged", nil)
 			m.Flags = kbus.FlagWantYouToReply
 			Send(sender, m)
@@ -52,17 +52,17 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("delivers one copy per matching binding, duplicates included, newest binding first", func() {
 			l := RW()
-			Bind(l, "$.Dup", false)
-			Bind(l, "$.Dup", false)
-			Bind(l, "$.*", false)
+			BindListener(l, "$.Dup")
+			BindListener(l, "$.Dup")
+			BindListener(l, "$.*")
 			Send(sender, kbus.NewAnnouncement("$.Dup", nil))
 			Expect(Names(l)).To(Equal([]string{"$.Dup", "$.Dup", "$.Dup"}))
 		})
 
 		It("sends a reply to its requester even without bindings, and to listeners of its name", func() {
 			r, l := RW(), RW()
-			Bind(r, "$.Q", true)
-			Bind(l, "$.Q", false)
+			BindReplier(r, "$.Q")
+			BindListener(l, "$.Q")
 			Send(sender, kbus.NewRequest("$.Q", nil))
 			req := Next(r)
 			Expect(Next(l).Name).To(Equal("$.Q"))
@@ -82,7 +82,7 @@ var _ = Describe("§9 Delivery", func() {
 		It("shows every listener the same global send order", func() {
 			a, b, c := RW(), RW(), RW()
 			for _, ks := range []*kbus.Ksock{a, b, c} {
-				Bind(ks, "$.Order.*", false)
+				BindListener(ks, "$.Order.*")
 			}
 			other := RW()
 			var want []string
@@ -102,7 +102,7 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("puts URGENT messages at the head of the queue, newest first", func() {
 			l := RW()
-			Bind(l, "$.U.*", false)
+			BindListener(l, "$.U.*")
 			Send(sender, kbus.NewAnnouncement("$.U.One", nil))
 			u1 := kbus.NewAnnouncement("$.U.Urgent1", nil)
 			u1.Flags = kbus.FlagUrgent
@@ -116,8 +116,8 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("queues the replier copy before the listener copy on one Ksock", func() {
 			rl := RW()
-			Bind(rl, "$.Both", true)
-			Bind(rl, "$.Both", false)
+			BindReplier(rl, "$.Both")
+			BindListener(rl, "$.Both")
 			Send(sender, kbus.NewRequest("$.Both", nil))
 			Expect(Next(rl).WantsUsToReply()).To(BeTrue())
 			Expect(Next(rl).WantsUsToReply()).To(BeFalse())
@@ -125,8 +125,8 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("for URGENT, puts the listener copy first", func() {
 			rl := RW()
-			Bind(rl, "$.Both", true)
-			Bind(rl, "$.Both", false)
+			BindReplier(rl, "$.Both")
+			BindListener(rl, "$.Both")
 			m := kbus.NewRequest("$.Both", nil)
 			m.Flags |= kbus.FlagUrgent
 			Send(sender, m)
@@ -138,9 +138,9 @@ var _ = Describe("§9 Delivery", func() {
 	Describe("§9.4 MSGONLYONCE", func() {
 		It("keeps one copy per message, the replier's, when switched on", func() {
 			rl := RW()
-			Bind(rl, "$.Once", true)
-			Bind(rl, "$.Once", false)
-			Bind(rl, "$.*", false)
+			BindReplier(rl, "$.Once")
+			BindListener(rl, "$.Once")
+			BindListener(rl, "$.*")
 			prev, err := rl.SetOnlyOnce(true)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(prev).To(BeFalse())
@@ -153,23 +153,23 @@ var _ = Describe("§9 Delivery", func() {
 		It("attributes the one copy to the newest matching binding, also after the device's name table grew", func() {
 			filler := RW()
 			for i := 0; i < 600; i++ {
-				Bind(filler, "$.Filler.N"+itoa(uint32(i)), false)
+				BindListener(filler, "$.Filler.N"+itoa(uint32(i)))
 			}
 			l := RW()
 			_, err := l.SetOnlyOnce(true)
 			Expect(err).NotTo(HaveOccurred())
-			Bind(l, "$.G.*", false)
-			Bind(l, "$.G.X", false)
+			BindListener(l, "$.G.*")
+			BindListener(l, "$.G.X")
 			Send(sender, kbus.NewAnnouncement("$.G.X", nil))
 			Expect(l.NumMessages()).To(Equal(uint32(1)))
-			Expect(l.Unbind("$.G.X", false)).To(Succeed())
+			Expect(l.UnbindListener("$.G.X")).To(Succeed())
 			Empty(l)
 		})
 
 		It("affects only later messages", func() {
 			l := RW()
-			Bind(l, "$.Once", false)
-			Bind(l, "$.Once", false)
+			BindListener(l, "$.Once")
+			BindListener(l, "$.Once")
 			Send(sender, kbus.NewAnnouncement("$.Once", nil))
 			_, err := l.SetOnlyOnce(true)
 			Expect(err).NotTo(HaveOccurred())
@@ -181,8 +181,8 @@ var _ = Describe("§9 Delivery", func() {
 	Describe("§9.5 stateful requests", func() {
 		It("reaches the addressed replier, and keeps to on the copies", func() {
 			r, l := RW(), RW()
-			Bind(r, "$.State", true)
-			Bind(l, "$.State", false)
+			BindReplier(r, "$.State")
+			BindListener(l, "$.State")
 			m := kbus.NewRequest("$.State", nil)
 			m.To = ID(r)
 			Send(sender, m)
@@ -192,19 +192,19 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("fails with EPIPE when another Ksock is replier, EADDRNOTAVAIL when none", func() {
 			r, other := RW(), RW()
-			Bind(r, "$.State", true)
+			BindReplier(r, "$.State")
 			m := kbus.NewRequest("$.State", nil)
 			m.To = ID(other)
-			_, err := sender.SendMsg(m)
+			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWrongReplier))
-			Expect(r.Unbind("$.State", true)).To(Succeed())
-			_, err = sender.SendMsg(m)
+			Expect(r.UnbindReplier("$.State")).To(Succeed())
+			_, err = sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrNoReplier))
 		})
 
 		It("ignores to on announcements", func() {
 			l := RW()
-			Bind(l, "$.Ann", false)
+			BindListener(l, "$.Ann")
 			m := kbus.NewAnnouncement("$.Ann", nil)
 			m.To = 999999
 			Send(sender, m)
@@ -215,7 +215,7 @@ var _ = Describe("§9 Delivery", func() {
 	Describe("§9.6 queue capacity and reserved reply slots", func() {
 		It("lets a full listener miss announcements silently by default", func() {
 			l := RW()
-			Bind(l, "$.Full", false)
+			BindListener(l, "$.Full")
 			Expect(l.SetMaxMessages(2)).To(Equal(uint32(2)))
 			for i := 0; i < 5; i++ {
 				Send(sender, kbus.NewAnnouncement("$.Full", nil))
@@ -225,35 +225,35 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("refuses a request to a full replier with EBUSY, and queues nothing anywhere", func() {
 			r, l := RW(), RW()
-			Bind(r, "$.Busy", true)
-			Bind(l, "$.Busy", false)
+			BindReplier(r, "$.Busy")
+			BindListener(l, "$.Busy")
 			_, err := r.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
 			Send(sender, kbus.NewRequest("$.Busy", nil))
-			_, err = sender.SendMsg(kbus.NewRequest("$.Busy", nil))
+			_, err = sender.Send(kbus.NewRequest("$.Busy", nil))
 			Expect(err).To(MatchError(kbus.ErrQueueFull))
 			Expect(l.NumMessages()).To(Equal(uint32(1)))
 		})
 
 		It("refuses a request with ENOLCK when the sender has no room for its reply", func() {
 			r := RW()
-			Bind(r, "$.Slots", true)
+			BindReplier(r, "$.Slots")
 			_, err := sender.SetMaxMessages(2)
 			Expect(err).NotTo(HaveOccurred())
 			Send(sender, kbus.NewRequest("$.Slots", nil))
 			Send(sender, kbus.NewRequest("$.Slots", nil))
-			before, _ := sender.LastSent()
-			_, err = sender.SendMsg(kbus.NewRequest("$.Slots", nil))
+			before, _ := sender.ABI().LastSent()
+			_, err = sender.Send(kbus.NewRequest("$.Slots", nil))
 			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
-			Expect(sender.LastSent()).To(Equal(before), "no id assigned")
-			_, err = sender.Send()
+			Expect(sender.ABI().LastSent()).To(Equal(before), "no id assigned")
+			_, err = sender.ABI().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage), "the message was discarded")
 		})
 
 		It("counts reserved slots as full for listeners too", func() {
 			r := RW()
-			Bind(r, "$.Slots", true)
-			Bind(sender, "$.Ann", false)
+			BindReplier(r, "$.Slots")
+			BindListener(sender, "$.Ann")
 			_, err := sender.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
 			Send(sender, kbus.NewRequest("$.Slots", nil))
@@ -267,7 +267,7 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("accepts any non-zero MAXMSGS, even below the current count, and 0 only asks", func() {
 			l := RW()
-			Bind(l, "$.Max", false)
+			BindListener(l, "$.Max")
 			for i := 0; i < 3; i++ {
 				Send(sender, kbus.NewAnnouncement("$.Max", nil))
 			}
@@ -287,7 +287,7 @@ var _ = Describe("§9 Delivery", func() {
 		var full *kbus.Ksock
 		BeforeEach(func() {
 			full = RW()
-			Bind(full, "$.Flags", false)
+			BindListener(full, "$.Flags")
 			_, err := full.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
 			Send(sender, kbus.NewAnnouncement("$.Flags", nil))
@@ -295,27 +295,27 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("ALL_OR_FAIL: a full listener fails the whole send with EBUSY", func() {
 			other := RW()
-			Bind(other, "$.Flags", false)
+			BindListener(other, "$.Flags")
 			m := kbus.NewAnnouncement("$.Flags", nil)
 			m.Flags = kbus.FlagAllOrFail
-			_, err := sender.SendMsg(m)
+			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrQueueFull))
 			Empty(other)
 		})
 
 		It("ALL_OR_WAIT: EAGAIN with the id, the send pending, writes refused with EALREADY", func() {
 			other := RW()
-			Bind(other, "$.Flags", false)
+			BindListener(other, "$.Flags")
 			m := kbus.NewAnnouncement("$.Flags", []byte("wait"))
 			m.Flags = kbus.FlagAllOrWait
-			id, err := sender.SendMsg(m)
+			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(id.Serial).NotTo(BeZero())
-			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
 			Empty(other)
 
 			By("retrying SEND with the same id while still full")
-			again, err := sender.Send()
+			again, err := sender.ABI().Send()
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(again).To(Equal(id))
 
@@ -324,7 +324,7 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(other).ID).To(Equal(id))
 			Expect(Next(full).ID).To(Equal(id))
-			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
+			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
 		})
 
 		// epoll registers its wait once, when the descriptor is added: a
@@ -337,7 +337,7 @@ var _ = Describe("§9 Delivery", func() {
 
 			m := kbus.NewAnnouncement("$.Flags", []byte("epoll"))
 			m.Flags = kbus.FlagAllOrWait
-			id, err := sender.SendMsg(m)
+			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(wait(0)).To(BeZero(), "not writable while the send waits for room")
 
@@ -349,39 +349,39 @@ var _ = Describe("§9 Delivery", func() {
 		// A listener can stop being a recipient without its queue getting
 		// shorter: unbinding a name none of whose copies it holds.
 		It("ALL_OR_WAIT: completes when the full listener unbinds, waking the waiting sender", func() {
-			Bind(full, "$.Flags.Other", false)
+			BindListener(full, "$.Flags.Other")
 			m := kbus.NewAnnouncement("$.Flags.Other", []byte("pending"))
 			m.Flags = kbus.FlagAllOrWait
-			_, err := sender.SendMsg(m)
+			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 
 			// Waiting through epoll, registered while the send is pending:
 			// only a wake-up can make it look again.
 			wait := Epoll(sender, unix.EPOLLOUT)
 			Expect(wait(0)).To(BeZero())
-			Expect(full.Unbind("$.Flags.Other", false)).To(Succeed())
+			Expect(full.UnbindListener("$.Flags.Other")).To(Succeed())
 			Expect(wait(2*time.Second)&unix.EPOLLOUT).NotTo(BeZero(), "the sender was woken and the send completed")
 			Expect(full.NumMessages()).To(Equal(uint32(1)), "its queue kept the one $.Flags copy")
-			Expect(sender.Write(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed(), "no send pending")
+			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed(), "no send pending")
 		})
 
 		It("ALL_OR_WAIT: DISCARD abandons the pending send", func() {
 			m := kbus.NewAnnouncement("$.Flags", nil)
 			m.Flags = kbus.FlagAllOrWait
-			_, err := sender.SendMsg(m)
+			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(sender.Discard()).To(Succeed())
 			Next(full)
 			Empty(full)
-			Expect(sender.Write(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed())
+			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed())
 		})
 
 		It("keeps the pending message intact when a write is refused with EALREADY", func() {
 			m := kbus.NewAnnouncement("$.Flags", []byte("kept"))
 			m.Flags = kbus.FlagAllOrWait
-			_, err := sender.SendMsg(m)
+			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
-			Expect(sender.Write(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
 			Next(full)
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(full).Data).To(Equal([]byte("kept")))
@@ -389,10 +389,10 @@ var _ = Describe("§9 Delivery", func() {
 
 		It("ALL_OR_WAIT applies to replies too", func() {
 			r := RW()
-			Bind(r, "$.WaitReply", true)
+			BindReplier(r, "$.WaitReply")
 			_, err := sender.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
-			Bind(sender, "$.Filler", false)
+			BindListener(sender, "$.Filler")
 			Send(sender, kbus.NewRequest("$.WaitReply", nil))
 			req := Next(r)
 			// The sender's slot is reserved; fill its queue past it.
@@ -403,7 +403,7 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(err).NotTo(HaveOccurred())
 			rep, _ := kbus.ReplyTo(req, nil)
 			rep.Flags = kbus.FlagAllOrWait
-			_, err = r.SendMsg(rep)
+			_, err = r.Send(rep)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Next(sender)
 			Expect(r.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
@@ -414,38 +414,38 @@ var _ = Describe("§9 Delivery", func() {
 	Describe("§9.8 unbinding", func() {
 		It("removes exactly the messages that came through that binding", func() {
 			l := RW()
-			Bind(l, "$.Un.*", false)
-			Bind(l, "$.Un.A", false)
+			BindListener(l, "$.Un.*")
+			BindListener(l, "$.Un.A")
 			Send(sender, kbus.NewAnnouncement("$.Un.A", nil))
 			Send(sender, kbus.NewAnnouncement("$.Un.B", nil))
 			Expect(l.NumMessages()).To(Equal(uint32(3)))
-			Expect(l.Unbind("$.Un.A", false)).To(Succeed())
+			Expect(l.UnbindListener("$.Un.A")).To(Succeed())
 			Expect(Names(l)).To(Equal([]string{"$.Un.A", "$.Un.B"}))
 		})
 
 		It("fails with EINVAL for a binding that does not exist", func() {
 			l := RW()
-			Bind(l, "$.Un", false)
-			Expect(l.Unbind("$.Un", true)).To(MatchError(kbus.ErrInvalid))
-			Expect(l.Unbind("$.Other", false)).To(MatchError(kbus.ErrInvalid))
-			Expect(RW().Unbind("$.Un", false)).To(MatchError(kbus.ErrInvalid))
+			BindListener(l, "$.Un")
+			Expect(l.UnbindReplier("$.Un")).To(MatchError(kbus.ErrInvalid))
+			Expect(l.UnbindListener("$.Other")).To(MatchError(kbus.ErrInvalid))
+			Expect(RW().UnbindListener("$.Un")).To(MatchError(kbus.ErrInvalid))
 		})
 
 		It("checks names on UNBIND as on BIND", func() {
 			l := RW()
-			Expect(l.Unbind("", false)).To(MatchError(kbus.ErrBadName))
-			Expect(l.Unbind("$.a-b", false)).To(MatchError(kbus.ErrBadName))
-			Expect(l.Unbind("$."+string(make([]byte, 1000)), false)).To(MatchError(kbus.ErrNameTooLong))
+			Expect(l.UnbindListener("")).To(MatchError(kbus.ErrBadName))
+			Expect(l.UnbindListener("$.a-b")).To(MatchError(kbus.ErrBadName))
+			Expect(l.UnbindListener("$." + string(make([]byte, 1000)))).To(MatchError(kbus.ErrNameTooLong))
 		})
 
 		It("leaves the message being read alone", func() {
 			l := RW()
-			Bind(l, "$.Un", false)
+			BindListener(l, "$.Un")
 			Send(sender, kbus.NewAnnouncement("$.Un", []byte("reading")))
-			n, err := l.NextMsg()
+			n, err := l.ABI().NextMsg()
 			Expect(err).NotTo(HaveOccurred())
-			Expect(l.Unbind("$.Un", false)).To(Succeed())
-			m, err := l.ReadMsg(n)
+			Expect(l.UnbindListener("$.Un")).To(Succeed())
+			m, err := l.ABI().ReadMsg(n)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(m.Data).To(Equal([]byte("reading")))
 		})

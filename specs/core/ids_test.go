@@ -36,7 +36,7 @@ var _ = Describe("§3 Message ids, serial numbers and Ksock ids", func() {
 
 	It("overwrites the serial of a local message but keeps a network id intact", func() {
 		a, l := RW(), RW()
-		Bind(l, "$.Net", false)
+		BindListener(l, "$.Net")
 		m := kbus.NewAnnouncement("$.Net", nil)
 		m.ID = kbus.MessageID{Network: 0, Serial: 99999}
 		local := Send(a, m)
@@ -50,7 +50,7 @@ var _ = Describe("§3 Message ids, serial numbers and Ksock ids", func() {
 
 	It("sets from to the sender, clears SYNTHETIC and zeroes extra", func() {
 		a, l := RW(), RW()
-		Bind(l, "$.From", false)
+		BindListener(l, "$.From")
 		m := kbus.NewAnnouncement("$.From", nil)
 		m.From = 4242
 		m.Flags = kbus.FlagSynthetic | 0xABCD0000
@@ -62,16 +62,16 @@ var _ = Describe("§3 Message ids, serial numbers and Ksock ids", func() {
 
 	It("remembers the last id sent (LASTSENT), {0,0} before any", func() {
 		a := RW()
-		last, err := a.LastSent()
+		last, err := a.ABI().LastSent()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(last.IsZero()).To(BeTrue())
 		id := Send(a, kbus.NewAnnouncement("$.Last", nil))
-		Expect(a.LastSent()).To(Equal(id))
+		Expect(a.ABI().LastSent()).To(Equal(id))
 	})
 
 	It("keeps to, in_reply_to, orig_from and final_to as sent", func() {
 		a, l := RW(), RW()
-		Bind(l, "$.Keep", false)
+		BindListener(l, "$.Keep")
 		m := kbus.NewAnnouncement("$.Keep", []byte("x"))
 		m.To = 77
 		m.OrigFrom = kbus.OrigFrom{Network: 1, Local: 2}

@@ -21,12 +21,12 @@ var _ = Describe("§7 ioctls", func() {
 	BeforeEach(func() { ks = RW() })
 
 	It("RESET does nothing and succeeds", func() {
-		Expect(ks.Reset()).To(Succeed())
+		Expect(ks.ABI().Reset()).To(Succeed())
 	})
 
 	It("KSOCKID returns the Ksock's id", func() {
 		var v uint32
-		_, err := ks.Ioctl(l.Ioctl(raw.NrKsockID), unsafe.Pointer(&v))
+		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrKsockID), unsafe.Pointer(&v))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(v).To(Equal(ID(ks)))
 	})
@@ -34,7 +34,7 @@ var _ = Describe("§7 ioctls", func() {
 	It("answers an unknown command, a wrong magic or nr > 18 with ENOTTY", func() {
 		var v uint32
 		for _, cmd := range []uint32{l.Ioctl(raw.NrKsockID) + 19 - raw.NrKsockID, 0x80045401, 0x80086A04, 0x00006B00} {
-			_, err := ks.Ioctl(cmd, unsafe.Pointer(&v))
+			_, err := ks.ABI().Ioctl(cmd, unsafe.Pointer(&v))
 			Expect(err).To(MatchError(kbus.ErrNotKBUS), "cmd %#x", cmd)
 		}
 	})
@@ -49,38 +49,38 @@ var _ = Describe("§7 ioctls", func() {
 
 	It("BIND with a bad name pointer says EFAULT", func() {
 		req := l.EncodeBind(0, 6, 16)
-		_, err := ks.Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).To(MatchError(kbus.ErrFault))
 	})
 
 	It("BIND checks lengths before touching the name pointer", func() {
 		req := l.EncodeBind(0, 0, 16)
-		_, err := ks.Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).To(MatchError(kbus.ErrBadName))
 		req = l.EncodeBind(0, 1001, 16)
-		_, err = ks.Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err = ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).To(MatchError(kbus.ErrNameTooLong))
 	})
 
 	It("BIND treats any non-zero is_replier as a replier binding", func() {
 		name := []byte("$.Two")
 		req := l.EncodeBind(2, uint32(len(name)), Ptr(name))
-		_, err := ks.Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).NotTo(HaveOccurred())
 		id, found, err := ks.FindReplier("$.Two")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(found).To(BeTrue())
 		Expect(id).To(Equal(ID(ks)))
-		Expect(ks.Unbind("$.Two", true)).To(Succeed())
+		Expect(ks.UnbindReplier("$.Two")).To(Succeed())
 	})
 
 	Describe("REPLIER", func() {
 		It("returns 1 and the replier's id for an exact replier binding, 0 and id 0 otherwise", func() {
-			Bind(ks, "$.Who", true)
-			Bind(ks, "$.Wild.*", true)
+			BindReplier(ks, "$.Who")
+			BindReplier(ks, "$.Wild.*")
 			name := []byte("$.Who")
 			q := l.EncodeBind(0xFFFF, uint32(len(name)), Ptr(name))
-			r, err := ks.Ioctl(l.Ioctl(raw.NrReplier), unsafe.Pointer(&q[0]))
+			r, err := ks.ABI().Ioctl(l.Ioctl(raw.NrReplier), unsafe.Pointer(&q[0]))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(r).To(Equal(1))
 			Expect(raw.Order.Uint32(q)).To(Equal(ID(ks)))
@@ -105,25 +105,25 @@ var _ = Describe("§7 ioctls", func() {
 	})
 
 	It("NEXTMSG returns 1 when it pops a message and 0 when the queue is empty", func() {
-		Bind(ks, "$.N", false)
+		BindListener(ks, "$.N")
 		Send(ks, kbus.NewAnnouncement("$.N", nil))
 		var v uint32
-		r, err := ks.Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
+		r, err := ks.ABI().Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r).To(Equal(1))
 		Expect(int(v)).To(Equal(l.EntireLen(3, 0)))
-		r, err = ks.Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
+		r, err = ks.ABI().Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r).To(Equal(0))
 		Expect(v).To(BeZero())
 	})
 
 	It("SEND writes the id back through its argument", func() {
-		Expect(ks.Write(kbus.NewAnnouncement("$.S", nil))).To(Succeed())
+		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.S", nil))).To(Succeed())
 		var id [2]uint32
-		_, err := ks.Ioctl(l.Ioctl(raw.NrSend), unsafe.Pointer(&id))
+		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrSend), unsafe.Pointer(&id))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ks.LastSent()).To(Equal(kbus.MessageID{Network: id[0], Serial: id[1]}))
+		Expect(ks.ABI().LastSent()).To(Equal(kbus.MessageID{Network: id[0], Serial: id[1]}))
 	})
 
 	It("MSGONLYONCE, VERBOSE and REPORTREPLIERBINDS return the previous value and answer a query", func() {
@@ -160,11 +160,11 @@ var _ = Describe("§7 ioctls", func() {
 
 	It("work on a read-only Ksock: bind, receive, even as a replier", func() {
 		ro := Open(Device, kbus.ReadOnly)
-		Bind(ro, "$.RO", true)
+		BindReplier(ro, "$.RO")
 		Send(ks, kbus.NewRequest("$.RO", nil))
 		Expect(Next(ro).WantsUsToReply()).To(BeTrue())
 		Expect(ro.SetMaxMessages(5)).To(Equal(uint32(5)))
-		_, err := ro.Send()
+		_, err := ro.ABI().Send()
 		Expect(err).To(MatchError(kbus.ErrNoMessage))
 	})
 

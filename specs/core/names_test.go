@@ -14,7 +14,7 @@ var _ = Describe("§2 Message names", func() {
 	BeforeEach(func() { ks = RW() })
 
 	DescribeTable("a valid name or wildcard can be bound",
-		func(name string) { Expect(ks.Bind(name, false)).To(Succeed()) },
+		func(name string) { Expect(ks.BindListener(name)).To(Succeed()) },
 		Entry(nil, "$.Fred"),
 		Entry(nil, "$.Fred.Jim"),
 		Entry(nil, "$.a"),
@@ -27,7 +27,7 @@ var _ = Describe("§2 Message names", func() {
 	)
 
 	DescribeTable("an invalid name is refused with EBADMSG",
-		func(name string) { Expect(ks.Bind(name, false)).To(MatchError(kbus.ErrBadName)) },
+		func(name string) { Expect(ks.BindListener(name)).To(MatchError(kbus.ErrBadName)) },
 		Entry(nil, "$.Fred."),
 		Entry(nil, "$.Fred..Jim"),
 		Entry(nil, "$.#"),
@@ -47,12 +47,12 @@ var _ = Describe("§2 Message names", func() {
 	)
 
 	It("refuses an empty name with EBADMSG and one over 1000 bytes with ENAMETOOLONG", func() {
-		Expect(ks.Bind("", false)).To(MatchError(kbus.ErrBadName))
-		Expect(ks.Bind("$."+strings.Repeat("x", 999), false)).To(MatchError(kbus.ErrNameTooLong))
+		Expect(ks.BindListener("")).To(MatchError(kbus.ErrBadName))
+		Expect(ks.BindListener("$." + strings.Repeat("x", 999))).To(MatchError(kbus.ErrNameTooLong))
 	})
 
 	It("treats case as significant", func() {
-		Bind(ks, "$.fred", false)
+		BindListener(ks, "$.fred")
 		Send(ks, kbus.NewAnnouncement("$.Fred", nil))
 		Empty(ks)
 		Send(ks, kbus.NewAnnouncement("$.fred", nil))
@@ -60,20 +60,20 @@ var _ = Describe("§2 Message names", func() {
 	})
 
 	It("never sends a wildcard name", func() {
-		Expect(ks.Write(kbus.NewAnnouncement("$.Fred.*", nil))).To(MatchError(kbus.ErrBadName))
-		Expect(ks.Write(kbus.NewAnnouncement("$.%", nil))).To(MatchError(kbus.ErrBadName))
+		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.Fred.*", nil))).To(MatchError(kbus.ErrBadName))
+		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.%", nil))).To(MatchError(kbus.ErrBadName))
 	})
 
 	It("lets $.KBUS.ReplierBindEvent be a listener binding but not a replier binding", func() {
-		Expect(ks.Bind(kbus.NameReplierBindEvent, false)).To(Succeed())
-		Expect(ks.Bind(kbus.NameReplierBindEvent, true)).To(MatchError(kbus.ErrBadName))
+		Expect(ks.BindListener(kbus.NameReplierBindEvent)).To(Succeed())
+		Expect(ks.BindReplier(kbus.NameReplierBindEvent)).To(MatchError(kbus.ErrBadName))
 	})
 
 	Describe("matching a message name against bindings", func() {
 		DescribeTable("which names a binding hears",
 			func(binding string, heard []string, unheard []string) {
 				listener, sender := RW(), RW()
-				Bind(listener, binding, false)
+				BindListener(listener, binding)
 				for _, n := range append(append([]string{}, heard...), unheard...) {
 					Send(sender, kbus.NewAnnouncement(n, nil))
 				}
@@ -95,9 +95,9 @@ var _ = Describe("§2 Message names", func() {
 	Describe("§2.3 choosing the replier", func() {
 		It("prefers an exact binding to % and % to *", func() {
 			star, percent, exact, sender := RW(), RW(), RW(), RW()
-			Bind(star, "$.S.*", true)
-			Bind(percent, "$.S.%", true)
-			Bind(exact, "$.S.Kitchen", true)
+			BindReplier(star, "$.S.*")
+			BindReplier(percent, "$.S.%")
+			BindReplier(exact, "$.S.Kitchen")
 			Send(sender, kbus.NewRequest("$.S.Kitchen", nil))
 			Send(sender, kbus.NewRequest("$.S.Hall", nil))
 			Send(sender, kbus.NewRequest("$.S.Hall.Door", nil))
@@ -108,8 +108,8 @@ var _ = Describe("§2 Message names", func() {
 
 		It("between two * wildcards picks the newest binding, not the deeper one", func() {
 			shallow, deep, sender := RW(), RW(), RW()
-			Bind(deep, "$.A.B.*", true)
-			Bind(shallow, "$.A.*", true)
+			BindReplier(deep, "$.A.B.*")
+			BindReplier(shallow, "$.A.*")
 			Send(sender, kbus.NewRequest("$.A.B.C", nil))
 			Empty(deep)
 			Expect(Next(shallow).Name).To(Equal("$.A.B.C"))
@@ -117,11 +117,11 @@ var _ = Describe("§2 Message names", func() {
 
 		It("allows one replier per exact name string, even on the same Ksock", func() {
 			a, b := RW(), RW()
-			Bind(a, "$.Only", true)
-			Expect(b.Bind("$.Only", true)).To(MatchError(kbus.ErrReplierExists))
-			Expect(a.Bind("$.Only", true)).To(MatchError(kbus.ErrReplierExists))
-			Expect(b.Bind("$.Only", false)).To(Succeed())
-			Expect(b.Bind("$.Only.*", true)).To(Succeed())
+			BindReplier(a, "$.Only")
+			Expect(b.BindReplier("$.Only")).To(MatchError(kbus.ErrReplierExists))
+			Expect(a.BindReplier("$.Only")).To(MatchError(kbus.ErrReplierExists))
+			Expect(b.BindListener("$.Only")).To(Succeed())
+			Expect(b.BindReplier("$.Only.*")).To(Succeed())
 		})
 	})
 })

@@ -24,8 +24,8 @@ var _ = Describe("§12 /proc/kbus", func() {
 	It("lists bindings newest first in the original's format, under a comment line per device", func() {
 		ks := RW()
 		id := ID(ks)
-		Bind(ks, "$.Proc.Listener", false)
-		Bind(ks, "$.Proc.*", true)
+		BindListener(ks, "$.Proc.Listener")
+		BindReplier(ks, "$.Proc.*")
 		text := ProcFile("bindings")
 		Expect(text).To(HavePrefix("# <device> is bound to <Ksock-ID> in <process-PID> as <Replier|Listener> for <message-name>\n"))
 		replierLine := fmt.Sprintf("  0: %8d %8d  R  $.Proc.*\n", id, os.Getpid())
@@ -35,7 +35,7 @@ var _ = Describe("§12 /proc/kbus", func() {
 
 	It("forgets the bindings of a closed Ksock", func() {
 		ks := RW()
-		Bind(ks, "$.Proc.Gone", false)
+		BindListener(ks, "$.Proc.Gone")
 		Expect(ProcFile("bindings")).To(ContainSubstring("$.Proc.Gone"))
 		Expect(ks.Close()).To(Succeed())
 		Expect(ProcFile("bindings")).NotTo(ContainSubstring("$.Proc.Gone"))
@@ -43,10 +43,10 @@ var _ = Describe("§12 /proc/kbus", func() {
 
 	It("shows each device and Ksock in the stats format", func() {
 		ks := RW()
-		Bind(ks, "$.Proc.S", true)
+		BindReplier(ks, "$.Proc.S")
 		Send(ks, kbus.NewRequest("$.Proc.S", nil))
-		id, _ := ks.LastSent()
-		Expect(ks.Write(kbus.NewAnnouncement("$.Proc.Part", nil))).To(Succeed())
+		id, _ := ks.ABI().LastSent()
+		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.Proc.Part", nil))).To(Succeed())
 		text := ProcFile("stats")
 		Expect(text).To(MatchRegexp(`(?m)^dev  0: next ksock \d+ next msg \d+ unsent unbindings \d+$`))
 		block := regexp.MustCompile(fmt.Sprintf(`(?m)^    ksock %d last msg 0:%d queue 1 of 100\n`+
@@ -57,14 +57,14 @@ var _ = Describe("§12 /proc/kbus", func() {
 
 	It("shows a partly read message and a write in progress", func() {
 		ks := RW()
-		Bind(ks, "$.Proc.R", false)
+		BindListener(ks, "$.Proc.R")
 		Send(ks, kbus.NewAnnouncement("$.Proc.R", nil))
-		n, err := ks.NextMsg()
+		n, err := ks.ABI().NextMsg()
 		Expect(err).NotTo(HaveOccurred())
-		_, err = ks.Read(make([]byte, 10))
+		_, err = ks.ABI().Read(make([]byte, 10))
 		Expect(err).NotTo(HaveOccurred())
 		b := kbus.NewAnnouncement("$.Proc.W", []byte("abcdef")).Bytes()
-		_, err = ks.WriteBytes(b[:len(b)-10])
+		_, err = ks.ABI().Write(b[:len(b)-10])
 		Expect(err).NotTo(HaveOccurred())
 		want := fmt.Sprintf("      read byte 10 of %d, wrote byte 2 of DATA (not finished), not sending", n)
 		var found bool

@@ -14,7 +14,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 	var sender, replier *kbus.Ksock
 	BeforeEach(func() {
 		sender, replier = RW(), RW()
-		Bind(replier, "$.Svc", true)
+		BindReplier(replier, "$.Svc")
 	})
 
 	expectStatus := func(name string, req kbus.MessageID, from uint32) {
@@ -41,7 +41,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		Expect(replier.NumUnrepliedTo()).To(BeZero())
 		m := Next(sender)
 		Expect(m.InReplyTo).To(Equal(id))
-		_, err := replier.SendMsg(rep)
+		_, err := replier.Send(rep)
 		Expect(err).To(MatchError(kbus.ErrNotExpected))
 		Expect(replier.Close()).To(Succeed())
 		Empty(sender)
@@ -49,27 +49,27 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 
 	It("refuses a reply nobody expects with ECONNREFUSED, and one to a closed Ksock with EADDRNOTAVAIL", func() {
 		rep := &kbus.Message{Name: "$.Svc", To: ID(sender), InReplyTo: kbus.MessageID{Serial: 1}}
-		_, err := replier.SendMsg(rep)
+		_, err := replier.Send(rep)
 		Expect(err).To(MatchError(kbus.ErrNotExpected))
 		gone := RW()
 		goneID := ID(gone)
 		Expect(gone.Close()).To(Succeed())
 		rep.To = goneID
-		_, err = replier.SendMsg(rep)
+		_, err = replier.Send(rep)
 		Expect(err).To(MatchError(kbus.ErrNoReplier))
 	})
 
 	It("refuses a reply to a full requester with EBUSY", func() {
 		Send(sender, kbus.NewRequest("$.Svc", nil))
 		req := Next(replier)
-		Bind(sender, "$.Fill", false)
+		BindListener(sender, "$.Fill")
 		_, err := sender.SetMaxMessages(2)
 		Expect(err).NotTo(HaveOccurred())
 		Send(replier, kbus.NewAnnouncement("$.Fill", nil))
 		_, err = sender.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
 		rep, _ := kbus.ReplyTo(req, nil)
-		_, err = replier.SendMsg(rep)
+		_, err = replier.Send(rep)
 		Expect(err).To(MatchError(kbus.ErrQueueFull))
 	})
 
@@ -100,7 +100,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 
 	It("sends $.KBUS.Replier.Unbound when the replier unbinds with the request queued", func() {
 		id := Send(sender, kbus.NewRequest("$.Svc", nil))
-		Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+		Expect(replier.UnbindReplier("$.Svc")).To(Succeed())
 		Empty(replier)
 		expectStatus(kbus.NameReplierUnbound, id, ID(replier))
 	})
@@ -109,11 +109,11 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		m := kbus.NewRequest("$.Svc", nil)
 		m.To = ID(replier)
 		id := Send(sender, m)
-		Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+		Expect(replier.UnbindReplier("$.Svc")).To(Succeed())
 		expectStatus(kbus.NameReplierUnbound, id, ID(replier))
 		m2 := kbus.NewRequest("$.Svc", nil)
 		other := RW()
-		Bind(other, "$.Svc", true)
+		BindReplier(other, "$.Svc")
 		m2.To = ID(other)
 		id2 := Send(sender, m2)
 		oid := ID(other)
@@ -125,11 +125,11 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		_, err := sender.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
 		Send(sender, kbus.NewRequest("$.Svc", nil))
-		_, err = sender.SendMsg(kbus.NewRequest("$.Svc", nil))
+		_, err = sender.Send(kbus.NewRequest("$.Svc", nil))
 		Expect(err).To(MatchError(kbus.ErrNoReplySlot))
-		Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+		Expect(replier.UnbindReplier("$.Svc")).To(Succeed())
 		Next(sender)
-		Bind(replier, "$.Svc", true)
+		BindReplier(replier, "$.Svc")
 		Send(sender, kbus.NewRequest("$.Svc", nil))
 	})
 
@@ -149,7 +149,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		third := RW()
 		Send(third, &kbus.Message{Name: "$.Svc", To: ID(sender), InReplyTo: id})
 		rep, _ := kbus.ReplyTo(req, nil)
-		_, err := replier.SendMsg(rep)
+		_, err := replier.Send(rep)
 		Expect(err).To(MatchError(kbus.ErrNotExpected))
 		Expect(Next(sender).From).To(Equal(ID(third)))
 	})
@@ -167,7 +167,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Send(RW(), kbus.NewRequest("$.Svc", nil))
 			m := kbus.NewRequest("$.Svc", nil)
 			m.Flags |= kbus.FlagAllOrWait
-			id, err := sender.SendMsg(m)
+			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(replier.Close()).To(Succeed())
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
@@ -187,10 +187,10 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Send(RW(), kbus.NewRequest("$.Svc", nil))
 			_, err = sender.SetMaxMessages(2)
 			Expect(err).NotTo(HaveOccurred())
-			Bind(sender, "$.Fill", false)
+			BindListener(sender, "$.Fill")
 			m := kbus.NewRequest("$.Svc", nil)
 			m.Flags |= kbus.FlagAllOrWait
-			_, err = sender.SendMsg(m)
+			_, err = sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 
 			By("filling the sender's queue, then making room at the replier")
@@ -198,7 +198,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Send(filler, kbus.NewAnnouncement("$.Fill", nil))
 			Send(filler, kbus.NewAnnouncement("$.Fill", nil))
 			Next(replier)
-			_, err = sender.Send()
+			_, err = sender.ABI().Send()
 			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
 			Expect(sender.NumMessages()).To(Equal(uint32(2)))
 		})
@@ -207,13 +207,13 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		// specific replier can take the request instead of the full one.
 		It("completes when a more specific replier binds, waking the waiting sender", func() {
 			wild := RW()
-			Bind(wild, "$.Job.*", true)
+			BindReplier(wild, "$.Job.*")
 			_, err := wild.SetMaxMessages(1)
 			Expect(err).NotTo(HaveOccurred())
 			Send(RW(), kbus.NewRequest("$.Job.Print", nil))
 			m := kbus.NewRequest("$.Job.Print", []byte("second"))
 			m.Flags |= kbus.FlagAllOrWait
-			id, err := sender.SendMsg(m)
+			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 
 			exact := RW()
@@ -221,7 +221,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			// only a wake-up can make it look again.
 			wait := Epoll(sender, unix.EPOLLOUT)
 			Expect(wait(0)).To(BeZero())
-			Bind(exact, "$.Job.Print", true)
+			BindReplier(exact, "$.Job.Print")
 			Expect(wait(2*time.Second)&unix.EPOLLOUT).NotTo(BeZero(), "the sender was woken and the send completed")
 			Expect(Next(exact).ID).To(Equal(id))
 		})
@@ -233,11 +233,11 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			m := kbus.NewRequest("$.Svc", nil)
 			m.Flags |= kbus.FlagAllOrWait
 			m.To = ID(replier)
-			id, err := sender.SendMsg(m)
+			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
-			Expect(replier.Unbind("$.Svc", true)).To(Succeed())
+			Expect(replier.UnbindReplier("$.Svc")).To(Succeed())
 			other := RW()
-			Bind(other, "$.Svc", true) // now the stateful request gets EPIPE
+			BindReplier(other, "$.Svc") // now the stateful request gets EPIPE
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			st := Next(sender)
 			Expect(st.Name).To(Equal(kbus.NameErrorSending))

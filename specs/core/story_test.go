@@ -20,7 +20,7 @@ var _ = Describe("The seed's session: Rosencrantz, the Audience, Guildenstern an
 	})
 
 	It("the Audience listens to everything the actors say", func() {
-		Bind(audience, "$.Actor.*", false)
+		BindListener(audience, "$.Actor.*")
 	})
 
 	It("Rosencrantz clears his throat and the Audience hears it", func() {
@@ -33,9 +33,9 @@ var _ = Describe("The seed's session: Rosencrantz, the Audience, Guildenstern an
 	})
 
 	It("nobody answers Rosencrantz's question until Guildenstern takes the part", func() {
-		_, err := rosencrantz.SendMsg(kbus.NewRequest("$.Actor.Ask.Guildenstern", []byte("Were you speaking to me?")))
+		_, err := rosencrantz.Send(kbus.NewRequest("$.Actor.Ask.Guildenstern", []byte("Were you speaking to me?")))
 		Expect(err).To(MatchError(kbus.ErrNoReplier))
-		Bind(guildenstern, "$.Actor.Ask.Guildenstern", true)
+		BindReplier(guildenstern, "$.Actor.Ask.Guildenstern")
 	})
 
 	It("Guildenstern is asked, and the Audience overhears the question", func() {
@@ -74,9 +74,9 @@ var _ = Describe("The seed's session: Rosencrantz, the Audience, Guildenstern an
 
 	It("Guildenstern leaves the stage, Falstaff takes the part, and the conversation breaks: EPIPE", func() {
 		Expect(guildenstern.Close()).To(Succeed())
-		Bind(falstaff, "$.Actor.Ask.Guildenstern", true)
+		BindReplier(falstaff, "$.Actor.Ask.Guildenstern")
 		follow, _ := kbus.StatefulRequest(reply, "$.Actor.Ask.Guildenstern", []byte("Are you still there?"))
-		_, err := rosencrantz.SendMsg(follow)
+		_, err := rosencrantz.Send(follow)
 		Expect(err).To(MatchError(kbus.ErrWrongReplier))
 		Empty(falstaff)
 	})

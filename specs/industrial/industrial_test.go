@@ -85,7 +85,7 @@ var _ = Describe("Commands that must reach every listener or none", func() {
 	BeforeEach(func() {
 		valves = []*Sim{StartSim("actuator", "--id", "V1"), StartSim("actuator", "--id", "V2")}
 		slow = RW()
-		Bind(slow, plant.Shutdown, false)
+		BindListener(slow, plant.Shutdown)
 		_, err := slow.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
 		sender = RW()
@@ -98,13 +98,13 @@ var _ = Describe("Commands that must reach every listener or none", func() {
 	It("ALL_OR_FAIL: a full listener fails the command with EBUSY and no actuator moves", func() {
 		m := kbus.NewAnnouncement(plant.Shutdown, []byte("all or none"))
 		m.Flags = kbus.FlagAllOrFail | kbus.FlagUrgent
-		_, err := sender.SendMsg(m)
+		_, err := sender.Send(m)
 		Expect(err).To(MatchError(kbus.ErrQueueFull))
 		Consistently(func() int { return len(valves[0].Matching("shutdown", "reason", "all or none")) }).
 			WithTimeout(300 * time.Millisecond).Should(BeZero())
 
 		Next(slow)
-		_, err = sender.SendMsg(m)
+		_, err = sender.Send(m)
 		Expect(err).NotTo(HaveOccurred())
 		for _, v := range valves {
 			v.EventuallyLogs("shutdown", "reason", "all or none")
@@ -115,7 +115,7 @@ var _ = Describe("Commands that must reach every listener or none", func() {
 	It("ALL_OR_WAIT: the command waits for the full listener, then reaches everyone", func() {
 		m := kbus.NewAnnouncement(plant.Shutdown, []byte("everyone"))
 		m.Flags = kbus.FlagAllOrWait | kbus.FlagUrgent
-		_, err := sender.SendMsg(m)
+		_, err := sender.Send(m)
 		Expect(errors.Is(err, kbus.ErrWouldBlock)).To(BeTrue(), fmt.Sprint(err))
 		Consistently(func() int { return len(valves[1].Matching("shutdown", "reason", "everyone")) }).
 			WithTimeout(300 * time.Millisecond).Should(BeZero())

@@ -42,7 +42,7 @@ const proxyBudget = 10 * time.Second
 func farReplier(far int, name string) *kbus.Ksock {
 	GinkgoHelper()
 	ks := Open(far, kbus.ReadWrite)
-	Bind(ks, name, true)
+	BindReplier(ks, name)
 	ReplierOf(0, name, proxyBudget)
 	return ks
 }
@@ -52,7 +52,7 @@ func answer(ks *kbus.Ksock, prefix string, n int) {
 	go func() {
 		defer GinkgoRecover()
 		for i := 0; i < n; i++ {
-			m, err := ks.Wait(CtxFor(20 * time.Second))
+			m, err := ks.Receive(CtxFor(20 * time.Second))
 			if err != nil {
 				return
 			}
@@ -60,7 +60,7 @@ func answer(ks *kbus.Ksock, prefix string, n int) {
 				continue
 			}
 			rep, _ := kbus.ReplyTo(m, append([]byte(prefix), m.Data...))
-			_, _ = ks.SendMsg(rep)
+			_, _ = ks.Send(rep)
 		}
 	}()
 }
@@ -81,7 +81,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		Expect(rep.OrigFrom.Network).To(Equal(uint32(2)), "orig_from names the far Limpet")
 
 		listener := Open(far, kbus.ReadOnly)
-		Bind(listener, "$.News", false)
+		BindListener(listener, "$.News")
 		time.Sleep(200 * time.Millisecond)
 		Send(sender, kbus.NewAnnouncement("$.News", []byte("extra")))
 		heard := WaitNext(listener, 10*time.Second)
@@ -194,16 +194,16 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		far := buses[0]
 		join(0, far, 71, 72, "k", "k", "--forward", "$.Only.*")
 		only, other := Open(far, kbus.ReadWrite), Open(far, kbus.ReadWrite)
-		Bind(other, "$.Other.Svc", true)
-		Bind(only, "$.Only.Svc", true)
+		BindReplier(other, "$.Other.Svc")
+		BindReplier(only, "$.Only.Svc")
 		ReplierOf(0, "$.Only.Svc", proxyBudget)
 		sender := RW()
 		Consistently(func() bool { _, found, _ := sender.FindReplier("$.Other.Svc"); return found }).
 			WithTimeout(time.Second).Should(BeFalse(), "a replier outside the filter is not proxied")
 
 		listener := Open(far, kbus.ReadOnly)
-		Bind(listener, "$.Only.News", false)
-		Bind(listener, "$.Other.News", false)
+		BindListener(listener, "$.Only.News")
+		BindListener(listener, "$.Other.News")
 		Send(sender, kbus.NewAnnouncement("$.Other.News", nil))
 		Send(sender, kbus.NewAnnouncement("$.Only.News", nil))
 		Expect(WaitNext(listener, 10*time.Second).Name).To(Equal("$.Only.News"))
@@ -223,11 +223,11 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		far := buses[0]
 		join(0, far, 9, 10, "right", "wrong")
 		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Secret", true)
+		BindReplier(replier, "$.Secret")
 		sender := RW()
 		Consistently(func() bool { _, found, _ := sender.FindReplier("$.Secret"); return found }).
 			WithTimeout(time.Second).Should(BeFalse())
-		_, err := sender.SendMsg(kbus.NewRequest("$.Secret", nil))
+		_, err := sender.Send(kbus.NewRequest("$.Secret", nil))
 		Expect(err).To(MatchError(kbus.ErrNoReplier))
 	})
 })
@@ -238,7 +238,7 @@ var _ = Describe("A chain of three buses through an intermediate bus", func() {
 		join(0, mid, 11, 12, "k", "k")
 		join(mid, far, 13, 14, "k", "k")
 		replier := Open(far, kbus.ReadWrite)
-		Bind(replier, "$.Chain.Svc", true)
+		BindReplier(replier, "$.Chain.Svc")
 		ReplierOf(mid, "$.Chain.Svc", proxyBudget)
 		ReplierOf(0, "$.Chain.Svc", proxyBudget)
 		answer(replier, "third: ", 1)
@@ -257,8 +257,8 @@ var _ = Describe("A loop of three Limpet pairs", func() {
 		join(a, b, 23, 24, "k", "k")
 		join(b, 0, 25, 26, "k", "k")
 		here, onA := RW(), Open(a, kbus.ReadWrite)
-		Bind(here, "$.Loop", false)
-		Bind(onA, "$.Loop", false)
+		BindListener(here, "$.Loop")
+		BindListener(onA, "$.Loop")
 		// Every Limpet is up: each holds its presence binding on its bus.
 		for dev, ids := range map[int][]int{0: {21, 26}, a: {22, 23}, b: {24, 25}} {
 			for _, id := range ids {

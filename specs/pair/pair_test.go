@@ -62,7 +62,7 @@ func answerWithArch(ks *kbus.Ksock) <-chan *kbus.Message {
 	asked := make(chan *kbus.Message, 1)
 	go func() {
 		defer GinkgoRecover()
-		m, err := ks.Wait(CtxFor(2 * peerBudget))
+		m, err := ks.Receive(CtxFor(2 * peerBudget))
 		if err != nil || !m.WantsUsToReply() {
 			close(asked)
 			return
@@ -83,7 +83,7 @@ var _ = Describe("The service box", Label("pair-service"), func() {
 		startLimpet(serviceNet, "--listen", ":"+port)
 
 		me := RW()
-		Bind(me, ServiceBox, true)
+		BindReplier(me, ServiceBox)
 		done := answerWithArch(me)
 
 		By("seeing the set-top box join: its replier appears on this bus")
@@ -127,7 +127,7 @@ var _ = Describe("The set-top box", Label("pair-client"), func() {
 		startLimpet(clientNet, "--connect", net.JoinHostPort(peer, port))
 
 		me := RW()
-		Bind(me, SetTopBox, true)
+		BindReplier(me, SetTopBox)
 		asked := answerWithArch(me)
 
 		By("seeing the service box's tuner on this bus, proxied by the Limpet")

@@ -40,7 +40,7 @@ var _ = Describe("A set-top box under load for minutes", func() {
 		stopListening := make(chan struct{})
 		for i := range listeners {
 			listeners[i] = RW()
-			Bind(listeners[i], "$.STB.*", false)
+			BindListener(listeners[i], "$.STB.*")
 			_, err := listeners[i].SetMaxMessages(100000)
 			Expect(err).NotTo(HaveOccurred())
 			lwg.Add(1)
@@ -48,7 +48,7 @@ var _ = Describe("A set-top box under load for minutes", func() {
 				defer GinkgoRecover()
 				defer lwg.Done()
 				for {
-					m, err := listeners[i].ReadNext()
+					m, err := listeners[i].TryReceive()
 					Expect(err).NotTo(HaveOccurred())
 					if m == nil {
 						select {
@@ -86,14 +86,14 @@ var _ = Describe("A set-top box under load for minutes", func() {
 					if r == 2 {
 						name, data = stb.RecorderPause, ""
 					}
-					id, err := ks.SendMsg(kbus.NewRequest(name, []byte(data)))
+					id, err := ks.Send(kbus.NewRequest(name, []byte(data)))
 					if err != nil {
 						Expect(err).To(Or(MatchError(kbus.ErrNoReplier), MatchError(kbus.ErrQueueFull)))
 						time.Sleep(5 * time.Millisecond)
 						continue
 					}
 					ids = append(ids, id)
-					m, err := ks.Wait(ctx)
+					m, err := ks.Receive(ctx)
 					Expect(err).NotTo(HaveOccurred(), "requester %d waiting for %v", r, id)
 					Expect(m.InReplyTo).To(Equal(id))
 					replies[m.InReplyTo]++

@@ -41,7 +41,7 @@ var _ = Describe("Changing channel", func() {
 		StartSim("tuner", "--latency", "50ms")
 		ui := StartSim("ui")
 		screen := RW()
-		Bind(screen, stb.Show, false)
+		BindListener(screen, stb.Show)
 
 		StartSim("remote", "--keys", "7").Wait(10 * time.Second)
 		ui.EventuallyLogs("locked", "channel", "7")
@@ -56,8 +56,8 @@ var _ = Describe("Changing channel", func() {
 		StartSim("tuner", "--volume", "50")
 		ui := StartSim("ui")
 		a, b := RW(), RW()
-		Bind(a, stb.VolumeChanged, false)
-		Bind(b, "$.STB.*", false)
+		BindListener(a, stb.VolumeChanged)
+		BindListener(b, "$.STB.*")
 
 		StartSim("remote", "--keys", "VOL+,VOL+,MUTE,VOL-,MUTE", "--interval", "20ms").Wait(10 * time.Second)
 		want := []string{"60", "70", "muted", "60", "muted"}
@@ -146,7 +146,7 @@ var _ = Describe("A slow UI and a busy tuner", func() {
 	It("let a slow listener miss announcements, while every accepted request is answered exactly once", func() {
 		StartSim("tuner", "--latency", "20ms", "--queue", "4")
 		slowUI := RW()
-		Bind(slowUI, stb.Locked, false)
+		BindListener(slowUI, stb.Locked)
 		_, err := slowUI.SetMaxMessages(2)
 		Expect(err).NotTo(HaveOccurred())
 
@@ -156,7 +156,7 @@ var _ = Describe("A slow UI and a busy tuner", func() {
 		accepted := map[kbus.MessageID]bool{}
 		var busy, noSlot int
 		for ch := 1; ch <= 40; ch++ {
-			id, err := sender.SendMsg(kbus.NewRequest(stb.Tune, []byte(fmt.Sprint(ch))))
+			id, err := sender.Send(kbus.NewRequest(stb.Tune, []byte(fmt.Sprint(ch))))
 			switch {
 			case err == nil:
 				accepted[id] = true
@@ -169,7 +169,7 @@ var _ = Describe("A slow UI and a busy tuner", func() {
 			}
 			if ch%5 == 0 {
 				// Read what has arrived, keeping the reply slots turning.
-				for m, _ := sender.ReadNext(); m != nil; m, _ = sender.ReadNext() {
+				for m, _ := sender.TryReceive(); m != nil; m, _ = sender.TryReceive() {
 					Expect(accepted).To(HaveKey(m.InReplyTo))
 					Expect(accepted[m.InReplyTo]).To(BeTrue(), "a second reply")
 					accepted[m.InReplyTo] = false

@@ -85,16 +85,22 @@ func Epoll(ks *kbus.Ksock, events uint32) func(d time.Duration) uint32 {
 	}
 }
 
-// Bind binds or fails the spec.
-func Bind(ks *kbus.Ksock, name string, replier bool) {
+// BindListener binds as a listener or fails the spec.
+func BindListener(ks *kbus.Ksock, name string) {
 	GinkgoHelper()
-	Expect(ks.Bind(name, replier)).To(Succeed())
+	Expect(ks.BindListener(name)).To(Succeed())
+}
+
+// BindReplier binds as the replier or fails the spec.
+func BindReplier(ks *kbus.Ksock, name string) {
+	GinkgoHelper()
+	Expect(ks.BindReplier(name)).To(Succeed())
 }
 
 // Send sends or fails the spec.
 func Send(ks *kbus.Ksock, m *kbus.Message) kbus.MessageID {
 	GinkgoHelper()
-	id, err := ks.SendMsg(m)
+	id, err := ks.Send(m)
 	Expect(err).NotTo(HaveOccurred())
 	return id
 }
@@ -102,7 +108,7 @@ func Send(ks *kbus.Ksock, m *kbus.Message) kbus.MessageID {
 // Next reads the next message, failing the spec if there is none.
 func Next(ks *kbus.Ksock) *kbus.Message {
 	GinkgoHelper()
-	m, err := ks.ReadNext()
+	m, err := ks.TryReceive()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(m).NotTo(BeNil(), "expected a message on %v", ks)
 	return m
@@ -120,7 +126,7 @@ func WaitNext(ks *kbus.Ksock, d time.Duration) *kbus.Message {
 	GinkgoHelper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	m, err := ks.Wait(ctx)
+	m, err := ks.Receive(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	return m
 }
@@ -131,7 +137,7 @@ func Empty(ks *kbus.Ksock) {
 	n, err := ks.NumMessages()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(n).To(BeZero(), "queue of %v", ks)
-	m, err := ks.ReadNext()
+	m, err := ks.TryReceive()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(m).To(BeNil())
 }
@@ -141,7 +147,7 @@ func Names(ks *kbus.Ksock) []string {
 	GinkgoHelper()
 	var names []string
 	for {
-		m, err := ks.ReadNext()
+		m, err := ks.TryReceive()
 		Expect(err).NotTo(HaveOccurred())
 		if m == nil {
 			return names

@@ -1,0 +1,147 @@
+package kbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus/raw"
+	"golang.org/x/sys/unix"
+)
+
+// ABI is a Ksock's system calls one by one (docs/kbus.md §7, §8): write a
+// message in pieces, SEND it, NEXTMSG, read in pieces, any ioctl. Tests of
+// the binary interface use it, and so may programs that need a step the
+// Ksock's methods combine. It bypasses what Ksock adds: the turns sends
+// and receives take, and the messages Request kept for Receive.
+type ABI struct{ k *Ksock }
+
+// ABI returns the Ksock's system calls one by one.
+func (k *Ksock) ABI() ABI { return ABI{k} }
+
+// writeAll writes b to the descriptor. KBUS answers a write interrupted
+// while it waited for the device lock with EAGAIN, having written
+// nothing (a signal, such as the Go runtime's preemption): write again.
+func writeAll(fd uintptr, b []byte) (int, error) {
+	n, err := unix.Write(int(fd), b)
+	for err == unix.EAGAIN {
+		n, err = unix.Write(int(fd), b)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// readSome reads into p, retrying as writeAll does.
+func readSome(fd uintptr, p []byte) (int, error) {
+	n, err := unix.Read(int(fd), p)
+	for err == unix.EAGAIN {
+		n, err = unix.Read(int(fd), p)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// Write writes bytes of a message in progress, in any number of pieces:
+// its entire form, or the header of its pointy form.
+func (a ABI) Write(b []byte) (int, error) {
+	var n int
+	err := a.k.control("write", func(fd uintptr) (err error) {
+		n, err = writeAll(fd, b)
+		return err
+	})
+	return n, err
+}
+
+// WriteMsg writes the message's entire form; Send then sends it.
+func (a ABI) WriteMsg(m *Message) error {
+	_, err := a.Write(m.Bytes())
+	return err
+}
+
+// Send is the SEND ioctl: it sends the message written so far and returns
+// its id. With ALL_OR_WAIT it may fail with ErrWouldBlock and still return
+// the id: the send is pending, and SendWait completes it.
+func (a ABI) Send() (MessageID, error) {
+	var id MessageID
+	_, err := a.k.ioctl("send", raw.NrSend, unsafe.Pointer(&id))
+	return id, err
+}
+
+// SendWait is Send that, when KBUS cannot deliver yet (ErrWouldBlock: an
+// ALL_OR_WAIT message some recipient has no room for), waits in the
+// poller until KBUS has delivered it or ctx ends.
+func (a ABI) SendWait(ctx context.Context) (MessageID, error) {
+	id, err := a.Send()
+	if errors.Is(err, ErrWouldBlock) {
+		err = a.k.WaitWritable(ctx)
+	}
+	return id, err
+}
+
+// LastSent returns the id of the last message this Ksock sent.
+func (a ABI) LastSent() (MessageID, error) {
+	var id MessageID
+	_, err := a.k.ioctl("last sent", raw.NrLastSent, unsafe.Pointer(&id))
+	return id, err
+}
+
+// Reset is the RESET ioctl, which does nothing (docs/kbus.md §7).
+func (a ABI) Reset() error {
+	_, err := a.k.ioctl("reset", raw.NrReset, nil)
+	return err
+}
+
+// NextMsg makes the next queued message the one being read and returns its
+// length in entire form, 0 if the queue is empty.
+func (a ABI) NextMsg() (uint32, error) {
+	v, _, err := a.k.ioctlU32("next message", raw.NrNextMsg, 0)
+	return v, err
+}
+
+// LenLeft returns how many bytes of the current message are still unread.
+func (a ABI) LenLeft() (uint32, error) {
+	v, _, err := a.k.ioctlU32("length left", raw.NrLenLeft, 0)
+	return v, err
+}
+
+// Read reads bytes of the current message; io.EOF after its last byte.
+func (a ABI) Read(p []byte) (int, error) {
+	var n int
+	err := a.k.control("read", func(fd uintptr) (err error) {
+		n, err = readSome(fd, p)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 && len(p) > 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// ReadMsg reads the current message, of the length NextMsg returned.
+func (a ABI) ReadMsg(length uint32) (*Message, error) {
+	b := make([]byte, length)
+	if _, err := io.ReadFull(a, b); err != nil {
+		return nil, fmt.Errorf("kbus%d: reading a %d-byte message: %w", a.k.device, length, err)
+	}
+	return FromBytes(b)
+}
+
+// Ioctl issues any ioctl with a pointer argument and returns its return
+// value; cmd is a full ioctl number (raw.Native.Ioctl builds KBUS's).
+func (a ABI) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
+	return a.k.ioctlCmd(fmt.Sprintf("ioctl %#x", cmd), cmd, arg)
+}
+
+var (
+	_ io.Reader = ABI{}
+	_ io.Writer = ABI{}
+)

@@ -1,0 +1,156 @@
+package kbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+)
+
+// receive waits for the next message from KBUS and reads it; the caller
+// holds k.recv.
+func (k *Ksock) receive(ctx context.Context, op string) (*Message, error) {
+	var (
+		b    []byte
+		rerr error
+	)
+	err := k.wait(ctx, op, false, func(fd uintptr) bool {
+		n, err := k.nextMsg(fd)
+		if err != nil {
+			rerr = err
+			return true
+		}
+		if n == 0 {
+			return false // nothing queued: wait until KBUS says there is
+		}
+		b = make([]byte, n)
+		for got := 0; got < len(b); {
+			m, err := readSome(fd, b[got:])
+			if err != nil || m == 0 {
+				rerr = fmt.Errorf("reading a %d-byte message after %d: %w", n, got, errOr(err))
+				return true
+			}
+			got += m
+		}
+		return true
+	})
+	if err == nil {
+		err = wrap(op, k.device, rerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return FromBytes(b)
+}
+
+func errOr(err error) error {
+	if err == nil {
+		return errors.New("unexpected end of message")
+	}
+	return err
+}
+
+// Receive waits until a message arrives or ctx ends, and returns it:
+// first any Request kept, then KBUS's queue, in KBUS's order. The package
+// documentation says what arrives.
+func (k *Ksock) Receive(ctx context.Context) (*Message, error) {
+	if err := k.lock(ctx, "receive", k.recv); err != nil {
+		return nil, err
+	}
+	defer unlock(k.recv)
+	if len(k.kept) > 0 {
+		m := k.kept[0]
+		k.kept = k.kept[1:]
+		return m, nil
+	}
+	return k.receive(ctx, "receive")
+}
+
+// TryReceive returns the next message if one is queued, without waiting;
+// nil if there is none (or another goroutine is receiving on the Ksock).
+func (k *Ksock) TryReceive() (*Message, error) {
+	select {
+	case k.recv <- struct{}{}:
+	default:
+		return nil, nil
+	}
+	defer unlock(k.recv)
+	if len(k.kept) > 0 {
+		m := k.kept[0]
+		k.kept = k.kept[1:]
+		return m, nil
+	}
+	if k.closed.Load() {
+		return nil, &OpError{Op: "receive", Device: k.device, Err: ErrClosed}
+	}
+	var n uint32
+	err := k.control("receive", func(fd uintptr) (err error) {
+		n, err = k.nextMsg(fd)
+		return err
+	})
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	return k.ABI().ReadMsg(n)
+}
+
+// Messages returns the messages the Ksock receives, as Receive returns
+// them, until ctx ends (the sequence then simply ends) or receiving fails
+// (the error is the last element). Breaking out of the loop stops it.
+//
+//	for m, err := range ks.Messages(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(m)
+//	}
+func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
+	return func(yield func(*Message, error) bool) {
+		for {
+			m, err := k.Receive(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					yield(nil, err)
+				}
+				return
+			}
+			if !yield(m, nil) {
+				return
+			}
+		}
+	}
+}
+
+// A Handler handles one message Serve received. For a request delivered to
+// this Ksock as its replier (m.WantsUsToReply()), Serve sends what it
+// returns as the reply, unless it returns ErrNoReply (it replies itself,
+// now or later, with Ksock.Reply). For any other message the data is
+// ignored. Any other error ends Serve, which returns it; a request left
+// unanswered is then answered by KBUS when the Ksock closes.
+type Handler func(ctx context.Context, m *Message) (reply []byte, err error)
+
+// Serve receives messages until ctx ends and hands each to h, in order;
+// it replies to requests as Handler says. It returns nil when ctx ends,
+// h's error, or the error receiving or replying failed with. A reply
+// whose requester has gone meanwhile (ErrNoReplier) is not an error.
+func (k *Ksock) Serve(ctx context.Context, h Handler) error {
+	for m, err := range k.Messages(ctx) {
+		if err != nil {
+			return err
+		}
+		data, err := h(ctx, m)
+		if errors.Is(err, ErrNoReply) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("kbus: handling %v: %w", m, err)
+		}
+		if !m.WantsUsToReply() {
+			continue
+		}
+		if _, err := k.Reply(m, data); err != nil && !errors.Is(err, ErrNoReplier) {
+			return err
+		}
+	}
+	return nil
+}
