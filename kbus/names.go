@@ -9,7 +9,7 @@ import (
 const ErrName = sentinel("invalid KBUS message name")
 
 // ValidateName checks a message name against the rules KBUS applies
-// (reference §2.1) and says which rule it breaks. Wildcards ("$.a.*",
+// (docs/kbus.md §2.1) and says which rule it breaks. Wildcards ("$.a.*",
 // "$.a.%") are allowed only for binding.
 func ValidateName(name string, allowWildcard bool) error {
 	bad := func(format string, a ...any) error {
@@ -65,8 +65,8 @@ func isAlnum(c byte) bool {
 	return false
 }
 
-// Matches reports whether a message name is matched by a binding (reference
-// §2.2): a binding ending in "*" matches every name under its prefix, one
+// Matches reports whether a message name is matched by a binding
+// (docs/kbus.md §2.2): a binding ending in "*" matches every name under its prefix, one
 // ending in "%" only the names one word below it, any other only itself.
 func Matches(binding, name string) bool {
 	if binding == "" {
@@ -85,7 +85,7 @@ func Matches(binding, name string) bool {
 }
 
 // Specificity ranks a replier binding as KBUS does when several match a
-// name (reference §2.3): an exact name 3, a "%" wildcard 2, a "*" wildcard 1.
+// name (docs/kbus.md §2.3): an exact name 3, a "%" wildcard 2, a "*" wildcard 1.
 func Specificity(binding string) int {
 	switch {
 	case strings.HasSuffix(binding, "*"):

@@ -24,6 +24,9 @@ const (
 	BenchPath    = "/bin/kbusbench"
 	ResultsMount = "/results" // where the guest mounts the share
 	SuiteSuffix  = ".test"
+	// APIExamples is the kbus package's test binary, in BinDir: specs/api
+	// runs the package's examples that need a device with it.
+	APIExamples = "kbus.test"
 )
 
 // The environment the guest gives every suite, beyond its own.

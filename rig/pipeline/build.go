@@ -127,6 +127,11 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		}
 		b.tools = append(b.tools, out)
 	}
+	examples := filepath.Join(bin, guestproto.APIExamples)
+	if err := goCmd("test", "-c", "-trimpath", "-o", examples, "./kbus"); err != nil {
+		return "", err
+	}
+	b.tools = append(b.tools, examples)
 	suites := r.cfg.Suites
 	if len(suites) == 0 {
 		var err error

@@ -9,10 +9,11 @@ import (
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
 )
 
 var _ = Describe("Closing a Ksock", func() {
-	It("ends a Wait in another goroutine with ErrClosed at once, and KBUS still answers what it owed", func() {
+	It("ends a Receive in another goroutine with ErrClosed at once, and KBUS still answers what it owed", func() {
 		ks, err := kbus.Open(Device, kbus.ReadWrite)
 		Expect(err).NotTo(HaveOccurred())
 		BindReplier(ks, "$.Api.Svc")
@@ -31,7 +32,7 @@ var _ = Describe("Closing a Ksock", func() {
 		var got error
 		Eventually(waited).WithTimeout(time.Second).Should(Receive(&got))
 		Expect(time.Since(start)).To(BeNumerically("<", 100*time.Millisecond))
-		Expect(errors.Is(got, kbus.ErrClosed)).To(BeTrue(), "Wait returned %v", got)
+		Expect(errors.Is(got, kbus.ErrClosed)).To(BeTrue(), "Receive returned %v", got)
 
 		st := WaitNext(asker, 2*time.Second)
 		Expect(st.Name).To(Equal(kbus.NameReplierIgnored), "the closed replier's owed reply")
@@ -62,4 +63,46 @@ var _ = Describe("Closing a Ksock", func() {
 		Expect(errors.Is(got, kbus.ErrClosed)).To(BeTrue(), "WaitWritable returned %v", got)
 		Expect(full.NumMessages()).To(Equal(uint32(1)), "the pending send died with its Ksock")
 	})
+
+	It("leaves no waiter spinning, and none reading from the descriptor the next Ksock is given", func() {
+		ks, err := kbus.Open(Device, kbus.ReadWrite)
+		Expect(err).NotTo(HaveOccurred())
+		fd := ks.Fd()
+		waiters := make(chan error, 3)
+		for range 3 {
+			go func() {
+				_, err := ks.Receive(context.Background())
+				waiters <- err
+			}()
+		}
+		time.Sleep(50 * time.Millisecond)
+		Expect(ks.Close()).To(Succeed())
+		for range 3 {
+			var got error
+			Eventually(waiters).WithTimeout(time.Second).Should(Receive(&got))
+			Expect(errors.Is(got, kbus.ErrClosed)).To(BeTrue(), "Receive returned %v", got)
+		}
+
+		By("the next Ksock gets the freed descriptor, and every message sent to it")
+		next := RW()
+		for i := 0; next.Fd() != fd && i < 8; i++ {
+			next = RW()
+		}
+		Expect(next.Fd()).To(Equal(fd), "one of the next Ksocks reuses the number")
+		BindListener(next, "$.Api.Reused")
+		before := cpuTime()
+		for i := range 5 {
+			Send(RW(), kbus.NewAnnouncement("$.Api.Reused", []byte{byte(i)}))
+		}
+		time.Sleep(200 * time.Millisecond)
+		Expect(cpuTime()-before).To(BeNumerically("<", 100*time.Millisecond), "the process's CPU time while idle")
+		Expect(next.NumMessages()).To(Equal(uint32(5)), "nobody else read from the descriptor")
+	})
 })
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru unix.Rusage
+	Expect(unix.Getrusage(unix.RUSAGE_SELF, &ru)).To(Succeed())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

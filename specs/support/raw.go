@@ -1,0 +1,104 @@
+package support
+
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+)
+
+// RawKsock is a Ksock's bare descriptor, outside the Go runtime's poller.
+// KBUS retries a pending ALL_OR_WAIT send whenever the Ksock is polled
+// (docs/kbus.md §8.4), and a kbus.Ksock is polled by the runtime whenever
+// KBUS wakes it; a spec that must decide when the retry happens (SEND
+// again, or poll) sends from a RawKsock, which nothing polls but the spec.
+type RawKsock struct{ Fd int }
+
+// OpenRaw opens a read/write descriptor on the spec device, closed when
+// the spec ends.
+func OpenRaw() *RawKsock {
+	GinkgoHelper()
+	fd, err := unix.Open(kbus.DevicePath(Device), unix.O_RDWR|unix.O_CLOEXEC, 0)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(unix.Close, fd)
+	return &RawKsock{Fd: fd}
+}
+
+func errnoOf(err error) error {
+	var n unix.Errno
+	if errors.As(err, &n) {
+		return kbus.Errno(n)
+	}
+	return err
+}
+
+func (r *RawKsock) ioctl(nr int, arg unsafe.Pointer) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(r.Fd), uintptr(raw.Native.Ioctl(nr)), uintptr(arg))
+	if e != 0 {
+		return kbus.Errno(e)
+	}
+	return nil
+}
+
+// U32 issues an ioctl whose argument is one uint32, and returns it.
+func (r *RawKsock) U32(nr int, v uint32) uint32 {
+	GinkgoHelper()
+	Expect(r.ioctl(nr, unsafe.Pointer(&v))).To(Succeed())
+	return v
+}
+
+// ID is the Ksock's id.
+func (r *RawKsock) ID() uint32 { return r.U32(raw.NrKsockID, 0) }
+
+// Bind binds as a listener.
+func (r *RawKsock) BindListener(name string) {
+	GinkgoHelper()
+	b := append([]byte(name), 0)
+	req := struct {
+		replier, nameLen uint32
+		name             *byte
+	}{0, uint32(len(name)), &b[0]}
+	Expect(r.ioctl(raw.NrBind, unsafe.Pointer(&req))).To(Succeed())
+}
+
+// Send writes the message's entire form and SENDs it.
+func (r *RawKsock) Send(m *kbus.Message) (kbus.MessageID, error) {
+	GinkgoHelper()
+	_, err := unix.Write(r.Fd, m.Bytes())
+	Expect(err).NotTo(HaveOccurred())
+	return r.SendAgain()
+}
+
+// SendAgain is SEND alone: after a pending send's EAGAIN, the retry.
+func (r *RawKsock) SendAgain() (kbus.MessageID, error) {
+	var id kbus.MessageID
+	err := r.ioctl(raw.NrSend, unsafe.Pointer(&id))
+	return id, errnoOf(err)
+}
+
+// Writable polls once, without waiting: a pending send is retried.
+func (r *RawKsock) Writable() bool {
+	GinkgoHelper()
+	fds := []unix.PollFd{{Fd: int32(r.Fd), Events: unix.POLLOUT}}
+	n, err := unix.Poll(fds, 0)
+	Expect(err).NotTo(HaveOccurred())
+	return n > 0 && fds[0].Revents&unix.POLLOUT != 0
+}
+
+// Next reads the next message, failing the spec if there is none.
+func (r *RawKsock) Next() *kbus.Message {
+	GinkgoHelper()
+	n := r.U32(raw.NrNextMsg, 0)
+	Expect(n).NotTo(BeZero(), "a message queued")
+	b := make([]byte, n)
+	got, err := unix.Read(r.Fd, b)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(got).To(Equal(int(n)))
+	m, err := kbus.FromBytes(b)
+	Expect(err).NotTo(HaveOccurred())
+	return m
+}
