@@ -68,8 +68,8 @@ func Example() {
 	}
 	fmt.Println("reply:", string(reply.Data))
 
-	// Listeners hear requests too.
-	for range 2 {
+	// Listeners hear the requests and their replies too.
+	for range 4 {
 		heard, err = listener.Receive(ctx)
 		if err != nil {
 			log.Fatal(err)
@@ -81,7 +81,9 @@ func Example() {
 	// reply: answer to one
 	// reply: answer to two
 	// heard: Request $.Example.Ask one
+	// heard: Reply $.Example.Ask answer to one
 	// heard: Request $.Example.Ask two
+	// heard: Reply $.Example.Ask answer to two
 }
 
 // A request whose replier cannot answer returns the status KBUS sent in
