@@ -95,8 +95,8 @@ static int kbus_get_bind_name(const char __user *uname, u32 name_len, char *name
 
 static bool kbus_is_bind_event_name(const char *name, u32 name_len)
 {
-	return name_len == sizeof(KBUS_NAME_REPLIER_BIND_EVENT) - 1 &&
-	       !memcmp(name, KBUS_NAME_REPLIER_BIND_EVENT, name_len);
+	return name_len == sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1 &&
+	       !memcmp(name, KBUS_MSG_NAME_REPLIER_BIND_EVENT, name_len);
 }
 
 struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,

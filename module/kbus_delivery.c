@@ -431,9 +431,9 @@ __poll_t kbus_poll_retry(struct kbus_ksock *ks)
 	if (err == -EAGAIN)
 		return 0;
 	if (err == -EADDRNOTAVAIL)
-		kbus_send_status(ks->dev, KBUS_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id, false);
+		kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id, false);
 	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
-		kbus_send_status(ks->dev, KBUS_NAME_ERROR_SENDING, 0, ks->id, msg->id, false);
+		kbus_send_status(ks->dev, KBUS_MSG_NAME_ERROR_SENDING, 0, ks->id, msg->id, false);
 	kbus_stop_sending(ks);
 	return EPOLLOUT | EPOLLWRNORM;
 }
@@ -444,7 +444,7 @@ static struct kbus_msg *kbus_bind_event_msg(struct kbus_dev *dev, bool is_bind, 
 	struct kbus_replier_bind_event_data *ev;
 	struct kbus_msg *msg;
 
-	msg = kbus_msg_synthetic(dev, KBUS_NAME_REPLIER_BIND_EVENT, KBUS_BIT_ALL_OR_FAIL,
+	msg = kbus_msg_synthetic(dev, KBUS_MSG_NAME_REPLIER_BIND_EVENT, KBUS_BIT_ALL_OR_FAIL,
 				 sizeof(*ev) + KBUS_PADDED_NAME_LEN(name_len));
 	ev = (struct kbus_replier_bind_event_data *)msg->data;
 	ev->is_bind = is_bind;
@@ -504,7 +504,7 @@ static void kbus_set_aside(struct kbus_dev *dev, struct kbus_msg *event,
 		if (last && last->lost)
 			continue;
 		if (!lost)
-			lost = kbus_msg_synthetic(dev, KBUS_NAME_UNBIND_EVENTS_LOST, 0, 0);
+			lost = kbus_msg_synthetic(dev, KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0);
 		kbus_add_setaside(dev, listeners[i]->ksock, listeners[i], lost, true);
 	}
 	kbus_msg_put(lost);
@@ -652,7 +652,7 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 		ks->queue_len--;
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
-			kbus_send_status(ks->dev, KBUS_NAME_REPLIER_UNBOUND, ks->id, e->msg->from,
+			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id, e->msg->from,
 					 e->msg->id, true);
 		kbus_msg_put(e->msg);
 		kfree(e);

@@ -33,7 +33,6 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/kbus_defns.h>
-#include "kbus_names.h"
 
 #define KBUS_MAX_NUM_DEVICES		256
 #define KBUS_DEF_NUM_DEVICES		1

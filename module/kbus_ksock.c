@@ -92,7 +92,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	list_for_each_entry_safe(e, etmp, &ks->queue, node) {
 		list_del(&e->node);
 		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
-			kbus_send_status(dev, KBUS_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
+			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
 					 e->msg->id, true);
 		kbus_msg_put(e->msg);
 		kfree(e);
@@ -103,7 +103,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	kbus_drop_setaside(ks, NULL, true);
 
 	list_for_each_entry_safe(u, utmp, &ks->unreplied, node) {
-		kbus_send_status(dev, KBUS_NAME_REPLIER_IGNORED, ks->id, u->from, u->id, true);
+		kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_IGNORED, ks->id, u->from, u->id, true);
 		list_del(&u->node);
 		kfree(u);
 	}

@@ -8,8 +8,9 @@ pkgs=(
 	build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils kmod
 	qemu-system-x86 qemu-system-arm
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf
-	# armhf libc headers: the ABI test compiles the uapi header for ILP32
-	libc6-dev-armhf-cross
+	# cross libcs: the ABI test compiles the uapi header for ILP32, and the C
+	# client is linked statically for every guest
+	libc6-dev-armhf-cross libc6-dev-arm64-cross
 	sparse
 	# the report's browser test opens the run's page in headless Chromium
 	chromium

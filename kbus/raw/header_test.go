@@ -2,7 +2,7 @@ package raw
 
 // The Go ABI constants are checked against the C header they mirror,
 // module/include/uapi/linux/kbus_defns.h, and the Go API's status names
-// against module/kbus_names.h: a tiny C file puts every value the header
+// against the same header: a tiny C file puts every value the header
 // defines into a named constant, a C compiler builds it into an object,
 // and the test reads the values back out of the object's ELF symbols. No
 // program runs, so the same check covers the ILP32 layout with the armhf
@@ -65,20 +65,20 @@ var ioctls = map[int]string{
 	NrMaxMsgSize: "MAXMSGSIZE",
 }
 
-// names are the status names of module/kbus_names.h and Go's.
+// names are the names of KBUS's own messages in the header and Go's.
 var names = map[string]string{
-	"KBUS_NAME_REPLIER_BIND_EVENT":  NameReplierBindEvent,
-	"KBUS_NAME_REPLIER_UNBOUND":     NameReplierUnbound,
-	"KBUS_NAME_REPLIER_GONEAWAY":    NameReplierGoneAway,
-	"KBUS_NAME_REPLIER_IGNORED":     NameReplierIgnored,
-	"KBUS_NAME_REPLIER_DISAPPEARED": NameReplierDisappeared,
-	"KBUS_NAME_ERROR_SENDING":       NameErrorSending,
-	"KBUS_NAME_UNBIND_EVENTS_LOST":  NameUnbindEventsLost,
+	"KBUS_MSG_NAME_REPLIER_BIND_EVENT":  NameReplierBindEvent,
+	"KBUS_MSG_NAME_REPLIER_UNBOUND":     NameReplierUnbound,
+	"KBUS_MSG_NAME_REPLIER_GONEAWAY":    NameReplierGoneAway,
+	"KBUS_MSG_NAME_REPLIER_IGNORED":     NameReplierIgnored,
+	"KBUS_MSG_NAME_REPLIER_DISAPPEARED": NameReplierDisappeared,
+	"KBUS_MSG_NAME_ERROR_SENDING":       NameErrorSending,
+	"KBUS_MSG_NAME_UNBIND_EVENTS_LOST":  NameUnbindEventsLost,
 }
 
 func cSource() string {
 	var b strings.Builder
-	b.WriteString("#include <stddef.h>\n#include <linux/kbus_defns.h>\n#include \"kbus_names.h\"\n")
+	b.WriteString("#include <stddef.h>\n#include <linux/kbus_defns.h>\n")
 	for _, v := range cValues {
 		fmt.Fprintf(&b, "const unsigned long long kbus_v_%s = (%s);\n", v.name, v.expr)
 	}
@@ -108,8 +108,7 @@ func compile(t *testing.T, cc string) map[string][]byte {
 	module := filepath.Join("..", "..", "module")
 	// Read the headers here too: go test caches a result by the files the
 	// test opens itself, not by what the compiler it runs reads.
-	for _, h := range []string{filepath.Join(module, "include", "uapi", "linux", "kbus_defns.h"),
-		filepath.Join(module, "kbus_names.h")} {
+	for _, h := range []string{filepath.Join(module, "include", "uapi", "linux", "kbus_defns.h")} {
 		if _, err := os.ReadFile(h); err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,8 @@ const (
 )
 
 // Names of the messages KBUS itself sends: the module's list is
-// module/kbus_names.h, and a test checks that the two agree.
+// the KBUS_MSG_NAME_* macros of the uapi header, and a test checks that
+// the two agree.
 const (
 	NameReplierBindEvent   = "$.KBUS.ReplierBindEvent"
 	NameReplierUnbound     = "$.KBUS.Replier.Unbound"

@@ -27,6 +27,8 @@ const (
 	// APIExamples is the kbus package's test binary, in BinDir: specs/api
 	// runs the package's examples that need a device with it.
 	APIExamples = "kbus.test"
+	// CClient is clients/c/kbus_client.c built for the target, in BinDir.
+	CClient = "kbus-client"
 )
 
 // The environment the guest gives every suite, beyond its own.

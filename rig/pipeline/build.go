@@ -17,6 +17,7 @@ import (
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/report"
+	"github.com/kbus-project/kbus/rig/target"
 )
 
 // guestTools are our commands in every guest image, in guestproto.BinDir.
@@ -132,6 +133,11 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		return "", err
 	}
 	b.tools = append(b.tools, examples)
+	client := filepath.Join(bin, guestproto.CClient)
+	if err := r.buildCClient(ctx, client); err != nil {
+		return "", err
+	}
+	b.tools = append(b.tools, client)
 	suites := r.cfg.Suites
 	if len(suites) == 0 {
 		var err error
@@ -161,6 +167,29 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		note += fmt.Sprintf(", and the same %d for %s (compat)", len(suites), c)
 	}
 	return note, nil
+}
+
+// CClientFlags are how the C client is built: strictly, and static, for a
+// guest with no C library.
+var CClientFlags = []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-static"}
+
+// cClientCommand builds the C client for target t with its C compiler,
+// against the module's uapi header only.
+func cClientCommand(ctx context.Context, root string, t target.Target, out string) *exec.Cmd {
+	args := append(append([]string{}, CClientFlags...), "-I", filepath.Join(root, "module", "include", "uapi"),
+		"-o", out, filepath.Join(root, "clients", "c", "kbus_client.c"))
+	return exec.CommandContext(ctx, t.Kernel.CrossCompile+"gcc", args...)
+}
+
+func (r *runner) buildCClient(ctx context.Context, out string) error {
+	cmd := cClientCommand(ctx, r.cfg.Root, r.cfg.Target, out)
+	var outBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+	if err := cmd.Run(); err != nil {
+		r.cfg.Log.Write(outBuf.Bytes())
+		return fmt.Errorf("%s (the C client): %w", cmd.Args[0], err)
+	}
+	return nil
 }
 
 // kernelHas reports whether the kernel's configuration enables option.

@@ -5,7 +5,12 @@
  * This header is binary compatible with the original KBUS: a client built
  * against the original header works unchanged with this module. The layout
  * of struct kbus_message_header follows the kernel's pointer width (72 bytes
- * on ILP32, 88 bytes on LP64); see Documentation in module/README.md.
+ * on ILP32, 88 bytes on LP64) and a 32-bit process on a 64-bit kernel uses
+ * its own; docs/kbus.md in the KBUS rig describes every field.
+ *
+ * User space gets, besides the structures and numbers, the helpers the
+ * original header gave it (the name, data and end guard of a message in
+ * either form); they build as C89, C99 and C++.
  */
 #ifndef _UAPI_LINUX_KBUS_DEFNS_H
 #define _UAPI_LINUX_KBUS_DEFNS_H
@@ -23,9 +28,14 @@ typedef __u32 kbus_u32;
 typedef uint32_t kbus_u32;
 #endif
 
-/* Pointers in these structures point into the calling process. */
-#ifndef __user
-#define __user
+/*
+ * Pointers in these structures point into the calling process: the kernel
+ * sees them as __user. User space sees plain pointers, and no __user.
+ */
+#ifdef __KERNEL__
+#define __kbus_user __user
+#else
+#define __kbus_user
 #endif
 
 /* A message id: {0, 0} means "no id". network_id 0 is a local message. */
@@ -60,8 +70,8 @@ struct kbus_message_header {
 	kbus_u32		flags;
 	kbus_u32		name_len;
 	kbus_u32		data_len;
-	char __user		*name;
-	void __user		*data;
+	char __kbus_user		*name;
+	void __kbus_user		*data;
 	kbus_u32		end_guard;
 };
 
@@ -90,14 +100,14 @@ struct kbus_entire_message {
 struct kbus_bind_request {
 	kbus_u32	is_replier;
 	kbus_u32	name_len;
-	char __user	*name;
+	char __kbus_user	*name;
 };
 
 /* Argument of KBUS_IOC_REPLIER. */
 struct kbus_bind_query {
 	kbus_u32	return_id;
 	kbus_u32	name_len;
-	char __user	*name;
+	char __kbus_user	*name;
 };
 
 /* Payload of a $.KBUS.ReplierBindEvent message. */
@@ -117,6 +127,15 @@ struct kbus_replier_bind_event_data {
 #define KBUS_BIT_ALL_OR_FAIL		0x00000200U
 
 #define KBUS_MAX_NAME_LEN	1000
+
+/* Names of the messages KBUS itself sends. */
+#define KBUS_MSG_NAME_REPLIER_BIND_EVENT	"$.KBUS.ReplierBindEvent"
+#define KBUS_MSG_NAME_REPLIER_UNBOUND		"$.KBUS.Replier.Unbound"
+#define KBUS_MSG_NAME_REPLIER_GONEAWAY		"$.KBUS.Replier.GoneAway"
+#define KBUS_MSG_NAME_REPLIER_IGNORED		"$.KBUS.Replier.Ignored"
+#define KBUS_MSG_NAME_REPLIER_DISAPPEARED	"$.KBUS.Replier.Disappeared"
+#define KBUS_MSG_NAME_ERROR_SENDING		"$.KBUS.ErrorSending"
+#define KBUS_MSG_NAME_UNBIND_EVENTS_LOST	"$.KBUS.UnbindEventsLost"
 
 /* ioctl numbers. Every non-_IO command is declared with a char * size. */
 #define KBUS_IOC_MAGIC		'k'
@@ -139,5 +158,43 @@ struct kbus_replier_bind_event_data {
 #define KBUS_IOC_REPORTREPLIERBINDS _IOWR(KBUS_IOC_MAGIC, 17, char *)
 #define KBUS_IOC_MAXMSGSIZE	_IOWR(KBUS_IOC_MAGIC, 18, char *)
 #define KBUS_IOC_MAXNR		18
+
+#ifndef __KERNEL__
+/* inline is C99 and C++; GCC and Clang know __inline__ in C89 too. */
+#if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
+#define KBUS_INLINE static inline
+#else
+#define KBUS_INLINE static __inline__
+#endif
+
+/*
+ * The name of a message: where the pointy form points, or just after the
+ * header in the entire form. It is NUL-terminated in both.
+ */
+KBUS_INLINE char *kbus_msg_name_ptr(const struct kbus_message_header *hdr)
+{
+	if (hdr->name)
+		return hdr->name;
+	return (char *)((const struct kbus_entire_message *)hdr)->rest;
+}
+
+/*
+ * The data of a message (data_len bytes): where the pointy form points
+ * (NULL when it has none), or after the name's padding in the entire form.
+ */
+KBUS_INLINE void *kbus_msg_data_ptr(const struct kbus_message_header *hdr)
+{
+	if (hdr->name || hdr->data)
+		return hdr->data;
+	return (void *)&((const struct kbus_entire_message *)hdr)->rest[KBUS_ENTIRE_MSG_DATA_INDEX(hdr->name_len)];
+}
+
+/* The final end guard of a message in entire form. */
+KBUS_INLINE kbus_u32 *kbus_msg_end_ptr(struct kbus_entire_message *entire)
+{
+	return &entire->rest[KBUS_ENTIRE_MSG_END_GUARD_INDEX(entire->header.name_len,
+							    entire->header.data_len)];
+}
+#endif /* !__KERNEL__ */
 
 #endif /* _UAPI_LINUX_KBUS_DEFNS_H */
