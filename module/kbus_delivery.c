@@ -431,7 +431,8 @@ __poll_t kbus_poll_retry(struct kbus_ksock *ks)
 	if (err == -EAGAIN)
 		return 0;
 	if (err == -EADDRNOTAVAIL)
-		kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id, false);
+		kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id,
+				 false);
 	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
 		kbus_send_status(ks->dev, KBUS_MSG_NAME_ERROR_SENDING, 0, ks->id, msg->id, false);
 	kbus_stop_sending(ks);
@@ -652,8 +653,8 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 		ks->queue_len--;
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
-			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id, e->msg->from,
-					 e->msg->id, true);
+			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,
+					 e->msg->from, e->msg->id, true);
 		kbus_msg_put(e->msg);
 		kfree(e);
 	}

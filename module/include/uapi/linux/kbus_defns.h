@@ -30,12 +30,12 @@ typedef uint32_t kbus_u32;
 
 /*
  * Pointers in these structures point into the calling process: the kernel
- * sees them as __user. User space sees plain pointers, and no __user.
+ * sees them as __user. User space sees plain pointers: __user is defined
+ * for this header only, and undefined again at its end.
  */
-#ifdef __KERNEL__
-#define __kbus_user __user
-#else
-#define __kbus_user
+#if !defined(__KERNEL__) && !defined(__user)
+#define __user
+#define KBUS_DEFINED_USER
 #endif
 
 /* A message id: {0, 0} means "no id". network_id 0 is a local message. */
@@ -70,8 +70,8 @@ struct kbus_message_header {
 	kbus_u32		flags;
 	kbus_u32		name_len;
 	kbus_u32		data_len;
-	char __kbus_user		*name;
-	void __kbus_user		*data;
+	char __user		*name;
+	void __user		*data;
 	kbus_u32		end_guard;
 };
 
@@ -100,14 +100,14 @@ struct kbus_entire_message {
 struct kbus_bind_request {
 	kbus_u32	is_replier;
 	kbus_u32	name_len;
-	char __kbus_user	*name;
+	char __user	*name;
 };
 
 /* Argument of KBUS_IOC_REPLIER. */
 struct kbus_bind_query {
 	kbus_u32	return_id;
 	kbus_u32	name_len;
-	char __kbus_user	*name;
+	char __user	*name;
 };
 
 /* Payload of a $.KBUS.ReplierBindEvent message. */
@@ -162,16 +162,16 @@ struct kbus_replier_bind_event_data {
 #ifndef __KERNEL__
 /* inline is C99 and C++; GCC and Clang know __inline__ in C89 too. */
 #if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)
-#define KBUS_INLINE static inline
+#define kbus_inline inline
 #else
-#define KBUS_INLINE static __inline__
+#define kbus_inline __inline__
 #endif
 
 /*
  * The name of a message: where the pointy form points, or just after the
  * header in the entire form. It is NUL-terminated in both.
  */
-KBUS_INLINE char *kbus_msg_name_ptr(const struct kbus_message_header *hdr)
+static kbus_inline char *kbus_msg_name_ptr(const struct kbus_message_header *hdr)
 {
 	if (hdr->name)
 		return hdr->name;
@@ -182,19 +182,26 @@ KBUS_INLINE char *kbus_msg_name_ptr(const struct kbus_message_header *hdr)
  * The data of a message (data_len bytes): where the pointy form points
  * (NULL when it has none), or after the name's padding in the entire form.
  */
-KBUS_INLINE void *kbus_msg_data_ptr(const struct kbus_message_header *hdr)
+static kbus_inline void *kbus_msg_data_ptr(const struct kbus_message_header *hdr)
 {
+	const struct kbus_entire_message *entire = (const struct kbus_entire_message *)hdr;
+
 	if (hdr->name || hdr->data)
 		return hdr->data;
-	return (void *)&((const struct kbus_entire_message *)hdr)->rest[KBUS_ENTIRE_MSG_DATA_INDEX(hdr->name_len)];
+	return (void *)&entire->rest[KBUS_ENTIRE_MSG_DATA_INDEX(hdr->name_len)];
 }
 
 /* The final end guard of a message in entire form. */
-KBUS_INLINE kbus_u32 *kbus_msg_end_ptr(struct kbus_entire_message *entire)
+static kbus_inline kbus_u32 *kbus_msg_end_ptr(struct kbus_entire_message *entire)
 {
 	return &entire->rest[KBUS_ENTIRE_MSG_END_GUARD_INDEX(entire->header.name_len,
 							    entire->header.data_len)];
 }
 #endif /* !__KERNEL__ */
+
+#ifdef KBUS_DEFINED_USER
+#undef __user
+#undef KBUS_DEFINED_USER
+#endif
 
 #endif /* _UAPI_LINUX_KBUS_DEFNS_H */
