@@ -75,7 +75,7 @@ type Message struct {
 	Data      []byte
 }
 
-// Kind classifies a message as its printed form does (docs/kbus.md §14.3).
+// Kind classifies a message as its printed form does (docs/kbus.md §14.4).
 type Kind int
 
 // Message kinds.
@@ -222,7 +222,7 @@ var flagWords = []struct {
 	{FlagUrgent, "URG"}, {FlagAllOrFail, "aFL"}, {FlagAllOrWait, "aWT"},
 }
 
-// String renders the message in KBUS's printed form (docs/kbus.md §14.3), e.g.
+// String renders the message in KBUS's printed form (docs/kbus.md §14.4), e.g.
 // <Request '$.Actor.Ask', id=[0:342], from=113, flags=0x3 (REQ,YOU), data='Why?'>.
 func (m *Message) String() string {
 	kind := m.Kind()

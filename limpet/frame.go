@@ -1,4 +1,4 @@
-// The wire format between two Limpets (reference §15.3): after the HELO
+// The wire format between two Limpets (docs/kbus.md §15.3): after the HELO
 // exchange, each message is sixteen big-endian u32 header words, the name
 // zero-padded to a multiple of four with at least one NUL, the data
 // likewise padded (only when there is data), and a final end guard.
@@ -28,7 +28,7 @@ func frameErr(format string, a ...any) error {
 
 // WriteFrame writes m in the Limpet wire format. The data of a
 // $.KBUS.ReplierBindEvent has its three u32 fields converted to network
-// order, as the reference requires.
+// order, as docs/kbus.md §15.3 says.
 func WriteFrame(w io.Writer, m *kbus.Message) error {
 	data := m.Data
 	if m.Name == kbus.NameReplierBindEvent && len(data) >= 12 {

@@ -18,7 +18,7 @@ var ErrHandshake = errors.New("limpet handshake failed")
 
 const nonceSize = 16
 
-// handshake exchanges HELO and network ids (reference §15.2), then proves
+// handshake exchanges HELO and network ids (docs/kbus.md §15.2), then proves
 // to each other that both sides hold key: each sends a random nonce and
 // answers the other's with HMAC-SHA256(key, nonce | its id | the other's
 // id). A stranger without the key is refused before any message passes.

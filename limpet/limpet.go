@@ -141,7 +141,7 @@ func (l *Limpet) forward(m *kbus.Message) error {
 		// A listener copy of a request: its replier is on this bus
 		// or reached through us anyway; far listeners hear it as an
 		// announcement, so nobody there takes it for a request to
-		// answer (the original's §16 item 19).
+		// answer (docs/kbus.md §16.19).
 		m.Flags &^= kbus.FlagWantAReply
 	}
 	if m.From == l.ourKs || m.ID.Network == l.peerID {

@@ -11,7 +11,7 @@ import (
 // ReplierBindEvents report them, most recent first like the device's list,
 // so that a stateful request from the far bus reaches the replier a
 // wildcard binding makes responsible. KBUS's REPLIER query matches the
-// exact name string only (reference §7): the original Limpet answered
+// exact name string only (docs/kbus.md §7): the original Limpet answered
 // GoneAway to every stateful request for a service bound with a wildcard.
 type repliers struct {
 	mu       sync.Mutex
@@ -37,7 +37,7 @@ func (r *repliers) update(ev raw.BindEvent) {
 
 // resolve returns the Ksock KBUS would deliver a request for name to: the
 // most specific matching binding, the most recent within a class
-// (reference §2.3).
+// (docs/kbus.md §2.3).
 func (r *repliers) resolve(name string) (uint32, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

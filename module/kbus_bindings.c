@@ -203,7 +203,7 @@ int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u
 
 	/*
 	 * Unbinding the exact event name drops every unbind event set aside
-	 * for this Ksock, even if the UNBIND itself then fails (§17.1).
+	 * for this Ksock, even if the UNBIND itself then fails (docs/kbus.md §17.1).
 	 */
 	if (kbus_is_bind_event_name(name, name_len))
 		kbus_drop_setaside(ks, NULL, true);

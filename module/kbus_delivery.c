@@ -11,14 +11,14 @@
  *  - A replier that unbinds or closes with a request still queued always
  *    sends the status (Unbound / GoneAway), stateful requests included (the
  *    original skipped requests whose "to" was the replier itself and leaked
- *    the sender's reserved slot, §16 item 1). On close, requests the Ksock
+ *    the sender's reserved slot, docs/kbus.md §16.1). On close, requests the Ksock
  *    sent to itself get none: it is going away.
  *  - Unbound, GoneAway and Ignored reach a Ksock only while it still awaits
  *    a reply to that request, so a request answered early and then ignored
- *    gets no second reply (§16 item 11).
+ *    gets no second reply (docs/kbus.md §16.11).
  *  - Senders waiting in poll for an ALL_OR_WAIT send are woken whenever a
  *    queue shrinks, a Ksock opens or closes, a reserved slot is released or
- *    MAXMSGS changes (§17 item 4).
+ *    MAXMSGS changes (docs/kbus.md §17.4).
  */
 #include <linux/poll.h>
 #include <linux/slab.h>

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MPL-1.1 */
 /*
- * KBUS internal definitions shared by the module's source files.
+ * KBUS internal definitions shared by the module's source files. Section
+ * numbers (§9.2) in the module's comments are those of docs/kbus.md, which
+ * describes how KBUS behaves.
  *
  * Locking
  * -------

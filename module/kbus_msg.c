@@ -363,7 +363,7 @@ static ssize_t kbus_write_part(struct kbus_ksock *ks, struct kbus_wmsg *w,
  * kbus_write_msg - append @count bytes to the Ksock's message in progress.
  * Any error throws the whole message away. While an ALL_OR_WAIT send is
  * pending the write fails with EALREADY and the pending message is kept
- * (the original freed it here and crashed later, §16 item 2).
+ * (the original freed it here and crashed later, docs/kbus.md §16.2).
  */
 ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t count)
 {

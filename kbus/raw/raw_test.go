@@ -39,7 +39,7 @@ func TestEntireLengthsFromTheReference(t *testing.T) {
 }
 
 // The entire form of "$.Fred" with data "1234567", built byte by byte as
-// the reference describes it, for the 32-bit layout.
+// docs/kbus.md §4.1 describes it, for the 32-bit layout.
 func TestEncodeEntireByteForByteILP32(t *testing.T) {
 	h := Header{ID: MsgID{0, 5}, To: 7, From: 9, Flags: FlagWantAReply | 0x10000}
 	got := ILP32.EncodeEntire(h, "$.Fred", []byte("1234567"))

@@ -217,7 +217,7 @@ var _ = Describe("kbus bindings and stats", func() {
 })
 
 var _ = Describe("kbus errno", func() {
-	It("explains every error the reference names", func() {
+	It("explains every error docs/kbus.md §13 names", func() {
 		for _, e := range kbus.Errnos() {
 			r := kbusRun(nil, "errno", e.Name())
 			Expect(r.Code).To(Equal(0))

@@ -1,5 +1,5 @@
 // Package core_test specifies KBUS's behaviour against the real module,
-// one container per section of the reference (shared/kbus-reference.md).
+// one container per section of docs/kbus.md, which the spec names cite (§9.2).
 // It runs inside the rig's guest.
 package core_test
 
