@@ -29,6 +29,14 @@
 // A 32-bit (ILP32) program works on a 64-bit kernel: it uses its own
 // header layout and the module translates (docs/kbus.md §4.7).
 //
+// # Examples
+//
+// Example is the classic session (listener, announcement, replier,
+// request, stateful request); ExampleKsock_Request shows a status as an
+// error, ExampleKsock_Serve a replier, ExampleKsock_Messages a receive
+// loop. They need a device: go test runs them where /dev/kbus0 exists, and
+// the rig runs them in every guest (specs/api).
+//
 // # Waiting and closing
 //
 // Every call that waits takes a context and uses the Go runtime's poller
