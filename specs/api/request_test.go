@@ -120,7 +120,7 @@ var _ = Describe("Request", func() {
 		m := kbus.NewRequest("$.Api.Req", nil)
 		m.Flags |= kbus.FlagAllOrWait
 		done := request(sender, m)
-		Consistently(done).WithTimeout(200 * time.Millisecond).ShouldNot(Receive(), "the send is pending")
+		Consistently(done).WithTimeout(200*time.Millisecond).ShouldNot(Receive(), "the send is pending")
 		By("filling the sender's own queue, then making room at the replier: the retry finds no room for the reply")
 		filler := RW()
 		Send(filler, kbus.NewAnnouncement("$.Api.Fill", nil))
