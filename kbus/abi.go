@@ -141,6 +141,21 @@ func (a ABI) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
 	return a.k.ioctlCmd(fmt.Sprintf("ioctl %#x", cmd), cmd, arg)
 }
 
+// OneCall reports whether the Ksock sends with SENDMSG and receives with
+// RECVMSG (docs/kbus.md §7.1), which it does when the module has them.
+func (a ABI) OneCall() bool { return a.k.oneCall.Load() }
+
+// SetOneCall makes the Ksock's Send, Receive and the methods built on them
+// use the one-call ioctls (on) or the original calls (off). Both give the
+// same results; on fails with ErrNotKBUS when the module lacks them.
+func (a ABI) SetOneCall(on bool) error {
+	if on && !a.k.hasOneCall {
+		return &OpError{Op: "one-call send and receive", Device: a.k.device, Err: ErrNotKBUS}
+	}
+	a.k.oneCall.Store(on)
+	return nil
+}
+
 var (
 	_ io.Reader = ABI{}
 	_ io.Writer = ABI{}

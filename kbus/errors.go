@@ -37,6 +37,7 @@ const (
 	ErrWrongReplier  = Errno(unix.EPIPE)
 	ErrReadOnly      = Errno(unix.EBADF)
 	ErrInterrupted   = Errno(unix.EINTR)
+	ErrTimedOut      = Errno(unix.ETIMEDOUT)
 )
 
 type errnoText struct{ name, meaning string }
@@ -51,7 +52,8 @@ var errnoTexts = map[Errno]errnoText{
 		"a recipient's queue is full: an ALL_OR_WAIT send is pending (finish it with poll or SEND, or DISCARD it), " +
 			"or a replier bind event cannot be delivered yet; try again"},
 	ErrSending: {"EALREADY",
-		"a send is still in progress on this Ksock (ALL_OR_WAIT): poll, SEND or DISCARD first"},
+		"a send is still in progress on this Ksock (ALL_OR_WAIT): poll, SEND or DISCARD first; " +
+			"or SENDMSG while a message is half written"},
 	ErrBadName: {"EBADMSG",
 		"the message name is not valid (or is a wildcard, which cannot be sent), or names the bind event as a replier"},
 	ErrQueueFull: {"EBUSY",
@@ -63,7 +65,8 @@ var errnoTexts = map[Errno]errnoText{
 		"the message or argument is malformed: bad guard, inconsistent lengths or pointers, both send flags, " +
 			"sending an incomplete message, unbinding something not bound, or a value out of range"},
 	ErrTooBig: {"EMSGSIZE",
-		"the message is larger than the device's maximum message size, or bytes were written after it was complete"},
+		"the message is larger than the device's maximum message size, or bytes were written after it was complete, " +
+			"or RECVMSG's buffer is too small for the next message"},
 	ErrNameTooLong: {"ENAMETOOLONG",
 		"the name is longer than 1000 bytes (or empty, when asking for a replier)"},
 	ErrNoDevice: {"ENOENT",
@@ -75,8 +78,9 @@ var errnoTexts = map[Errno]errnoText{
 	ErrNotKBUS: {"ENOTTY", "not a KBUS request: unknown ioctl, or the file is not a KBUS device"},
 	ErrWrongReplier: {"EPIPE",
 		"the stateful request's replier is no longer the Ksock it was addressed to"},
-	ErrReadOnly:    {"EBADF", "the Ksock was opened read-only, so it cannot write messages"},
-	ErrInterrupted: {"EINTR", "interrupted while waiting for the device"},
+	ErrReadOnly:    {"EBADF", "the Ksock was opened read-only, so it cannot write or send messages"},
+	ErrInterrupted: {"EINTR", "interrupted while waiting for the device, or for a message (RECVMSG)"},
+	ErrTimedOut:    {"ETIMEDOUT", "no message came within the time RECVMSG was given to wait"},
 }
 
 // Name is the errno's C name, e.g. "EADDRNOTAVAIL".
@@ -105,7 +109,7 @@ func Errnos() []Errno {
 	return []Errno{
 		ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrFault, ErrQueueFull,
 		ErrInvalid, ErrNotKBUS, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
-		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrNotExpected, ErrSending,
+		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrTimedOut, ErrNotExpected, ErrSending,
 	}
 }
 

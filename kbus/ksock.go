@@ -102,6 +102,12 @@ type Ksock struct {
 	// send is held while a message is written and sent.
 	send chan struct{}
 
+	// oneCall says whether to send with SENDMSG and receive with RECVMSG
+	// (docs/kbus.md §7.1); hasOneCall whether the module has them.
+	oneCall    atomic.Bool
+	hasOneCall bool
+	scratch    []byte // RECVMSG's buffer; held with recv
+
 	// nextMsg is the NEXTMSG ioctl; tests replace it to stand a FIFO in
 	// for a device.
 	nextMsg func(fd uintptr) (uint32, error)
@@ -147,6 +153,13 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrNextMsg), unsafe.Pointer(&n))
 		return n, err
 	}
+	// Ask once whether the module has RECVMSG (and SENDMSG): with an
+	// empty buffer it says EAGAIN (nothing queued) or EMSGSIZE, and the
+	// original, or any other file, ENOTTY.
+	var probe receiveRequest
+	_, err = ioctl(uintptr(fd), raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&probe))
+	k.hasOneCall = err == unix.EAGAIN || err == unix.EMSGSIZE
+	k.oneCall.Store(k.hasOneCall)
 	return k, nil
 }
 

@@ -1,11 +1,49 @@
 package kbus
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
+	"runtime"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus/raw"
+	"golang.org/x/sys/unix"
 )
+
+// receiveRequest mirrors struct kbus_receive, laid out as C lays it out
+// on 32- and 64-bit targets alike.
+type receiveRequest struct {
+	len       uint32
+	timeoutMS uint32
+	buf       *byte
+}
+
+// recvMsg takes the next message with RECVMSG, without waiting: nil if
+// none is queued. The caller holds k.recv, which guards k.scratch.
+func (k *Ksock) recvMsg(fd uintptr) ([]byte, error) {
+	for {
+		if len(k.scratch) == 0 {
+			k.scratch = make([]byte, 4096)
+		}
+		rq := receiveRequest{len: uint32(len(k.scratch)), buf: &k.scratch[0]}
+		n, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&rq))
+		runtime.KeepAlive(k.scratch)
+		switch err {
+		case nil:
+			return bytes.Clone(k.scratch[:n]), nil
+		case unix.EMSGSIZE: // a bigger message: it is still queued
+			k.scratch = make([]byte, rq.len)
+		case unix.EINTR: // interrupted waiting for the device lock
+		case unix.EAGAIN:
+			return nil, nil
+		default:
+			return nil, err
+		}
+	}
+}
 
 // receive waits for the next message from KBUS and reads it; the caller
 // holds k.recv.
@@ -14,7 +52,12 @@ func (k *Ksock) receive(ctx context.Context, op string) (*Message, error) {
 		b    []byte
 		rerr error
 	)
+	oneCall := k.oneCall.Load()
 	err := k.wait(ctx, op, false, func(fd uintptr) bool {
+		if oneCall {
+			b, rerr = k.recvMsg(fd)
+			return b != nil || rerr != nil
+		}
 		n, err := k.nextMsg(fd)
 		if err != nil {
 			rerr = err
@@ -82,6 +125,17 @@ func (k *Ksock) TryReceive() (*Message, error) {
 	}
 	if k.closed.Load() {
 		return nil, &OpError{Op: "receive", Device: k.device, Err: ErrClosed}
+	}
+	if k.oneCall.Load() {
+		var b []byte
+		err := k.control("receive", func(fd uintptr) (err error) {
+			b, err = k.recvMsg(fd)
+			return err
+		})
+		if err != nil || b == nil {
+			return nil, err
+		}
+		return FromBytes(b)
 	}
 	var n uint32
 	err := k.control("receive", func(fd uintptr) (err error) {

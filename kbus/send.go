@@ -9,12 +9,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeAndSend writes m and sends it, in one visit to the descriptor; the
-// caller holds k.send.
+// writeAndSend writes m and sends it, in one visit to the descriptor: with
+// SENDMSG, which writes the id into the message, or with write() and SEND.
+// The caller holds k.send.
 func (k *Ksock) writeAndSend(m *Message) (MessageID, error) {
 	var id MessageID
 	b := m.Bytes()
+	oneCall := k.oneCall.Load()
 	err := k.control("send "+m.Name, func(fd uintptr) error {
+		if oneCall {
+			_, err := ioctl(fd, raw.Native.Ioctl(raw.NrSendMsg), unsafe.Pointer(&b[0]))
+			if err == nil || err == unix.EAGAIN {
+				id = MessageID{raw.Order.Uint32(b[4:]), raw.Order.Uint32(b[8:])}
+			}
+			return err
+		}
 		if _, err := writeAll(fd, b); err != nil {
 			return err
 		}

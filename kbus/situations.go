@@ -16,9 +16,11 @@ var situations = map[unix.Errno][]string{
 		"SEND with ALL_OR_WAIT when the replier, the reply target or any listener is full: the message stays pending",
 		"BIND/UNBIND as replier with bind reporting on, when a listener of the bind event is full",
 		"read() or write() interrupted while waiting for the device lock",
+		"RECVMSG with nothing queued and timeout 0, or on a Ksock opened O_NONBLOCK",
 	},
 	unix.EALREADY: {
 		"write() while the Ksock is sending (an ALL_OR_WAIT send is pending)",
+		"SENDMSG while a message is being written or a send is pending",
 	},
 	unix.EBADMSG: {
 		"BIND/UNBIND with an empty or invalid name",
@@ -51,6 +53,7 @@ var situations = map[unix.Errno][]string{
 	unix.EMSGSIZE: {
 		"a written header whose message would exceed the device's maximum message size",
 		"bytes written after the message was complete",
+		"RECVMSG with a buffer smaller than the next message (the length needed is returned; the message stays queued)",
 	},
 	unix.ENAMETOOLONG: {
 		"a name longer than 1000 bytes in BIND, UNBIND or a written header",
@@ -69,16 +72,20 @@ var situations = map[unix.Errno][]string{
 		"SEND with no message written: never written, already sent or failed, or discarded",
 	},
 	unix.ENOTTY: {
-		"an ioctl with the wrong magic, a number above 18, or an unknown command",
+		"an ioctl with the wrong magic, a number above 20, or an unknown command",
 	},
 	unix.EPIPE: {
 		"SEND of a stateful request whose 'to' is no longer the replier for the name",
 	},
 	unix.EINTR: {
 		"open, release or an ioctl interrupted while waiting for the device lock (ERESTARTSYS in the kernel)",
+		"a RECVMSG wait with a time limit interrupted by a signal",
 	},
 	unix.EBADF: {
-		"write() on a Ksock opened read-only",
+		"write() or SENDMSG on a Ksock opened read-only",
+	},
+	unix.ETIMEDOUT: {
+		"RECVMSG waited timeout_ms milliseconds and no message came",
 	},
 }
 

@@ -183,30 +183,22 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 	return mask;
 }
 
-/* NEXTMSG: make the head of the queue the message being read. */
-static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
+/*
+ * Take @e off the queue and return its message, with the entry's
+ * reference. A request the Ksock is to answer is owed from now on.
+ */
+static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e)
 {
-	struct kbus_qentry *e;
+	struct kbus_msg *msg = e->msg;
 	struct kbus_unreplied *u;
 
-	kbus_drop_read(ks);
-	if (!ks->queue_len)
-		kbus_move_setaside(ks);	/* so set-aside events cannot stall */
-	if (!ks->queue_len)
-		return put_user(0U, arg) ? -EFAULT : 0;
-
-	e = list_first_entry(&ks->queue, struct kbus_qentry, node);
+	lockdep_assert_held(&ks->dev->lock);
 	list_del(&e->node);
 	ks->queue_len--;
-	ks->read_msg = e->msg;
-	ks->read_flags = e->flags;
-	ks->read_pos = 0;
-	ks->read_compat = kbus_compat();
-	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
 	if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) {
 		u = kmalloc(sizeof(*u), GFP_KERNEL | __GFP_NOFAIL);
-		u->id = e->msg->id;
-		u->from = e->msg->from;
+		u->id = msg->id;
+		u->from = msg->from;
 		list_add(&u->node, &ks->unreplied);
 		if (++ks->num_unreplied > ks->max_unreplied)
 			ks->max_unreplied = ks->num_unreplied;
@@ -214,7 +206,163 @@ static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
 	kfree(e);
 	kbus_move_setaside(ks);
 	kbus_wake_senders(ks->dev);
+	return msg;
+}
+
+/* The head of the queue, moving a set-aside event in if it is empty. */
+static struct kbus_qentry *kbus_head(struct kbus_ksock *ks)
+{
+	if (!ks->queue_len)
+		kbus_move_setaside(ks);	/* so set-aside events cannot stall */
+	if (!ks->queue_len)
+		return NULL;
+	return list_first_entry(&ks->queue, struct kbus_qentry, node);
+}
+
+/* NEXTMSG: make the head of the queue the message being read. */
+static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
+{
+	struct kbus_qentry *e;
+
+	kbus_drop_read(ks);
+	e = kbus_head(ks);
+	if (!e)
+		return put_user(0U, arg) ? -EFAULT : 0;
+	ks->read_flags = e->flags;
+	ks->read_pos = 0;
+	ks->read_compat = kbus_compat();
+	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
+	ks->read_msg = kbus_pop(ks, e);
 	return put_user(ks->read_len, arg) ? -EFAULT : 1;
+}
+
+/*
+ * SENDMSG: write the whole message at @arg and send it, exactly as write()
+ * and SEND would, with their errors. The id goes into the message's id
+ * field, on success and on EAGAIN. A Ksock in the middle of writing or
+ * sending another message gets EALREADY.
+ */
+static long kbus_sendmsg(struct kbus_ksock *ks, void __user *arg)
+{
+	const char __user *buf = arg;
+	bool compat = kbus_compat();
+	u32 hsize = kbus_hdr_size(compat);
+	struct kbus_msg_id id = { 0, 0 };
+	ssize_t n;
+	u64 len;
+	long err;
+
+	if (!ks->writable)
+		return -EBADF;
+	if (ks->sending || ks->wmsg)
+		return -EALREADY;
+	n = kbus_write_msg(ks, buf, hsize);
+	if (n < 0)
+		return n;
+	if (!ks->wmsg->complete) {
+		/* The entire form: the rest follows the header. */
+		len = kbus_entire_len(ks->wmsg->hdr.name_len, ks->wmsg->hdr.data_len, compat);
+		n = kbus_write_msg(ks, buf + hsize, len - hsize);
+		if (n < 0)
+			return n;
+	}
+	err = kbus_send(ks, &id);
+	if ((err == 0 || err == -EAGAIN) &&
+	    copy_to_user((char __user *)arg + offsetof(struct kbus_message_header, id),
+			 &id, sizeof(id)))
+		return -EFAULT;
+	return err;
+}
+
+/* struct kbus_receive in the ILP32 layout. */
+struct kbus_compat_receive {
+	u32		len;
+	u32		timeout_ms;
+	compat_uptr_t	buf;
+};
+
+static int kbus_get_receive(void __user *arg, struct kbus_receive *r)
+{
+	struct kbus_compat_receive c;
+
+	if (kbus_compat()) {
+		if (copy_from_user(&c, arg, sizeof(c)))
+			return -EFAULT;
+		r->len = c.len;
+		r->timeout_ms = c.timeout_ms;
+		r->buf = compat_ptr(c.buf);
+		return 0;
+	}
+	return copy_from_user(r, arg, sizeof(*r)) ? -EFAULT : 0;
+}
+
+/*
+ * Copy the head of the queue into @r->buf whole and take it off the queue:
+ * its length, 0 if the queue is empty, or an error, after which the
+ * message is still queued. The length needed goes to @lenp in any case.
+ */
+static long kbus_take(struct kbus_ksock *ks, const struct kbus_receive *r, u32 __user *lenp)
+{
+	bool compat = kbus_compat();
+	struct kbus_qentry *e;
+	u32 len;
+
+	lockdep_assert_held(&ks->dev->lock);
+	kbus_drop_read(ks);
+	e = kbus_head(ks);
+	if (!e)
+		return 0;
+	len = kbus_entire_len(e->msg->name_len, e->msg->data_len, compat);
+	if (put_user(len, lenp))
+		return -EFAULT;
+	if (len > r->len)
+		return -EMSGSIZE;
+	if (kbus_msg_copy_out(e->msg, e->flags, compat, 0, r->buf, len))
+		return -EFAULT;
+	kbus_msg_put(kbus_pop(ks, e));
+	return len;
+}
+
+static bool kbus_readable(const struct kbus_ksock *ks)
+{
+	return READ_ONCE(ks->queue_len) || READ_ONCE(ks->num_setaside);
+}
+
+/*
+ * RECVMSG: the next message in one call, waiting for it as struct
+ * kbus_receive says. A signal ends a wait with a limit with EINTR, and
+ * restarts one without (ERESTARTSYS). A close() of the file by another
+ * thread does not end the wait, as for sockets: the file stays open until
+ * the ioctl returns.
+ */
+static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *arg)
+{
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_receive r;
+	bool forever;
+	long left, ret;
+
+	ret = kbus_get_receive(arg, &r);
+	if (ret)
+		return ret;
+	forever = r.timeout_ms == KBUS_WAIT_FOREVER;
+	left = forever ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(r.timeout_ms);
+	for (;;) {
+		if (mutex_lock_interruptible(&dev->lock))
+			return forever ? -ERESTARTSYS : -EINTR;
+		/* len is the first field in both layouts. */
+		ret = kbus_take(ks, &r, arg);
+		mutex_unlock(&dev->lock);
+		if (ret)
+			return ret;
+		if (!r.timeout_ms || (file->f_flags & O_NONBLOCK))
+			return -EAGAIN;
+		if (!left)
+			return -ETIMEDOUT;
+		left = wait_event_interruptible_timeout(ks->readq, kbus_readable(ks), left);
+		if (left < 0)
+			return forever ? -ERESTARTSYS : -EINTR;
+	}
 }
 
 /* MSGONLYONCE, VERBOSE, REPORTREPLIERBINDS: 0, 1 or KBUS_QUERY in. */
@@ -342,6 +490,8 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
 	case KBUS_IOC_LENLEFT:
 		val = ks->read_msg ? ks->read_len - ks->read_pos : 0;
 		return put_user(val, uarg) ? -EFAULT : 0;
+	case KBUS_IOC_SENDMSG:
+		return kbus_sendmsg(ks, arg);
 	case KBUS_IOC_SEND:
 		err = kbus_send(ks, &id);
 		if ((err == 0 || err == -EAGAIN) && copy_to_user(arg, &id, sizeof(id)))
@@ -409,10 +559,13 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	u32 index;
 	long err;
 
-	if (_IOC_TYPE(cmd) != KBUS_IOC_MAGIC || _IOC_NR(cmd) > KBUS_IOC_MAXNR)
+	if (_IOC_TYPE(cmd) != KBUS_IOC_MAGIC || _IOC_NR(cmd) > KBUS_IOC_MAXNR_EXT)
 		return -ENOTTY;
 	if (_IOC_DIR(cmd) != _IOC_NONE && !access_ok(uarg, _IOC_SIZE(cmd)))
 		return -EFAULT;
+
+	if (cmd == KBUS_IOC_RECVMSG)
+		return kbus_recvmsg(file, ks, uarg);	/* takes the lock itself, may wait */
 
 	if (cmd == KBUS_IOC_NEWDEVICE) {
 		/* Takes the device table lock, never under a device lock. */

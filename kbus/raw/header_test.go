@@ -35,6 +35,10 @@ var cValues = []struct {
 	{"ALL_OR_WAIT", "KBUS_BIT_ALL_OR_WAIT", func(Layout) uint64 { return uint64(FlagAllOrWait) }},
 	{"ALL_OR_FAIL", "KBUS_BIT_ALL_OR_FAIL", func(Layout) uint64 { return uint64(FlagAllOrFail) }},
 	{"IOC_MAXNR", "KBUS_IOC_MAXNR", func(Layout) uint64 { return MaxNr }},
+	{"IOC_MAXNR_EXT", "KBUS_IOC_MAXNR_EXT", func(Layout) uint64 { return MaxNrExt }},
+	{"WAIT_FOREVER", "KBUS_WAIT_FOREVER", func(Layout) uint64 { return uint64(WaitForever) }},
+	{"RECEIVE_SIZE", "sizeof(struct kbus_receive)", func(l Layout) uint64 { return uint64(l.ReceiveSize()) }},
+	{"OFF_RECEIVE_BUF", "offsetof(struct kbus_receive, buf)", func(Layout) uint64 { return 8 }},
 	{"HEADER_SIZE", "sizeof(struct kbus_message_header)", func(l Layout) uint64 { return uint64(l.HeaderSize()) }},
 	{"OFF_ID", "offsetof(struct kbus_message_header, id)", off(offIDNetwork)},
 	{"OFF_IN_REPLY_TO", "offsetof(struct kbus_message_header, in_reply_to)", off(offReplyNetwork)},
@@ -62,7 +66,7 @@ var ioctls = map[int]string{
 	NrNextMsg: "NEXTMSG", NrLenLeft: "LENLEFT", NrSend: "SEND", NrDiscard: "DISCARD", NrLastSent: "LASTSENT",
 	NrMaxMsgs: "MAXMSGS", NrNumMsgs: "NUMMSGS", NrUnrepliedTo: "UNREPLIEDTO", NrMsgOnlyOnce: "MSGONLYONCE",
 	NrVerbose: "VERBOSE", NrNewDevice: "NEWDEVICE", NrReportReplierBinds: "REPORTREPLIERBINDS",
-	NrMaxMsgSize: "MAXMSGSIZE",
+	NrMaxMsgSize: "MAXMSGSIZE", NrSendMsg: "SENDMSG", NrRecvMsg: "RECVMSG",
 }
 
 // names are the names of KBUS's own messages in the header and Go's.

@@ -1,6 +1,6 @@
 package raw
 
-// Ioctl command numbers (§7). Every command except RESET and DISCARD is
+// Ioctl command numbers (docs/kbus.md §7). Every command except RESET and DISCARD is
 // declared with a char * argument, so its encoded size is the pointer size.
 const (
 	iocMagic = 'k'
@@ -26,13 +26,21 @@ const (
 	NrNewDevice          = 16
 	NrReportReplierBinds = 17
 	NrMaxMsgSize         = 18
-	MaxNr                = 18
+	MaxNr                = 18 // the original's last
+
+	// This module's one-call send and receive (docs/kbus.md §7.1).
+	NrSendMsg = 19
+	NrRecvMsg = 20
+	MaxNrExt  = 20
 )
+
+// WaitForever is the RECVMSG timeout that waits without limit.
+const WaitForever uint32 = 0xFFFFFFFF
 
 // Query is the argument that asks a switch ioctl for its value.
 const Query uint32 = 0xFFFFFFFF
 
-var iocDirs = [MaxNr + 1]uint32{
+var iocDirs = [MaxNrExt + 1]uint32{
 	NrReset:              iocNone,
 	NrBind:               iocWrite,
 	NrUnbind:             iocWrite,
@@ -51,6 +59,8 @@ var iocDirs = [MaxNr + 1]uint32{
 	NrNewDevice:          iocRead,
 	NrReportReplierBinds: iocRead | iocWrite,
 	NrMaxMsgSize:         iocRead | iocWrite,
+	NrSendMsg:            iocRead | iocWrite,
+	NrRecvMsg:            iocRead | iocWrite,
 }
 
 // Ioctl returns the command number of ioctl nr for this layout, with the
@@ -63,6 +73,9 @@ func (l Layout) Ioctl(nr int) uint32 {
 	}
 	return dir<<30 | size<<16 | uint32(iocMagic)<<8 | uint32(nr)
 }
+
+// ReceiveSize is sizeof(struct kbus_receive): 12 or 16 bytes.
+func (l Layout) ReceiveSize() int { return 8 + l.PtrSize }
 
 // BindRequestSize is sizeof(struct kbus_bind_request) and of
 // struct kbus_bind_query: 12 or 16 bytes.

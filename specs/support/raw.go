@@ -54,16 +54,21 @@ func (r *RawKsock) U32(nr int, v uint32) uint32 {
 // ID is the Ksock's id.
 func (r *RawKsock) ID() uint32 { return r.U32(raw.NrKsockID, 0) }
 
-// Bind binds as a listener.
-func (r *RawKsock) BindListener(name string) {
+func (r *RawKsock) bind(name string, replier uint32) {
 	GinkgoHelper()
 	b := append([]byte(name), 0)
 	req := struct {
 		replier, nameLen uint32
 		name             *byte
-	}{0, uint32(len(name)), &b[0]}
+	}{replier, uint32(len(name)), &b[0]}
 	Expect(r.ioctl(raw.NrBind, unsafe.Pointer(&req))).To(Succeed())
 }
+
+// BindListener binds as a listener.
+func (r *RawKsock) BindListener(name string) { r.bind(name, 0) }
+
+// BindReplier binds as the replier.
+func (r *RawKsock) BindReplier(name string) { r.bind(name, 1) }
 
 // Send writes the message's entire form and SENDs it.
 func (r *RawKsock) Send(m *kbus.Message) (kbus.MessageID, error) {
@@ -101,4 +106,36 @@ func (r *RawKsock) Next() *kbus.Message {
 	m, err := kbus.FromBytes(b)
 	Expect(err).NotTo(HaveOccurred())
 	return m
+}
+
+// receiveArg mirrors struct kbus_receive (Go lays it out as C does).
+type receiveArg struct {
+	Len, TimeoutMS uint32
+	Buf            *byte
+}
+
+// RecvMsg is one RECVMSG into a buffer of bufLen bytes (at least one),
+// waiting up to timeoutMS: the bytes received, the length the module put
+// in len, and the error.
+func RecvMsg(fd int, bufLen, timeoutMS uint32) ([]byte, uint32, error) {
+	buf := make([]byte, max(bufLen, 1))
+	arg := receiveArg{Len: bufLen, TimeoutMS: timeoutMS, Buf: &buf[0]}
+	n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrRecvMsg)),
+		uintptr(unsafe.Pointer(&arg)))
+	if e != 0 {
+		return nil, arg.Len, kbus.Errno(e)
+	}
+	return buf[:n], arg.Len, nil
+}
+
+// SendMsg is one SENDMSG of the message at b (pointy or entire); the id
+// the module wrote into it, and the error.
+func SendMsg(fd int, b []byte) (kbus.MessageID, error) {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrSendMsg)),
+		uintptr(unsafe.Pointer(&b[0])))
+	id := kbus.MessageID{Network: raw.Order.Uint32(b[4:]), Serial: raw.Order.Uint32(b[8:])}
+	if e != 0 {
+		return id, kbus.Errno(e)
+	}
+	return id, nil
 }

@@ -159,6 +159,36 @@ struct kbus_replier_bind_event_data {
 #define KBUS_IOC_MAXMSGSIZE	_IOWR(KBUS_IOC_MAGIC, 18, char *)
 #define KBUS_IOC_MAXNR		18
 
+/*
+ * This module's additions, after the original's numbers so that no
+ * original client can meet them: a message sent in one call, and received
+ * in one call (docs/kbus.md §7.1).
+ *
+ * SENDMSG takes a pointer to a whole message, pointy or entire, and sends
+ * it as write() and SEND would; its id is written into the message's id.
+ * RECVMSG takes a struct kbus_receive.
+ */
+#define KBUS_IOC_SENDMSG	_IOWR(KBUS_IOC_MAGIC, 19, char *)
+#define KBUS_IOC_RECVMSG	_IOWR(KBUS_IOC_MAGIC, 20, char *)
+#define KBUS_IOC_MAXNR_EXT	20
+
+/* timeout_ms of struct kbus_receive: wait until a message comes. */
+#define KBUS_WAIT_FOREVER	0xFFFFFFFFU
+
+/*
+ * Argument of KBUS_IOC_RECVMSG: the next message is copied whole, in the
+ * entire form, into buf, and its length returned (and put in len). If len
+ * is too small the ioctl fails with EMSGSIZE, sets len to the length
+ * needed and leaves the message queued. With nothing queued it waits up to
+ * timeout_ms (0: not at all, EAGAIN; KBUS_WAIT_FOREVER: without limit),
+ * unless the file is non-blocking, then fails with ETIMEDOUT.
+ */
+struct kbus_receive {
+	kbus_u32	len;
+	kbus_u32	timeout_ms;
+	void __user	*buf;
+};
+
 #ifndef __KERNEL__
 /* inline is C99 and C++; GCC and Clang know __inline__ in C89 too. */
 #if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L)

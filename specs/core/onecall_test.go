@@ -1,0 +1,268 @@
+package core_test
+
+import (
+	"runtime"
+	"time"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+)
+
+var _ = Describe("§7.1 One-call send and receive", func() {
+	l := raw.Native
+
+	Describe("SENDMSG", func() {
+		var sender, listener *kbus.Ksock
+		BeforeEach(func() {
+			sender, listener = RW(), RW()
+			BindListener(listener, "$.One.*")
+		})
+
+		It("sends a message in the entire form and writes its id into it", func() {
+			b := kbus.NewAnnouncement("$.One.Entire", []byte("whole")).Bytes()
+			id, err := SendMsg(sender.Fd(), b)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(id.Serial).NotTo(BeZero())
+			Expect(sender.ABI().LastSent()).To(Equal(id))
+			got := Next(listener)
+			Expect(got.ID).To(Equal(id))
+			Expect(got.From).To(Equal(ID(sender)))
+			Expect(string(got.Data)).To(Equal("whole"))
+		})
+
+		It("sends a message in the pointy form, reading name and data where they point", func() {
+			name, data := []byte("$.One.Pointy\x00"), []byte("pointed at")
+			hdr := l.EncodePointy(raw.Header{NameLen: uint32(len(name) - 1), DataLen: uint32(len(data))},
+				Ptr(name), Ptr(data))
+			id, err := SendMsg(sender.Fd(), hdr)
+			Expect(err).NotTo(HaveOccurred())
+			got := Next(listener)
+			Expect(got.ID).To(Equal(id))
+			Expect(got.Name).To(Equal("$.One.Pointy"))
+			Expect(string(got.Data)).To(Equal("pointed at"))
+		})
+
+		It("fails as write and SEND would, and leaves nothing to send", func() {
+			bad := kbus.NewAnnouncement("$.One.X", nil).Bytes()
+			raw.Order.PutUint32(bad[0:], 0x12345678)
+			_, err := SendMsg(sender.Fd(), bad)
+			Expect(err).To(MatchError(kbus.ErrInvalid), "a bad start guard")
+
+			wild := kbus.NewAnnouncement("$.One.*", nil).Bytes()
+			_, err = SendMsg(sender.Fd(), wild)
+			Expect(err).To(MatchError(kbus.ErrBadName), "a wildcard name")
+
+			max, err := sender.MaxMessageSize()
+			Expect(err).NotTo(HaveOccurred())
+			huge := kbus.NewAnnouncement("$.One.Huge", make([]byte, max)).Bytes()
+			_, err = SendMsg(sender.Fd(), huge)
+			Expect(err).To(MatchError(kbus.ErrTooBig))
+
+			_, err = SendMsg(sender.Fd(), kbus.NewRequest("$.One.Nobody", nil).Bytes())
+			Expect(err).To(MatchError(kbus.ErrNoReplier))
+
+			_, err = sender.ABI().Send()
+			Expect(err).To(MatchError(kbus.ErrNoMessage), "nothing is left written")
+			Empty(listener)
+		})
+
+		It("says EFAULT for a message it cannot read", func() {
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(sender.Fd()), uintptr(l.Ioctl(raw.NrSendMsg)), 16)
+			Expect(e).To(Equal(unix.EFAULT))
+		})
+
+		It("says EALREADY while a message is half written, and leaves it alone", func() {
+			b := kbus.NewAnnouncement("$.One.Half", []byte("x")).Bytes()
+			_, err := sender.ABI().Write(b[:10])
+			Expect(err).NotTo(HaveOccurred())
+			_, err = SendMsg(sender.Fd(), kbus.NewAnnouncement("$.One.Other", nil).Bytes())
+			Expect(err).To(MatchError(kbus.ErrSending))
+			_, err = sender.ABI().Write(b[10:])
+			Expect(err).NotTo(HaveOccurred())
+			Expect(sender.ABI().Send()).NotTo(BeZero())
+			Expect(Next(listener).Name).To(Equal("$.One.Half"))
+		})
+
+		It("leaves an ALL_OR_WAIT send pending with its id, as SEND does, until the poll retry", func() {
+			_, err := listener.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewAnnouncement("$.One.Fill", nil))
+			raw := OpenRaw()
+			m := kbus.NewAnnouncement("$.One.Wait", nil)
+			m.Flags = kbus.FlagAllOrWait
+			id, err := SendMsg(raw.Fd, m.Bytes())
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(id.Serial).NotTo(BeZero(), "the id is written on EAGAIN too")
+			_, err = SendMsg(raw.Fd, kbus.NewAnnouncement("$.One.Next", nil).Bytes())
+			Expect(err).To(MatchError(kbus.ErrSending), "a send is pending")
+			Expect(raw.Writable()).To(BeFalse())
+			Next(listener)
+			Expect(raw.Writable()).To(BeTrue(), "the retry delivered it")
+			Expect(Next(listener).ID).To(Equal(id))
+		})
+
+		It("says EBADF on a Ksock opened read-only", func() {
+			ro := Open(Device, kbus.ReadOnly)
+			_, err := SendMsg(ro.Fd(), kbus.NewAnnouncement("$.One.RO", nil).Bytes())
+			Expect(err).To(MatchError(kbus.ErrReadOnly))
+		})
+	})
+
+	Describe("RECVMSG", func() {
+		var sender *kbus.Ksock
+		var r *RawKsock
+		BeforeEach(func() {
+			sender = RW()
+			r = OpenRaw()
+			r.BindListener("$.Recv.*")
+		})
+
+		It("takes the next message whole, in the entire form, and returns its length", func() {
+			Send(sender, kbus.NewAnnouncement("$.Recv.News", []byte("first")))
+			b, n, err := RecvMsg(r.Fd, 4096, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(n).To(BeEquivalentTo(len(b)))
+			Expect(len(b)).To(Equal(l.EntireLen(11, 5)))
+			m, err := kbus.FromBytes(b)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(m.Name).To(Equal("$.Recv.News"))
+			Expect(string(m.Data)).To(Equal("first"))
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(BeZero())
+		})
+
+		It("owes a reply from the moment it takes a request", func() {
+			r.BindReplier("$.Recv.Ask")
+			Send(sender, kbus.NewRequest("$.Recv.Ask", nil))
+			b, _, err := RecvMsg(r.Fd, 4096, 0)
+			Expect(err).NotTo(HaveOccurred())
+			m, _ := kbus.FromBytes(b)
+			Expect(m.WantsUsToReply()).To(BeTrue())
+			Expect(r.U32(raw.NrUnrepliedTo, 0)).To(Equal(uint32(1)))
+		})
+
+		It("says EMSGSIZE with the length needed when the buffer is too small, and keeps the message", func() {
+			Send(sender, kbus.NewAnnouncement("$.Recv.Big", make([]byte, 300)))
+			want := uint32(l.EntireLen(10, 300))
+			_, n, err := RecvMsg(r.Fd, 64, 0)
+			Expect(err).To(MatchError(kbus.ErrTooBig))
+			Expect(n).To(Equal(want))
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(1)), "still queued")
+			b, _, err := RecvMsg(r.Fd, n, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(len(b)).To(BeEquivalentTo(want))
+		})
+
+		It("says EFAULT for a buffer it cannot write, and keeps the message", func() {
+			Send(sender, kbus.NewAnnouncement("$.Recv.Fault", nil))
+			arg := struct {
+				len, timeout uint32
+				buf          uintptr
+			}{4096, 0, 16}
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(r.Fd), uintptr(l.Ioctl(raw.NrRecvMsg)),
+				uintptr(unsafe.Pointer(&arg)))
+			Expect(e).To(Equal(unix.EFAULT))
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(1)))
+		})
+
+		It("says EAGAIN at once with nothing queued and no wait, or on a non-blocking file", func() {
+			_, _, err := RecvMsg(r.Fd, 4096, 0)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			nonblocking := RW() // the Go API's files are non-blocking
+			start := time.Now()
+			_, _, err = RecvMsg(nonblocking.Fd(), 4096, 5000)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(time.Since(start)).To(BeNumerically("<", time.Second))
+		})
+
+		It("waits up to its timeout, then says ETIMEDOUT", func() {
+			start := time.Now()
+			_, _, err := RecvMsg(r.Fd, 4096, 200)
+			Expect(err).To(MatchError(kbus.ErrTimedOut))
+			Expect(time.Since(start)).To(BeNumerically(">=", 190*time.Millisecond))
+		})
+
+		It("waits for a message sent while it waits", func() {
+			got := make(chan string, 1)
+			go func() {
+				defer GinkgoRecover()
+				b, _, err := RecvMsg(r.Fd, 4096, raw.WaitForever)
+				Expect(err).NotTo(HaveOccurred())
+				m, _ := kbus.FromBytes(b)
+				got <- m.Name
+			}()
+			time.Sleep(100 * time.Millisecond)
+			Send(sender, kbus.NewAnnouncement("$.Recv.Later", nil))
+			Eventually(got).WithTimeout(5 * time.Second).Should(Receive(Equal("$.Recv.Later")))
+		})
+
+		// waitOnThread runs RECVMSG on a thread of its own and returns the
+		// thread's id and what the call returns.
+		waitOnThread := func(timeoutMS uint32) (int, <-chan error) {
+			tid := make(chan int, 1)
+			done := make(chan error, 1)
+			go func() {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+				tid <- unix.Gettid()
+				_, _, err := RecvMsg(r.Fd, 4096, timeoutMS)
+				done <- err
+			}()
+			return <-tid, done
+		}
+
+		It("ends a wait with a limit with EINTR when a signal comes", func() {
+			tid, done := waitOnThread(5000)
+			time.Sleep(100 * time.Millisecond)
+			Expect(unix.Tgkill(unix.Getpid(), tid, unix.SIGURG)).To(Succeed()) // the Go runtime's own, harmless
+			var err error
+			Eventually(done).WithTimeout(2 * time.Second).Should(Receive(&err))
+			Expect(err).To(MatchError(kbus.ErrInterrupted))
+		})
+
+		It("goes on with a wait without limit through a signal", func() {
+			tid, done := waitOnThread(raw.WaitForever)
+			time.Sleep(100 * time.Millisecond)
+			Expect(unix.Tgkill(unix.Getpid(), tid, unix.SIGURG)).To(Succeed())
+			Consistently(done).WithTimeout(200 * time.Millisecond).ShouldNot(Receive())
+			Send(sender, kbus.NewAnnouncement("$.Recv.After", nil))
+			Eventually(done).WithTimeout(2 * time.Second).Should(Receive(BeNil()))
+		})
+
+		It("is not ended by a close in another thread: the Ksock lives until the call returns", func() {
+			fd, err := unix.Open(kbus.DevicePath(Device), unix.O_RDWR|unix.O_CLOEXEC, 0)
+			Expect(err).NotTo(HaveOccurred())
+			(&RawKsock{Fd: fd}).BindListener("$.Recv.Closing")
+			got := make(chan string, 1)
+			go func() {
+				defer GinkgoRecover()
+				b, _, err := RecvMsg(fd, 4096, 5000)
+				Expect(err).NotTo(HaveOccurred())
+				m, _ := kbus.FromBytes(b)
+				got <- m.Name
+			}()
+			time.Sleep(100 * time.Millisecond)
+			Expect(unix.Close(fd)).To(Succeed())
+			Consistently(got).WithTimeout(200 * time.Millisecond).ShouldNot(Receive())
+			Send(sender, kbus.NewAnnouncement("$.Recv.Closing", nil))
+			Eventually(got).WithTimeout(2 * time.Second).Should(Receive(Equal("$.Recv.Closing")))
+			Eventually(func() string { return ProcFile("bindings") }).ShouldNot(ContainSubstring("$.Recv.Closing"),
+				"released once the call returned")
+		})
+
+		It("abandons a message being read with NEXTMSG, as NEXTMSG does", func() {
+			Send(sender, kbus.NewAnnouncement("$.Recv.One", nil))
+			Send(sender, kbus.NewAnnouncement("$.Recv.Two", nil))
+			Expect(r.U32(raw.NrNextMsg, 0)).NotTo(BeZero())
+			b, _, err := RecvMsg(r.Fd, 4096, 0)
+			Expect(err).NotTo(HaveOccurred())
+			m, _ := kbus.FromBytes(b)
+			Expect(m.Name).To(Equal("$.Recv.Two"))
+			Expect(r.U32(raw.NrLenLeft, 0)).To(BeZero())
+		})
+	})
+})
