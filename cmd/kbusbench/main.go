@@ -22,8 +22,10 @@ func main() {
 	repeats := flag.Int("repeats", 5, "runs per figure")
 	n := flag.Int("n", 20000, "messages per throughput run")
 	jsonPath := flag.String("json", "", "also write the figures to this file, as JSON")
+	cBench := flag.String("c", "", "also run this raw-ABI benchmark program (clients/c/kbus_bench.c)")
 	flag.Parse()
-	figs, err := bench.Run(context.Background(), os.Stdout, bench.Config{Device: *dev, Repeats: *repeats, N: *n})
+	figs, err := bench.Run(context.Background(), os.Stdout,
+		bench.Config{Device: *dev, Repeats: *repeats, N: *n, CBench: *cBench})
 	if *jsonPath != "" {
 		if werr := writeFigures(*jsonPath, figs); werr != nil {
 			fmt.Fprintln(os.Stderr, "kbusbench:", werr)
@@ -48,7 +50,7 @@ func writeFigures(path string, figs []bench.Figure) error {
 		lo, hi := f.Range()
 		bars[f.Unit] = append(bars[f.Unit], figure.Bar{
 			Label: f.Name, Median: f.Median(), Min: lo, Max: hi,
-			Baseline: strings.HasPrefix(f.Name, "floor:"),
+			Baseline: strings.HasPrefix(f.Name, "floor:") || strings.HasPrefix(f.Name, "c floor:"),
 		})
 	}
 	var out []figure.Figure

@@ -263,7 +263,8 @@ func runBench(deadline time.Time) (res guestproto.SuiteResult) {
 	}
 	defer out.Close()
 	execute(&res, out, deadline, nil, guestproto.BenchPath,
-		"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON))
+		"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON),
+		"-c", filepath.Join(guestproto.BinDir, guestproto.CBench))
 	return res
 }
 

@@ -143,14 +143,64 @@ func FanOut(ctx context.Context, dev, l, n int) (perSend, perDelivery float64, e
 	return perOp(sent, n), perOp(total, n*l), nil
 }
 
-// RoundTrips measures request→reply round trips per second.
-func RoundTrips(ctx context.Context, dev, n int) (float64, error) {
-	client, err := open(dev)
+// openOn opens a Ksock that sends and receives through the one-call
+// ioctls, or through the original calls.
+func openOn(dev int, oneCall bool) (*kbus.Ksock, error) {
+	ks, err := open(dev)
+	if err != nil {
+		return nil, err
+	}
+	if err := ks.ABI().SetOneCall(oneCall); err != nil {
+		ks.Close()
+		return nil, err
+	}
+	return ks, nil
+}
+
+// APIThroughput measures announcements delivered per second from one
+// sender to one listener through the Go API's Send and Receive.
+func APIThroughput(ctx context.Context, dev, size, n int, oneCall bool) (float64, error) {
+	sender, err := openOn(dev, oneCall)
+	if err != nil {
+		return 0, err
+	}
+	defer sender.Close()
+	listener, err := openOn(dev, oneCall)
+	if err != nil {
+		return 0, err
+	}
+	defer listener.Close()
+	if err := listener.BindListener("$.Bench.API"); err != nil {
+		return 0, err
+	}
+	m := kbus.NewAnnouncement("$.Bench.API", make([]byte, size))
+	m.Flags = kbus.FlagAllOrWait
+	return timed(n, func() error {
+		for i := 0; i < n; i++ {
+			if _, err := sender.SendWait(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, func() error {
+		for i := 0; i < n; i++ {
+			if _, err := listener.Receive(ctx); err != nil {
+				return fmt.Errorf("after %d of %d messages: %w", i, n, err)
+			}
+		}
+		return nil
+	})
+}
+
+// RoundTrips measures request→reply round trips per second through the
+// Go API, on either call sequence.
+func RoundTrips(ctx context.Context, dev, n int, oneCall bool) (float64, error) {
+	client, err := openOn(dev, oneCall)
 	if err != nil {
 		return 0, err
 	}
 	defer client.Close()
-	server, err := open(dev)
+	server, err := openOn(dev, oneCall)
 	if err != nil {
 		return 0, err
 	}

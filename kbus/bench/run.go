@@ -10,7 +10,8 @@ import (
 type Config struct {
 	Device  int
 	Repeats int
-	N       int // messages per throughput run (64-byte messages)
+	N       int    // messages per throughput run (64-byte messages)
+	CBench  string // the raw-ABI benchmark program (clients/c/kbus_bench.c), "" for none
 }
 
 // measurement is one row of the benchmark: the figures it produces (one
@@ -39,6 +40,9 @@ const (
 	figFanSend       = "kbus: fan-out to %d listener(s), sender time per send"
 	figFanDelivery   = "kbus: fan-out to %d listener(s), time per delivery"
 	figRoundTrips    = "kbus: request->reply round trips"
+	figAPIOriginal   = "kbus Go API: announcements 1->1, 64 B, original calls"
+	figAPIOneCall    = "kbus Go API: announcements 1->1, 64 B, SENDMSG / RECVMSG"
+	figRoundTripsOne = "kbus Go API: request->reply round trips, SENDMSG / RECVMSG"
 	figLimpet        = "kbus through a limpet pair (Unix socket), 1->1, 64 B"
 	figSocketpair64  = "floor: SOCK_SEQPACKET socketpair 1->1, 64 B"
 	figSocketpair4K  = "floor: SOCK_SEQPACKET socketpair 1->1, 4 KiB"
@@ -72,9 +76,20 @@ func measurements(ctx context.Context, c Config) []measurement {
 				return []float64{s, d}, err
 			}})
 	}
-	ms = append(ms, measurement{names: []string{figRoundTrips}, unit: "rt/s", run: one(func() (float64, error) {
-		return RoundTrips(ctx, dev, small/roundTripDivisor)
-	})})
+	ms = append(ms,
+		measurement{names: []string{figAPIOriginal}, unit: "msg/s", run: one(func() (float64, error) {
+			return APIThroughput(ctx, dev, 64, small, false)
+		})},
+		measurement{names: []string{figAPIOneCall}, unit: "msg/s", run: one(func() (float64, error) {
+			return APIThroughput(ctx, dev, 64, small, true)
+		})},
+		// The original calls, under the name this figure always had.
+		measurement{names: []string{figRoundTrips}, unit: "rt/s", run: one(func() (float64, error) {
+			return RoundTrips(ctx, dev, small/roundTripDivisor, false)
+		})},
+		measurement{names: []string{figRoundTripsOne}, unit: "rt/s", run: one(func() (float64, error) {
+			return RoundTrips(ctx, dev, small/roundTripDivisor, true)
+		})})
 	var far int
 	ms = append(ms, measurement{names: []string{figLimpet}, unit: "msg/s",
 		setup: func() (func(), error) {
@@ -113,6 +128,12 @@ type target struct {
 }
 
 var targets = []target{
+	// The one-call path against the kernel's own IPC, from C and from Go.
+	{"C: round trips, SENDMSG/RECVMSG / socketpair ping-pong", cRoundTripsOne, cPingPong, 1.0, true},
+	{"C: announcements, SENDMSG/RECVMSG / socketpair (64 B)", cAnnounceOne, cSocketpair, 1.0, true},
+	{"Go API: round trips, SENDMSG/RECVMSG / socketpair ping-pong", figRoundTripsOne, figSocketpairRT, 0.8, true},
+	{"C: fan-out to 100, time per delivery / to 1", fmt.Sprintf(cFanOne, 100), fmt.Sprintf(cFanOne, 1), 0.2, false},
+	{"C: fan-out to 1000 / to 100, time per delivery", fmt.Sprintf(cFanOne, 1000), fmt.Sprintf(cFanOne, 100), 1.0, false},
 	{"delivered announcements / socketpair (64 B)", figAnnounce64, figSocketpair64, 0.5, true},
 	// Throughputs: the time ratio is the inverse of the rate ratio.
 	{"t(10 000 bindings) / t(10 bindings)", fmt.Sprintf(figBindings, 10), fmt.Sprintf(figBindings, 10000), 1.5, false},
@@ -141,6 +162,17 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 			fmt.Fprintln(w, f)
 			figs[f.Name] = f
 			all = append(all, f)
+		}
+	}
+	if c.CBench != "" {
+		got, err := RunC(ctx, c.CBench, c.Device, c.Repeats, c.N)
+		for _, f := range got {
+			fmt.Fprintln(w, f)
+			figs[f.Name] = f
+			all = append(all, f)
+		}
+		if err != nil {
+			return all, err
 		}
 	}
 	fmt.Fprintf(w, "\nTargets (figures, not pass/fail tests):\n")

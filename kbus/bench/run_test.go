@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,9 @@ func TestEveryTargetNamesMeasuredFigures(t *testing.T) {
 			}
 			names[n] = true
 		}
+	}
+	for _, n := range cFigures() {
+		names[n] = true
 	}
 	for _, tg := range targets {
 		if !names[tg.num] || !names[tg.den] {
@@ -55,6 +59,39 @@ func TestJudge(t *testing.T) {
 	} {
 		if got := c.t.judge(figs); !strings.HasSuffix(got, c.want) {
 			t.Errorf("%+v: %q, want it to end %q", c.t, got, c.want)
+		}
+	}
+}
+
+// The names the Go side expects are the ones the C program prints.
+func TestCFiguresAreWhatTheProgramPrints(t *testing.T) {
+	src, err := os.ReadFile("../../clients/c/kbus_bench.c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range cFigures() {
+		if strings.Contains(n, "fan-out") {
+			continue
+		}
+		if !strings.Contains(string(src), `"`+n+`"`) {
+			t.Errorf("kbus_bench.c does not print %q", n)
+		}
+	}
+	for _, f := range []string{cFanOne, cFanOriginal} {
+		if !strings.Contains(string(src), `"`+f+`"`) {
+			t.Errorf("kbus_bench.c does not print %q", f)
+		}
+	}
+}
+
+func TestParseC(t *testing.T) {
+	figs, err := ParseC(strings.NewReader("figure\tc: x\tmsg/s\t1.5 2 3\nfigure\tc: y\tµs\t4\n"))
+	if err != nil || len(figs) != 2 || figs[0].Median() != 2 || figs[1].Unit != "µs" {
+		t.Fatalf("%v %v", figs, err)
+	}
+	for _, bad := range []string{"oops\n", "figure\tc: x\tmsg/s\t\n", "figure\tc: x\tmsg/s\tNaNa\n"} {
+		if _, err := ParseC(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q parsed", bad)
 		}
 	}
 }

@@ -27,8 +27,10 @@ const (
 	// APIExamples is the kbus package's test binary, in BinDir: specs/api
 	// runs the package's examples that need a device with it.
 	APIExamples = "kbus.test"
-	// CClient is clients/c/kbus_client.c built for the target, in BinDir.
+	// CClient is clients/c/kbus_client.c built for the target, in BinDir;
+	// CBench the raw-ABI benchmark, clients/c/kbus_bench.c.
 	CClient = "kbus-client"
+	CBench  = "kbus-bench"
 )
 
 // The environment the guest gives every suite, beyond its own.

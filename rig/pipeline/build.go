@@ -133,11 +133,11 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		return "", err
 	}
 	b.tools = append(b.tools, examples)
-	client := filepath.Join(bin, guestproto.CClient)
-	if err := r.buildCClient(ctx, client); err != nil {
+	cs, err := r.buildC(ctx, bin)
+	if err != nil {
 		return "", err
 	}
-	b.tools = append(b.tools, client)
+	b.tools = append(b.tools, cs...)
 	suites := r.cfg.Suites
 	if len(suites) == 0 {
 		var err error
@@ -169,27 +169,40 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 	return note, nil
 }
 
-// CClientFlags are how the C client is built: strictly, and static, for a
+// CFlags are how the C programs are built: strictly, and static, for a
 // guest with no C library.
-var CClientFlags = []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-static"}
+var CFlags = []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-static", "-pthread"}
 
-// cClientCommand builds the C client for target t with its C compiler,
+// cPrograms are the C programs in every guest image: source in
+// clients/c, name in guestproto.BinDir.
+var cPrograms = []struct{ src, name string }{
+	{"kbus_client.c", guestproto.CClient},
+	{"kbus_bench.c", guestproto.CBench},
+}
+
+// cCommand builds the C program src for target t with its C compiler,
 // against the module's uapi header only.
-func cClientCommand(ctx context.Context, root string, t target.Target, out string) *exec.Cmd {
-	args := append(append([]string{}, CClientFlags...), "-I", filepath.Join(root, "module", "include", "uapi"),
-		"-o", out, filepath.Join(root, "clients", "c", "kbus_client.c"))
+func cCommand(ctx context.Context, root string, t target.Target, src, out string) *exec.Cmd {
+	args := append(append([]string{}, CFlags...), "-I", filepath.Join(root, "module", "include", "uapi"),
+		"-o", out, filepath.Join(root, "clients", "c", src))
 	return exec.CommandContext(ctx, t.Kernel.CrossCompile+"gcc", args...)
 }
 
-func (r *runner) buildCClient(ctx context.Context, out string) error {
-	cmd := cClientCommand(ctx, r.cfg.Root, r.cfg.Target, out)
-	var outBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
-	if err := cmd.Run(); err != nil {
-		r.cfg.Log.Write(outBuf.Bytes())
-		return fmt.Errorf("%s (the C client): %w", cmd.Args[0], err)
+// buildC builds every C program into bin and returns their paths.
+func (r *runner) buildC(ctx context.Context, bin string) ([]string, error) {
+	var outs []string
+	for _, p := range cPrograms {
+		out := filepath.Join(bin, p.name)
+		cmd := cCommand(ctx, r.cfg.Root, r.cfg.Target, p.src, out)
+		var outBuf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+		if err := cmd.Run(); err != nil {
+			r.cfg.Log.Write(outBuf.Bytes())
+			return nil, fmt.Errorf("%s %s: %w", cmd.Args[0], p.src, err)
+		}
+		outs = append(outs, out)
 	}
-	return nil
+	return outs, nil
 }
 
 // kernelHas reports whether the kernel's configuration enables option.

@@ -11,9 +11,9 @@ import (
 	"github.com/kbus-project/kbus/rig/target"
 )
 
-// The C client builds with warnings as errors for every target, as the
-// guest images carry it, and for the machine the target table says.
-func TestCClientBuildsForEveryTarget(t *testing.T) {
+// The C programs build with warnings as errors for every target, as the
+// guest images carry them, and for the machine the target table says.
+func TestCProgramsBuildForEveryTarget(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
@@ -29,20 +29,22 @@ func TestCClientBuildsForEveryTarget(t *testing.T) {
 				}
 				t.Skipf("%s not installed (scripts/deps.sh installs it)", cc)
 			}
-			out := filepath.Join(t.TempDir(), "kbus-client")
-			if b, err := cClientCommand(context.Background(), root, tg, out).CombinedOutput(); err != nil {
-				t.Fatalf("%v\n%s", err, b)
-			}
-			f, err := elf.Open(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if f.Machine != machines[name] {
-				t.Errorf("built for %v", f.Machine)
-			}
-			if f.Section(".interp") != nil {
-				t.Error("dynamically linked: the guest has no C library")
+			for _, p := range cPrograms {
+				out := filepath.Join(t.TempDir(), p.name)
+				if b, err := cCommand(context.Background(), root, tg, p.src, out).CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", p.src, err, b)
+				}
+				f, err := elf.Open(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f.Machine != machines[name] {
+					t.Errorf("%s built for %v", p.name, f.Machine)
+				}
+				if f.Section(".interp") != nil {
+					t.Errorf("%s dynamically linked: the guest has no C library", p.name)
+				}
+				f.Close()
 			}
 		})
 	}

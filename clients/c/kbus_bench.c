@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
+/*
+ * The raw-ABI benchmark: KBUS measured from C, with no Go runtime between
+ * the program and the module, through the original call sequence (write +
+ * SEND, poll + NEXTMSG + read) and through SENDMSG and RECVMSG, beside the
+ * kernel's own IPC (a SOCK_SEQPACKET socketpair, a POSIX message queue)
+ * doing the same work. kbusbench runs it in the guest and reads its
+ * figures, one per line:
+ *
+ *   figure<TAB>NAME<TAB>UNIT<TAB>SAMPLE SAMPLE ...
+ *
+ *   kbus-bench [-r REPEATS] [-n MESSAGES]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/kbus_defns.h>
+
+#define DATA_LEN	64
+#define MAX_MSG		4096
+
+static const char *device = "/dev/kbus0";
+static int repeats = 5;
+static long messages = 20000;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "kbus-bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int open_ksock(void)
+{
+	int fd = open(device, O_RDWR);
+
+	if (fd < 0)
+		die(device);
+	return fd;
+}
+
+static void bind_to(int fd, const char *name, int replier)
+{
+	struct kbus_bind_request req;
+
+	memset(&req, 0, sizeof(req));
+	req.is_replier = replier;
+	req.name_len = strlen(name);
+	req.name = (char *)name;
+	if (ioctl(fd, KBUS_IOC_BIND, &req) < 0)
+		die("bind");
+}
+
+/* A message in the entire form, to be sent again and again. */
+struct message {
+	struct kbus_entire_message *m;
+	size_t len;
+};
+
+static struct message build(const char *name, kbus_u32 flags)
+{
+	struct message msg;
+	kbus_u32 name_len = strlen(name);
+
+	msg.len = KBUS_ENTIRE_MSG_LEN(name_len, DATA_LEN);
+	msg.m = calloc(1, msg.len);
+	if (!msg.m)
+		die("calloc");
+	msg.m->header.start_guard = KBUS_MSG_START_GUARD;
+	msg.m->header.end_guard = KBUS_MSG_END_GUARD;
+	msg.m->header.flags = flags;
+	msg.m->header.name_len = name_len;
+	msg.m->header.data_len = DATA_LEN;
+	memcpy(kbus_msg_name_ptr(&msg.m->header), name, name_len);
+	*kbus_msg_end_ptr(msg.m) = KBUS_MSG_END_GUARD;
+	return msg;
+}
+
+/* Wait until a pending ALL_OR_WAIT send has gone. */
+static void wait_sent(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	while (poll(&p, 1, -1) < 0 || !(p.revents & POLLOUT))
+		if (errno != EINTR && errno)
+			die("poll");
+}
+
+/* The original sequence: write() and SEND. */
+static void send_original(int fd, const struct message *msg)
+{
+	struct kbus_msg_id id;
+
+	if (write(fd, msg->m, msg->len) != (ssize_t)msg->len)
+		die("write");
+	if (ioctl(fd, KBUS_IOC_SEND, &id) < 0) {
+		if (errno != EAGAIN)
+			die("send");
+		wait_sent(fd);
+	}
+}
+
+static void send_onecall(int fd, const struct message *msg)
+{
+	if (ioctl(fd, KBUS_IOC_SENDMSG, msg->m) < 0) {
+		if (errno != EAGAIN)
+			die("sendmsg");
+		wait_sent(fd);
+	}
+}
+
+/* The original sequence: poll until readable, NEXTMSG, read(). */
+static kbus_u32 recv_original(int fd, char *buf)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	kbus_u32 len;
+
+	for (;;) {
+		if (ioctl(fd, KBUS_IOC_NEXTMSG, &len) < 0)
+			die("nextmsg");
+		if (len)
+			break;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			die("poll");
+	}
+	if (read(fd, buf, len) != (ssize_t)len)
+		die("read");
+	return len;
+}
+
+static kbus_u32 recv_onecall(int fd, char *buf, kbus_u32 timeout_ms)
+{
+	struct kbus_receive r = { .len = MAX_MSG, .timeout_ms = timeout_ms, .buf = buf };
+	int n;
+
+	do
+		n = ioctl(fd, KBUS_IOC_RECVMSG, &r);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die("recvmsg");
+	return n;
+}
+
+struct side {
+	int fd;
+	int onecall;
+	long n;
+	struct message msg;
+	int sock;	/* the floors */
+	mqd_t mq;
+};
+
+static void *announce_receiver(void *arg)
+{
+	struct side *s = arg;
+	char buf[MAX_MSG];
+	long i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->onecall)
+			recv_onecall(s->fd, buf, KBUS_WAIT_FOREVER);
+		else
+			recv_original(s->fd, buf);
+	}
+	return NULL;
+}
+
+/* Announcements 1 -> 1 per second, the receiver in a thread of its own. */
+static double announcements(int onecall)
+{
+	struct side s = { .onecall = onecall, .n = messages };
+	int sender = open_ksock();
+	pthread_t t;
+	double start;
+	long i;
+
+	s.fd = open_ksock();
+	bind_to(s.fd, "$.Bench.C", 0);
+	s.msg = build("$.Bench.C", KBUS_BIT_ALL_OR_WAIT);
+	start = now();
+	pthread_create(&t, NULL, announce_receiver, &s);
+	for (i = 0; i < s.n; i++) {
+		if (onecall)
+			send_onecall(sender, &s.msg);
+		else
+			send_original(sender, &s.msg);
+	}
+	pthread_join(t, NULL);
+	start = s.n / (now() - start);
+	close(sender);
+	close(s.fd);
+	free(s.msg.m);
+	return start;
+}
+
+static void *socket_receiver(void *arg)
+{
+	struct side *s = arg;
+	char buf[MAX_MSG];
+	long i;
+
+	for (i = 0; i < s->n; i++)
+		if (recv(s->sock, buf, sizeof(buf), 0) != DATA_LEN)
+			die("recv");
+	return NULL;
+}
+
+/* The floor: the same bytes 1 -> 1 through a socketpair. */
+static double socketpair_floor(void)
+{
+	char data[DATA_LEN] = { 0 };
+	struct side s = { .n = messages };
+	int sv[2];
+	pthread_t t;
+	double start;
+	long i;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		die("socketpair");
+	s.sock = sv[1];
+	start = now();
+	pthread_create(&t, NULL, socket_receiver, &s);
+	for (i = 0; i < s.n; i++)
+		if (send(sv[0], data, sizeof(data), 0) != DATA_LEN)
+			die("send");
+	pthread_join(t, NULL);
+	start = s.n / (now() - start);
+	close(sv[0]);
+	close(sv[1]);
+	return start;
+}
+
+static void *mq_receiver(void *arg)
+{
+	struct side *s = arg;
+	char buf[MAX_MSG];
+	long i;
+
+	for (i = 0; i < s->n; i++)
+		if (mq_receive(s->mq, buf, sizeof(buf), NULL) != DATA_LEN)
+			die("mq_receive");
+	return NULL;
+}
+
+static double mqueue_floor(void)
+{
+	struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = MAX_MSG };
+	char data[DATA_LEN] = { 0 };
+	struct side s = { .n = messages };
+	pthread_t t;
+	double start;
+	long i;
+
+	mq_unlink("/kbus-bench");
+	s.mq = mq_open("/kbus-bench", O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	if (s.mq == (mqd_t)-1)
+		die("mq_open");
+	start = now();
+	pthread_create(&t, NULL, mq_receiver, &s);
+	for (i = 0; i < s.n; i++)
+		if (mq_send(s.mq, data, sizeof(data), 0) < 0)
+			die("mq_send");
+	pthread_join(t, NULL);
+	start = s.n / (now() - start);
+	mq_close(s.mq);
+	mq_unlink("/kbus-bench");
+	return start;
+}
+
+static void *replier(void *arg)
+{
+	struct side *s = arg;
+	struct kbus_message_header *req;
+	char buf[MAX_MSG];
+	long i;
+
+	req = (struct kbus_message_header *)buf;
+	for (i = 0; i < s->n; i++) {
+		if (s->onecall)
+			recv_onecall(s->fd, buf, KBUS_WAIT_FOREVER);
+		else
+			recv_original(s->fd, buf);
+		s->msg.m->header.to = req->from;
+		s->msg.m->header.in_reply_to = req->id;
+		s->msg.m->header.id.network_id = 0;
+		if (s->onecall)
+			send_onecall(s->fd, &s->msg);
+		else
+			send_original(s->fd, &s->msg);
+	}
+	return NULL;
+}
+
+/* Request -> reply round trips per second. */
+static double round_trips(int onecall)
+{
+	struct side s = { .onecall = onecall, .n = messages / 4 };
+	struct message req = build("$.Bench.C.Ping", KBUS_BIT_WANT_A_REPLY);
+	int client = open_ksock();
+	char buf[MAX_MSG];
+	pthread_t t;
+	double start;
+	long i;
+
+	s.fd = open_ksock();
+	bind_to(s.fd, "$.Bench.C.Ping", 1);
+	s.msg = build("$.Bench.C.Ping", 0);
+	start = now();
+	pthread_create(&t, NULL, replier, &s);
+	for (i = 0; i < s.n; i++) {
+		if (onecall) {
+			send_onecall(client, &req);
+			recv_onecall(client, buf, KBUS_WAIT_FOREVER);
+		} else {
+			send_original(client, &req);
+			recv_original(client, buf);
+		}
+	}
+	pthread_join(t, NULL);
+	start = s.n / (now() - start);
+	close(client);
+	close(s.fd);
+	free(req.m);
+	free(s.msg.m);
+	return start;
+}
+
+static void *socket_echo(void *arg)
+{
+	struct side *s = arg;
+	char buf[MAX_MSG];
+	long i;
+
+	for (i = 0; i < s->n; i++) {
+		if (recv(s->sock, buf, sizeof(buf), 0) != DATA_LEN)
+			die("recv");
+		if (send(s->sock, buf, DATA_LEN, 0) != DATA_LEN)
+			die("send");
+	}
+	return NULL;
+}
+
+static double socketpair_ping_pong(void)
+{
+	char buf[MAX_MSG] = { 0 };
+	struct side s = { .n = messages / 4 };
+	int sv[2];
+	pthread_t t;
+	double start;
+	long i;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		die("socketpair");
+	s.sock = sv[1];
+	start = now();
+	pthread_create(&t, NULL, socket_echo, &s);
+	for (i = 0; i < s.n; i++) {
+		if (send(sv[0], buf, DATA_LEN, 0) != DATA_LEN)
+			die("send");
+		if (recv(sv[0], buf, sizeof(buf), 0) != DATA_LEN)
+			die("recv");
+	}
+	pthread_join(t, NULL);
+	start = s.n / (now() - start);
+	close(sv[0]);
+	close(sv[1]);
+	return start;
+}
+
+/*
+ * Fan-out: one thread sends each message and then reads it from every
+ * listener, so the figure is the work of a delivery, without wake-ups:
+ * microseconds per delivery (the send and every read, over the listeners).
+ */
+static double fan_out(int listeners, int onecall)
+{
+	long n = listeners >= 100 ? 200 : 2000;
+	struct message msg = build("$.Bench.C.Fan", 0);
+	int sender = open_ksock();
+	char buf[MAX_MSG];
+	double start;
+	int *fds;
+	long i;
+	int l;
+
+	fds = calloc(listeners, sizeof(*fds));
+	if (!fds)
+		die("calloc");
+	for (l = 0; l < listeners; l++) {
+		fds[l] = open_ksock();
+		bind_to(fds[l], "$.Bench.C.Fan", 0);
+	}
+	start = now();
+	for (i = 0; i < n; i++) {
+		if (onecall)
+			send_onecall(sender, &msg);
+		else
+			send_original(sender, &msg);
+		for (l = 0; l < listeners; l++) {
+			if (onecall)
+				recv_onecall(fds[l], buf, 0);
+			else
+				recv_original(fds[l], buf);
+		}
+	}
+	start = (now() - start) * 1e6 / ((double)n * listeners);
+	for (l = 0; l < listeners; l++)
+		close(fds[l]);
+	close(sender);
+	free(fds);
+	free(msg.m);
+	return start;
+}
+
+static void figure(const char *name, const char *unit, double (*f)(int), int arg)
+{
+	int r;
+
+	printf("figure\t%s\t%s\t", name, unit);
+	for (r = 0; r < repeats; r++)
+		printf("%s%.3f", r ? " " : "", f(arg));
+	printf("\n");
+	fflush(stdout);
+}
+
+static double no_arg_socketpair(int unused)
+{
+	(void)unused;
+	return socketpair_floor();
+}
+
+static double no_arg_mqueue(int unused)
+{
+	(void)unused;
+	return mqueue_floor();
+}
+
+static double no_arg_ping_pong(int unused)
+{
+	(void)unused;
+	return socketpair_ping_pong();
+}
+
+static double fan_onecall(int listeners)
+{
+	return fan_out(listeners, 1);
+}
+
+static double fan_original(int listeners)
+{
+	return fan_out(listeners, 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const int fans[] = { 1, 10, 100, 1000 };
+	char name[128];
+	unsigned int i;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "r:n:d:")) != -1) {
+		switch (opt) {
+		case 'r':
+			repeats = atoi(optarg);
+			break;
+		case 'n':
+			messages = atol(optarg);
+			break;
+		case 'd':
+			device = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: kbus-bench [-r REPEATS] [-n MESSAGES] [-d DEVICE]\n");
+			return 2;
+		}
+	}
+	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, 0);
+	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, 1);
+	figure("c floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", no_arg_socketpair, 0);
+	figure("c floor: POSIX message queue 1->1, 64 B", "msg/s", no_arg_mqueue, 0);
+	figure("c: request->reply round trips, original calls", "rt/s", round_trips, 0);
+	figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, 1);
+	figure("c floor: SOCK_SEQPACKET socketpair ping-pong", "rt/s", no_arg_ping_pong, 0);
+	for (i = 0; i < sizeof(fans) / sizeof(fans[0]); i++) {
+		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, original calls", fans[i]);
+		figure(name, "µs", fan_original, fans[i]);
+		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMSG",
+			 fans[i]);
+		figure(name, "µs", fan_onecall, fans[i]);
+	}
+	return 0;
+}
