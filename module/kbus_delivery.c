@@ -76,6 +76,29 @@ void kbus_stop_sending(struct kbus_ksock *ks)
 	ks->sending = false;
 }
 
+/*
+ * Queue entries come from a cache of their own: a message to many
+ * listeners takes one from it per listener, charged to the sender's memory
+ * cgroup (SLAB_ACCOUNT).
+ */
+static struct kmem_cache *kbus_qentry_cache;
+
+int kbus_qentry_cache_init(void)
+{
+	kbus_qentry_cache = KMEM_CACHE(kbus_qentry, SLAB_ACCOUNT);
+	return kbus_qentry_cache ? 0 : -ENOMEM;
+}
+
+void kbus_qentry_cache_exit(void)
+{
+	kmem_cache_destroy(kbus_qentry_cache);
+}
+
+void kbus_qentry_free(struct kbus_qentry *e)
+{
+	kmem_cache_free(kbus_qentry_cache, e);
+}
+
 static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
 			     struct kbus_binding *binding, u32 flags)
 {
@@ -117,7 +140,7 @@ void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding 
 	lockdep_assert_held(&ks->dev->lock);
 	if (check_once && ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
 		return;
-	e = kmalloc(sizeof(*e), GFP_KERNEL | __GFP_NOFAIL);
+	e = kmem_cache_alloc(kbus_qentry_cache, GFP_KERNEL | __GFP_NOFAIL);
 	kbus_queue_entry(ks, e, msg, binding, flags);
 }
 
@@ -217,7 +240,7 @@ static int kbus_prealloc(struct list_head *pool, u32 n)
 	struct kbus_qentry *e;
 
 	while (n--) {
-		e = kmalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
+		e = kmem_cache_alloc(kbus_qentry_cache, GFP_KERNEL);
 		if (!e)
 			return -ENOMEM;
 		list_add(&e->node, pool);
@@ -238,7 +261,7 @@ static void kbus_free_pool(struct list_head *pool)
 	struct kbus_qentry *e, *tmp;
 
 	list_for_each_entry_safe(e, tmp, pool, node)
-		kfree(e);
+		kbus_qentry_free(e);
 }
 
 /* Who a message goes to, as kbus_collect found them and the checks left them. */
@@ -656,7 +679,7 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,
 					 e->msg->from, e->msg->id, true);
 		kbus_msg_put(e->msg);
-		kfree(e);
+		kbus_qentry_free(e);
 	}
 	if (removed)
 		kbus_wake_senders(ks->dev);

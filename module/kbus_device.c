@@ -149,9 +149,12 @@ static int __init kbus_init(void)
 		return -EINVAL;
 	}
 
-	err = alloc_chrdev_region(&kbus_devt, 0, KBUS_MAX_NUM_DEVICES, KBUS_MODNAME);
+	err = kbus_qentry_cache_init();
 	if (err)
 		return err;
+	err = alloc_chrdev_region(&kbus_devt, 0, KBUS_MAX_NUM_DEVICES, KBUS_MODNAME);
+	if (err)
+		goto cache;
 
 	kbus_class = class_create(THIS_MODULE, KBUS_MODNAME);
 	if (IS_ERR(kbus_class)) {
@@ -177,6 +180,8 @@ destroy:
 	class_destroy(kbus_class);
 unregister:
 	unregister_chrdev_region(kbus_devt, KBUS_MAX_NUM_DEVICES);
+cache:
+	kbus_qentry_cache_exit();
 	return err;
 }
 
@@ -186,6 +191,7 @@ static void __exit kbus_exit(void)
 	kbus_destroy_all();
 	class_destroy(kbus_class);
 	unregister_chrdev_region(kbus_devt, KBUS_MAX_NUM_DEVICES);
+	kbus_qentry_cache_exit();
 }
 
 module_init(kbus_init);

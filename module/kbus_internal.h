@@ -284,6 +284,9 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 void kbus_unbind_all(struct kbus_ksock *ks);
 
 /* kbus_delivery.c */
+int kbus_qentry_cache_init(void);
+void kbus_qentry_cache_exit(void);
+void kbus_qentry_free(struct kbus_qentry *e);
 bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit);
 void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding *binding,
 	       u32 flags, bool check_once);

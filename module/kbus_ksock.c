@@ -95,7 +95,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
 					 e->msg->id, true);
 		kbus_msg_put(e->msg);
-		kfree(e);
+		kbus_qentry_free(e);
 	}
 	ks->queue_len = 0;
 
@@ -203,7 +203,7 @@ static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e)
 		if (++ks->num_unreplied > ks->max_unreplied)
 			ks->max_unreplied = ks->num_unreplied;
 	}
-	kfree(e);
+	kbus_qentry_free(e);
 	kbus_move_setaside(ks);
 	kbus_wake_senders(ks->dev);
 	return msg;
