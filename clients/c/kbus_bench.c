@@ -390,7 +390,7 @@ static double socketpair_ping_pong(void)
  */
 static double fan_out(int listeners, int onecall)
 {
-	long n = listeners >= 100 ? 200 : 2000;
+	long n = listeners >= 100 ? messages / 100 : messages / 10;
 	struct message msg = build("$.Bench.C.Fan", 0);
 	int sender = open_ksock();
 	char buf[MAX_MSG];
@@ -399,6 +399,8 @@ static double fan_out(int listeners, int onecall)
 	long i;
 	int l;
 
+	if (n < 1)
+		n = 1;
 	fds = calloc(listeners, sizeof(*fds));
 	if (!fds)
 		die("calloc");

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os/exec"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
@@ -128,5 +129,17 @@ var _ = Describe("A C client built against the uapi header alone", func() {
 		var out string
 		Eventually(done).WithTimeout(5 * time.Second).Should(Receive(&out))
 		Expect(out).To(HavePrefix(kbus.NameReplierIgnored + " "))
+	})
+
+	It("runs the raw-ABI benchmark to its end, every figure printed (its speed is make bench's)", func() {
+		cmd := exec.Command(path.Join(guestproto.BinDir, guestproto.CBench), "-r", "1", "-n", "400")
+		cmd.Stderr = GinkgoWriter
+		out, err := cmd.Output()
+		Expect(err).NotTo(HaveOccurred())
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		Expect(lines).To(HaveLen(15))
+		for _, l := range lines {
+			Expect(l).To(MatchRegexp(`^figure\t[^\t]+\t(msg/s|rt/s|µs)\t[0-9.]+$`))
+		}
 	})
 })
