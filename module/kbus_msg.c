@@ -68,13 +68,23 @@ static struct kbus_msg *kbus_msg_init(struct kbus_msg *msg, u32 name_len, u32 da
 }
 
 /*
+ * The name and the data of a message lie in its allocation as they lie in
+ * the entire form, padding (zero) included, so that reading copies them in
+ * one piece.
+ */
+static size_t kbus_body_len(u32 name_len, u32 data_len)
+{
+	return KBUS_PADDED_NAME_LEN((size_t)name_len) + KBUS_PADDED_DATA_LEN((size_t)data_len);
+}
+
+/*
  * kbus_msg_alloc - allocate a message with room for its name and data, one
  * allocation, charged to the caller's memory cgroup. Its size is bounded by
  * the device's maximum message size, checked by the callers.
  */
 struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len)
 {
-	size_t size = sizeof(struct kbus_msg) + KBUS_PADDED_NAME_LEN((size_t)name_len) + data_len;
+	size_t size = sizeof(struct kbus_msg) + kbus_body_len(name_len, data_len);
 	struct kbus_msg *msg;
 
 	msg = kvzalloc(size, GFP_KERNEL_ACCOUNT);
@@ -120,8 +130,7 @@ struct kbus_msg *kbus_msg_synthetic(struct kbus_dev *dev, const char *name, u32 
 	u32 name_len = strlen(name);
 	struct kbus_msg *msg;
 
-	msg = kzalloc(sizeof(*msg) + KBUS_PADDED_NAME_LEN(name_len) + data_len,
-		      GFP_KERNEL | __GFP_NOFAIL);
+	msg = kzalloc(sizeof(*msg) + kbus_body_len(name_len, data_len), GFP_KERNEL | __GFP_NOFAIL);
 	kbus_msg_init(msg, name_len, data_len);
 	memcpy(msg->name, name, name_len);
 	msg->flags = flags | KBUS_BIT_SYNTHETIC;
@@ -180,6 +189,9 @@ static void kbus_render_header(const struct kbus_msg *msg, u32 flags, bool compa
 	memcpy(out + KBUS_COMPAT_HDR_SIZE - 4, &guard, 4);
 }
 
+/* A whole message up to this size is put together here and copied once. */
+#define KBUS_SMALL_COPY		256
+
 /*
  * kbus_msg_copy_out - copy @count bytes of @msg's entire form, as delivered
  * with @flags in the caller's layout, starting at byte @pos, to user memory.
@@ -190,20 +202,23 @@ int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, bool compat, u32 po
 {
 	u8 hdr[sizeof(struct kbus_message_header)];
 	u32 hdr_size = kbus_hdr_size(compat);
+	u32 body = kbus_body_len(msg->name_len, msg->data_len);
 	u32 end_guard = KBUS_MSG_END_GUARD;
 	u32 offset = 0;
 	int err;
 
+	if (pos == 0 && count == hdr_size + body + 4 && count <= KBUS_SMALL_COPY) {
+		u8 whole[KBUS_SMALL_COPY];
+
+		kbus_render_header(msg, flags, compat, whole);
+		memcpy(whole + hdr_size, msg->buf, body);
+		memcpy(whole + hdr_size + body, &end_guard, 4);
+		return copy_to_user(buf, whole, count) ? -EFAULT : 0;
+	}
 	kbus_render_header(msg, flags, compat, hdr);
 	err = kbus_copy_section(&pos, &count, &buf, &offset, hdr_size, hdr, hdr_size);
 	if (!err)
-		err = kbus_copy_section(&pos, &count, &buf, &offset,
-					KBUS_PADDED_NAME_LEN(msg->name_len), msg->name,
-					msg->name_len);
-	if (!err)
-		err = kbus_copy_section(&pos, &count, &buf, &offset,
-					KBUS_PADDED_DATA_LEN(msg->data_len), msg->data,
-					msg->data_len);
+		err = kbus_copy_section(&pos, &count, &buf, &offset, body, msg->buf, body);
 	if (!err)
 		err = kbus_copy_section(&pos, &count, &buf, &offset, 4, &end_guard, 4);
 	return err;
@@ -278,13 +293,47 @@ static int kbus_check_header(struct kbus_dev *dev, const struct kbus_message_hea
 }
 
 /* Consume up to @avail bytes of the current part; returns bytes used. */
+/*
+ * The name and data of an entire message, written in one piece: copied in
+ * one piece, since the message's allocation lays them out as the entire
+ * form does; the padding the writer sent is zeroed, and the name checked as
+ * at the end of its part. EFAULT leaves the message as it was, for the
+ * part-by-part path to say which part faulted.
+ */
+static ssize_t kbus_write_body(struct kbus_wmsg *w, const char __user *buf)
+{
+	const struct kbus_message_header *h = &w->hdr;
+	u32 name_room = KBUS_PADDED_NAME_LEN(h->name_len);
+	u32 body = kbus_body_len(h->name_len, h->data_len);
+	u8 *b = w->msg->buf;
+
+	if (copy_from_user(b, buf, body)) {
+		memset(b, 0, body);
+		return -EFAULT;
+	}
+	memset(b + h->name_len, 0, name_room - h->name_len);
+	memset(b + name_room + h->data_len, 0, KBUS_PADDED_DATA_LEN(h->data_len) - h->data_len);
+	if (!kbus_name_valid(w->msg->name, h->name_len, false))
+		return -EBADMSG;
+	w->part = KBUS_PART_FINAL;
+	return body;
+}
+
 static ssize_t kbus_write_part(struct kbus_ksock *ks, struct kbus_wmsg *w,
 			       const char __user *buf, size_t avail)
 {
 	const struct kbus_message_header *h = &w->hdr;
 	u32 part_len, n;
 	void *dst = NULL;
+	ssize_t fast;
 	int err;
+
+	if (w->part == KBUS_PART_NAME && w->pos == 0 &&
+	    avail >= kbus_body_len(h->name_len, h->data_len)) {
+		fast = kbus_write_body(w, buf);
+		if (fast != -EFAULT)
+			return fast;
+	}
 
 	switch (w->part) {
 	case KBUS_PART_HDR:

@@ -31,6 +31,9 @@
 static const char *device = "/dev/kbus0";
 static int repeats = 5;
 static long messages = 20000;
+/* How many 64-byte messages a socketpair holds: the listener's queue gets
+ * as many, so that KBUS and the floor batch alike. */
+static kbus_u32 batch;
 
 static void die(const char *what)
 {
@@ -192,6 +195,8 @@ static double announcements(int onecall)
 
 	s.fd = open_ksock();
 	bind_to(s.fd, "$.Bench.C", 0);
+	if (ioctl(s.fd, KBUS_IOC_MAXMSGS, &batch) < 0)
+		die("maxmsgs");
 	s.msg = build("$.Bench.C", KBUS_BIT_ALL_OR_WAIT);
 	start = now();
 	pthread_create(&t, NULL, announce_receiver, &s);
@@ -207,6 +212,23 @@ static double announcements(int onecall)
 	close(s.fd);
 	free(s.msg.m);
 	return start;
+}
+
+static kbus_u32 socketpair_capacity(void)
+{
+	char data[DATA_LEN] = { 0 };
+	kbus_u32 n = 0;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		die("socketpair");
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) < 0)
+		die("fcntl");
+	while (send(sv[0], data, sizeof(data), 0) == DATA_LEN)
+		n++;
+	close(sv[0]);
+	close(sv[1]);
+	return n;
 }
 
 static void *socket_receiver(void *arg)
@@ -492,6 +514,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	batch = socketpair_capacity();
 	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, 0);
 	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, 1);
 	figure("c floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", no_arg_socketpair, 0);
