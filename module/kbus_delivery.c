@@ -102,6 +102,9 @@ void kbus_qentry_free(struct kbus_qentry *e)
 static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
 			     struct kbus_binding *binding, u32 flags)
 {
+	/* A second copy of the message for this Ksock: its reader is awake. */
+	bool woken = ks->queue_len && kbus_id_eq(ks->last_pushed, msg->id);
+
 	e->msg = kbus_msg_get(msg);
 	e->binding = binding;
 	e->flags = flags;
@@ -111,6 +114,8 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 		list_add_tail(&e->node, &ks->queue);
 	ks->queue_len++;
 	ks->last_pushed = msg->id;
+	if (woken)
+		return;
 	/*
 	 * Pollers register under the device lock, which we hold. Keyed, so a
 	 * poller waiting only to write stays asleep. Requests and replies
