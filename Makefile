@@ -3,7 +3,7 @@
 #   make test        every test: gofmt, vet, Go unit tests, the module's static
 #                    checks, the runner's own VM tests, the QEMU specs on every
 #                    architecture, and the debug kernel on x86_64
-# Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  LABELS='stb'
+# Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  KVER=6.1|6.12  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 #            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
 #            BASELINE=path/to/report.json: the run to compare the page with
@@ -11,6 +11,7 @@
 
 ARCH    ?= x86_64
 KERNEL  ?= default
+KVER    ?= 6.1
 LABELS  ?=
 TOPOLOGY ?= single
 FOCUS   ?=
@@ -28,7 +29,7 @@ endif
 
 RIG := $(OUT)/bin/rig
 RUN_FLAGS = -out $(OUT) -run-id $(RUN_ID) -baseline '$(BASELINE)'
-RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)' \
+RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -kver $(KVER) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)' \
 	-focus '$(FOCUS)' $(if $(SUITE),-suite $(SUITE))
 # Host-side Go packages: everything but the spec suites, which run in the
 # guest (rig/ is the host-side rig; kbus/, limpet/, sim/, cmd/ the product).
@@ -61,7 +62,7 @@ bench: deps rig
 	$(RIG) bench $(RIG_FLAGS)
 
 kernel: deps rig
-	$(KERNEL_BUILD) $(ARCH) $(KERNEL)
+	$(KERNEL_BUILD) $(ARCH) $(KERNEL) $(KVER)
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './out/*')); \

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# kernel/build.sh ARCH [FLAVOUR]
+# kernel/build.sh ARCH [FLAVOUR [KVER]]
 #
-# Builds a minimal guest kernel for ARCH and FLAVOUR (default, debug) from
-# Debian's kernel source package: tinyconfig plus the flavour's fragments in
+# Builds a minimal guest kernel for ARCH, FLAVOUR (default, debug) and
+# kernel version KVER (6.1, 6.12) from Debian's kernel source package: tinyconfig plus the flavour's fragments in
 # kernel/config/. The build is cached outside the repository, keyed by the
 # source package version, the fragments, the architecture and the compiler
 # version, so an unchanged kernel is never rebuilt.
 #
 # What differs between architectures (the kernel's ARCH, cross compiler,
-# image, fragments) comes from the rig's target table (rig/target), which
-# "rig target env ARCH FLAVOUR" prints as shell assignments. The rig passes
+# image, fragments, source package) comes from the rig's target table
+# (rig/target), which "rig target env ARCH FLAVOUR KVER" prints as shell
+# assignments. The rig passes
 # them in the environment; run on its own, the script asks $KBUS_RIG (or
 # "go run ./cmd/rig").
 #
@@ -21,17 +22,18 @@ set -euo pipefail
 # Bump when the recipe below changes in a way that alters the result.
 RECIPE=1
 
-arch=${1:?usage: kernel/build.sh ARCH [default|debug]}
+arch=${1:?usage: kernel/build.sh ARCH [default|debug [KVER]]}
 flavour=${2:-default}
+kver=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${KBUS_RIG_CACHE:-$HOME/.cache/kbus-rig}
 jobs=${JOBS:-$(nproc)}
 
 if [ -z "${KBUS_KARCH:-}" ]; then
 	if [ -n "${KBUS_RIG:-}" ]; then
-		facts=$("$KBUS_RIG" target env "$arch" "$flavour")
+		facts=$("$KBUS_RIG" target env "$arch" "$flavour" $kver)
 	else
-		facts=$(cd "$here/.." && go run ./cmd/rig target env "$arch" "$flavour")
+		facts=$(cd "$here/.." && go run ./cmd/rig target env "$arch" "$flavour" $kver)
 	fi || exit 2
 	eval "$facts"
 fi

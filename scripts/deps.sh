@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(
-	linux-source-6.1
+	linux-source-6.1 linux-source-6.12
 	build-essential bc flex bison libelf-dev libssl-dev cpio xz-utils kmod
 	qemu-system-x86 qemu-system-arm
 	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf

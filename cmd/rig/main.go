@@ -72,7 +72,7 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // options are the flags of rig test, bench and shell.
 type options struct {
-	arch, flavour, labels, out, root, cache, topology string
+	arch, flavour, kver, labels, out, root, cache, topology string
 	name, focus                                       string
 	suites, kargs, params                             listFlag
 	publish                                           report.Publish
@@ -109,6 +109,7 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.arch, "arch", target.Default, "guest architecture: "+strings.Join(target.Names(), ", ")+", or all")
 	fs.StringVar(&o.flavour, "kernel", target.DefaultFlavour, "kernel flavour: default or debug")
+	fs.StringVar(&o.kver, "kver", target.DefaultVersion, "kernel version: "+strings.Join(target.VersionNames(), " or "))
 	fs.StringVar(&o.labels, "labels", "", "Ginkgo label filter for the specs, e.g. 'stb || industrial' (default "+
 		fmt.Sprintf("%q", pipeline.DefaultLabels)+")")
 	runFlags(fs, &o.publish, &o.out, &o.root)
@@ -151,6 +152,11 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 		fmt.Fprintf(stderr, "rig %s: %v\n", verb, err)
 		return nil, false
 	}
+	version, err := target.LookupVersion(o.kver)
+	if err != nil {
+		fmt.Fprintf(stderr, "rig %s: %v\n", verb, err)
+		return nil, false
+	}
 	names := []string{o.arch}
 	if o.arch == "all" {
 		names = target.Names()
@@ -188,7 +194,7 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 		mode = guestproto.ModeBench
 	}
 	o.cfg = pipeline.Config{
-		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, OutDir: o.out, CacheDir: o.cache,
+		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out, CacheDir: o.cache,
 		Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params, KernelArgs: o.kargs,
 		Timeout: *timeout, Log: stderr,
 	}
@@ -302,7 +308,7 @@ func runTarget(args []string, stdout, stderr io.Writer) int {
 				t.QEMU.Console, t.Timeout)
 		}
 		return 0
-	case len(args) >= 2 && len(args) <= 3 && args[0] == "env":
+	case len(args) >= 2 && len(args) <= 4 && args[0] == "env":
 		t, err := target.Lookup(args[1])
 		if err != nil {
 			fmt.Fprintln(stderr, "rig target env:", err)
@@ -317,9 +323,18 @@ func runTarget(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "rig target env:", err)
 			return usageExit
 		}
-		fmt.Fprint(stdout, t.ShellEnv(f))
+		kver := target.DefaultVersion
+		if len(args) == 4 {
+			kver = args[3]
+		}
+		v, err := target.LookupVersion(kver)
+		if err != nil {
+			fmt.Fprintln(stderr, "rig target env:", err)
+			return usageExit
+		}
+		fmt.Fprint(stdout, t.ShellEnv(f, v))
 		return 0
 	}
-	fmt.Fprintln(stderr, "usage: rig target list | rig target env ARCH [FLAVOUR]")
+	fmt.Fprintln(stderr, "usage: rig target list | rig target env ARCH [FLAVOUR [KVER]]")
 	return usageExit
 }

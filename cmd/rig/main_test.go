@@ -16,7 +16,7 @@ func runRig(args ...string) (int, string, string) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"frobnicate"}, {"target"}, {"target", "env"}, {"target", "env", "x86_64", "debug", "more"}} {
+	for _, args := range [][]string{nil, {"frobnicate"}, {"target"}, {"target", "env"}, {"target", "env", "x86_64", "debug", "6.12", "more"}} {
 		if code, _, errOut := runRig(args...); code != usageExit || !strings.Contains(errOut, "usage:") {
 			t.Errorf("%q: exit %d, %q", args, code, errOut)
 		}

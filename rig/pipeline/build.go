@@ -33,10 +33,10 @@ type kernel struct {
 // target's facts from the target table, as "rig target env" prints them.
 func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
 	var stdout bytes.Buffer
-	t, f := r.cfg.Target, r.cfg.Flavour
-	cmd := exec.CommandContext(ctx, filepath.Join(r.cfg.Root, "kernel", "build.sh"), t.Name, f.Name)
+	t, f, v := r.cfg.Target, r.cfg.Flavour, r.cfg.Version
+	cmd := exec.CommandContext(ctx, filepath.Join(r.cfg.Root, "kernel", "build.sh"), t.Name, f.Name, v.Name)
 	cmd.Env = append(os.Environ(), "KBUS_RIG_CACHE="+r.cfg.CacheDir)
-	for name, val := range t.KernelVars(f) {
+	for name, val := range t.KernelVars(f, v) {
 		cmd.Env = append(cmd.Env, name+"="+val)
 	}
 	cmd.Stdout = &stdout

@@ -36,6 +36,7 @@ type Config struct {
 	Role    string
 	Target  target.Target
 	Flavour target.Flavour // the kernel flavour; zero means the default
+	Version target.Version // the kernel version; zero means the default
 	// Mode is what the guest does; empty means guestproto.ModeTest.
 	Mode     guestproto.Mode
 	OutDir   string // out/: build products and reports
@@ -122,6 +123,9 @@ func newRunner(cfg Config) *runner {
 	if cfg.Flavour.Name == "" {
 		cfg.Flavour, _ = target.LookupFlavour(target.DefaultFlavour)
 	}
+	if cfg.Version.Name == "" {
+		cfg.Version, _ = target.LookupVersion(target.DefaultVersion)
+	}
 	if cfg.Mode == "" {
 		cfg.Mode = guestproto.ModeTest
 	}
@@ -133,6 +137,9 @@ func newRunner(cfg Config) *runner {
 	}
 	if cfg.Name == "" {
 		cfg.Name = cfg.Target.Name
+		if cfg.Version.Name != target.DefaultVersion {
+			cfg.Name += "-" + cfg.Version.Name
+		}
 		if cfg.Flavour.Name != target.DefaultFlavour {
 			cfg.Name += "-" + cfg.Flavour.Name
 		}
@@ -192,6 +199,9 @@ func (r *runner) rerun() string {
 		return "make qemu-test TOPOLOGY=pair"
 	}
 	cmd := "make qemu-test ARCH=" + r.cfg.Target.Name
+	if r.cfg.Version.Name != target.DefaultVersion {
+		cmd += " KVER=" + r.cfg.Version.Name
+	}
 	if r.cfg.Flavour.Name != target.DefaultFlavour {
 		cmd += " KERNEL=" + r.cfg.Flavour.Name
 	}

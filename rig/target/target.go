@@ -27,9 +27,40 @@ const (
 // Default is the architecture "make qemu-test" boots.
 const Default = X86_64
 
-// KernelSource is the Debian package whose tarball every kernel is built
-// from (/usr/src/<KernelSource>.tar.xz).
-const KernelSource = "linux-source-6.1"
+// Version is a kernel version the rig builds, from the tarball of a
+// Debian source package (/usr/src/<Source>.tar.xz), with the same
+// fragments for every version.
+type Version struct {
+	Name   string
+	Source string
+}
+
+var versions = []Version{
+	{Name: "6.1", Source: "linux-source-6.1"},
+	{Name: "6.12", Source: "linux-source-6.12"},
+}
+
+// DefaultVersion is the kernel version when none is named.
+const DefaultVersion = "6.1"
+
+// LookupVersion returns the named kernel version.
+func LookupVersion(name string) (Version, error) {
+	for _, v := range versions {
+		if v.Name == name {
+			return v, nil
+		}
+	}
+	return Version{}, fmt.Errorf("unknown kernel version %q (%s)", name, strings.Join(VersionNames(), ", "))
+}
+
+// VersionNames lists the kernel versions, the default first.
+func VersionNames() []string {
+	var names []string
+	for _, v := range versions {
+		names = append(names, v.Name)
+	}
+	return names
+}
 
 // Go is a Go build target for programs that run in the guest.
 type Go struct {
@@ -209,10 +240,10 @@ func (t Target) TimeoutFor(f Flavour) time.Duration {
 }
 
 // KernelVars returns the facts kernel/build.sh needs to build t's kernel
-// in flavour f, as the environment variables it reads.
-func (t Target) KernelVars(f Flavour) map[string]string {
+// in flavour f of version v, as the environment variables it reads.
+func (t Target) KernelVars(f Flavour, v Version) map[string]string {
 	return map[string]string{
-		"KBUS_KERNEL_SOURCE": KernelSource,
+		"KBUS_KERNEL_SOURCE": v.Source,
 		"KBUS_KARCH":         t.Kernel.Arch,
 		"KBUS_CROSS_COMPILE": t.Kernel.CrossCompile,
 		"KBUS_KTARGET":       t.Kernel.MakeTarget,
@@ -222,9 +253,9 @@ func (t Target) KernelVars(f Flavour) map[string]string {
 }
 
 // ShellEnv returns KernelVars as shell assignments, one per line, sorted,
-// values quoted for eval: what "rig target env ARCH FLAVOUR" prints.
-func (t Target) ShellEnv(f Flavour) string {
-	vars := t.KernelVars(f)
+// values quoted for eval: what "rig target env ARCH FLAVOUR KVER" prints.
+func (t Target) ShellEnv(f Flavour, v Version) string {
+	vars := t.KernelVars(f, v)
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
 		keys = append(keys, k)

@@ -63,12 +63,25 @@ func TestFlavours(t *testing.T) {
 // The shell assignments are what kernel/build.sh evaluates.
 func TestShellEnvEvaluatesInTheShell(t *testing.T) {
 	def, _ := LookupFlavour(DefaultFlavour)
-	env := MustLookup(ARM).ShellEnv(def)
-	out, err := exec.Command("bash", "-c", env+`printf '%s|%s|%s|%s' "$KBUS_KARCH" "$KBUS_CROSS_COMPILE" "$KBUS_KIMAGE" "$KBUS_FRAGMENTS"`).Output()
+	v612, err := LookupVersion("6.12")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "arm|arm-linux-gnueabihf-|arch/arm/boot/zImage|common.config arm.config"; string(out) != want {
+	env := MustLookup(ARM).ShellEnv(def, v612)
+	out, err := exec.Command("bash", "-c", env+`printf '%s|%s|%s|%s|%s' "$KBUS_KARCH" "$KBUS_CROSS_COMPILE" "$KBUS_KIMAGE" "$KBUS_FRAGMENTS" "$KBUS_KERNEL_SOURCE"`).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "arm|arm-linux-gnueabihf-|arch/arm/boot/zImage|common.config arm.config|linux-source-6.12"; string(out) != want {
 		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
+func TestVersions(t *testing.T) {
+	if v, err := LookupVersion(DefaultVersion); err != nil || v.Source != "linux-source-6.1" {
+		t.Errorf("default version %v, %v", v, err)
+	}
+	if _, err := LookupVersion("5.10"); err == nil || !strings.Contains(err.Error(), "6.1, 6.12") {
+		t.Errorf("unknown version: %v", err)
 	}
 }
