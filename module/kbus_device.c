@@ -44,7 +44,7 @@ struct kbus_dev *kbus_get_dev(unsigned int index)
 	return index < kbus_num_created ? kbus_devices[index] : NULL;
 }
 
-static char *kbus_devnode(struct device *dev, umode_t *mode)
+static char *kbus_devnode(kbus_devnode_dev *dev, umode_t *mode)
 {
 	if (mode)
 		*mode = kbus_dev_mode & 0777;
@@ -156,7 +156,7 @@ static int __init kbus_init(void)
 	if (err)
 		goto cache;
 
-	kbus_class = class_create(THIS_MODULE, KBUS_MODNAME);
+	kbus_class = kbus_class_create(KBUS_MODNAME);
 	if (IS_ERR(kbus_class)) {
 		err = PTR_ERR(kbus_class);
 		goto unregister;

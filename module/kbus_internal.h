@@ -35,6 +35,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/kbus_defns.h>
+#include "kbus_compat.h"
 
 #define KBUS_MAX_NUM_DEVICES		256
 #define KBUS_DEF_NUM_DEVICES		1

@@ -607,5 +607,5 @@ const struct file_operations kbus_fops = {
 #ifdef CONFIG_COMPAT
 	.compat_ioctl	= kbus_compat_ioctl,
 #endif
-	.llseek		= no_llseek,
+	.llseek		= kbus_no_llseek,
 };
