@@ -200,3 +200,4 @@ module_exit(kbus_exit);
 MODULE_DESCRIPTION("KBUS lightweight kernel-mediated message system");
 /* "Dual MPL/GPL" is the SPDX lines' GPL-2.0 OR MPL-1.1, as the original declared. */
 MODULE_LICENSE("Dual MPL/GPL");
+MODULE_VERSION(KBUS_VERSION);

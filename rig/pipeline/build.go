@@ -60,6 +60,16 @@ func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
 	return note + ": " + filepath.Base(k.dir), nil
 }
 
+// Version is the project's version, as scripts/version.sh derives it from
+// git describe: the module, the .deb and the reports carry it.
+func Version(root string) string {
+	out, err := exec.Command(filepath.Join(root, "scripts", "version.sh")).Output()
+	if err != nil {
+		return "0.0.0+unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
 // buildModule builds kbus.ko out of tree against the kernel, from a copy of
 // module/ per architecture so that builds for several targets do not mix.
 // Only changed files are copied, so Kbuild rebuilds only what changed.
@@ -72,7 +82,8 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 	}
 	r.module = hash
 	kt := r.cfg.Target.Kernel
-	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile)
+	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile,
+		"KBUS_VERSION="+Version(r.cfg.Root))
 	var outBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
 	if err := cmd.Run(); err != nil {
