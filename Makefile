@@ -2,7 +2,8 @@
 #   make qemu-test   build, boot x86_64 in QEMU, run the specs, write the report
 #   make test        every test: gofmt, vet, Go unit tests, the module's static
 #                    checks, the runner's own VM tests, the QEMU specs on every
-#                    architecture, and the debug kernel on x86_64
+#                    architecture, the debug kernel and 6.12 on x86_64, and
+#                    Debian's own kernel with the module built by DKMS
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  KVER=6.1|6.12  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 #            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
@@ -37,7 +38,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: all deps rig qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig deb dkms-install distro-test qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -100,12 +101,38 @@ qemu-test-soak: deps rig
 qemu-test-pair: deps rig
 	$(RIG) test -topology pair -kernel default $(RUN_FLAGS) -cache $(RIG_CACHE)
 
+# The kbus-dkms package: the module's source for DKMS, the uapi header and
+# modprobe.d defaults (scripts/build-deb.sh, with debhelper's dh-dkms).
+VERSION = $(shell scripts/version.sh)
+DEB = $(OUT)/deb/kbus-dkms_$(VERSION)_all.deb
+deb: deps
+	@scripts/build-deb.sh $(OUT)/deb
+
+# Install it here: DKMS builds the module for every kernel with headers,
+# Debian's current amd64 one among them (scripts/deps.sh installs those).
+dkms-install: deb
+	$(if $(filter 0,$(shell id -u)),,sudo) dpkg -i $(DEB)
+	@rel=$$(basename $$(scripts/distro-kernel.sh $(RIG_CACHE))/lib/modules/*); \
+	dkms status -m kbus -v $(VERSION) -k $$rel | grep -q ': installed' || \
+		{ echo "dkms-install: kbus $(VERSION) is not built for $$rel:"; dkms status; exit 1; }; \
+	dkms status -m kbus -v $(VERSION)
+
+# Debian's own amd64 kernel, booted with the module DKMS built for it.
+distro-test: deps rig dkms-install
+	@root=$$(scripts/distro-kernel.sh $(RIG_CACHE)); rel=$$(basename $$root/lib/modules/*); \
+	$(RIG) test -arch x86_64 -distro $$root -distro-module /var/lib/dkms/kbus/$(VERSION)/$$rel/x86_64/module/kbus.ko \
+		$(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
+
+# The x86_64 suite on the 6.12 kernel too.
+qemu-test-6.12: deps rig
+	$(RIG) test -arch x86_64 -kver 6.12 $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
+
 # The run's page again (every rig invocation writes it), e.g. against
 # another BASELINE: the latest run, or the one RUN_ID names.
 report: rig
 	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
 
-test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair report
+test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test report
 
 clean:
 	rm -rf $(OUT)

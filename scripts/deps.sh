@@ -14,6 +14,8 @@ pkgs=(
 	sparse
 	# the report's browser test opens the run's page in headless Chromium
 	chromium
+	# make deb / distro-test: the DKMS package, built for Debian's own kernel
+	dkms dh-dkms debhelper fakeroot linux-headers-amd64
 )
 
 missing=()

@@ -73,11 +73,11 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // options are the flags of rig test, bench and shell.
 type options struct {
 	arch, flavour, kver, labels, out, root, cache, topology string
-	name, focus                                       string
-	suites, kargs, params                             listFlag
-	publish                                           report.Publish
-	cfg                                               pipeline.Config
-	targets                                           []target.Target
+	name, focus, distro, distroModule                       string
+	suites, kargs, params                                   listFlag
+	publish                                                 report.Publish
+	cfg                                                     pipeline.Config
+	targets                                                 []target.Target
 }
 
 // runFlags are the flags that say which run a report belongs to and what
@@ -115,6 +115,8 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	runFlags(fs, &o.publish, &o.out, &o.root)
 	fs.StringVar(&o.name, "name", "", "the report folder's name (default ARCH, or ARCH-FLAVOUR for a flavour other than the default)")
 	fs.StringVar(&o.focus, "focus", "", "run only the specs whose full text matches this regular expression")
+	fs.StringVar(&o.distro, "distro", "", "boot this distribution kernel instead of building one: its image package unpacked (x86_64 only; with -distro-module)")
+	fs.StringVar(&o.distroModule, "distro-module", "", "kbus.ko built for the -distro kernel (by DKMS)")
 	home, _ := os.UserHomeDir()
 	fs.StringVar(&o.cache, "cache", filepath.Join(home, ".cache", "kbus-rig"), "cache for kernels and u-root bases")
 	timeout := fs.Duration("timeout", 0, "hard limit for the guest (default: per architecture and kernel flavour)")
@@ -197,6 +199,26 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out, CacheDir: o.cache,
 		Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params, KernelArgs: o.kargs,
 		Timeout: *timeout, Log: stderr,
+	}
+	if (o.distro == "") != (o.distroModule == "") {
+		fmt.Fprintf(stderr, "rig %s: -distro and -distro-module go together\n", verb)
+		return nil, false
+	}
+	if o.distro != "" {
+		if len(o.targets) != 1 || o.targets[0].Name != target.X86_64 || o.topology != "single" {
+			fmt.Fprintf(stderr, "rig %s: -distro boots one x86_64 guest\n", verb)
+			return nil, false
+		}
+		d := &pipeline.Distro{Root: o.distro, Module: o.distroModule, Load: pipeline.DistroLoad}
+		rel, err := d.Release()
+		if err != nil {
+			fmt.Fprintf(stderr, "rig %s: %v\n", verb, err)
+			return nil, false
+		}
+		o.cfg.Distro = d
+		if o.cfg.Name == "" {
+			o.cfg.Name = target.X86_64 + "-" + rel
+		}
 	}
 	return o, true
 }

@@ -249,7 +249,7 @@ func findSuites(root string) ([]string, error) {
 
 // buildInitramfs lays the guest's files out as guestproto says the uinit
 // finds them, on the target's cached u-root base.
-func (r *runner) buildInitramfs(ko string, b binaries, out string) (string, error) {
+func (r *runner) buildInitramfs(ko string, b binaries, build, out string) (string, error) {
 	logf := func(format string, a ...any) { r.logf(format, a...) }
 	base, hit, err := initramfs.Base(r.cfg.CacheDir, r.cfg.Target.Go, logf)
 	if err != nil {
@@ -264,6 +264,13 @@ func (r *runner) buildInitramfs(ko string, b binaries, out string) (string, erro
 	}
 	for _, s := range b.suites {
 		files = append(files, initramfs.File{Src: s, Dst: path.Join(guestproto.SpecsDir, filepath.Base(s))})
+	}
+	if d := r.cfg.Distro; d != nil {
+		df, err := d.files(r.distroRelease, build)
+		if err != nil {
+			return "", err
+		}
+		files = append(files, df...)
 	}
 	if err := initramfs.Build(base, out, files, logf); err != nil {
 		return "", err

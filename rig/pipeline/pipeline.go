@@ -49,6 +49,9 @@ type Config struct {
 	// Focus runs only the specs whose full text matches this regular
 	// expression.
 	Focus string
+	// Distro, when set, is a distribution's kernel to boot instead of
+	// building one, with the module built for it.
+	Distro *Distro
 	// ModuleParams are kbus.ko's parameters, NAME=VALUE.
 	ModuleParams []string
 	// KernelArgs are added to the guest's command line after the rig's
@@ -84,6 +87,8 @@ type runner struct {
 	kernel  report.Kernel   // the kernel's build-info, once built
 	module  string          // the module sources' hash, once built
 	results *report.Results // what the guest left, once collected
+	// distroRelease is the distribution kernel's release, with Distro.
+	distroRelease string
 }
 
 func (r *runner) logf(format string, a ...any) {
@@ -198,6 +203,9 @@ func (r *runner) rerun() string {
 	if r.cfg.Net != nil {
 		return "make qemu-test TOPOLOGY=pair"
 	}
+	if r.cfg.Distro != nil {
+		return "make distro-test"
+	}
 	cmd := "make qemu-test ARCH=" + r.cfg.Target.Name
 	if r.cfg.Version.Name != target.DefaultVersion {
 		cmd += " KVER=" + r.cfg.Version.Name
@@ -282,19 +290,41 @@ func (r *runner) buildImage(ctx context.Context, build string) (kernel, string, 
 	if err := os.MkdirAll(build, 0o755); err != nil {
 		return k, "", err
 	}
-	if err := r.stage("kernel", func() (string, error) { return r.buildKernel(ctx, &k) }); err != nil {
-		return k, "", err
-	}
 	var ko string
-	if err := r.stage("module", func() (string, error) { return r.buildModule(ctx, k, build, &ko) }); err != nil {
-		return k, "", err
+	if d := r.cfg.Distro; d != nil {
+		if err := r.stage("kernel", func() (string, error) {
+			rel, err := d.Release()
+			if err != nil {
+				return "", err
+			}
+			k.image, r.kernel, r.distroRelease = d.Image(rel), d.Info(rel), rel
+			return "distribution kernel " + rel, nil
+		}); err != nil {
+			return k, "", err
+		}
+		if err := r.stage("module", func() (string, error) {
+			ko = d.Module
+			if _, err := os.Stat(ko); err != nil {
+				return "", fmt.Errorf("the module built for %s: %w", r.distroRelease, err)
+			}
+			return "built elsewhere: " + ko, nil
+		}); err != nil {
+			return k, "", err
+		}
+	} else {
+		if err := r.stage("kernel", func() (string, error) { return r.buildKernel(ctx, &k) }); err != nil {
+			return k, "", err
+		}
+		if err := r.stage("module", func() (string, error) { return r.buildModule(ctx, k, build, &ko) }); err != nil {
+			return k, "", err
+		}
 	}
 	var bins binaries
 	if err := r.stage("specs", func() (string, error) { return r.buildBinaries(ctx, build, k, &bins) }); err != nil {
 		return k, "", err
 	}
 	image := filepath.Join(build, "initramfs.cpio")
-	if err := r.stage("initramfs", func() (string, error) { return r.buildInitramfs(ko, bins, image) }); err != nil {
+	if err := r.stage("initramfs", func() (string, error) { return r.buildInitramfs(ko, bins, build, image) }); err != nil {
 		return k, "", err
 	}
 	return k, image, nil

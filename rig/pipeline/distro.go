@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kbus-project/kbus/initramfs"
+	"github.com/kbus-project/kbus/rig/report"
+)
+
+// Distro is a distribution's kernel, which the rig boots instead of one it
+// builds, with the module built for it elsewhere (by DKMS: make
+// distro-test).
+type Distro struct {
+	// Root is the kernel's image package unpacked: boot/vmlinuz-RELEASE,
+	// boot/config-RELEASE, lib/modules/RELEASE/.
+	Root string
+	// Module is kbus.ko built for that kernel.
+	Module string
+	// Load are the kernel's own modules the guest needs (virtio, 9P):
+	// the image carries them with what they depend on, and u-root's init
+	// loads them before the uinit runs.
+	Load []string
+}
+
+// DistroLoad are the modules a Debian kernel needs to give the guest its
+// results share.
+var DistroLoad = []string{"virtio_pci", "9pnet_virtio", "9p"}
+
+// Release is the kernel's release, the one folder under lib/modules.
+func (d Distro) Release() (string, error) {
+	ents, err := os.ReadDir(filepath.Join(d.Root, "lib", "modules"))
+	if err != nil {
+		return "", fmt.Errorf("distribution kernel: %w", err)
+	}
+	if len(ents) != 1 || !ents[0].IsDir() {
+		return "", fmt.Errorf("distribution kernel: want one release under %s/lib/modules, found %d entries", d.Root, len(ents))
+	}
+	return ents[0].Name(), nil
+}
+
+// Image is the kernel's image.
+func (d Distro) Image(release string) string {
+	return filepath.Join(d.Root, "boot", "vmlinuz-"+release)
+}
+
+// Info is what the report says of the kernel.
+func (d Distro) Info(release string) report.Kernel {
+	k := report.Kernel{Release: release, Source: "distribution kernel " + release, ConfigKey: "-"}
+	if b, err := os.ReadFile(filepath.Join(d.Root, "boot", "config-"+release)); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "CONFIG_CC_VERSION_TEXT="); ok {
+				k.Compiler = strings.Trim(v, `"`)
+			}
+		}
+	}
+	return k
+}
+
+// modulePaths resolves names, with what they depend on, to their files
+// under lib/modules/RELEASE, from the kernel's modules.dep.
+func modulePaths(dir string, names []string) ([]string, error) {
+	f, err := os.Open(filepath.Join(dir, "modules.dep"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	deps := map[string][]string{} // module file -> the files it needs
+	byName := map[string]string{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		file, rest, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		deps[file] = strings.Fields(rest)
+		name := strings.TrimSuffix(path.Base(file), ".ko")
+		byName[strings.ReplaceAll(name, "-", "_")] = file
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var add func(file string)
+	add = func(file string) {
+		if seen[file] {
+			return
+		}
+		seen[file] = true
+		for _, d := range deps[file] {
+			add(d)
+		}
+	}
+	for _, n := range names {
+		file, ok := byName[strings.ReplaceAll(n, "-", "_")]
+		if !ok {
+			return nil, fmt.Errorf("module %s is not in %s/modules.dep (built in?)", n, dir)
+		}
+		add(file)
+	}
+	files := make([]string, 0, len(seen))
+	for f := range seen {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// files are what the image needs of the distribution's kernel: the
+// modules to load and their dependencies, modules.dep, and a
+// modules-load.d file naming them, written into build.
+func (d Distro) files(release, build string) ([]initramfs.File, error) {
+	dir := filepath.Join(d.Root, "lib", "modules", release)
+	mods, err := modulePaths(dir, d.Load)
+	if err != nil {
+		return nil, err
+	}
+	dst := path.Join("lib", "modules", release)
+	files := []initramfs.File{{Src: filepath.Join(dir, "modules.dep"), Dst: path.Join(dst, "modules.dep")}}
+	for _, m := range mods {
+		files = append(files, initramfs.File{Src: filepath.Join(dir, m), Dst: path.Join(dst, m)})
+	}
+	conf := filepath.Join(build, "distro-modules.conf")
+	if err := os.WriteFile(conf, []byte(strings.Join(d.Load, "\n")+"\n"), 0o644); err != nil {
+		return nil, err
+	}
+	return append(files, initramfs.File{Src: conf, Dst: "lib/modules-load.d/rig.conf"}), nil
+}
