@@ -46,7 +46,7 @@ deps:
 	@scripts/deps.sh
 
 rig:
-	@$(GO) build -o $(RIG) ./cmd/rig
+	@$(GO) build "-ldflags=-X github.com/kbus-project/kbus/internal/version.Version=$(VERSION)" -o $(RIG) ./cmd/rig
 
 qemu-test: deps rig
 ifeq ($(TOPOLOGY),pair)

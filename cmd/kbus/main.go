@@ -23,9 +23,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
+
+	"github.com/kbus-project/kbus/internal/version"
 )
 
 type command struct {
@@ -68,34 +69,6 @@ func usage(w io.Writer) {
 		"instead of a reply, 4 a timeout.\n")
 }
 
-// version is the module version the binary was built from, with the VCS
-// revision when the build recorded one.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev != "" {
-		v += " (" + rev + dirty + ")"
-	}
-	return v
-}
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -112,7 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		usage(stdout)
 		return exitOK
 	case "--version", "-version", "version":
-		fmt.Fprintf(stdout, "kbus %s\n", version())
+		fmt.Fprintf(stdout, "kbus %s\n", version.String())
 		return exitOK
 	case "help":
 		if len(args) == 1 {

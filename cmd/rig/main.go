@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kbus-project/kbus/internal/version"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/pipeline"
 	"github.com/kbus-project/kbus/rig/report"
@@ -39,7 +40,8 @@ import (
 
 const usageExit = 64
 
-const usage = "usage: rig test|bench|shell|report [flags] (rig test -h for the flags), rig target list, rig target env ARCH [FLAVOUR]"
+const usage = "usage: rig test|bench|shell|report [flags] (rig test -h for the flags), rig target list, " +
+	"rig target env ARCH [FLAVOUR [KVER]], rig --version"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -60,6 +62,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runTarget(args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, args[1:], stdout, stderr)
+	case "--version", "version":
+		fmt.Fprintf(stdout, "rig %s\n", version.String())
+		return 0
 	}
 	fmt.Fprintln(stderr, usage)
 	return usageExit

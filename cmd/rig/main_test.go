@@ -86,3 +86,9 @@ func TestOptionsBecomeThePipelinesConfig(t *testing.T) {
 		t.Errorf("%+v", o.cfg)
 	}
 }
+
+func TestVersion(t *testing.T) {
+	if code, out, _ := runRig("--version"); code != 0 || !strings.HasPrefix(out, "rig ") || !strings.Contains(out, "+") {
+		t.Errorf("exit %d, %q", code, out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/kbus-project/kbus/initramfs"
+	"github.com/kbus-project/kbus/internal/version"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
@@ -127,7 +128,11 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		}
 		return nil
 	}
-	goCmd := func(args ...string) error { return goCmdEnv(env, args...) }
+	link := version.LinkFlag(Version(r.cfg.Root))
+	goCmd := func(args ...string) error {
+		// go build and go test -c: the version goes to the linker.
+		return goCmdEnv(env, append([]string{args[0], link}, args[1:]...)...)
+	}
 	b.uinit = filepath.Join(bin, "uinit")
 	if err := goCmd("build", "-trimpath", "-o", b.uinit, "./initramfs/uinit"); err != nil {
 		return "", err

@@ -176,6 +176,16 @@ var _ = Describe("kbus request", func() {
 	})
 })
 
+var _ = Describe("kbus --version", func() {
+	It("is the version of the module it runs with (both built from one checkout)", func() {
+		r := kbusRun(nil, "--version")
+		Expect(r.Code).To(Equal(0))
+		mod, err := os.ReadFile("/sys/module/kbus/version")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(r.Stdout).To(Equal("kbus " + string(mod)))
+	})
+})
+
 var _ = Describe("kbus listen", func() {
 	It("exits with status 4 when fewer than --count messages came within --timeout", func() {
 		r := kbusRun(nil, "listen", "$.Quiet", "--count", "2", "--timeout", "300ms")
