@@ -160,14 +160,31 @@ static kbus_u32 recv_onecall(int fd, char *buf, kbus_u32 timeout_ms)
 	return n;
 }
 
+/* What the two threads of a measurement share. */
 struct side {
-	int fd;
-	int onecall;
-	long n;
-	struct message msg;
-	int sock;	/* the floors */
+	int fd;		/* the thread's end: listener, replier, or socket */
+	int sock;	/* this end: sender, asker, or socket */
 	mqd_t mq;
+	int onecall;	/* SENDMSG/RECVMSG, else the original calls */
+	long n;
+	struct message msg;	/* the replier's reply */
 };
+
+/*
+ * Runs @receive in a thread of its own while @send runs here, and returns
+ * @s->n over the time both took: messages or round trips per second.
+ */
+static double per_second(struct side *s, void *(*receive)(void *), void (*send)(struct side *))
+{
+	double start = now();
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, receive, s))
+		die("pthread_create");
+	send(s);
+	pthread_join(t, NULL);
+	return s->n / (now() - start);
+}
 
 static void *announce_receiver(void *arg)
 {
@@ -184,34 +201,35 @@ static void *announce_receiver(void *arg)
 	return NULL;
 }
 
-/* Announcements 1 -> 1 per second, the receiver in a thread of its own. */
+static void announce_sender(struct side *s)
+{
+	long i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->onecall)
+			send_onecall(s->sock, &s->msg);
+		else
+			send_original(s->sock, &s->msg);
+	}
+}
+
+/* Announcements 1 -> 1 per second. */
 static double announcements(int onecall)
 {
 	struct side s = { .onecall = onecall, .n = messages };
-	int sender = open_ksock();
-	pthread_t t;
-	double start;
-	long i;
+	double rate;
 
+	s.sock = open_ksock();	/* the sender */
 	s.fd = open_ksock();
 	bind_to(s.fd, "$.Bench.C", 0);
 	if (ioctl(s.fd, KBUS_IOC_MAXMSGS, &batch) < 0)
 		die("maxmsgs");
 	s.msg = build("$.Bench.C", KBUS_BIT_ALL_OR_WAIT);
-	start = now();
-	pthread_create(&t, NULL, announce_receiver, &s);
-	for (i = 0; i < s.n; i++) {
-		if (onecall)
-			send_onecall(sender, &s.msg);
-		else
-			send_original(sender, &s.msg);
-	}
-	pthread_join(t, NULL);
-	start = s.n / (now() - start);
-	close(sender);
+	rate = per_second(&s, announce_receiver, announce_sender);
+	close(s.sock);
 	close(s.fd);
 	free(s.msg.m);
-	return start;
+	return rate;
 }
 
 static kbus_u32 socketpair_capacity(void)
@@ -238,34 +256,36 @@ static void *socket_receiver(void *arg)
 	long i;
 
 	for (i = 0; i < s->n; i++)
-		if (recv(s->sock, buf, sizeof(buf), 0) != DATA_LEN)
+		if (recv(s->fd, buf, sizeof(buf), 0) != DATA_LEN)
 			die("recv");
 	return NULL;
+}
+
+static void socket_sender(struct side *s)
+{
+	char data[DATA_LEN] = { 0 };
+	long i;
+
+	for (i = 0; i < s->n; i++)
+		if (send(s->sock, data, sizeof(data), 0) != DATA_LEN)
+			die("send");
 }
 
 /* The floor: the same bytes 1 -> 1 through a socketpair. */
 static double socketpair_floor(void)
 {
-	char data[DATA_LEN] = { 0 };
 	struct side s = { .n = messages };
 	int sv[2];
-	pthread_t t;
-	double start;
-	long i;
+	double rate;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
 		die("socketpair");
-	s.sock = sv[1];
-	start = now();
-	pthread_create(&t, NULL, socket_receiver, &s);
-	for (i = 0; i < s.n; i++)
-		if (send(sv[0], data, sizeof(data), 0) != DATA_LEN)
-			die("send");
-	pthread_join(t, NULL);
-	start = s.n / (now() - start);
+	s.sock = sv[0];
+	s.fd = sv[1];
+	rate = per_second(&s, socket_receiver, socket_sender);
 	close(sv[0]);
 	close(sv[1]);
-	return start;
+	return rate;
 }
 
 static void *mq_receiver(void *arg)
@@ -280,29 +300,30 @@ static void *mq_receiver(void *arg)
 	return NULL;
 }
 
+static void mq_sender(struct side *s)
+{
+	char data[DATA_LEN] = { 0 };
+	long i;
+
+	for (i = 0; i < s->n; i++)
+		if (mq_send(s->mq, data, sizeof(data), 0) < 0)
+			die("mq_send");
+}
+
 static double mqueue_floor(void)
 {
 	struct mq_attr attr = { .mq_maxmsg = 10, .mq_msgsize = MAX_MSG };
-	char data[DATA_LEN] = { 0 };
 	struct side s = { .n = messages };
-	pthread_t t;
-	double start;
-	long i;
+	double rate;
 
 	mq_unlink("/kbus-bench");
 	s.mq = mq_open("/kbus-bench", O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
 	if (s.mq == (mqd_t)-1)
 		die("mq_open");
-	start = now();
-	pthread_create(&t, NULL, mq_receiver, &s);
-	for (i = 0; i < s.n; i++)
-		if (mq_send(s.mq, data, sizeof(data), 0) < 0)
-			die("mq_send");
-	pthread_join(t, NULL);
-	start = s.n / (now() - start);
+	rate = per_second(&s, mq_receiver, mq_sender);
 	mq_close(s.mq);
 	mq_unlink("/kbus-bench");
-	return start;
+	return rate;
 }
 
 static void *replier(void *arg)
@@ -329,38 +350,39 @@ static void *replier(void *arg)
 	return NULL;
 }
 
+static void asker(struct side *s)
+{
+	struct message req = build("$.Bench.C.Ping", KBUS_BIT_WANT_A_REPLY);
+	char buf[MAX_MSG];
+	long i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->onecall) {
+			send_onecall(s->sock, &req);
+			recv_onecall(s->sock, buf, KBUS_WAIT_FOREVER);
+		} else {
+			send_original(s->sock, &req);
+			recv_original(s->sock, buf);
+		}
+	}
+	free(req.m);
+}
+
 /* Request -> reply round trips per second. */
 static double round_trips(int onecall)
 {
 	struct side s = { .onecall = onecall, .n = messages / 4 };
-	struct message req = build("$.Bench.C.Ping", KBUS_BIT_WANT_A_REPLY);
-	int client = open_ksock();
-	char buf[MAX_MSG];
-	pthread_t t;
-	double start;
-	long i;
+	double rate;
 
+	s.sock = open_ksock();	/* the asker */
 	s.fd = open_ksock();
 	bind_to(s.fd, "$.Bench.C.Ping", 1);
 	s.msg = build("$.Bench.C.Ping", 0);
-	start = now();
-	pthread_create(&t, NULL, replier, &s);
-	for (i = 0; i < s.n; i++) {
-		if (onecall) {
-			send_onecall(client, &req);
-			recv_onecall(client, buf, KBUS_WAIT_FOREVER);
-		} else {
-			send_original(client, &req);
-			recv_original(client, buf);
-		}
-	}
-	pthread_join(t, NULL);
-	start = s.n / (now() - start);
-	close(client);
+	rate = per_second(&s, replier, asker);
+	close(s.sock);
 	close(s.fd);
-	free(req.m);
 	free(s.msg.m);
-	return start;
+	return rate;
 }
 
 static void *socket_echo(void *arg)
@@ -370,39 +392,41 @@ static void *socket_echo(void *arg)
 	long i;
 
 	for (i = 0; i < s->n; i++) {
-		if (recv(s->sock, buf, sizeof(buf), 0) != DATA_LEN)
+		if (recv(s->fd, buf, sizeof(buf), 0) != DATA_LEN)
 			die("recv");
-		if (send(s->sock, buf, DATA_LEN, 0) != DATA_LEN)
+		if (send(s->fd, buf, DATA_LEN, 0) != DATA_LEN)
 			die("send");
 	}
 	return NULL;
 }
 
-static double socketpair_ping_pong(void)
+static void socket_pinger(struct side *s)
 {
 	char buf[MAX_MSG] = { 0 };
+	long i;
+
+	for (i = 0; i < s->n; i++) {
+		if (send(s->sock, buf, DATA_LEN, 0) != DATA_LEN)
+			die("send");
+		if (recv(s->sock, buf, sizeof(buf), 0) != DATA_LEN)
+			die("recv");
+	}
+}
+
+static double socketpair_ping_pong(void)
+{
 	struct side s = { .n = messages / 4 };
 	int sv[2];
-	pthread_t t;
-	double start;
-	long i;
+	double rate;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
 		die("socketpair");
-	s.sock = sv[1];
-	start = now();
-	pthread_create(&t, NULL, socket_echo, &s);
-	for (i = 0; i < s.n; i++) {
-		if (send(sv[0], buf, DATA_LEN, 0) != DATA_LEN)
-			die("send");
-		if (recv(sv[0], buf, sizeof(buf), 0) != DATA_LEN)
-			die("recv");
-	}
-	pthread_join(t, NULL);
-	start = s.n / (now() - start);
+	s.sock = sv[0];
+	s.fd = sv[1];
+	rate = per_second(&s, socket_echo, socket_pinger);
 	close(sv[0]);
 	close(sv[1]);
-	return start;
+	return rate;
 }
 
 /*
