@@ -1,0 +1,512 @@
+// Package model is KBUS as docs/kbus.md describes it, in plain Go: one
+// device with its Ksocks, bindings, queues, reserved reply slots, pending
+// ALL_OR_WAIT sends, status messages and errnos. It is written from the
+// documentation, not from the module, so that the two can be compared: a
+// program of operations run against both must give the same results.
+//
+// A message is sent whole (write and SEND in one step) and read whole
+// (NEXTMSG and read); the model does not follow a message written or read
+// in pieces. Not modelled yet: replier bind events and the set-aside list
+// (docs/kbus.md §11), /proc, several devices, Limpets' network ids.
+package model
+
+import (
+	"strings"
+
+	"github.com/kbus-project/kbus/kbus"
+)
+
+// Defaults of a device and a Ksock (docs/kbus.md §6).
+const (
+	DefaultMaxMessages    = 100
+	DefaultMaxMessageSize = 409600
+	MaxNameLen            = 1000
+)
+
+// Device is one KBUS device.
+type Device struct {
+	nextSerial uint32
+	nextKsock  uint32
+	ksocks     []*Ksock   // newest first
+	bindings   []*binding // newest first
+	maxSize    uint32
+}
+
+// NewDevice returns a device as the module creates it at load.
+func NewDevice() *Device { return &Device{maxSize: DefaultMaxMessageSize} }
+
+type binding struct {
+	ks      *Ksock
+	replier bool
+	name    string
+}
+
+type entry struct {
+	msg     kbus.Message
+	binding *binding // nil for replies and statuses
+}
+
+type owed struct {
+	id   kbus.MessageID
+	from uint32
+}
+
+// Ksock is one open file on the device.
+type Ksock struct {
+	dev         *Device
+	id          uint32
+	writable    bool
+	closed      bool
+	queue       []entry
+	maxMessages uint32
+	onlyOnce    bool
+	lastPushed  kbus.MessageID
+	outstanding []kbus.MessageID // requests sent, awaiting a reply
+	unreplied   []owed           // requests taken, owing a reply; newest first
+	pending     *kbus.Message    // an ALL_OR_WAIT send in progress
+	lastSent    kbus.MessageID
+}
+
+// Open opens a Ksock, for writing or not.
+func (d *Device) Open(writable bool) *Ksock {
+	for {
+		d.nextKsock++
+		if d.nextKsock == 0 {
+			continue
+		}
+		if d.find(d.nextKsock) == nil {
+			break
+		}
+	}
+	k := &Ksock{dev: d, id: d.nextKsock, writable: writable, maxMessages: DefaultMaxMessages}
+	d.ksocks = append([]*Ksock{k}, d.ksocks...)
+	return k
+}
+
+func (d *Device) find(id uint32) *Ksock {
+	for _, k := range d.ksocks {
+		if k.id == id {
+			return k
+		}
+	}
+	return nil
+}
+
+func (d *Device) nextID() kbus.MessageID {
+	d.nextSerial++
+	if d.nextSerial == 0 {
+		d.nextSerial = 1
+	}
+	return kbus.MessageID{Serial: d.nextSerial}
+}
+
+// ID is the Ksock's id.
+func (k *Ksock) ID() uint32 { return k.id }
+
+// full reports whether k has no room, counting the slots its requests keep
+// for their replies, less credit (docs/kbus.md §9.6).
+func (k *Ksock) full(credit int) bool {
+	return len(k.queue)+len(k.outstanding)-credit >= int(k.maxMessages)
+}
+
+func (k *Ksock) awaits(id kbus.MessageID) bool {
+	for _, o := range k.outstanding {
+		if o == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *Ksock) forget(id kbus.MessageID) {
+	for i, o := range k.outstanding {
+		if o == id {
+			k.outstanding = append(k.outstanding[:i:i], k.outstanding[i+1:]...)
+			return
+		}
+	}
+}
+
+func (k *Ksock) push(m kbus.Message, b *binding) {
+	e := entry{msg: m, binding: b}
+	if m.Flags&kbus.FlagUrgent != 0 {
+		k.queue = append([]entry{e}, k.queue...)
+	} else {
+		k.queue = append(k.queue, e)
+	}
+	k.lastPushed = m.ID
+}
+
+// status sends KBUS's own reply name, for the request id from its sender
+// to, when to still awaits it (docs/kbus.md §10, §16.11).
+func (d *Device) status(name string, from, to uint32, id kbus.MessageID) {
+	t := d.find(to)
+	if t == nil || !t.awaits(id) {
+		return
+	}
+	t.forget(id)
+	t.push(kbus.Message{ID: d.nextID(), Name: name, From: from, To: to, InReplyTo: id, Flags: kbus.FlagSynthetic}, nil)
+}
+
+// --- names (docs/kbus.md §2) ---
+
+func match(b, name string) bool {
+	switch {
+	case strings.HasSuffix(b, "*"):
+		return strings.HasPrefix(name, b[:len(b)-1]) && len(name) >= len(b)
+	case strings.HasSuffix(b, "%"):
+		p := b[:len(b)-1]
+		return strings.HasPrefix(name, p) && len(name) > len(p) && !strings.Contains(name[len(p):], ".")
+	default:
+		return b == name
+	}
+}
+
+func class(b string) int {
+	switch {
+	case strings.HasSuffix(b, "*"):
+		return 1
+	case strings.HasSuffix(b, "%"):
+		return 2
+	default:
+		return 3
+	}
+}
+
+// checkBindName is BIND's and UNBIND's checks of a name.
+func checkBindName(name string) error {
+	switch {
+	case len(name) == 0:
+		return kbus.ErrBadName
+	case len(name) > MaxNameLen:
+		return kbus.ErrNameTooLong
+	case kbus.ValidateName(name, true) != nil:
+		return kbus.ErrBadName
+	}
+	return nil
+}
+
+// --- binding (docs/kbus.md §7) ---
+
+// Bind binds k to name, as a listener or as the replier.
+func (k *Ksock) Bind(name string, replier bool) error {
+	if err := checkBindName(name); err != nil {
+		return err
+	}
+	if replier && name == kbus.NameReplierBindEvent {
+		return kbus.ErrBadName
+	}
+	if replier {
+		for _, b := range k.dev.bindings {
+			if b.replier && b.name == name {
+				return kbus.ErrReplierExists
+			}
+		}
+	}
+	k.dev.bindings = append([]*binding{{ks: k, replier: replier, name: name}}, k.dev.bindings...)
+	return nil
+}
+
+// Unbind removes k's most recent identical binding, and the copies queued
+// through it (docs/kbus.md §9.8).
+func (k *Ksock) Unbind(name string, replier bool) error {
+	if err := checkBindName(name); err != nil {
+		return err
+	}
+	for i, b := range k.dev.bindings {
+		if b.ks != k || b.replier != replier || b.name != name {
+			continue
+		}
+		k.dev.bindings = append(k.dev.bindings[:i:i], k.dev.bindings[i+1:]...)
+		kept := k.queue[:0:0]
+		for _, e := range k.queue {
+			if e.binding != b {
+				kept = append(kept, e)
+				continue
+			}
+			if e.msg.WantsUsToReply() {
+				k.dev.status(kbus.NameReplierUnbound, k.id, e.msg.From, e.msg.ID)
+			}
+		}
+		k.queue = kept
+		return nil
+	}
+	return kbus.ErrInvalid
+}
+
+// FindReplier is REPLIER: the exact name among replier bindings.
+func (k *Ksock) FindReplier(name string) (uint32, error) {
+	if len(name) == 0 || len(name) > MaxNameLen {
+		return 0, kbus.ErrNameTooLong
+	}
+	for _, b := range k.dev.bindings {
+		if b.replier && b.name == name {
+			return b.ks.id, nil
+		}
+	}
+	return 0, nil
+}
+
+// --- sending (docs/kbus.md §8, §9) ---
+
+// checkWrite is what write() refuses of a whole message (docs/kbus.md §8.1).
+func (d *Device) checkWrite(m kbus.Message) error {
+	switch {
+	case len(m.Name) == 0:
+		return kbus.ErrInvalid
+	case len(m.Name) > MaxNameLen:
+		return kbus.ErrNameTooLong
+	case m.Flags&kbus.FlagAllOrWait != 0 && m.Flags&kbus.FlagAllOrFail != 0:
+		return kbus.ErrInvalid
+	case uint32(len(m.Bytes())) > d.maxSize:
+		return kbus.ErrTooBig
+	case kbus.ValidateName(m.Name, false) != nil:
+		return kbus.ErrBadName
+	}
+	return nil
+}
+
+// Send writes and SENDs a whole message, and returns its id (also with
+// ErrWouldBlock: the send is then pending).
+func (k *Ksock) Send(m kbus.Message) (kbus.MessageID, error) {
+	if !k.writable {
+		return kbus.MessageID{}, kbus.ErrReadOnly
+	}
+	if k.pending != nil {
+		return kbus.MessageID{}, kbus.ErrSending
+	}
+	if err := k.dev.checkWrite(m); err != nil {
+		return kbus.MessageID{}, err
+	}
+	m.Flags &^= kbus.FlagSynthetic
+	m.Data = append([]byte(nil), m.Data...)
+	if m.IsRequest() && k.full(0) {
+		return kbus.MessageID{}, kbus.ErrNoReplySlot
+	}
+	m.From = k.id
+	if m.ID.Network == 0 {
+		m.ID = k.dev.nextID()
+	}
+	k.lastSent = m.ID
+	err := k.dev.deliver(k, m)
+	if err == kbus.ErrWouldBlock {
+		k.pending = &m
+	}
+	return m.ID, err
+}
+
+// Retry is SEND while a send is pending: it tries to deliver it again.
+func (k *Ksock) Retry() (kbus.MessageID, error) {
+	if k.pending == nil {
+		return kbus.MessageID{}, kbus.ErrNoMessage
+	}
+	m := *k.pending
+	if m.IsRequest() && k.full(0) {
+		k.pending = nil
+		return kbus.MessageID{}, kbus.ErrNoReplySlot
+	}
+	err := k.dev.deliver(k, m)
+	if err != kbus.ErrWouldBlock {
+		k.pending = nil
+	}
+	return m.ID, err
+}
+
+// Discard drops a pending send.
+func (k *Ksock) Discard() { k.pending = nil }
+
+// Poll is poll() with POLLIN and POLLOUT: a pending send is retried, and a
+// failed retry answered with a status (docs/kbus.md §8.4).
+func (k *Ksock) Poll() (readable, writable bool) {
+	readable = len(k.queue) > 0
+	if !k.writable {
+		return readable, false
+	}
+	if k.pending == nil {
+		return readable, true
+	}
+	m := *k.pending
+	_, err := k.Retry()
+	switch err {
+	case nil:
+	case kbus.ErrWouldBlock:
+		return len(k.queue) > 0, false
+	case kbus.ErrNoReplier:
+		k.push(kbus.Message{ID: k.dev.nextID(), Name: kbus.NameReplierDisappeared, To: k.id,
+			InReplyTo: m.ID, Flags: kbus.FlagSynthetic}, nil)
+	default:
+		if m.IsRequest() {
+			k.push(kbus.Message{ID: k.dev.nextID(), Name: kbus.NameErrorSending, To: k.id,
+				InReplyTo: m.ID, Flags: kbus.FlagSynthetic}, nil)
+		}
+	}
+	return len(k.queue) > 0, true
+}
+
+// deliver is docs/kbus.md §9.1: every check, then every push, or nothing.
+func (d *Device) deliver(sender *Ksock, m kbus.Message) error {
+	wait := m.Flags&kbus.FlagAllOrWait != 0
+	fail := m.Flags&kbus.FlagAllOrFail != 0
+	var listeners []*binding
+	var replier *binding
+	for _, b := range d.bindings {
+		if !match(b.name, m.Name) {
+			continue
+		}
+		if !b.replier {
+			listeners = append(listeners, b)
+		} else if replier == nil || class(b.name) > class(replier.name) {
+			replier = b
+		}
+	}
+	request, reply := m.IsRequest(), m.IsReply()
+	if request && replier == nil {
+		return kbus.ErrNoReplier
+	}
+	full := func() error {
+		if wait {
+			return kbus.ErrWouldBlock
+		}
+		return kbus.ErrQueueFull
+	}
+	var target *Ksock
+	if reply {
+		if target = d.find(m.To); target == nil {
+			return kbus.ErrNoReplier
+		}
+		if !target.awaits(m.InReplyTo) {
+			return kbus.ErrNotExpected
+		}
+		if target.full(1) {
+			return full()
+		}
+	}
+	if request {
+		if m.To != 0 && replier.ks.id != m.To {
+			return kbus.ErrWrongReplier
+		}
+		if replier.ks.full(0) {
+			return full()
+		}
+	}
+	var room []*binding
+	for _, b := range listeners {
+		if !b.ks.full(0) {
+			room = append(room, b)
+			continue
+		}
+		if wait {
+			return kbus.ErrWouldBlock
+		}
+		if fail {
+			return kbus.ErrQueueFull
+		}
+	}
+	plain := m
+	plain.Flags &^= kbus.FlagWantYouToReply
+	if reply {
+		target.push(plain, nil)
+		target.forget(m.InReplyTo)
+		sender.unreply(m.InReplyTo, m.To)
+	}
+	if request {
+		you := m
+		you.Flags |= kbus.FlagWantYouToReply
+		replier.ks.push(you, replier)
+		sender.outstanding = append(sender.outstanding, m.ID)
+	}
+	for _, b := range room {
+		if b.ks.onlyOnce && b.ks.lastPushed == m.ID {
+			continue
+		}
+		b.ks.push(plain, b)
+	}
+	return nil
+}
+
+func (k *Ksock) unreply(id kbus.MessageID, from uint32) {
+	for i, u := range k.unreplied {
+		if u.id == id && u.from == from {
+			k.unreplied = append(k.unreplied[:i:i], k.unreplied[i+1:]...)
+			return
+		}
+	}
+}
+
+// --- reading (docs/kbus.md §8.3) ---
+
+// Next takes the next message off the queue (NEXTMSG and read), or nil.
+func (k *Ksock) Next() *kbus.Message {
+	if len(k.queue) == 0 {
+		return nil
+	}
+	e := k.queue[0]
+	k.queue = k.queue[1:]
+	if e.msg.WantsUsToReply() {
+		k.unreplied = append([]owed{{id: e.msg.ID, from: e.msg.From}}, k.unreplied...)
+	}
+	m := e.msg
+	return &m
+}
+
+// --- the ioctls that report or set (docs/kbus.md §7) ---
+
+// NumMessages is NUMMSGS.
+func (k *Ksock) NumMessages() int { return len(k.queue) }
+
+// UnrepliedTo is UNREPLIEDTO.
+func (k *Ksock) UnrepliedTo() int { return len(k.unreplied) }
+
+// LastSent is LASTSENT.
+func (k *Ksock) LastSent() kbus.MessageID { return k.lastSent }
+
+// SetMaxMessages is MAXMSGS with n > 0; it returns the new length.
+func (k *Ksock) SetMaxMessages(n uint32) uint32 {
+	if n > 0 {
+		k.maxMessages = n
+	}
+	return k.maxMessages
+}
+
+// SetOnlyOnce is MSGONLYONCE; it returns the previous value.
+func (k *Ksock) SetOnlyOnce(on bool) bool {
+	old := k.onlyOnce
+	k.onlyOnce = on
+	return old
+}
+
+// --- closing (docs/kbus.md §9.9) ---
+
+// Close releases the Ksock, in the documented order.
+func (k *Ksock) Close() {
+	if k.closed {
+		return
+	}
+	k.closed = true
+	d := k.dev
+	k.pending = nil
+	k.outstanding = nil
+	for _, e := range k.queue {
+		if e.msg.WantsUsToReply() && e.msg.From != k.id {
+			d.status(kbus.NameReplierGoneAway, k.id, e.msg.From, e.msg.ID)
+		}
+	}
+	k.queue = nil
+	kept := d.bindings[:0:0]
+	for _, b := range d.bindings {
+		if b.ks != k {
+			kept = append(kept, b)
+		}
+	}
+	d.bindings = kept
+	for _, u := range k.unreplied {
+		d.status(kbus.NameReplierIgnored, k.id, u.from, u.id)
+	}
+	k.unreplied = nil
+	for i, o := range d.ksocks {
+		if o == k {
+			d.ksocks = append(d.ksocks[:i:i], d.ksocks[i+1:]...)
+			break
+		}
+	}
+}

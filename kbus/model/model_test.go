@@ -1,0 +1,179 @@
+package model
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/kbus-project/kbus/kbus"
+)
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAnnouncementReachesEveryListenerBinding(t *testing.T) {
+	d := NewDevice()
+	a, b, s := d.Open(true), d.Open(true), d.Open(true)
+	must(t, a.Bind("$.Fred.*", false))
+	must(t, a.Bind("$.Fred.%", false))
+	must(t, b.Bind("$.Fred.Jim", false))
+	id, err := s.Send(kbus.Message{Name: "$.Fred.Jim", Data: []byte("x")})
+	must(t, err)
+	if a.NumMessages() != 2 || b.NumMessages() != 1 {
+		t.Fatalf("a %d, b %d", a.NumMessages(), b.NumMessages())
+	}
+	m := b.Next()
+	if m.ID != id || m.From != s.ID() || string(m.Data) != "x" || s.LastSent() != id {
+		t.Errorf("%v", m)
+	}
+	a.SetOnlyOnce(true)
+	_, err = s.Send(kbus.Message{Name: "$.Fred.Jim"})
+	must(t, err)
+	if a.NumMessages() != 3 {
+		t.Errorf("MSGONLYONCE: %d queued", a.NumMessages())
+	}
+}
+
+func TestRequestReplyAndTheReservedSlot(t *testing.T) {
+	d := NewDevice()
+	r, s := d.Open(true), d.Open(true)
+	must(t, r.Bind("$.Ask", true))
+	s.SetMaxMessages(1)
+	id, err := s.Send(kbus.Message{Name: "$.Ask", Flags: kbus.FlagWantAReply})
+	must(t, err)
+	if _, err := s.Send(kbus.Message{Name: "$.Ask", Flags: kbus.FlagWantAReply}); !errors.Is(err, kbus.ErrNoReplySlot) {
+		t.Errorf("second request from a full sender: %v", err)
+	}
+	req := r.Next()
+	if !req.WantsUsToReply() || r.UnrepliedTo() != 1 {
+		t.Fatalf("%v", req)
+	}
+	rep, err := kbus.ReplyTo(req, []byte("yes"))
+	must(t, err)
+	_, err = r.Send(*rep)
+	must(t, err)
+	if _, err := r.Send(*rep); !errors.Is(err, kbus.ErrNotExpected) {
+		t.Errorf("second reply: %v", err)
+	}
+	got := s.Next()
+	if got.InReplyTo != id || string(got.Data) != "yes" || r.UnrepliedTo() != 0 {
+		t.Errorf("%v", got)
+	}
+}
+
+func TestEveryRequestGetsOneReplyOrStatus(t *testing.T) {
+	d := NewDevice()
+	s := d.Open(true)
+	for _, c := range []struct {
+		status string
+		act    func(r *Ksock)
+	}{
+		{kbus.NameReplierGoneAway, func(r *Ksock) { r.Close() }},
+		{kbus.NameReplierIgnored, func(r *Ksock) { r.Next(); r.Close() }},
+		{kbus.NameReplierUnbound, func(r *Ksock) { must(t, r.Unbind("$.Svc", true)) }},
+	} {
+		r := d.Open(true)
+		must(t, r.Bind("$.Svc", true))
+		id, err := s.Send(kbus.Message{Name: "$.Svc", Flags: kbus.FlagWantAReply})
+		must(t, err)
+		c.act(r)
+		st := s.Next()
+		if st == nil || st.Name != c.status || st.InReplyTo != id || st.Flags != kbus.FlagSynthetic {
+			t.Errorf("%s: got %v", c.status, st)
+		}
+		if s.Next() != nil {
+			t.Errorf("%s: a second reply", c.status)
+		}
+		r.Close()
+	}
+	if _, err := s.Send(kbus.Message{Name: "$.Svc", Flags: kbus.FlagWantAReply}); !errors.Is(err, kbus.ErrNoReplier) {
+		t.Errorf("nobody bound: %v", err)
+	}
+}
+
+func TestAllOrWaitIsRetriedByPoll(t *testing.T) {
+	d := NewDevice()
+	r, s := d.Open(true), d.Open(true)
+	must(t, r.Bind("$.Svc", true))
+	r.SetMaxMessages(1)
+	_, err := d.Open(true).Send(kbus.Message{Name: "$.Svc", Flags: kbus.FlagWantAReply})
+	must(t, err)
+	id, err := s.Send(kbus.Message{Name: "$.Svc", Flags: kbus.FlagWantAReply | kbus.FlagAllOrWait})
+	if !errors.Is(err, kbus.ErrWouldBlock) || id.IsZero() {
+		t.Fatalf("%v %v", id, err)
+	}
+	if _, err := s.Send(kbus.Message{Name: "$.Other"}); !errors.Is(err, kbus.ErrSending) {
+		t.Errorf("send while pending: %v", err)
+	}
+	if _, w := s.Poll(); w {
+		t.Error("writable while the replier is full")
+	}
+	r.Close()
+	if _, w := s.Poll(); !w {
+		t.Error("not writable after the retry")
+	}
+	st := s.Next()
+	if st == nil || st.Name != kbus.NameReplierDisappeared || st.InReplyTo != id || st.From != 0 {
+		t.Errorf("%v", st)
+	}
+}
+
+func TestChecksInTheDocumentedOrder(t *testing.T) {
+	d := NewDevice()
+	s, ro := d.Open(true), d.Open(false)
+	r := d.Open(true)
+	must(t, r.Bind("$.Svc", true))
+	for _, c := range []struct {
+		ks   *Ksock
+		m    kbus.Message
+		want error
+	}{
+		{ro, kbus.Message{Name: "$.A"}, kbus.ErrReadOnly},
+		{s, kbus.Message{Name: "$.A.*"}, kbus.ErrBadName},
+		{s, kbus.Message{Name: "$.A", Flags: kbus.FlagAllOrFail | kbus.FlagAllOrWait}, kbus.ErrInvalid},
+		{s, kbus.Message{Name: "$.A", Data: make([]byte, DefaultMaxMessageSize)}, kbus.ErrTooBig},
+		{s, kbus.Message{Name: "$.Svc", Flags: kbus.FlagWantAReply, To: 999}, kbus.ErrWrongReplier},
+		{s, kbus.Message{Name: "$.Svc", InReplyTo: kbus.MessageID{Serial: 1}, To: 999}, kbus.ErrNoReplier},
+		{s, kbus.Message{Name: "$.Svc", InReplyTo: kbus.MessageID{Serial: 1}, To: r.ID()}, kbus.ErrNotExpected},
+	} {
+		if _, err := c.ks.Send(c.m); !errors.Is(err, c.want) {
+			t.Errorf("%v: %v, want %v", c.m, err, c.want)
+		}
+	}
+	if err := s.Bind("$.Svc", true); !errors.Is(err, kbus.ErrReplierExists) {
+		t.Errorf("second replier: %v", err)
+	}
+	if err := s.Unbind("$.Nothing", false); !errors.Is(err, kbus.ErrInvalid) {
+		t.Errorf("unbind of nothing: %v", err)
+	}
+}
+
+func TestUrgentAndSpecificity(t *testing.T) {
+	d := NewDevice()
+	l, s := d.Open(true), d.Open(true)
+	must(t, l.Bind("$.*", false))
+	_, err := s.Send(kbus.Message{Name: "$.One"})
+	must(t, err)
+	_, err = s.Send(kbus.Message{Name: "$.Two", Flags: kbus.FlagUrgent})
+	must(t, err)
+	if m := l.Next(); m.Name != "$.Two" {
+		t.Errorf("urgent not first: %v", m)
+	}
+	star, pct, exact := d.Open(true), d.Open(true), d.Open(true)
+	must(t, star.Bind("$.S.*", true))
+	must(t, exact.Bind("$.S.Kitchen", true))
+	must(t, pct.Bind("$.S.%", true))
+	_, err = s.Send(kbus.Message{Name: "$.S.Kitchen", Flags: kbus.FlagWantAReply})
+	must(t, err)
+	_, err = s.Send(kbus.Message{Name: "$.S.Hall", Flags: kbus.FlagWantAReply})
+	must(t, err)
+	if exact.NumMessages() != 1 || pct.NumMessages() != 1 || star.NumMessages() != 0 {
+		t.Errorf("exact %d, %% %d, * %d", exact.NumMessages(), pct.NumMessages(), star.NumMessages())
+	}
+	if id, _ := s.FindReplier("$.S.*"); id != star.ID() {
+		t.Errorf("FindReplier %d", id)
+	}
+}
