@@ -289,8 +289,12 @@ func (k *Ksock) Send(m kbus.Message) (kbus.MessageID, error) {
 	}
 	k.lastSent = m.ID
 	err := k.dev.deliver(k, m)
-	if err == kbus.ErrWouldBlock {
+	switch err {
+	case nil:
+	case kbus.ErrWouldBlock:
 		k.pending = &m
+	default:
+		return kbus.MessageID{}, err // the id is taken, but not told
 	}
 	return m.ID, err
 }
@@ -306,8 +310,13 @@ func (k *Ksock) Retry() (kbus.MessageID, error) {
 		return kbus.MessageID{}, kbus.ErrNoReplySlot
 	}
 	err := k.dev.deliver(k, m)
-	if err != kbus.ErrWouldBlock {
+	switch err {
+	case nil:
 		k.pending = nil
+	case kbus.ErrWouldBlock:
+	default:
+		k.pending = nil
+		return kbus.MessageID{}, err
 	}
 	return m.ID, err
 }

@@ -1,0 +1,63 @@
+package program
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestGenerateIsItsSeed(t *testing.T) {
+	a, b := Generate(42, 200), Generate(42, 200)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("the same seed gave two programs")
+	}
+	if reflect.DeepEqual(a, Generate(43, 200)) {
+		t.Error("two seeds gave one program")
+	}
+	if len(a) != 200+3*Slots {
+		t.Errorf("%d operations", len(a))
+	}
+}
+
+// Many programs run on the model, twice each with the same result: no
+// panics, no dependence on anything but the program.
+func TestTheModelRunsEveryProgramTheSameWay(t *testing.T) {
+	kinds := map[string]bool{}
+	for seed := int64(1); seed <= 300; seed++ {
+		p := Generate(seed, 300)
+		a, b := Run(NewModel(), p), Run(NewModel(), p)
+		if i, differ := Diff(a, b); differ {
+			t.Fatalf("seed %d differs at line %d", seed, i)
+		}
+		for _, l := range a {
+			for _, k := range []string{"Reply", "Status", "EAGAIN", "ENOLCK", "EBUSY", "ECONNREFUSED", "EPIPE", "EADDRNOTAVAIL"} {
+				if strings.Contains(l, k) {
+					kinds[k] = true
+				}
+			}
+		}
+	}
+	// The programs reach the interesting cases.
+	for _, k := range []string{"Reply", "Status", "EAGAIN", "ENOLCK", "EBUSY", "EADDRNOTAVAIL"} {
+		if !kinds[k] {
+			t.Errorf("no program met %s", k)
+		}
+	}
+}
+
+func TestShrinkKeepsWhatStillDiffers(t *testing.T) {
+	p := Generate(7, 100)
+	target := p[50]
+	differs := func(q Program) bool {
+		for _, o := range q {
+			if o == target {
+				return true
+			}
+		}
+		return false
+	}
+	got := Shrink(p, differs)
+	if !differs(got) || len(got) != 3*Slots+1 {
+		t.Errorf("shrunk to %d operations:\n%v", len(got), got)
+	}
+}

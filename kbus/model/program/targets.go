@@ -1,0 +1,167 @@
+package program
+
+import (
+	"runtime"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/model"
+	"github.com/kbus-project/kbus/kbus/raw"
+	"golang.org/x/sys/unix"
+)
+
+// Model runs programs against the model.
+type Model struct {
+	dev *model.Device
+	ks  [Slots]*model.Ksock
+}
+
+// NewModel returns a fresh model device.
+func NewModel() *Model { return &Model{dev: model.NewDevice()} }
+
+func (m *Model) Open(s int, writable bool) uint32 {
+	m.ks[s] = m.dev.Open(writable)
+	return m.ks[s].ID()
+}
+func (m *Model) Close(s int)                                   { m.ks[s].Close() }
+func (m *Model) Bind(s int, name string, replier bool) error   { return m.ks[s].Bind(name, replier) }
+func (m *Model) Unbind(s int, name string, replier bool) error { return m.ks[s].Unbind(name, replier) }
+func (m *Model) Send(s int, msg kbus.Message) (kbus.MessageID, error) {
+	return m.ks[s].Send(msg)
+}
+func (m *Model) Retry(s int) (kbus.MessageID, error)   { return m.ks[s].Retry() }
+func (m *Model) Discard(s int)                         { m.ks[s].Discard() }
+func (m *Model) Poll(s int) (bool, bool)               { return m.ks[s].Poll() }
+func (m *Model) Next(s int) (*kbus.Message, error)     { return m.ks[s].Next(), nil }
+func (m *Model) SetMaxMessages(s int, n uint32) uint32 { return m.ks[s].SetMaxMessages(n) }
+func (m *Model) SetOnlyOnce(s int, on bool) bool       { return m.ks[s].SetOnlyOnce(on) }
+func (m *Model) Counts(s int) (int, int)               { return m.ks[s].NumMessages(), m.ks[s].UnrepliedTo() }
+
+// Module runs programs against the kbus module, through bare descriptors
+// on its raw ABI: nothing polls them (so nothing retries a pending send)
+// but the program.
+type Module struct {
+	path string
+	fds  [Slots]int
+}
+
+// NewModule runs programs on the device at path.
+func NewModule(path string) *Module { return &Module{path: path} }
+
+func errno(err error) error {
+	if e, ok := err.(unix.Errno); ok {
+		return kbus.Errno(e)
+	}
+	return err
+}
+
+func (m *Module) ioctl(s, nr int, arg unsafe.Pointer) (int, error) {
+	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m.fds[s]), uintptr(raw.Native.Ioctl(nr)), uintptr(arg))
+	if e != 0 {
+		return int(r), kbus.Errno(e)
+	}
+	return int(r), nil
+}
+
+func (m *Module) u32(s, nr int, v uint32) uint32 {
+	m.ioctl(s, nr, unsafe.Pointer(&v))
+	return v
+}
+
+func (m *Module) Open(s int, writable bool) uint32 {
+	flags := unix.O_RDONLY
+	if writable {
+		flags = unix.O_RDWR
+	}
+	fd, err := unix.Open(m.path, flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		panic("program: opening " + m.path + ": " + err.Error())
+	}
+	m.fds[s] = fd
+	return m.u32(s, raw.NrKsockID, 0)
+}
+
+func (m *Module) Close(s int) { unix.Close(m.fds[s]) }
+
+func (m *Module) bind(s, nr int, name string, replier bool) error {
+	b := append([]byte(name), 0)
+	req := struct {
+		replier, nameLen uint32
+		name             *byte
+	}{nameLen: uint32(len(name)), name: &b[0]}
+	if replier {
+		req.replier = 1
+	}
+	_, err := m.ioctl(s, nr, unsafe.Pointer(&req))
+	runtime.KeepAlive(b)
+	return err
+}
+
+func (m *Module) Bind(s int, name string, replier bool) error {
+	return m.bind(s, raw.NrBind, name, replier)
+}
+
+func (m *Module) Unbind(s int, name string, replier bool) error {
+	return m.bind(s, raw.NrUnbind, name, replier)
+}
+
+func (m *Module) Send(s int, msg kbus.Message) (kbus.MessageID, error) {
+	b := msg.Bytes()
+	_, err := unix.Write(m.fds[s], b)
+	for err == unix.EAGAIN { // interrupted waiting for the device lock
+		_, err = unix.Write(m.fds[s], b)
+	}
+	if err != nil {
+		return kbus.MessageID{}, errno(err)
+	}
+	return m.Retry(s)
+}
+
+func (m *Module) Retry(s int) (kbus.MessageID, error) {
+	var id kbus.MessageID
+	_, err := m.ioctl(s, raw.NrSend, unsafe.Pointer(&id))
+	return id, err
+}
+
+func (m *Module) Discard(s int) { m.ioctl(s, raw.NrDiscard, nil) }
+
+func (m *Module) Poll(s int) (bool, bool) {
+	fds := []unix.PollFd{{Fd: int32(m.fds[s]), Events: unix.POLLIN | unix.POLLOUT}}
+	_, err := unix.Poll(fds, 0)
+	for err == unix.EINTR {
+		_, err = unix.Poll(fds, 0)
+	}
+	return fds[0].Revents&unix.POLLIN != 0, fds[0].Revents&unix.POLLOUT != 0
+}
+
+func (m *Module) Next(s int) (*kbus.Message, error) {
+	n := m.u32(s, raw.NrNextMsg, 0)
+	if n == 0 {
+		return nil, nil
+	}
+	b := make([]byte, n)
+	got, err := unix.Read(m.fds[s], b)
+	if err != nil {
+		return nil, errno(err)
+	}
+	return kbus.FromBytes(b[:got])
+}
+
+func (m *Module) SetMaxMessages(s int, n uint32) uint32 { return m.u32(s, raw.NrMaxMsgs, n) }
+
+func (m *Module) SetOnlyOnce(s int, on bool) bool {
+	v := uint32(0)
+	if on {
+		v = 1
+	}
+	return m.u32(s, raw.NrMsgOnlyOnce, v) != 0
+}
+
+func (m *Module) Counts(s int) (int, int) {
+	return int(m.u32(s, raw.NrNumMsgs, 0)), int(m.u32(s, raw.NrUnrepliedTo, 0))
+}
+
+var (
+	_ Target = (*Model)(nil)
+	_ Target = (*Module)(nil)
+)

@@ -1,0 +1,81 @@
+package model_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/model/program"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// param reads difftest.NAME=N from the kernel command line.
+func param(name string) (int64, bool) {
+	b, _ := os.ReadFile("/proc/cmdline")
+	for _, f := range strings.Fields(string(b)) {
+		if v, ok := strings.CutPrefix(f, "difftest."+name+"="); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
+func differs(p program.Program) ([]string, []string, int, bool) {
+	want := program.Run(program.NewModel(), p)
+	got := program.Run(program.NewModule(kbus.DevicePath(Device)), p)
+	i, d := program.Diff(want, got)
+	return want, got, i, d
+}
+
+func around(lines []string, i int) string {
+	lo, hi := max(0, i-12), min(len(lines), i+3)
+	return strings.Join(lines[lo:hi], "\n")
+}
+
+var _ = Describe("The module against the model of docs/kbus.md", Label("model"), func() {
+	It("gives the model's result for every operation of seeded random programs", func() {
+		seed, fixed := param("seed")
+		if !fixed {
+			seed = time.Now().UnixNano() % 1_000_000_000
+		}
+		ops, ok := param("ops")
+		if !ok {
+			ops = 400
+		}
+		seconds, ok := param("seconds")
+		if !ok {
+			seconds = 30
+		}
+		AddReportEntry("seed", seed)
+		fmt.Fprintf(GinkgoWriter, "difftest: seed %d, %d operations a program, %d s (replay: make difftest SEED=%d OPS=%d)\n",
+			seed, ops, seconds, seed, ops)
+		deadline := time.Now().Add(time.Duration(seconds) * time.Second)
+		programs, operations := 0, 0
+		for s := seed; ; s++ {
+			p := program.Generate(s, int(ops))
+			want, got, i, d := differs(p)
+			if d {
+				short := program.Shrink(p, func(q program.Program) bool { _, _, _, d := differs(q); return d })
+				want, got, i, _ = differs(short)
+				Fail(fmt.Sprintf("seed %d (make difftest SEED=%d OPS=%d): the module and the model differ at line %d of "+
+					"the shortest program found (%d operations):\n%v\nmodel:\n%s\nmodule:\n%s",
+					s, s, ops, i, len(short), short, around(want, i), around(got, i)))
+			}
+			programs++
+			operations += len(want)
+			if fixed || time.Now().After(deadline) {
+				break
+			}
+		}
+		AddReportEntry("programs", programs)
+		AddReportEntry("operations", operations)
+		fmt.Fprintf(GinkgoWriter, "difftest: %d programs, %d operations, all as the model says\n", programs, operations)
+		Expect(programs).To(BeNumerically(">", 0))
+	})
+})
