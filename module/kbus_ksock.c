@@ -174,11 +174,15 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 	mutex_lock(&dev->lock);
 	poll_wait(file, &ks->readq, wait);
 	poll_wait(file, &ks->writeq, wait);
+	/*
+	 * The retry first: a retry that fails queues a status for this
+	 * Ksock, which the mask must show as readable.
+	 */
+	if (ks->writable)
+		mask |= kbus_poll_retry(ks);
 	/* Events set aside for this Ksock count: NEXTMSG will bring them in. */
 	if (ks->queue_len || ks->num_setaside)
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (ks->writable)
-		mask |= kbus_poll_retry(ks);
 	mutex_unlock(&dev->lock);
 	return mask;
 }

@@ -218,17 +218,21 @@ func (k *Ksock) Unbind(name string, replier bool) error {
 			continue
 		}
 		k.dev.bindings = append(k.dev.bindings[:i:i], k.dev.bindings[i+1:]...)
-		kept := k.queue[:0:0]
+		var kept, removed []entry
 		for _, e := range k.queue {
-			if e.binding != b {
+			if e.binding == b {
+				removed = append(removed, e)
+			} else {
 				kept = append(kept, e)
-				continue
 			}
+		}
+		k.queue = kept
+		// Statuses after: one may be for this Ksock itself.
+		for _, e := range removed {
 			if e.msg.WantsUsToReply() {
 				k.dev.status(kbus.NameReplierUnbound, k.id, e.msg.From, e.msg.ID)
 			}
 		}
-		k.queue = kept
 		return nil
 	}
 	return kbus.ErrInvalid

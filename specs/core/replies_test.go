@@ -178,6 +178,25 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Expect(st.From).To(BeZero())
 		})
 
+		// Found by the model comparison (specs/model): the module once
+		// reported readability as it was before the retry, so the poll
+		// that queued the status said "not readable".
+		It("reports the status a poll's retry queued as readable, in that same poll", func() {
+			_, err := replier.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewRequest("$.Svc", nil))
+			sender := OpenRaw()
+			m := kbus.NewRequest("$.Svc", nil)
+			m.Flags |= kbus.FlagAllOrWait
+			_, err = sender.Send(m)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			Expect(replier.Close()).To(Succeed())
+			readable, writable := sender.Ready()
+			Expect(writable).To(BeTrue(), "the retry ended the send")
+			Expect(readable).To(BeTrue(), "and queued $.KBUS.Replier.Disappeared")
+			Expect(sender.Next().Name).To(Equal(kbus.NameReplierDisappeared))
+		})
+
 		// A pending request's retry must still leave room for its reply in
 		// the sender's own queue, as the first SEND checks (ENOLCK); the
 		// module once skipped the check on a retry, reserved one slot too

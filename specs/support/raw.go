@@ -94,6 +94,16 @@ func (r *RawKsock) Writable() bool {
 	return n > 0 && fds[0].Revents&unix.POLLOUT != 0
 }
 
+// Ready polls once for reading and writing, without waiting: a pending
+// send is retried.
+func (r *RawKsock) Ready() (readable, writable bool) {
+	GinkgoHelper()
+	fds := []unix.PollFd{{Fd: int32(r.Fd), Events: unix.POLLIN | unix.POLLOUT}}
+	_, err := unix.Poll(fds, 0)
+	Expect(err).NotTo(HaveOccurred())
+	return fds[0].Revents&unix.POLLIN != 0, fds[0].Revents&unix.POLLOUT != 0
+}
+
 // Next reads the next message, failing the spec if there is none.
 func (r *RawKsock) Next() *kbus.Message {
 	GinkgoHelper()
