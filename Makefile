@@ -9,6 +9,7 @@
 #            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
 #            BASELINE=path/to/report.json: the run to compare the page with
 #            RUN_ID: one page gathers every target of a make invocation
+#            SEED=N OPS=N DIFFTEST_SECONDS=N: make difftest, the model comparison
 
 ARCH    ?= x86_64
 KERNEL  ?= default
@@ -38,7 +39,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: all deps rig deb dkms-install distro-test qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -122,6 +123,15 @@ distro-test: deps rig dkms-install
 	@root=$$(scripts/distro-kernel.sh $(RIG_CACHE)); rel=$$(basename $$root/lib/modules/*); \
 	$(RIG) test -arch x86_64 -distro $$root -distro-module /var/lib/dkms/kbus/$(VERSION)/$$rel/x86_64/module/kbus.ko \
 		$(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
+
+# The module against kbus/model (specs/model) for DIFFTEST_SECONDS, with a
+# fresh seed, or replaying one program: make difftest SEED=123 OPS=400.
+SEED ?=
+OPS ?= 400
+DIFFTEST_SECONDS ?= 60
+difftest: deps rig
+	$(RIG) test $(RIG_FLAGS) -suite specs/model -name $(ARCH)-difftest $(if $(SEED),-kernel-arg difftest.seed=$(SEED)) \
+		-kernel-arg difftest.ops=$(OPS) -kernel-arg difftest.seconds=$(DIFFTEST_SECONDS)
 
 # The x86_64 suite on the 6.12 kernel too.
 qemu-test-6.12: deps rig
