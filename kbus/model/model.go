@@ -10,11 +10,7 @@
 // (docs/kbus.md §11), /proc, several devices, Limpets' network ids.
 package model
 
-import (
-	"strings"
-
-	"github.com/kbus-project/kbus/kbus"
-)
+import "github.com/kbus-project/kbus/kbus"
 
 // Defaults of a device and a Ksock (docs/kbus.md §6).
 const (
@@ -148,30 +144,7 @@ func (d *Device) status(name string, from, to uint32, id kbus.MessageID) {
 	t.push(kbus.Message{ID: d.nextID(), Name: name, From: from, To: to, InReplyTo: id, Flags: kbus.FlagSynthetic}, nil)
 }
 
-// --- names (docs/kbus.md §2) ---
-
-func match(b, name string) bool {
-	switch {
-	case strings.HasSuffix(b, "*"):
-		return strings.HasPrefix(name, b[:len(b)-1]) && len(name) >= len(b)
-	case strings.HasSuffix(b, "%"):
-		p := b[:len(b)-1]
-		return strings.HasPrefix(name, p) && len(name) > len(p) && !strings.Contains(name[len(p):], ".")
-	default:
-		return b == name
-	}
-}
-
-func class(b string) int {
-	switch {
-	case strings.HasSuffix(b, "*"):
-		return 1
-	case strings.HasSuffix(b, "%"):
-		return 2
-	default:
-		return 3
-	}
-}
+// --- names (docs/kbus.md §2): kbus.Matches and kbus.Specificity ---
 
 // checkBindName is BIND's and UNBIND's checks of a name.
 func checkBindName(name string) error {
@@ -363,12 +336,12 @@ func (d *Device) deliver(sender *Ksock, m kbus.Message) error {
 	var listeners []*binding
 	var replier *binding
 	for _, b := range d.bindings {
-		if !match(b.name, m.Name) {
+		if !kbus.Matches(b.name, m.Name) {
 			continue
 		}
 		if !b.replier {
 			listeners = append(listeners, b)
-		} else if replier == nil || class(b.name) > class(replier.name) {
+		} else if replier == nil || kbus.Specificity(b.name) > kbus.Specificity(replier.name) {
 			replier = b
 		}
 	}
