@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/model"
 	"github.com/kbus-project/kbus/kbus/model/program"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -39,6 +40,24 @@ func around(lines []string, i int) string {
 }
 
 var _ = Describe("The module against the model of docs/kbus.md", Label("model"), func() {
+	BeforeEach(func() {
+		// The device-wide settings as the model has them, whatever other
+		// suites left: no replier bind events (not modelled yet), the
+		// default maximum message size. Put back afterwards.
+		ks := RW()
+		was, err := ks.SetReportReplierBinds(false)
+		Expect(err).NotTo(HaveOccurred())
+		size, err := ks.MaxMessageSize()
+		Expect(err).NotTo(HaveOccurred())
+		_, err = ks.SetMaxMessageSize(model.DefaultMaxMessageSize)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() {
+			ks.SetMaxMessageSize(size)
+			ks.SetReportReplierBinds(was)
+		})
+		Empty(ks)
+	})
+
 	It("gives the model's result for every operation of seeded random programs", func() {
 		seed, fixed := param("seed")
 		if !fixed {
