@@ -104,7 +104,7 @@ qemu-test-pair: deps rig
 
 # The kbus-dkms package: the module's source for DKMS, the uapi header and
 # modprobe.d defaults (scripts/build-deb.sh, with debhelper's dh-dkms).
-VERSION = $(shell scripts/version.sh)
+VERSION := $(shell scripts/version.sh)
 DEB = $(OUT)/deb/kbus-dkms_$(VERSION)_all.deb
 deb: deps
 	@scripts/build-deb.sh $(OUT)/deb

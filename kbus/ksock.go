@@ -156,7 +156,7 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 	// Ask once whether the module has RECVMSG (and SENDMSG): with an
 	// empty buffer it says EAGAIN (nothing queued) or EMSGSIZE, and the
 	// original, or any other file, ENOTTY.
-	var probe receiveRequest
+	var probe raw.Receive
 	_, err = ioctl(uintptr(fd), raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&probe))
 	k.hasOneCall = err == unix.EAGAIN || err == unix.EMSGSIZE
 	k.oneCall.Store(k.hasOneCall)
@@ -315,17 +315,9 @@ func (k *Ksock) ID() (uint32, error) {
 	return v, err
 }
 
-// bindRequest mirrors struct kbus_bind_request and kbus_bind_query: Go
-// lays it out exactly as C does on both 32- and 64-bit targets.
-type bindRequest struct {
-	first   uint32 // is_replier or return_id
-	nameLen uint32
-	name    *byte
-}
-
-func (k *Ksock) bindOp(op string, nr int, name string, first uint32) (bindRequest, int, error) {
+func (k *Ksock) bindOp(op string, nr int, name string, first uint32) (raw.BindRequest, int, error) {
 	b := append([]byte(name), 0)
-	req := bindRequest{first: first, nameLen: uint32(len(name)), name: &b[0]}
+	req := raw.BindRequest{First: first, NameLen: uint32(len(name)), Name: &b[0]}
 	r, err := k.ioctl(op+" "+name, nr, unsafe.Pointer(&req))
 	runtime.KeepAlive(b)
 	return req, r, err
@@ -373,7 +365,7 @@ func (k *Ksock) UnbindReplier(name string) error {
 // name (wildcards are not resolved), and whether there is one.
 func (k *Ksock) FindReplier(name string) (uint32, bool, error) {
 	q, r, err := k.bindOp("find replier", raw.NrReplier, name, 0)
-	return q.first, r == 1, err
+	return q.First, r == 1, err
 }
 
 // Discard drops the message being written, and a pending ALL_OR_WAIT send.

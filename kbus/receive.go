@@ -13,14 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// receiveRequest mirrors struct kbus_receive, laid out as C lays it out
-// on 32- and 64-bit targets alike.
-type receiveRequest struct {
-	len       uint32
-	timeoutMS uint32
-	buf       *byte
-}
-
 // recvMsg takes the next message with RECVMSG, without waiting: nil if
 // none is queued. The caller holds k.recv, which guards k.scratch.
 func (k *Ksock) recvMsg(fd uintptr) ([]byte, error) {
@@ -28,14 +20,14 @@ func (k *Ksock) recvMsg(fd uintptr) ([]byte, error) {
 		if len(k.scratch) == 0 {
 			k.scratch = make([]byte, 4096)
 		}
-		rq := receiveRequest{len: uint32(len(k.scratch)), buf: &k.scratch[0]}
+		rq := raw.Receive{Len: uint32(len(k.scratch)), Buf: &k.scratch[0]}
 		n, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&rq))
 		runtime.KeepAlive(k.scratch)
 		switch err {
 		case nil:
 			return bytes.Clone(k.scratch[:n]), nil
 		case unix.EMSGSIZE: // a bigger message: it is still queued
-			k.scratch = make([]byte, rq.len)
+			k.scratch = make([]byte, rq.Len)
 		case unix.EINTR: // interrupted waiting for the device lock
 		case unix.EAGAIN:
 			return nil, nil

@@ -305,7 +305,8 @@ static int kbus_get_receive(void __user *arg, struct kbus_receive *r)
  * its length, 0 if the queue is empty, or an error, after which the
  * message is still queued. The length needed goes to @lenp in any case.
  */
-static long kbus_take(struct kbus_ksock *ks, const struct kbus_receive *r, u32 __user *lenp)
+static long kbus_take_whole(struct kbus_ksock *ks, const struct kbus_receive *r,
+			    u32 __user *lenp)
 {
 	bool compat = kbus_compat();
 	struct kbus_qentry *e;
@@ -355,7 +356,7 @@ static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *
 		if (mutex_lock_interruptible(&dev->lock))
 			return forever ? -ERESTARTSYS : -EINTR;
 		/* len is the first field in both layouts. */
-		ret = kbus_take(ks, &r, arg);
+		ret = kbus_take_whole(ks, &r, arg);
 		mutex_unlock(&dev->lock);
 		if (ret)
 			return ret;

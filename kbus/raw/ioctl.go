@@ -74,6 +74,23 @@ func (l Layout) Ioctl(nr int) uint32 {
 	return dir<<30 | size<<16 | uint32(iocMagic)<<8 | uint32(nr)
 }
 
+// BindRequest is struct kbus_bind_request (and kbus_bind_query, whose
+// first field is return_id) as a Go value to hand to the ioctl: Go lays it
+// out exactly as C does on 32- and 64-bit targets, and Name keeps the name
+// alive and in place for the call.
+type BindRequest struct {
+	First   uint32 // is_replier, or return_id
+	NameLen uint32
+	Name    *byte
+}
+
+// Receive is struct kbus_receive as a Go value, as BindRequest is.
+type Receive struct {
+	Len       uint32
+	TimeoutMS uint32
+	Buf       *byte
+}
+
 // ReceiveSize is sizeof(struct kbus_receive): 12 or 16 bytes.
 func (l Layout) ReceiveSize() int { return 8 + l.PtrSize }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"unsafe"
 )
 
 func TestHeaderLayouts(t *testing.T) {
@@ -166,5 +167,17 @@ func TestBindEventRoundTrip(t *testing.T) {
 	}
 	if _, err := DecodeBindEvent(b[:10]); !errors.Is(err, ErrShort) {
 		t.Errorf("short data: %v", err)
+	}
+}
+
+func TestTheGoMirrorsHaveTheCLayout(t *testing.T) {
+	if got := int(unsafe.Sizeof(BindRequest{})); got != Native.BindRequestSize() {
+		t.Errorf("BindRequest is %d bytes, struct kbus_bind_request %d", got, Native.BindRequestSize())
+	}
+	if got := int(unsafe.Sizeof(Receive{})); got != Native.ReceiveSize() {
+		t.Errorf("Receive is %d bytes, struct kbus_receive %d", got, Native.ReceiveSize())
+	}
+	if off := unsafe.Offsetof(Receive{}.Buf); off != 8 {
+		t.Errorf("Receive.Buf at %d", off)
 	}
 }

@@ -84,7 +84,7 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 	r.module = hash
 	kt := r.cfg.Target.Kernel
 	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile,
-		"KBUS_VERSION="+Version(r.cfg.Root))
+		"KBUS_VERSION="+r.version)
 	var outBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
 	if err := cmd.Run(); err != nil {
@@ -128,7 +128,7 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		}
 		return nil
 	}
-	link := version.LinkFlag(Version(r.cfg.Root))
+	link := version.LinkFlag(r.version)
 	goCmd := func(args ...string) error {
 		// go build and go test -c: the version goes to the linker.
 		return goCmdEnv(env, append([]string{args[0], link}, args[1:]...)...)

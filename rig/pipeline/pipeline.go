@@ -89,6 +89,7 @@ type runner struct {
 	results *report.Results // what the guest left, once collected
 	// distroRelease is the distribution kernel's release, with Distro.
 	distroRelease string
+	version       string // the project's, for the module and the tools
 }
 
 func (r *runner) logf(format string, a ...any) {
@@ -153,7 +154,7 @@ func newRunner(cfg Config) *runner {
 		Target: cfg.Name, Role: cfg.Role, Flavour: cfg.Flavour.Name,
 		ReportDir: filepath.Join(cfg.OutDir, "reports", cfg.Name),
 	}
-	return &runner{cfg: cfg, out: out, start: time.Now()}
+	return &runner{cfg: cfg, out: out, start: time.Now(), version: Version(cfg.Root)}
 }
 
 // finish decides the verdict from what the run left and rigErr, the rig's

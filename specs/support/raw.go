@@ -57,10 +57,7 @@ func (r *RawKsock) ID() uint32 { return r.U32(raw.NrKsockID, 0) }
 func (r *RawKsock) bind(name string, replier uint32) {
 	GinkgoHelper()
 	b := append([]byte(name), 0)
-	req := struct {
-		replier, nameLen uint32
-		name             *byte
-	}{replier, uint32(len(name)), &b[0]}
+	req := raw.BindRequest{First: replier, NameLen: uint32(len(name)), Name: &b[0]}
 	Expect(r.ioctl(raw.NrBind, unsafe.Pointer(&req))).To(Succeed())
 }
 
@@ -118,18 +115,12 @@ func (r *RawKsock) Next() *kbus.Message {
 	return m
 }
 
-// receiveArg mirrors struct kbus_receive (Go lays it out as C does).
-type receiveArg struct {
-	Len, TimeoutMS uint32
-	Buf            *byte
-}
-
 // RecvMsg is one RECVMSG into a buffer of bufLen bytes (at least one),
 // waiting up to timeoutMS: the bytes received, the length the module put
 // in len, and the error.
 func RecvMsg(fd int, bufLen, timeoutMS uint32) ([]byte, uint32, error) {
 	buf := make([]byte, max(bufLen, 1))
-	arg := receiveArg{Len: bufLen, TimeoutMS: timeoutMS, Buf: &buf[0]}
+	arg := raw.Receive{Len: bufLen, TimeoutMS: timeoutMS, Buf: &buf[0]}
 	n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrRecvMsg)),
 		uintptr(unsafe.Pointer(&arg)))
 	if e != 0 {

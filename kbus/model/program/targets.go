@@ -85,12 +85,9 @@ func (m *Module) Close(s int) { unix.Close(m.fds[s]) }
 
 func (m *Module) bind(s, nr int, name string, replier bool) error {
 	b := append([]byte(name), 0)
-	req := struct {
-		replier, nameLen uint32
-		name             *byte
-	}{nameLen: uint32(len(name)), name: &b[0]}
+	req := raw.BindRequest{NameLen: uint32(len(name)), Name: &b[0]}
 	if replier {
-		req.replier = 1
+		req.First = 1
 	}
 	_, err := m.ioctl(s, nr, unsafe.Pointer(&req))
 	runtime.KeepAlive(b)
