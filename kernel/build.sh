@@ -39,6 +39,9 @@ if [ -z "${KBUS_KARCH:-}" ]; then
 fi
 karch=$KBUS_KARCH cross=$KBUS_CROSS_COMPILE image=$KBUS_KIMAGE target=$KBUS_KTARGET
 srcpkg=$KBUS_KERNEL_SOURCE
+# Device trees the boards on this architecture boot with (rig/target's
+# board rows), built from the same tree; empty for most architectures.
+dtbs=${KBUS_DTBS:-}
 frags=()
 for f in $KBUS_FRAGMENTS; do frags+=("$here/config/$f"); done
 tarball=/usr/src/$srcpkg.tar.xz
@@ -55,6 +58,7 @@ key=$({
 	echo "arch $arch"
 	echo "compiler $ccver"
 	for f in "${frags[@]}"; do echo "fragment $(basename "$f")"; cat "$f"; done
+	[ -z "$dtbs" ] || echo "dtbs $dtbs"
 } | sha256sum | cut -c1-16)
 
 src=$cache/src/${srcpkg}_$srcver
@@ -123,8 +127,13 @@ ticker=$!
 trap 'kill $ticker 2>/dev/null || true' EXIT
 kmake -j"$jobs" "$target" modules || fail "make $target modules"
 kill $ticker 2>/dev/null || true
+if [ -n "$dtbs" ]; then
+	# shellcheck disable=SC2086 # a list of make targets
+	kmake $dtbs || fail "make $dtbs"
+fi
 
 echo "$image" >"$out/image"
+echo "$dtbs" >"$out/dtbs"
 cat >"$out/build-info" <<INFO
 source: $srcpkg $srcver
 arch: $arch
@@ -132,6 +141,7 @@ flavour: $flavour
 compiler: $ccver
 key: $key
 image: $image
+dtbs: $dtbs
 INFO
 touch "$out/.complete"
 log "built in $(elapsed): $out/$image"

@@ -16,6 +16,9 @@ pkgs=(
 	chromium
 	# make deb / distro-test: the DKMS package, built for Debian's own kernel
 	dkms dh-dkms debhelper fakeroot linux-headers-amd64
+	# make image / image-test / flash: the boards' firmware and boot
+	# loaders, the image tools, the block map
+	u-boot-qemu ovmf systemd-boot-efi genimage mtools dosfstools bmap-tools
 )
 
 missing=()

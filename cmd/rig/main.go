@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageExit
 	}
 	switch args[0] {
-	case "test", "bench", "shell":
+	case "test", "bench", "shell", "image":
 		return runGuests(ctx, args[0], args[1:], stdout, stderr)
 	case "target":
 		return runTarget(args[1:], stdout, stderr)
@@ -78,11 +78,12 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 // options are the flags of rig test, bench and shell.
 type options struct {
 	arch, flavour, kver, labels, out, root, cache, topology string
-	name, focus, distro, distroModule                       string
+	name, focus, distro, distroModule, board                string
 	suites, kargs, params                                   listFlag
 	publish                                                 report.Publish
 	cfg                                                     pipeline.Config
 	targets                                                 []target.Target
+	boards                                                  []target.Board
 }
 
 // runFlags are the flags that say which run a report belongs to and what
@@ -129,8 +130,40 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	fs.Var(&o.suites, "suite", "spec package to run, relative to the repository (repeatable; default: all of specs/)")
 	fs.Var(&o.params, "module-param", "kbus.ko parameter NAME=VALUE, e.g. kbus_num_devices=3 (repeatable)")
 	fs.Var(&o.kargs, "kernel-arg", "extra guest kernel argument, after the rig's own (repeatable)")
+	fs.StringVar(&o.board, "board", "", "a board profile ("+strings.Join(target.BoardNames(), ", ")+
+		", or all): rig image builds its disk image, rig test boots that image through the board's firmware")
 	if err := fs.Parse(args); err != nil {
 		return nil, false
+	}
+	if verb == "image" && o.board == "" {
+		fmt.Fprintf(stderr, "rig image: -board is required (%s, or all)\n", strings.Join(target.BoardNames(), ", "))
+		return nil, false
+	}
+	if o.board != "" {
+		var clash []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "arch", "kver", "kernel", "distro", "distro-module", "topology", "name":
+				clash = append(clash, "-"+f.Name)
+			}
+		})
+		if len(clash) > 0 || (verb != "test" && verb != "image") {
+			fmt.Fprintf(stderr, "rig %s: -board goes with rig image and rig test, without %s: the board names its kernel\n",
+				verb, strings.Join(clash, ", "))
+			return nil, false
+		}
+		names := []string{o.board}
+		if o.board == "all" {
+			names = target.BoardNames()
+		}
+		for _, n := range names {
+			b, err := target.LookupBoard(n)
+			if err != nil {
+				fmt.Fprintf(stderr, "rig %s: %v\n", verb, err)
+				return nil, false
+			}
+			o.boards = append(o.boards, b)
+		}
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "rig %s: unexpected argument %q\n", verb, fs.Arg(0))
@@ -243,13 +276,25 @@ func runGuests(ctx context.Context, verb string, args []string, stdout, stderr i
 		}
 		return 0
 	}
+	if verb == "image" {
+		return buildImages(ctx, o, stdout, stderr)
+	}
 	var outcomes []*pipeline.Outcome
-	if o.topology == "pair" {
+	switch {
+	case len(o.boards) > 0:
+		for _, b := range o.boards {
+			cfg := o.cfg
+			cfg.Board = &b
+			out := pipeline.RunBoard(ctx, cfg)
+			out.Print(stdout)
+			outcomes = append(outcomes, out)
+		}
+	case o.topology == "pair":
 		outcomes = pipeline.RunPair(ctx, o.cfg)
 		for _, out := range outcomes {
 			out.Print(stdout)
 		}
-	} else {
+	default:
 		for _, t := range o.targets {
 			cfg := o.cfg
 			cfg.Target = t
@@ -271,6 +316,24 @@ func runGuests(ctx context.Context, verb string, args []string, stdout, stderr i
 		worst = max(worst, report.Infra)
 	}
 	return worst.ExitCode()
+}
+
+// buildImages is rig image: each board's disk image, its block map,
+// checksum and manifest under out/images/BOARD.
+func buildImages(ctx context.Context, o *options, stdout, stderr io.Writer) int {
+	code := 0
+	for _, b := range o.boards {
+		cfg := o.cfg
+		cfg.Board = &b
+		res, err := pipeline.BuildImage(ctx, cfg)
+		if err != nil {
+			fmt.Fprintf(stderr, "rig image %s: %v\n", b.Name, err)
+			code = report.Infra.ExitCode()
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %s\n  sha256 %s\n  bmap %s\n  manifest %s\n", b.Name, res.Image, res.Sum, res.Bmap, res.Manifest)
+	}
+	return code
 }
 
 // publish writes the run's page over every target of the run so far.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/onsi/ginkgo/v2/types"
 	"golang.org/x/sys/unix"
 )
 
@@ -69,7 +71,7 @@ func (r *run) execute() {
 
 func (r *run) steps() error {
 	r.setPhase("mount-results")
-	if err := mountResults(); err != nil {
+	if err := mountResults(r.req.Results); err != nil {
 		return err
 	}
 	r.mu.Lock()
@@ -105,6 +107,9 @@ func (r *run) steps() error {
 		}
 		for _, s := range suites {
 			res := runSuite(s, r.req, deadline)
+			if r.req.Results != "" {
+				printSignals(res.Name)
+			}
 			r.mu.Lock()
 			r.status.Suites = append(r.status.Suites, res)
 			r.mu.Unlock()
@@ -183,6 +188,9 @@ func (r *run) finish(runErr error) {
 		}
 	}
 	log.Printf("run finished in %v (phase %s); powering off", st.Duration.Round(time.Millisecond), st.Phase)
+	// A board's console reader (rig board-test, a LAVA farm) stops here:
+	// not every board powers off.
+	fmt.Println(guestproto.EndMarker)
 	powerOff()
 }
 
@@ -193,6 +201,22 @@ func powerOff() {
 	}
 	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
 	select {}
+}
+
+// printSignals prints a suite's specs as LAVA test cases on the console,
+// from its JSON report, for boards read over a serial line.
+func printSignals(suite string) {
+	_, jsonReport := guestproto.SuiteReportPaths(guestproto.ResultsMount, suite)
+	b, err := os.ReadFile(jsonReport)
+	var reports []types.Report
+	if err == nil {
+		err = json.Unmarshal(b, &reports)
+	}
+	if err != nil {
+		log.Printf("%s: no report for LAVA: %v", suite, err)
+	}
+	// One write, so that other console output does not land inside it.
+	fmt.Print(strings.Join(guestproto.LAVASignals(suite, reports), "\n") + "\n")
 }
 
 func findSuites(dir string) ([]string, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -42,16 +43,75 @@ func mountBasics() {
 	}
 }
 
-// mountResults mounts the host's results folder over 9P.
-func mountResults() error {
+// mountResults mounts where the results go: the host's folder over 9P,
+// or, on a board image, the FAT partition labelled label.
+func mountResults(label string) error {
 	if err := os.MkdirAll(guestproto.ResultsMount, 0o755); err != nil {
 		return err
+	}
+	if label != "" {
+		return mountPartition(label)
 	}
 	opts := "trans=virtio,version=9p2000.L,cache=none,msize=262144"
 	if err := unix.Mount(guestproto.MountTag, guestproto.ResultsMount, "9p", 0, opts); err != nil {
 		return fmt.Errorf("mounting the 9P results share %q: %w", guestproto.MountTag, err)
 	}
 	return nil
+}
+
+// partitionWait bounds the wait for the boot disk: SD/MMC controllers
+// probe their cards asynchronously.
+const partitionWait = 30 * time.Second
+
+// mountPartition mounts the FAT partition whose volume label is label,
+// waiting for the disks to appear.
+func mountPartition(label string) error {
+	deadline := time.Now().Add(partitionWait)
+	for {
+		dev, err := findFATLabel(label)
+		if err == nil {
+			log.Printf("results partition %s is %s", label, dev)
+			if err := unix.Mount(dev, guestproto.ResultsMount, "vfat", 0, "utf8=0,shortname=mixed"); err != nil {
+				return fmt.Errorf("mounting the results partition %s (%s): %w", label, dev, err)
+			}
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no results partition labelled %s after %v: %w", label, partitionWait, err)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+var errNoLabel = errors.New("no FAT partition with that label")
+
+// findFATLabel returns the partition device whose FAT boot sector carries
+// label: FAT12/16 keep it at byte 43, FAT32 at byte 71.
+func findFATLabel(label string) (string, error) {
+	parts, err := filepath.Glob("/sys/class/block/*/partition")
+	if err != nil {
+		return "", err
+	}
+	for _, p := range parts {
+		dev := "/dev/" + filepath.Base(filepath.Dir(p))
+		f, err := os.Open(dev)
+		if err != nil {
+			continue
+		}
+		sector := make([]byte, 512)
+		_, err = io.ReadFull(f, sector)
+		f.Close()
+		if err != nil || sector[510] != 0x55 || sector[511] != 0xaa {
+			continue
+		}
+		for _, at := range []struct{ fs, label int }{{54, 43}, {82, 71}} {
+			if string(sector[at.fs:at.fs+3]) == "FAT" &&
+				strings.TrimRight(string(sector[at.label:at.label+11]), " ") == label {
+				return dev, nil
+			}
+		}
+	}
+	return "", errNoLabel
 }
 
 // loadModule loads kbus.ko from the image with the given parameters.

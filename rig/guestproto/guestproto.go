@@ -23,6 +23,9 @@ const (
 	UinitPath    = "/bin/uinit"
 	BenchPath    = "/bin/kbusbench"
 	ResultsMount = "/results" // where the guest mounts the share
+	// ResultsLabel is the volume label of a board image's results
+	// partition (rig/image), which replaces the share there.
+	ResultsLabel = "KBUSRESULTS"
 	SuiteSuffix  = ".test"
 	// APIExamples is the kbus package's test binary, in BinDir: specs/api
 	// runs the package's examples that need a device with it.

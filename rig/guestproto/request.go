@@ -24,6 +24,9 @@ const (
 	ArgFault   = "rig.fault"
 	ArgIP      = "rig.ip"
 	ArgPeer    = "rig.peer"
+	// ArgResults names, by volume label, the FAT partition a guest booted
+	// from a board image writes its results onto instead of the 9P share.
+	ArgResults = "rig.results"
 	// ModuleParamPrefix marks a module parameter: kbus.NAME=VALUE.
 	ModuleParamPrefix = "kbus."
 )
@@ -54,6 +57,9 @@ type Request struct {
 	// IP is this guest's address on a link to another guest (ADDR/PREFIX),
 	// Peer that guest's address; both empty when the guest runs alone.
 	IP, Peer string
+	// Results is the label of the results partition; empty means the 9P
+	// share.
+	Results string
 	// ModuleParams are kbus.ko's parameters, NAME=VALUE.
 	ModuleParams []string
 }
@@ -82,6 +88,7 @@ func (r Request) KernelArgs() []string {
 	add(ArgFault, r.Fault)
 	add(ArgIP, r.IP)
 	add(ArgPeer, r.Peer)
+	add(ArgResults, r.Results)
 	for _, p := range r.ModuleParams {
 		args = append(args, ModuleParamPrefix+p)
 	}
@@ -115,6 +122,8 @@ func ParseCmdline(line string) Request {
 			req.IP = val
 		case key == ArgPeer:
 			req.Peer = val
+		case key == ArgResults:
+			req.Results = val
 		case strings.HasPrefix(key, ModuleParamPrefix):
 			req.ModuleParams = append(req.ModuleParams, strings.TrimPrefix(key, ModuleParamPrefix)+"="+val)
 		}

@@ -63,6 +63,9 @@ type Config struct {
 	Log     io.Writer
 	// Net joins the guest to the other guest of a two-machine run.
 	Net *Net
+	// Board, when set, runs the board's image booted through its
+	// firmware (RunBoard, BuildImage); Target is then the board's.
+	Board *target.Board
 	// NativeOnly builds the suites for the target's own Go target only,
 	// not also for the 32-bit one its kernel can run (Target.Compat).
 	NativeOnly bool
@@ -135,6 +138,12 @@ func newRunner(cfg Config) *runner {
 	if cfg.Mode == "" {
 		cfg.Mode = guestproto.ModeTest
 	}
+	if b := cfg.Board; b != nil {
+		cfg.Target = b.Target()
+		if cfg.Name == "" {
+			cfg.Name = b.Name
+		}
+	}
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
@@ -206,6 +215,9 @@ func (r *runner) rerun() string {
 	}
 	if r.cfg.Distro != nil {
 		return "make distro-test"
+	}
+	if b := r.cfg.Board; b != nil {
+		return "make image-test BOARD=" + b.Name
 	}
 	cmd := "make qemu-test ARCH=" + r.cfg.Target.Name
 	if r.cfg.Version.Name != target.DefaultVersion {

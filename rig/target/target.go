@@ -5,7 +5,7 @@
 // take. It is the only place these facts are written: the pipeline reads
 // the table directly and kernel/build.sh reads it through "rig target env".
 //
-// A new architecture, or later a board, is a new row here.
+// A new architecture is a new row here; a board a row of board.go.
 package target
 
 import (
@@ -96,6 +96,9 @@ type Kernel struct {
 	MakeTarget   string // the image's make target
 	Image        string // the image's path in the build tree
 	Fragment     string // the target's own fragment in kernel/config/
+	// DTSDir is where the build tree's device trees are made; the board
+	// rows on this architecture name which ones.
+	DTSDir string
 }
 
 // QEMU is how a target is booted.
@@ -105,6 +108,7 @@ type QEMU struct {
 	Machine []string  // machine, CPU, memory and SMP arguments
 	Console string    // the kernel's console device
 	NIC     string    // the virtio network device for this machine
+	Block   string    // the virtio disk device, for the boards' images
 }
 
 // Target is one row of the table.
@@ -131,29 +135,29 @@ var table = []Target{
 		Go: Go{GOARCH: "amd64"},
 		QEMU: QEMU{Arch: qemu.ArchAMD64, Binary: "qemu-system-x86_64",
 			Machine: []string{"-m", "1G", "-smp", "2"},
-			Console: "ttyS0", NIC: "virtio-net-pci"},
+			Console: "ttyS0", NIC: "virtio-net-pci", Block: "virtio-blk-pci"},
 		Timeout: 10 * time.Minute,
 	},
 	{
 		Name: ARM64,
 		Kernel: Kernel{Arch: "arm64", CrossCompile: "aarch64-linux-gnu-", MakeTarget: "Image",
-			Image: "arch/arm64/boot/Image", Fragment: "arm64.config"},
+			Image: "arch/arm64/boot/Image", Fragment: "arm64.config", DTSDir: "arch/arm64/boot/dts"},
 		Go:     Go{GOARCH: "arm64"},
 		Compat: &armv7,
 		QEMU: QEMU{Arch: qemu.ArchArm64, Binary: "qemu-system-aarch64",
 			Machine: []string{"-machine", "virt", "-cpu", "max", "-m", "1G", "-smp", "2"},
-			Console: "ttyAMA0", NIC: "virtio-net-pci"},
+			Console: "ttyAMA0", NIC: "virtio-net-pci", Block: "virtio-blk-pci"},
 		Timeout: 20 * time.Minute,
 	},
 	{
 		Name: ARM,
 		Kernel: Kernel{Arch: "arm", CrossCompile: "arm-linux-gnueabihf-", MakeTarget: "zImage",
-			Image: "arch/arm/boot/zImage", Fragment: "arm.config"},
+			Image: "arch/arm/boot/zImage", Fragment: "arm.config", DTSDir: "arch/arm/boot/dts"},
 		Go: armv7,
 		QEMU: QEMU{Arch: qemu.ArchArm, Binary: "qemu-system-arm",
 			Machine: []string{"-machine", "virt,highmem=off", "-cpu", "cortex-a15", "-m", "1G", "-smp", "2"},
 			// The armv7 kernel has virtio over MMIO, no PCI.
-			Console: "ttyAMA0", NIC: "virtio-net-device"},
+			Console: "ttyAMA0", NIC: "virtio-net-device", Block: "virtio-blk-device"},
 		Timeout: 20 * time.Minute,
 	},
 }
@@ -249,6 +253,7 @@ func (t Target) KernelVars(f Flavour, v Version) map[string]string {
 		"KBUS_KTARGET":       t.Kernel.MakeTarget,
 		"KBUS_KIMAGE":        t.Kernel.Image,
 		"KBUS_FRAGMENTS":     strings.Join(t.Fragments(f), " "),
+		"KBUS_DTBS":          strings.Join(t.dtbs(), " "),
 	}
 }
 

@@ -36,6 +36,10 @@ type Config struct {
 	Serial io.Writer
 	// Link, if set, joins this guest to another one.
 	Link *Link
+	// Disk, if set, boots a board image through its firmware; Kernel,
+	// Initramfs, ResultsDir and KernelArgs are then not used (the image
+	// holds its own command line).
+	Disk *Disk
 }
 
 // Link is a network between two guests: a virtio NIC on each, joined by a
@@ -68,7 +72,14 @@ func (c Config) options() (*qemu.Options, error) {
 	if timeout == 0 {
 		timeout = c.Target.Timeout
 	}
-	qemuCmd := strings.Join(append([]string{q.Binary}, append(accel(c.Target), q.Machine...)...), " ")
+	machine := q.Machine
+	if c.Disk != nil && c.Disk.Machine != nil {
+		machine = c.Disk.Machine
+	}
+	qemuCmd := strings.Join(append([]string{q.Binary}, append(accel(c.Target), machine...)...), " ")
+	if d := c.Disk; d != nil {
+		return qemu.OptionsFor(q.Arch, append(d.fns(), qemu.WithQEMUCommand(qemuCmd), qemu.WithVMTimeout(timeout))...)
+	}
 	fns := []qemu.Fn{
 		qemu.WithQEMUCommand(qemuCmd),
 		qemu.WithKernel(c.Kernel),
@@ -99,6 +110,14 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	if c.Serial != nil {
 		opts.SerialOutput = append(opts.SerialOutput, nopCloser{c.Serial})
 	}
+	var end *endWatcher
+	if d := c.Disk; d != nil && d.EndMarker != "" {
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		end = &endWatcher{marker: []byte(d.EndMarker), grace: d.EndGrace, stop: stop}
+		opts.SerialOutput = append(opts.SerialOutput, end)
+	}
 	var res Result
 	if args, err := opts.Cmdline(); err == nil {
 		res.Cmdline = quote(args)
@@ -113,6 +132,11 @@ func Run(ctx context.Context, c Config) (Result, error) {
 	}
 	err = v.Wait()
 	res.Duration = time.Since(start)
+	if end != nil && end.ended() {
+		// The guest said it was done; QEMU exiting on its own or being
+		// stopped after the grace are both a normal end.
+		return res, nil
+	}
 	timeout := opts.VMTimeout
 	if ctx.Err() == nil && res.Duration >= timeout {
 		return res, fmt.Errorf("%w: QEMU killed after %v (limit %v)", ErrTimeout, res.Duration.Round(time.Second), timeout)

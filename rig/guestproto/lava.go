@@ -1,0 +1,125 @@
+package guestproto
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// The console side of the results, for boards and LAVA (docs/boards.md):
+// after each suite the guest prints one LAVA test set with a test case per
+// spec, in LAVA's test-case signal syntax, and once everything is written
+// it prints EndMarker. A farm or rig board-test reads these from the
+// serial line; QEMU runs read the results partition and check the lines.
+
+// EndMarker is the guest's last console line of a run: the results are
+// written and synced, the machine is about to power off.
+const EndMarker = "<KBUS_RIG_END>"
+
+// LAVA results for a spec.
+const (
+	LAVAPass = "pass"
+	LAVAFail = "fail"
+	LAVASkip = "skip"
+)
+
+// maxCaseID keeps a case id inside LAVA's limit on test case names (100).
+const maxCaseID = 96
+
+var unsafeID = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// LAVACaseID is a spec's test case id: its full text with every run of
+// other characters turned into '_', cut to LAVA's length with a hash of
+// the whole text appended so that cut ids stay distinct.
+func LAVACaseID(text string) string {
+	id := strings.Trim(unsafeID.ReplaceAllString(text, "_"), "_")
+	if id == "" {
+		id = "spec"
+	}
+	if len(id) <= maxCaseID {
+		return id
+	}
+	h := sha256.Sum256([]byte(text))
+	return id[:maxCaseID-9] + "-" + hex.EncodeToString(h[:4])
+}
+
+// LAVAResult maps a spec's state onto LAVA's results.
+func LAVAResult(s types.SpecState) string {
+	switch {
+	case s == types.SpecStatePassed:
+		return LAVAPass
+	case s.Is(types.SpecStateSkipped | types.SpecStatePending):
+		return LAVASkip
+	default:
+		return LAVAFail
+	}
+}
+
+// LAVASignals are the console lines for one suite's report: a test set
+// named after the suite and a case per spec, as many as the report's
+// Summary counts (specs a label filter left out are skips there and
+// here). A suite node that failed (BeforeSuite, AfterSuite...) is a
+// failing case of its own.
+func LAVASignals(suite string, reports []types.Report) []string {
+	lines := []string{fmt.Sprintf("<LAVA_SIGNAL_TESTSET START %s>", LAVACaseID(suite))}
+	for _, r := range reports {
+		for _, s := range r.SpecReports {
+			text := s.FullText()
+			switch {
+			case s.LeafNodeType == types.NodeTypeIt:
+			case s.State.Is(types.SpecStateFailureStates):
+				text = s.LeafNodeType.String() + " " + s.LeafNodeLocation.String()
+			default:
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s>",
+				LAVACaseID(text), LAVAResult(s.State)))
+		}
+	}
+	return append(lines, "<LAVA_SIGNAL_TESTSET STOP>")
+}
+
+// Signal is a parsed LAVA test-case line.
+type Signal struct {
+	Set    string // the test set it is in
+	CaseID string
+	Result string
+}
+
+var (
+	setStart = regexp.MustCompile(`<LAVA_SIGNAL_TESTSET START (\S+)>`)
+	setStop  = regexp.MustCompile(`<LAVA_SIGNAL_TESTSET STOP>`)
+	caseLine = regexp.MustCompile(`<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=(\S+) RESULT=(pass|fail|skip|unknown)>`)
+)
+
+// SignalReader turns console lines into Signals, keeping track of the
+// test set they are in.
+type SignalReader struct {
+	set string
+	// Ended is set once the EndMarker went by.
+	Ended bool
+}
+
+// Line reads one console line; ok is true when it was a test case.
+func (sr *SignalReader) Line(line string) (sig Signal, ok bool) {
+	if strings.Contains(line, EndMarker) {
+		sr.Ended = true
+		return sig, false
+	}
+	if m := setStart.FindStringSubmatch(line); m != nil {
+		sr.set = m[1]
+		return sig, false
+	}
+	if setStop.MatchString(line) {
+		sr.set = ""
+		return sig, false
+	}
+	if m := caseLine.FindStringSubmatch(line); m != nil {
+		return Signal{Set: sr.set, CaseID: m[1], Result: m[2]}, true
+	}
+	return sig, false
+}

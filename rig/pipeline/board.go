@@ -1,0 +1,268 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/image"
+	"github.com/kbus-project/kbus/rig/report"
+	"github.com/kbus-project/kbus/rig/vm"
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// endGrace is how long a board guest may take to power off once it has
+// printed guestproto.EndMarker before the rig stops QEMU.
+const endGrace = 10 * time.Second
+
+// ImageDir is where a board's image and its companions go under OutDir.
+func ImageDir(outDir, board string) string { return filepath.Join(outDir, "images", board) }
+
+// BuildImage runs the build stages and writes the board's image
+// (cfg.Board must be set) under OutDir/images/BOARD.
+func BuildImage(ctx context.Context, cfg Config) (image.Result, error) {
+	r := newRunner(cfg)
+	res, _, err := r.buildBoardImage(ctx)
+	return res, err
+}
+
+// RunBoard builds the board's image, boots a copy of it in QEMU through
+// the board's firmware, reads the results back from its results partition
+// and reports them as Run does.
+func RunBoard(ctx context.Context, cfg Config) *Outcome {
+	r := newRunner(cfg)
+	img, fw, err := r.buildBoardImage(ctx)
+	if err == nil {
+		err = r.bootBoard(ctx, img, fw)
+	}
+	return r.finish(err)
+}
+
+// firmwareRoot is where the board loader's package is: "/" when it is
+// installed, else unpacked in the cache by scripts/board-firmware.sh.
+func (r *runner) firmwareRoot(ctx context.Context) (root, version string, err error) {
+	pkg := r.cfg.Board.Loader.Package
+	if !strings.Contains(pkg, ":") {
+		out, err := exec.CommandContext(ctx, "dpkg-query", "-W", "-f=${Version}", pkg).Output()
+		if err != nil {
+			return "", "", fmt.Errorf("board %s needs the package %s (make deps installs it): %w", r.cfg.Board.Name, pkg, err)
+		}
+		return "/", pkg + " " + string(out), nil
+	}
+	cmd := exec.CommandContext(ctx, filepath.Join(r.cfg.Root, "scripts", "board-firmware.sh"), r.cfg.CacheDir, pkg)
+	cmd.Stderr = r.cfg.Log
+	out, err := cmd.Output()
+	if err != nil {
+		return "", "", fmt.Errorf("unpacking %s: %w", pkg, err)
+	}
+	root = strings.TrimSpace(string(out))
+	_, ver, _ := strings.Cut(filepath.Base(root), "_"+strings.SplitN(pkg, ":", 2)[1]+"_")
+	return root, pkg + " " + ver, nil
+}
+
+func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, error) {
+	var res image.Result
+	b := r.cfg.Board
+	build := r.buildDir()
+	k, initramfs, err := r.buildImage(ctx, build)
+	if err != nil {
+		return res, "", err
+	}
+	var fwRoot string
+	err = r.stage("image", func() (string, error) {
+		root, fwVersion, err := r.firmwareRoot(ctx)
+		if err != nil {
+			return "", err
+		}
+		fwRoot = root
+		in := image.Inputs{
+			Board: *b, Kernel: k.image, Initramfs: initramfs, FirmwareRoot: root,
+			Cmdline: image.Cmdline(*b, append(r.request().KernelArgs(), r.cfg.KernelArgs...)),
+			Manifest: image.Manifest{Kernel: r.kernel.Source, KernelKey: r.kernel.ConfigKey, Module: r.version,
+				Git: gitDescribe(ctx, r.cfg.Root), Firmware: fwVersion},
+		}
+		if b.DTB != "" {
+			in.DTB = filepath.Join(k.dir, b.Target().Kernel.DTSDir, b.DTB)
+		}
+		res, err = image.Build(ctx, in, ImageDir(r.cfg.OutDir, b.Name), filepath.Join(build, "image"))
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s, sha256 %s", res.Image, res.Sum[:16]), nil
+	})
+	return res, fwRoot, err
+}
+
+func gitDescribe(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "describe", "--always", "--dirty", "--tags").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// bootBoard boots a copy of the image (the artefact stays as built) and
+// collects the results from the copy's results partition.
+func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string) error {
+	b := r.cfg.Board
+	build := r.buildDir()
+	share := filepath.Join(build, "results")
+	for _, d := range []string{share, r.out.ReportDir} {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	disk := filepath.Join(build, "boot.img")
+	if err := copyFile(img.Image, disk); err != nil {
+		return err
+	}
+	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
+	bootErr := r.stage("boot", func() (string, error) {
+		serial, err := os.Create(serialPath)
+		if err != nil {
+			return "", err
+		}
+		defer serial.Close()
+		host, _ := r.timeouts()
+		d := &vm.Disk{Image: disk, SD: b.QEMU.SD, Block: b.Target().QEMU.Block, Machine: b.QEMU.Machine,
+			EndMarker: guestproto.EndMarker, EndGrace: endGrace}
+		switch {
+		case b.QEMU.Firmware != "":
+			d.Firmware = b.QEMU.Firmware
+		case b.Loader.Firmware != "":
+			d.Firmware = filepath.Join(fwRoot, b.Loader.Firmware)
+		}
+		c := vm.Config{Target: b.Target(), Timeout: host, Serial: serial, Disk: d}
+		r.logf("booting %s through its firmware (timeout %v): console in %s", b.Name, host, serialPath)
+		res, err := vm.Run(ctx, c)
+		r.out.Cmdline = res.Cmdline
+		r.logf("qemu: %s", res.Cmdline)
+		if err != nil {
+			return "", fmt.Errorf("booting the board image: %w%s", err, consoleTail(serialPath))
+		}
+		return "", nil
+	})
+	err := r.stage("report", func() (string, error) {
+		if err := image.ReadResults(ctx, disk, share); err != nil {
+			return "", fmt.Errorf("reading the results partition back: %w", err)
+		}
+		var err error
+		r.results, err = report.Collect(share, r.out.ReportDir, r.cfg.Mode)
+		if err != nil {
+			return "", err
+		}
+		if r.results.Status == nil {
+			return "", fmt.Errorf("the guest left no status on the results partition (did the boot loader start it?)%s",
+				consoleTail(serialPath))
+		}
+		return r.checkSignals(serialPath)
+	})
+	if bootErr != nil {
+		return bootErr
+	}
+	return err
+}
+
+// checkSignals compares the console's LAVA test cases with the specs the
+// results partition holds: a farm that reads only the console must see
+// the same run.
+func (r *runner) checkSignals(serialPath string) (string, error) {
+	f, err := os.Open(serialPath)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sigs, ended, err := ReadSignals(f)
+	if err != nil {
+		return "", err
+	}
+	if !ended {
+		return "", fmt.Errorf("the console never showed the guest's end marker %s", guestproto.EndMarker)
+	}
+	// What the guest should have printed, from the reports it wrote.
+	var want []string
+	for i, rep := range r.results.Reports {
+		for _, line := range guestproto.LAVASignals(r.results.ReportSuites[i], []types.Report{rep}) {
+			var sr guestproto.SignalReader
+			if s, ok := sr.Line(line); ok {
+				want = append(want, s.CaseID+" "+s.Result)
+			}
+		}
+	}
+	got := make([]string, len(sigs))
+	for i, s := range sigs {
+		got[i] = s.CaseID + " " + s.Result
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		return "", fmt.Errorf("the console's LAVA signals (%d test cases) differ from the results partition's reports (%d)",
+			len(got), len(want))
+	}
+	return fmt.Sprintf("%d LAVA test cases on the console, as on the results partition", len(sigs)), nil
+}
+
+// ReadSignals reads a console log's LAVA test cases and whether the end
+// marker went by.
+func ReadSignals(rd io.Reader) ([]guestproto.Signal, bool, error) {
+	var sr guestproto.SignalReader
+	var sigs []guestproto.Signal
+	err := eachLine(rd, func(line string) {
+		if s, ok := sr.Line(line); ok {
+			sigs = append(sigs, s)
+		}
+	})
+	return sigs, sr.Ended, err
+}
+
+// consoleTail quotes the console's last lines for an error message: what
+// the firmware or boot loader said when a board never reported.
+func consoleTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n")
+	if len(lines) > 12 {
+		lines = lines[len(lines)-12:]
+	}
+	return "; the console's last lines:\n    " + strings.Join(lines, "\n    ")
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func eachLine(rd io.Reader, f func(string)) error {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		f(strings.TrimRight(sc.Text(), "\r"))
+	}
+	return sc.Err()
+}
