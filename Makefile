@@ -10,6 +10,8 @@
 #            BASELINE=path/to/report.json: the run to compare the page with
 #            RUN_ID: one page gathers every target of a make invocation
 #            SEED=N OPS=N DIFFTEST_SECONDS=N: make difftest, the model comparison
+#            BOARD=qemu-arm64|qemu-arm|orangepi|pc-x86_64|all: make image, image-test
+#            IMAGE=out/images/B/B.img DEVICE=/dev/sdX [FORCE=1]: make flash
 
 ARCH    ?= x86_64
 KERNEL  ?= default
@@ -39,7 +41,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -132,6 +134,37 @@ DIFFTEST_SECONDS ?= 60
 difftest: deps rig
 	$(RIG) test $(RIG_FLAGS) -suite specs/model -name $(ARCH)-difftest $(if $(SEED),-kernel-arg difftest.seed=$(SEED)) \
 		-kernel-arg difftest.ops=$(OPS) -kernel-arg difftest.seconds=$(DIFFTEST_SECONDS)
+
+# Board images (docs/boards.md): out/images/BOARD/BOARD.img with its .bmap,
+# .sha256 and manifest.json; image-test boots each through the board's
+# own firmware (U-Boot, the H3 boot ROM, UEFI) and reads the results back
+# from the image's results partition.
+BOARD ?= qemu-arm64
+IMAGE_FLAGS = -board $(BOARD) $(RUN_FLAGS) -cache $(RIG_CACHE)
+image: deps rig
+	$(RIG) image $(IMAGE_FLAGS)
+
+image-test: deps rig
+	$(RIG) test $(IMAGE_FLAGS) -labels '$(LABELS)'
+
+# The same inputs give the same bytes: build twice, compare the sha256s.
+image-repro: image
+	@for f in $(OUT)/images/*/*.img.sha256; do cp $$f $$f.first; done
+	$(RIG) image $(IMAGE_FLAGS) >/dev/null
+	@for f in $(OUT)/images/*/*.img.sha256; do \
+		if cmp -s $$f $$f.first; then echo "image-repro: $$(cut -c1-16 $$f) $$(basename $${f%.sha256}) twice"; \
+		else echo "image-repro: $$(basename $${f%.sha256}) differs between two builds"; exit 1; fi; \
+		rm -f $$f.first; done
+
+# An image onto an SD card or USB disk: refuses anything that could be the
+# wrong disk, writes the mapped blocks, reads them back.
+flash: rig
+	@[ -n "$(IMAGE)" ] && [ -n "$(DEVICE)" ] || { echo "usage: make flash IMAGE=out/images/B/B.img DEVICE=/dev/sdX [FORCE=1]"; exit 64; }
+	$(RIG) flash $(if $(FORCE),--force) $(IMAGE) $(DEVICE)
+
+# rig flash's own tests on loop devices (root); make unit runs them too.
+flash-test: deps
+	KBUS_TEST_REQUIRE_TOOLS=1 $(GO) test -count=1 -v ./rig/flash/
 
 # The x86_64 suite on the 6.12 kernel too.
 qemu-test-6.12: deps rig

@@ -5,9 +5,12 @@
 //	rig bench [flags]          build, boot, run the benchmark, print its figures
 //	rig shell [flags]          build, then boot the same image to a guest shell
 //	rig report [flags]         write the run's page from its targets' reports
-//	rig target list            the targets and kernel flavours
+//	rig target list            the targets, kernel flavours and boards
 //	rig target env ARCH [FLAVOUR]
 //	                           what kernel/build.sh needs, as shell assignments
+//	rig image -board B|all     build a board's disk image (out/images/B)
+//	rig test -board B|all      boot that image through the board's firmware
+//	rig flash IMAGE DEVICE     write an image to an SD card or USB disk, safely
 //
 // With -topology pair, rig test boots two machines at once instead: an
 // x86_64 set-top box and an arm64 service box, joined by a QEMU network,
@@ -20,6 +23,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +36,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/internal/version"
+	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/pipeline"
 	"github.com/kbus-project/kbus/rig/report"
@@ -40,7 +45,7 @@ import (
 
 const usageExit = 64
 
-const usage = "usage: rig test|bench|shell|report [flags] (rig test -h for the flags), rig target list, " +
+const usage = "usage: rig test|bench|shell|report|image [flags] (rig test -h for the flags), rig flash IMAGE DEVICE, rig target list, " +
 	"rig target env ARCH [FLAVOUR [KVER]], rig --version"
 
 func main() {
@@ -60,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runGuests(ctx, args[0], args[1:], stdout, stderr)
 	case "target":
 		return runTarget(args[1:], stdout, stderr)
+	case "flash":
+		return runFlash(ctx, args[1:], stdout, stderr)
 	case "report":
 		return runReport(ctx, args[1:], stdout, stderr)
 	case "--version", "version":
@@ -336,6 +343,44 @@ func buildImages(ctx context.Context, o *options, stdout, stderr io.Writer) int 
 	return code
 }
 
+// runFlash is rig flash: an image onto an SD card or USB disk, refusing
+// anything that could be the wrong disk (rig/flash).
+func runFlash(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("rig flash", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: rig flash [--force] [--max-size BYTES] IMAGE DEVICE\n"+
+			"writes IMAGE's mapped blocks (IMAGE.bmap) to the whole disk DEVICE and reads them back;\n"+
+			"IMAGE.sha256 must match. Refuses partitions, disks in use or holding /, /boot or swap,\n"+
+			"and, unless --force, fixed disks and disks larger than --max-size.")
+		fs.PrintDefaults()
+	}
+	force := fs.Bool("force", false, "write a disk that is not removable or is larger than --max-size")
+	maxSize := fs.Int64("max-size", flash.DefaultMaxSize, "the largest disk written without --force, in bytes")
+	if err := fs.Parse(args); err != nil {
+		return usageExit
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return usageExit
+	}
+	img, dev := fs.Arg(0), fs.Arg(1)
+	fmt.Fprintf(stdout, "rig flash: %s -> %s\n", img, dev)
+	rep, err := flash.Flash(ctx, flash.Options{Image: img, Device: dev, Force: *force, MaxSize: *maxSize, Progress: stderr})
+	if err != nil {
+		fmt.Fprintf(stderr, "rig flash: %v\n", err)
+		if errors.Is(err, flash.ErrRefused) {
+			fmt.Fprintln(stderr, "rig flash: nothing was written")
+			return 1
+		}
+		return report.Infra.ExitCode()
+	}
+	d := rep.Disk
+	fmt.Fprintf(stdout, "rig flash: wrote %d bytes in %d mapped ranges to %s (%s, %d bytes), synced, read back and verified in %v\n",
+		rep.Written, rep.Ranges, d.Path, d.Name, d.Size, rep.Duration.Round(time.Millisecond))
+	return 0
+}
+
 // publish writes the run's page over every target of the run so far.
 func publish(ctx context.Context, p report.Publish, stdout io.Writer) error {
 	run, err := p.Write(ctx)
@@ -396,6 +441,11 @@ func runTarget(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "%-8s kernel ARCH=%s %s, Go %s, %s %s, console %s, budget %v\n", t.Name,
 				t.Kernel.Arch, t.Kernel.MakeTarget, t.Go, t.QEMU.Binary, strings.Join(t.QEMU.Machine, " "),
 				t.QEMU.Console, t.Timeout)
+		}
+		for _, n := range target.BoardNames() {
+			b, _ := target.LookupBoard(n)
+			fmt.Fprintf(stdout, "board %-10s %s kernel, %s boot from %s, console %s: %s\n", b.Name, b.Arch,
+				b.Loader.Kind, b.Loader.Package, b.Console, b.Summary)
 		}
 		return 0
 	case len(args) >= 2 && len(args) <= 4 && args[0] == "env":

@@ -191,7 +191,18 @@ func (r *run) finish(runErr error) {
 	// A board's console reader (rig board-test, a LAVA farm) stops here:
 	// not every board powers off.
 	fmt.Println(guestproto.EndMarker)
+	drainConsole()
 	powerOff()
+}
+
+// drainConsole waits until the console has sent what was written to it:
+// power-off does not wait for a UART, and the end marker must get out.
+func drainConsole() {
+	for _, fd := range []int{1, 2} {
+		// TCSBRK with a non-zero argument is tcdrain().
+		_ = unix.IoctlSetInt(fd, unix.TCSBRK, 1)
+	}
+	time.Sleep(200 * time.Millisecond)
 }
 
 func powerOff() {
