@@ -41,7 +41,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -165,6 +165,16 @@ flash: rig
 # rig flash's own tests on loop devices (root); make unit runs them too.
 flash-test: deps
 	KBUS_TEST_REQUIRE_TOOLS=1 $(GO) test -count=1 -v ./rig/flash/
+
+# LAVA (docs/boards.md): job definitions per board under out/lava/BOARD;
+# lava-test runs the board's QEMU job with Debian's lava-dispatcher
+# (lava-run, no server) and checks that LAVA recorded every spec of the
+# board's image-test run with the same result.
+lava-jobs: deps rig
+	$(RIG) lava-jobs $(IMAGE_FLAGS)
+
+lava-test: deps rig image-test
+	$(RIG) lava-test $(IMAGE_FLAGS)
 
 # The x86_64 suite on the 6.12 kernel too.
 qemu-test-6.12: deps rig

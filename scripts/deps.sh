@@ -19,6 +19,8 @@ pkgs=(
 	# make image / image-test / flash: the boards' firmware and boot
 	# loaders, the image tools, the block map
 	u-boot-qemu ovmf systemd-boot-efi genimage mtools dosfstools bmap-tools
+	# make lava-test: LAVA's dispatcher, run locally with lava-run
+	lava-dispatcher
 )
 
 missing=()

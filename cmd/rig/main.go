@@ -11,6 +11,8 @@
 //	rig image -board B|all     build a board's disk image (out/images/B)
 //	rig test -board B|all      boot that image through the board's firmware
 //	rig flash IMAGE DEVICE     write an image to an SD card or USB disk, safely
+//	rig lava-jobs -board B|all LAVA job definitions for the board (out/lava/B)
+//	rig lava-test -board B     run its QEMU job with lava-run, check LAVA's results
 //
 // With -topology pair, rig test boots two machines at once instead: an
 // x86_64 set-top box and an arm64 service box, joined by a QEMU network,
@@ -38,6 +40,7 @@ import (
 	"github.com/kbus-project/kbus/internal/version"
 	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/lava"
 	"github.com/kbus-project/kbus/rig/pipeline"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
@@ -61,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageExit
 	}
 	switch args[0] {
-	case "test", "bench", "shell", "image":
+	case "test", "bench", "shell", "image", "lava-jobs", "lava-test":
 		return runGuests(ctx, args[0], args[1:], stdout, stderr)
 	case "target":
 		return runTarget(args[1:], stdout, stderr)
@@ -142,8 +145,9 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	if err := fs.Parse(args); err != nil {
 		return nil, false
 	}
-	if verb == "image" && o.board == "" {
-		fmt.Fprintf(stderr, "rig image: -board is required (%s, or all)\n", strings.Join(target.BoardNames(), ", "))
+	boardVerb := verb == "image" || verb == "lava-jobs" || verb == "lava-test"
+	if boardVerb && o.board == "" {
+		fmt.Fprintf(stderr, "rig %s: -board is required (%s, or all)\n", verb, strings.Join(target.BoardNames(), ", "))
 		return nil, false
 	}
 	if o.board != "" {
@@ -154,7 +158,7 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 				clash = append(clash, "-"+f.Name)
 			}
 		})
-		if len(clash) > 0 || (verb != "test" && verb != "image") {
+		if len(clash) > 0 || (verb != "test" && !boardVerb) {
 			fmt.Fprintf(stderr, "rig %s: -board goes with rig image and rig test, without %s: the board names its kernel\n",
 				verb, strings.Join(clash, ", "))
 			return nil, false
@@ -283,8 +287,11 @@ func runGuests(ctx context.Context, verb string, args []string, stdout, stderr i
 		}
 		return 0
 	}
-	if verb == "image" {
+	switch verb {
+	case "image":
 		return buildImages(ctx, o, stdout, stderr)
+	case "lava-jobs", "lava-test":
+		return runLAVA(ctx, verb, o, stdout, stderr)
 	}
 	var outcomes []*pipeline.Outcome
 	switch {
@@ -341,6 +348,59 @@ func buildImages(ctx context.Context, o *options, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stdout, "%s: %s\n  sha256 %s\n  bmap %s\n  manifest %s\n", b.Name, res.Image, res.Sum, res.Bmap, res.Manifest)
 	}
 	return code
+}
+
+// runLAVA is rig lava-jobs (write each board's LAVA jobs) and rig
+// lava-test (also run the QEMU job with lava-run and check that LAVA
+// recorded every spec of the board's last image-test).
+func runLAVA(ctx context.Context, verb string, o *options, stdout, stderr io.Writer) int {
+	code := 0
+	for _, b := range o.boards {
+		cfg := o.cfg
+		cfg.Board = &b
+		if verb == "lava-jobs" {
+			f, err := pipeline.WriteLAVAJobs(ctx, cfg)
+			if err != nil {
+				fmt.Fprintf(stderr, "rig lava-jobs %s: %v\n", b.Name, err)
+				code = report.Infra.ExitCode()
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: %s, %s %s\n", b.Name, f.QEMUJob, f.Device, f.BoardJob)
+			continue
+		}
+		f, out, err := pipeline.RunLAVA(ctx, cfg)
+		switch {
+		case errors.Is(err, lava.ErrLAVA) || out == nil:
+			fmt.Fprintf(stderr, "rig lava-test %s: INFRASTRUCTURE ERROR: %v\n", b.Name, err)
+			code = max(code, report.Infra.ExitCode())
+		case err != nil:
+			fmt.Fprintf(stderr, "rig lava-test %s: FAIL: %v\n", b.Name, err)
+			code = max(code, report.Fail.ExitCode())
+		case failedCases(out.Cases) > 0:
+			fmt.Fprintf(stderr, "rig lava-test %s: FAIL: LAVA recorded the guest's results faithfully, and %d specs failed (%s)\n",
+				b.Name, failedCases(out.Cases), out.Log)
+			code = max(code, report.Fail.ExitCode())
+		default:
+			suites := map[string]bool{}
+			for _, c := range out.Cases {
+				suites[c.Suite] = true
+			}
+			fmt.Fprintf(stdout, "rig lava-test %s: PASS: lava-run recorded %d test cases in %d suites, "+
+				"each as the guest's reports in %s have it; job %s, log %s\n",
+				b.Name, len(out.Cases), len(suites), f.ReportDir, f.QEMUJob, out.Log)
+		}
+	}
+	return code
+}
+
+func failedCases(cases []lava.Case) int {
+	n := 0
+	for _, c := range cases {
+		if c.Result == guestproto.LAVAFail {
+			n++
+		}
+	}
+	return n
 }
 
 // runFlash is rig flash: an image onto an SD card or USB disk, refusing

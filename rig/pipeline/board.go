@@ -16,6 +16,7 @@ import (
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
+	"github.com/kbus-project/kbus/rig/target"
 	"github.com/kbus-project/kbus/rig/vm"
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -27,12 +28,43 @@ const endGrace = 10 * time.Second
 // ImageDir is where a board's image and its companions go under OutDir.
 func ImageDir(outDir, board string) string { return filepath.Join(outDir, "images", board) }
 
+// BoardImage is a built board image and what booting it needs.
+type BoardImage struct {
+	image.Result
+	FirmwareRoot string   // where the loader's package is unpacked
+	Suites       []string // the spec suites in it, in the order the guest runs them
+}
+
 // BuildImage runs the build stages and writes the board's image
 // (cfg.Board must be set) under OutDir/images/BOARD.
-func BuildImage(ctx context.Context, cfg Config) (image.Result, error) {
+func BuildImage(ctx context.Context, cfg Config) (BoardImage, error) {
 	r := newRunner(cfg)
-	res, _, err := r.buildBoardImage(ctx)
-	return res, err
+	res, fw, err := r.buildBoardImage(ctx)
+	if err != nil {
+		return BoardImage{}, err
+	}
+	bi := BoardImage{Result: res, FirmwareRoot: fw}
+	suites, err := filepath.Glob(filepath.Join(r.buildDir(), "specs", "*"+guestproto.SuiteSuffix))
+	if err != nil {
+		return bi, err
+	}
+	sort.Strings(suites) // the guest's order (initramfs/uinit)
+	for _, s := range suites {
+		bi.Suites = append(bi.Suites, strings.TrimSuffix(filepath.Base(s), guestproto.SuiteSuffix))
+	}
+	return bi, nil
+}
+
+// Firmware is the -bios file QEMU stands in for the board's flash with,
+// if any.
+func (bi BoardImage) Firmware(b target.Board) string {
+	switch {
+	case b.QEMU.Firmware != "":
+		return b.QEMU.Firmware
+	case b.Loader.Firmware != "":
+		return filepath.Join(bi.FirmwareRoot, b.Loader.Firmware)
+	}
+	return ""
 }
 
 // RunBoard builds the board's image, boots a copy of it in QEMU through
@@ -138,12 +170,7 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		host, _ := r.timeouts()
 		d := &vm.Disk{Image: disk, SD: b.QEMU.SD, Block: b.Target().QEMU.Block, Machine: b.QEMU.Machine,
 			EndMarker: guestproto.EndMarker, EndGrace: endGrace}
-		switch {
-		case b.QEMU.Firmware != "":
-			d.Firmware = b.QEMU.Firmware
-		case b.Loader.Firmware != "":
-			d.Firmware = filepath.Join(fwRoot, b.Loader.Firmware)
-		}
+		d.Firmware = BoardImage{FirmwareRoot: fwRoot}.Firmware(*b)
 		c := vm.Config{Target: b.Target(), Timeout: host, Serial: serial, Disk: d}
 		r.logf("booting %s through its firmware (timeout %v): console in %s", b.Name, host, serialPath)
 		res, err := vm.Run(ctx, c)

@@ -25,6 +25,9 @@ type Board struct {
 	// QEMU is how the rig boots the image here, through the firmware;
 	// Emulated is false for a board QEMU cannot stand in for.
 	QEMU BoardQEMU
+	// Hardware is true for a board people own, false for a QEMU machine
+	// that only stands in for boards of its architecture.
+	Hardware bool
 	// Note says what a person should know, e.g. what QEMU does not prove.
 	Note string
 }
@@ -90,7 +93,7 @@ var boards = []Board{
 		QEMU: BoardQEMU{Emulated: true},
 	},
 	{
-		Name: "orangepi", Arch: ARM,
+		Name: "orangepi", Arch: ARM, Hardware: true,
 		Summary: "Orange Pi PC (Allwinner H3, Cortex-A7): SPL and U-Boot at 8 KiB on the SD card, distro boot",
 		Console: "ttyS0,115200", Baud: 115200,
 		DTB: "sun8i-h3-orangepi-pc.dtb",
@@ -103,7 +106,7 @@ var boards = []Board{
 			"on a real Orange Pi PC, U-Boot's orangepi_pc build is the exact match (Debian ships the Plus's)",
 	},
 	{
-		Name: "pc-x86_64", Arch: X86_64,
+		Name: "pc-x86_64", Arch: X86_64, Hardware: true,
 		Summary: "a UEFI PC: the EFI system partition with systemd-boot starting the kernel's EFI stub",
 		Console: "ttyS0,115200", Baud: 115200,
 		Loader: Loader{Kind: SystemdBoot, Package: "systemd-boot-efi",

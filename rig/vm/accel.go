@@ -8,9 +8,9 @@ import (
 	"github.com/kbus-project/kbus/rig/target"
 )
 
-// accel returns the accelerator arguments for t: KVM when the host can run
+// Accel returns the accelerator arguments for t: KVM when the host can run
 // the guest natively, TCG otherwise.
-func accel(t target.Target) []string {
+func Accel(t target.Target) []string {
 	if t.Name == target.X86_64 && runtime.GOARCH == t.Go.GOARCH && kvmUsable() {
 		return []string{"-enable-kvm", "-cpu", "host"}
 	}

@@ -76,7 +76,7 @@ func (c Config) options() (*qemu.Options, error) {
 	if c.Disk != nil && c.Disk.Machine != nil {
 		machine = c.Disk.Machine
 	}
-	qemuCmd := strings.Join(append([]string{q.Binary}, append(accel(c.Target), machine...)...), " ")
+	qemuCmd := strings.Join(append([]string{q.Binary}, append(Accel(c.Target), machine...)...), " ")
 	if d := c.Disk; d != nil {
 		return qemu.OptionsFor(q.Arch, append(d.fns(), qemu.WithQEMUCommand(qemuCmd), qemu.WithVMTimeout(timeout))...)
 	}

@@ -1,0 +1,167 @@
+package lava
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/report"
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Case is one test case as LAVA recorded it: the suite (the monitor's
+// name), the case id the guest printed, and the result.
+type Case struct {
+	Suite, ID, Result string
+}
+
+func (c Case) String() string { return c.Suite + "/" + c.ID + " " + c.Result }
+
+// Outcome is what lava-run said of a job.
+type Outcome struct {
+	Job   string // the job's own result: pass, fail
+	Error string // LAVA's error, if the job failed
+	Cases []Case
+	Log   string // lava-run's log (JSON lines)
+}
+
+// ErrLAVA means lava-run could not run the job, or LAVA failed it.
+var ErrLAVA = errors.New("LAVA job failed")
+
+// Run runs the job on the device with lava-run, locally (no server),
+// keeping its log in dir.
+func Run(ctx context.Context, job, device, dir string) (*Outcome, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	out := &Outcome{Log: filepath.Join(dir, "lava-run.log")}
+	logf, err := os.Create(out.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.CommandContext(ctx, "lava-run", "--job-id", "1", "--output-dir", filepath.Join(dir, "output"),
+		"--device", device, job)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%w: starting lava-run (make deps installs lava-dispatcher): %w", ErrLAVA, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- parseLog(io.TeeReader(pr, logf), out) }()
+	runErr := cmd.Wait()
+	pw.Close()
+	if err := <-done; err != nil {
+		return out, err
+	}
+	if runErr != nil || out.Job != "pass" {
+		return out, fmt.Errorf("%w: job result %q %s (lava-run: %v; log %s)", ErrLAVA, out.Job, out.Error, runErr, out.Log)
+	}
+	return out, nil
+}
+
+// parseLog reads lava-run's JSON lines for the results.
+func parseLog(r io.Reader, out *Outcome) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var line struct {
+			Lvl string          `json:"lvl"`
+			Msg json.RawMessage `json:"msg"`
+		}
+		if json.Unmarshal(sc.Bytes(), &line) != nil || line.Lvl != "results" {
+			continue
+		}
+		var res struct {
+			Case       string `json:"case"`
+			Definition string `json:"definition"`
+			Result     string `json:"result"`
+			Extra      struct {
+				TestCaseID string `json:"test_case_id"`
+				Error      string `json:"error_msg"`
+			} `json:"extra"`
+		}
+		if json.Unmarshal(line.Msg, &res) != nil {
+			continue
+		}
+		switch {
+		case res.Definition == "lava" && res.Case == "job":
+			out.Job, out.Error = res.Result, res.Extra.Error
+		case res.Definition == "lava":
+		default:
+			id := res.Extra.TestCaseID
+			if id == "" {
+				id = res.Case
+			}
+			out.Cases = append(out.Cases, Case{Suite: res.Definition, ID: id, Result: res.Result})
+		}
+	}
+	return sc.Err()
+}
+
+// Expected are the cases a run's report folder says the console carried:
+// its suites' JSON reports, as the guest turned them into signals.
+func Expected(reportDir string) ([]Case, error) {
+	paths, err := filepath.Glob(filepath.Join(reportDir, guestproto.SuitesDir, "*.json"))
+	if err != nil || len(paths) == 0 {
+		return nil, fmt.Errorf("no suite reports in %s (run make image-test first): %v", reportDir, err)
+	}
+	var cases []Case
+	for _, p := range paths {
+		suite := strings.TrimSuffix(filepath.Base(p), ".json")
+		reports, err := report.ReadReports(p)
+		if err != nil {
+			return nil, err
+		}
+		var sr guestproto.SignalReader
+		for _, line := range guestproto.LAVASignals(suite, []types.Report(reports)) {
+			if s, ok := sr.Line(line); ok {
+				cases = append(cases, Case{Suite: guestproto.LAVACaseID(suite), ID: s.CaseID, Result: s.Result})
+			}
+		}
+	}
+	return cases, nil
+}
+
+// Compare says how LAVA's cases differ from the expected ones.
+func Compare(got, want []Case) error {
+	count := map[Case]int{}
+	for _, c := range want {
+		count[c]++
+	}
+	for _, c := range got {
+		count[c]--
+	}
+	var missing, extra []string
+	for c, n := range count {
+		for ; n > 0; n-- {
+			missing = append(missing, c.String())
+		}
+		for ; n < 0; n++ {
+			extra = append(extra, c.String())
+		}
+	}
+	if len(missing) == 0 && len(extra) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return fmt.Errorf("LAVA recorded %d test cases, the guest's reports hold %d: %d not in LAVA (%s), %d only in LAVA (%s)",
+		len(got), len(want), len(missing), first(missing), len(extra), first(extra))
+}
+
+func first(s []string) string {
+	if len(s) > 3 {
+		return strings.Join(s[:3], "; ") + "; ..."
+	}
+	return strings.Join(s, "; ")
+}

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kbus-project/kbus/rig/lava"
+	"github.com/kbus-project/kbus/rig/vm"
+)
+
+// LAVAFiles are the job definitions written for one board.
+type LAVAFiles struct {
+	Dir       string
+	QEMUJob   string // the job for LAVA's qemu device type
+	Device    string // that device's dictionary, rendered, for lava-run
+	BoardJob  string // the job for the real board on a farm; empty for QEMU-only profiles
+	Image     BoardImage
+	ReportDir string // where make image-test left this board's reports
+}
+
+// LAVADir is where a board's LAVA files go under OutDir.
+func LAVADir(outDir, board string) string { return filepath.Join(outDir, "lava", board) }
+
+// WriteLAVAJobs builds the board's image (cfg.Board) and writes its LAVA
+// jobs under OutDir/lava/BOARD.
+func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
+	bi, err := BuildImage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	b := *cfg.Board
+	dir := LAVADir(cfg.OutDir, b.Name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(bi.Image)
+	if err != nil {
+		return nil, err
+	}
+	f := &LAVAFiles{Dir: dir, Image: bi, ReportDir: filepath.Join(cfg.OutDir, "reports", b.Name),
+		QEMUJob: filepath.Join(dir, "qemu-job.yaml"), Device: filepath.Join(dir, "qemu-device.yaml")}
+	write := func(path string, v any, comment string) error {
+		data, err := lava.Marshal(v, comment)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(path, data, 0o644)
+	}
+	url := "file://" + abs
+	if err := write(f.QEMUJob, lava.QEMUJob(b, url, bi.Suites),
+		fmt.Sprintf("KBUS rig: board %s booted in QEMU through its firmware (docs/boards.md).\n"+
+			"Run here: lava-run --job-id 1 --output-dir DIR --device qemu-device.yaml qemu-job.yaml\n"+
+			"On a server: put the image where the workers can fetch it, change url, lavacli jobs submit qemu-job.yaml", b.Name)); err != nil {
+		return nil, err
+	}
+	dev := lava.QEMUDevice(b, vm.Accel(b.Target()), bi.Firmware(b))
+	if err := write(f.Device, dev, "The qemu device the QEMU job runs on, as lava-run reads it (a server renders its own)."); err != nil {
+		return nil, err
+	}
+	if b.Hardware {
+		f.BoardJob = filepath.Join(dir, "board-job.yaml")
+		if err := write(f.BoardJob, lava.BoardJob(b, "https://YOUR-SERVER/"+filepath.Base(bi.Image), bi.Suites),
+			fmt.Sprintf("KBUS rig: the real %s on a LAVA farm (docs/boards.md).\n"+
+				"device_type is the farm's name for the board; its dictionary names the flasher\n"+
+				"(SD mux, USB gadget) and the power commands. Set url, then: lavacli jobs submit board-job.yaml", b.Name)); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// RunLAVA writes the board's jobs, runs the QEMU job with lava-run and
+// checks that LAVA recorded every spec of the board's last image-test
+// run with the same result.
+func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Outcome, error) {
+	f, err := WriteLAVAJobs(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	want, err := lava.Expected(f.ReportDir)
+	if err != nil {
+		return f, nil, err
+	}
+	out, err := lava.Run(ctx, f.QEMUJob, f.Device, filepath.Join(f.Dir, "run"))
+	if err != nil {
+		return f, out, err
+	}
+	return f, out, lava.Compare(out.Cases, want)
+}
