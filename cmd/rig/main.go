@@ -13,6 +13,8 @@
 //	rig flash IMAGE DEVICE     write an image to an SD card or USB disk, safely
 //	rig lava-jobs -board B|all LAVA job definitions for the board (out/lava/B)
 //	rig lava-test -board B     run its QEMU job with lava-run, check LAVA's results
+//	rig board-test -board B -console DEV [-power-cmd CMD] [-flash CARD]
+//	                           a real board on the desk, read over its serial line
 //
 // With -topology pair, rig test boots two machines at once instead: an
 // x86_64 set-top box and an arm64 service box, joined by a QEMU network,
@@ -64,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageExit
 	}
 	switch args[0] {
-	case "test", "bench", "shell", "image", "lava-jobs", "lava-test":
+	case "test", "bench", "shell", "image", "lava-jobs", "lava-test", "board-test":
 		return runGuests(ctx, args[0], args[1:], stdout, stderr)
 	case "target":
 		return runTarget(args[1:], stdout, stderr)
@@ -94,6 +96,7 @@ type options struct {
 	cfg                                                     pipeline.Config
 	targets                                                 []target.Target
 	boards                                                  []target.Board
+	desk                                                    pipeline.DeskBoard
 }
 
 // runFlags are the flags that say which run a report belongs to and what
@@ -142,10 +145,23 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	fs.Var(&o.kargs, "kernel-arg", "extra guest kernel argument, after the rig's own (repeatable)")
 	fs.StringVar(&o.board, "board", "", "a board profile ("+strings.Join(target.BoardNames(), ", ")+
 		", or all): rig image builds its disk image, rig test boots that image through the board's firmware")
+	if verb == "board-test" {
+		fs.StringVar(&o.desk.Console, "console", "", "the board's serial console, e.g. /dev/ttyUSB0 (required)")
+		fs.IntVar(&o.desk.Baud, "baud", 0, "the console's baud (default: the board profile's)")
+		fs.StringVar(&o.desk.PowerCmd, "power-cmd", "", "shell command that power-cycles the board (USB relay, SD mux, "+
+			"'labgrid-client power cycle'); default: you are asked to")
+		fs.StringVar(&o.desk.Flash, "flash", "", "write the image to this card first (rig flash's checks apply)")
+		fs.BoolVar(&o.desk.Force, "force", false, "with -flash: rig flash --force")
+		fs.DurationVar(&o.desk.Silent, "silent", 2*time.Minute, "how long the board may say nothing after power-on")
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, false
 	}
-	boardVerb := verb == "image" || verb == "lava-jobs" || verb == "lava-test"
+	boardVerb := verb == "image" || verb == "lava-jobs" || verb == "lava-test" || verb == "board-test"
+	if verb == "board-test" && (o.desk.Console == "" || o.board == "all") {
+		fmt.Fprintln(stderr, "rig board-test: -board B and -console DEVICE are required (one board at a time)")
+		return nil, false
+	}
 	if boardVerb && o.board == "" {
 		fmt.Fprintf(stderr, "rig %s: -board is required (%s, or all)\n", verb, strings.Join(target.BoardNames(), ", "))
 		return nil, false
@@ -295,6 +311,12 @@ func runGuests(ctx context.Context, verb string, args []string, stdout, stderr i
 	}
 	var outcomes []*pipeline.Outcome
 	switch {
+	case verb == "board-test":
+		cfg := o.cfg
+		cfg.Board = &o.boards[0]
+		out := pipeline.RunDeskBoard(ctx, cfg, o.desk)
+		out.Print(stdout)
+		outcomes = append(outcomes, out)
 	case len(o.boards) > 0:
 		for _, b := range o.boards {
 			cfg := o.cfg

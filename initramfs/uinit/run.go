@@ -190,6 +190,7 @@ func (r *run) finish(runErr error) {
 	log.Printf("run finished in %v (phase %s); powering off", st.Duration.Round(time.Millisecond), st.Phase)
 	// A board's console reader (rig board-test, a LAVA farm) stops here:
 	// not every board powers off.
+	fmt.Println(guestproto.StatusText(&st))
 	fmt.Println(guestproto.EndMarker)
 	drainConsole()
 	powerOff()

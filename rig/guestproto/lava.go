@@ -3,6 +3,7 @@ package guestproto
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -19,6 +20,11 @@ import (
 // EndMarker is the guest's last console line of a run: the results are
 // written and synced, the machine is about to power off.
 const EndMarker = "<KBUS_RIG_END>"
+
+// StatusLine starts the console line, just before EndMarker, that carries
+// the guest's Status as one line of JSON, for readers that have only the
+// console.
+const StatusLine = "<KBUS_RIG_STATUS>"
 
 // LAVA results for a spec.
 const (
@@ -102,12 +108,27 @@ type SignalReader struct {
 	set string
 	// Ended is set once the EndMarker went by.
 	Ended bool
+	// Status is the guest's status from its StatusLine, once seen.
+	Status *Status
+}
+
+// StatusText is the status as its console line.
+func StatusText(st *Status) string {
+	b, _ := json.Marshal(st)
+	return StatusLine + string(b)
 }
 
 // Line reads one console line; ok is true when it was a test case.
 func (sr *SignalReader) Line(line string) (sig Signal, ok bool) {
 	if strings.Contains(line, EndMarker) {
 		sr.Ended = true
+		return sig, false
+	}
+	if _, js, ok := strings.Cut(line, StatusLine); ok {
+		var st Status
+		if json.Unmarshal([]byte(js), &st) == nil {
+			sr.Status = &st
+		}
 		return sig, false
 	}
 	if m := setStart.FindStringSubmatch(line); m != nil {

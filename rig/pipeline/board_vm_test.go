@@ -1,0 +1,105 @@
+//go:build vmtest
+
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kbus-project/kbus/rig/report"
+	"github.com/kbus-project/kbus/rig/target"
+	"github.com/kbus-project/kbus/rig/vm"
+)
+
+// A board on the desk, with QEMU's -serial pty standing in for the
+// USB-serial adapter and a monitor command for the power switch: the
+// image boots through U-Boot, and the verdict comes from the console
+// alone.
+func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
+	b, _ := target.LookupBoard("qemu-arm64")
+	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
+	cfg.Board = &b
+	bi, err := BuildImage(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disk := filepath.Join(t.TempDir(), "card.img")
+	if err := copyFile(bi.Image, disk); err != nil {
+		t.Fatal(err)
+	}
+	tg := b.Target()
+	mon := filepath.Join(t.TempDir(), "monitor")
+	args := append(append(vm.Accel(tg), tg.QEMU.Machine...), "-S", "-display", "none", "-no-reboot",
+		"-serial", "pty", "-monitor", "unix:"+mon+",server,nowait", "-bios", bi.Firmware(b),
+		"-drive", "file="+disk+",format=raw,if=none,id=disk0", "-device", tg.QEMU.Block+",drive=disk0")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	qemu := exec.CommandContext(ctx, tg.QEMU.Binary, args...)
+	stderr, _ := qemu.StderrPipe()
+	if err := qemu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { qemu.Process.Kill(); qemu.Wait() }()
+	pty := ""
+	sc := bufio.NewScanner(stderr)
+	re := regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			pty = m[1]
+			break
+		}
+	}
+	if pty == "" {
+		t.Fatal("QEMU gave no pty")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	// "Power on": the stopped machine is continued through its monitor.
+	power := fmt.Sprintf(`python3 -c 'import socket,time; s=socket.socket(socket.AF_UNIX); s.connect("%s"); s.send(b"cont\n"); time.sleep(0.5)'`, mon)
+	o := RunDeskBoard(ctx, cfg, DeskBoard{Console: pty, PowerCmd: power, Silent: time.Minute})
+	if o.Verdict != report.Fail || o.Summary.Run != 2 || o.Summary.Failed != 1 {
+		t.Fatalf("verdict %v %q, summary %+v: want FAIL with 2 specs run, 1 failed, read from the console",
+			o.Verdict, o.Reasons, o.Summary)
+	}
+	if !strings.Contains(strings.Join(o.Reasons, " "), "1 spec(s) failed") {
+		t.Errorf("reasons %q", o.Reasons)
+	}
+}
+
+func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
+	b, _ := target.LookupBoard("qemu-arm64")
+	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
+	cfg.Board = &b
+	// QEMU stopped and never continued: the console stays silent.
+	tg := b.Target()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	qemu := exec.CommandContext(ctx, tg.QEMU.Binary, append(tg.QEMU.Machine, "-S", "-display", "none", "-serial", "pty")...)
+	stderr, _ := qemu.StderrPipe()
+	if err := qemu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { qemu.Process.Kill(); qemu.Wait() }()
+	sc := bufio.NewScanner(stderr)
+	re := regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
+	pty := ""
+	for sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			pty = m[1]
+			break
+		}
+	}
+	o := RunDeskBoard(ctx, cfg, DeskBoard{Console: pty, PowerCmd: "true", Silent: 3 * time.Second})
+	if o.Verdict != report.Infra || !strings.Contains(strings.Join(o.Reasons, " "), "never spoke") {
+		t.Fatalf("verdict %v %q, want an infrastructure error saying the board never spoke", o.Verdict, o.Reasons)
+	}
+}
