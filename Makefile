@@ -41,7 +41,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: boards-test lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -148,10 +148,11 @@ image-test: deps rig
 	$(RIG) test $(IMAGE_FLAGS) -labels '$(LABELS)'
 
 # The same inputs give the same bytes: build twice, compare the sha256s.
+REPRO_SUMS = $(OUT)/images/$(if $(filter all,$(BOARD)),*,$(BOARD))/*.img.sha256
 image-repro: image
-	@for f in $(OUT)/images/*/*.img.sha256; do cp $$f $$f.first; done
+	@for f in $(REPRO_SUMS); do cp $$f $$f.first; done
 	$(RIG) image $(IMAGE_FLAGS) >/dev/null
-	@for f in $(OUT)/images/*/*.img.sha256; do \
+	@for f in $(REPRO_SUMS); do \
 		if cmp -s $$f $$f.first; then echo "image-repro: $$(cut -c1-16 $$f) $$(basename $${f%.sha256}) twice"; \
 		else echo "image-repro: $$(basename $${f%.sha256}) differs between two builds"; exit 1; fi; \
 		rm -f $$f.first; done
@@ -176,6 +177,12 @@ lava-jobs: deps rig
 lava-test: deps rig image-test
 	$(RIG) lava-test $(IMAGE_FLAGS)
 
+# What make test runs of the boards: the image built twice to the same
+# bytes, booted through U-Boot with the specs, and run as a LAVA job.
+CI_BOARD ?= qemu-arm64
+boards-test: deps rig
+	$(MAKE) --no-print-directory image-repro lava-test BOARD=$(CI_BOARD) RUN_ID=$(RUN_ID)
+
 # The x86_64 suite on the 6.12 kernel too.
 qemu-test-6.12: deps rig
 	$(RIG) test -arch x86_64 -kver 6.12 $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
@@ -185,7 +192,7 @@ qemu-test-6.12: deps rig
 report: rig
 	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
 
-test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test report
+test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test boards-test report
 
 clean:
 	rm -rf $(OUT)
