@@ -145,6 +145,7 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	fs.Var(&o.kargs, "kernel-arg", "extra guest kernel argument, after the rig's own (repeatable)")
 	fs.StringVar(&o.board, "board", "", "a board profile ("+strings.Join(target.BoardNames(), ", ")+
 		", or all): rig image builds its disk image, rig test boots that image through the board's firmware")
+	image := fs.String("image", "", "with rig test -board: boot this image of the board instead of building one")
 	if verb == "board-test" {
 		fs.StringVar(&o.desk.Console, "console", "", "the board's serial console, e.g. /dev/ttyUSB0 (required)")
 		fs.IntVar(&o.desk.Baud, "baud", 0, "the console's baud (default: the board profile's)")
@@ -263,7 +264,11 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	o.cfg = pipeline.Config{
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out, CacheDir: o.cache,
 		Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params, KernelArgs: o.kargs,
-		Timeout: *timeout, Log: stderr,
+		Timeout: *timeout, Log: stderr, Image: *image,
+	}
+	if *image != "" && (verb != "test" || o.board == "" || o.board == "all") {
+		fmt.Fprintf(stderr, "rig %s: -image goes with rig test -board B (one board)\n", verb)
+		return nil, false
 	}
 	if (o.distro == "") != (o.distroModule == "") {
 		fmt.Fprintf(stderr, "rig %s: -distro and -distro-module go together\n", verb)

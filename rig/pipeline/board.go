@@ -72,7 +72,19 @@ func (bi BoardImage) Firmware(b target.Board) string {
 // and reports them as Run does.
 func RunBoard(ctx context.Context, cfg Config) *Outcome {
 	r := newRunner(cfg)
-	img, fw, err := r.buildBoardImage(ctx)
+	var img image.Result
+	var fw string
+	var err error
+	if cfg.Image != "" {
+		img.Image = cfg.Image
+		err = r.stage("image", func() (string, error) {
+			var err error
+			fw, _, err = r.firmwareRoot(ctx)
+			return "given: " + cfg.Image, err
+		})
+	} else {
+		img, fw, err = r.buildBoardImage(ctx)
+	}
 	if err == nil {
 		err = r.bootBoard(ctx, img, fw)
 	}
@@ -254,18 +266,39 @@ func ReadSignals(rd io.Reader) ([]guestproto.Signal, bool, error) {
 	return sigs, sr.Ended, err
 }
 
-// consoleTail quotes the console's last lines for an error message: what
-// the firmware or boot loader said when a board never reported.
+// bootFailures are what U-Boot, systemd-boot and OVMF print when they
+// cannot boot what the image holds.
+var bootFailures = []string{
+	"No partition table", "Skipping ", "failure retrieving", "Wrong Image Format", "Bad Linux", "bad magic",
+	"Unable to read", "not found", "Failed to load", "Error loading", "No bootable device",
+}
+
+// consoleTail quotes, for an error message, what the firmware or boot
+// loader said went wrong and the console's last lines.
 func consoleTail(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil || len(b) == 0 {
 		return ""
 	}
 	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n")
+	var said []string
+	for _, l := range lines {
+		for _, f := range bootFailures {
+			if strings.Contains(l, f) && len(said) < 6 {
+				said = append(said, strings.TrimSpace(l))
+				break
+			}
+		}
+	}
+	var out strings.Builder
+	if len(said) > 0 {
+		out.WriteString("; the boot loader said:\n    " + strings.Join(said, "\n    "))
+	}
 	if len(lines) > 12 {
 		lines = lines[len(lines)-12:]
 	}
-	return "; the console's last lines:\n    " + strings.Join(lines, "\n    ")
+	out.WriteString("; the console's last lines:\n    " + strings.Join(lines, "\n    "))
+	return out.String()
 }
 
 func copyFile(src, dst string) error {

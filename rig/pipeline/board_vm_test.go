@@ -6,13 +6,16 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
 	"github.com/kbus-project/kbus/rig/vm"
@@ -101,5 +104,35 @@ func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
 	o := RunDeskBoard(ctx, cfg, DeskBoard{Console: pty, PowerCmd: "true", Silent: 3 * time.Second})
 	if o.Verdict != report.Infra || !strings.Contains(strings.Join(o.Reasons, " "), "never spoke") {
 		t.Fatalf("verdict %v %q, want an infrastructure error saying the board never spoke", o.Verdict, o.Reasons)
+	}
+}
+
+// A broken boot loader entry: U-Boot finds the partition and the entry
+// but not the kernel it names, so the guest never starts. That is an
+// infrastructure error, and it quotes what the console said last.
+func TestBrokenBootEntryIsAnInfrastructureErrorWithTheConsole(t *testing.T) {
+	b, _ := target.LookupBoard("qemu-arm64")
+	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
+	cfg.Board = &b
+	bi, err := BuildImage(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := filepath.Join(t.TempDir(), "broken.img")
+	if err := copyFile(bi.Image, broken); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(t.TempDir(), "extlinux.conf")
+	os.WriteFile(conf, []byte("DEFAULT kbus\nLABEL kbus\n\tKERNEL /no-such-kernel\n\tAPPEND console=ttyAMA0\n"), 0o644)
+	mcopy := exec.Command("mcopy", "-o", "-i", broken+"@@"+strconv.Itoa(image.BootOffset), conf, "::/extlinux/extlinux.conf")
+	mcopy.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if out, err := mcopy.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	cfg.Image, cfg.Timeout = broken, 90*time.Second
+	o := RunBoard(context.Background(), cfg)
+	why := strings.Join(o.Reasons, "\n")
+	if o.Verdict != report.Infra || !strings.Contains(why, "console's last lines") || !strings.Contains(why, "no-such-kernel") {
+		t.Fatalf("verdict %v, reasons:\n%s\nwant an infrastructure error quoting U-Boot on the missing kernel", o.Verdict, why)
 	}
 }

@@ -66,6 +66,9 @@ type Config struct {
 	// Board, when set, runs the board's image booted through its
 	// firmware (RunBoard, BuildImage); Target is then the board's.
 	Board *target.Board
+	// Image, with Board, is an image to boot instead of building one
+	// (rig test -board B -image PATH).
+	Image string
 	// NativeOnly builds the suites for the target's own Go target only,
 	// not also for the 32-bit one its kernel can run (Target.Compat).
 	NativeOnly bool
