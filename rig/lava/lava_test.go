@@ -1,0 +1,58 @@
+package lava
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kbus-project/kbus/rig/target"
+)
+
+func TestQEMUJobWatchesEverySuite(t *testing.T) {
+	b, _ := target.LookupBoard("orangepi")
+	job := QEMUJob(b, "file:///x/orangepi.img", []string{"api", "core"})
+	y, err := Marshal(job, "a job")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# a job", "device_type: qemu", "arch: arm", "to: tmpfs", "if=sd",
+		"url: file:///x/orangepi.img", "method: qemu", "name: core", "start: <LAVA_SIGNAL_TESTSET START core>",
+		"end: <LAVA_SIGNAL_TESTSET STOP>", "(?P<test_case_id>"} {
+		if !strings.Contains(string(y), want) {
+			t.Errorf("job lacks %q:\n%s", want, y)
+		}
+	}
+	d := QEMUDevice(b, []string{"-accel", "tcg"}, "")
+	if got := strings.Join(d.Actions.Boot.Methods.QEMU.Parameters.Options, "|"); got != "-nographic|-no-reboot|-accel tcg|-machine orangepi-pc|-m 1G" {
+		t.Errorf("orangepi options %s", got)
+	}
+	bj := BoardJob(b, "https://farm/orangepi.img", []string{"api"})
+	if bj.Actions[0].Deploy.To != "flasher" || bj.Actions[1].Boot.Method != "minimal" {
+		t.Errorf("board job %+v", bj)
+	}
+}
+
+func TestParseLogReadsTheCasesAndTheJobResult(t *testing.T) {
+	log := `{"dt": "x", "lvl": "info", "msg": "start"}
+{"dt": "x", "lvl": "results", "msg": {"case": "validate", "definition": "lava", "result": "pass"}}
+{"dt": "x", "lvl": "results", "msg": {"case": "a_spec", "definition": "core", "extra": {"test_case_id": "A_spec"}, "result": "pass"}}
+{"dt": "x", "lvl": "results", "msg": {"case": "b_spec", "definition": "core", "extra": {"test_case_id": "B_spec"}, "result": "fail"}}
+not json
+{"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}
+`
+	var out Outcome
+	if err := parseLog(strings.NewReader(log), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Job != "pass" || len(out.Cases) != 2 || out.Cases[1] != (Case{Suite: "core", ID: "B_spec", Result: "fail"}) {
+		t.Errorf("parsed %+v", out)
+	}
+	want := []Case{{"core", "A_spec", "pass"}, {"core", "B_spec", "fail"}}
+	if err := Compare(out.Cases, want); err != nil {
+		t.Error(err)
+	}
+	want[1].Result = "pass"
+	err := Compare(out.Cases, want)
+	if err == nil || !strings.Contains(err.Error(), "core/B_spec pass") || !strings.Contains(err.Error(), "only in LAVA (core/B_spec fail)") {
+		t.Errorf("a changed result: %v", err)
+	}
+}
