@@ -1,5 +1,5 @@
 // Package lava writes LAVA job definitions for the board images and runs
-// them with Debian's lava-dispatcher (docs/boards.md §6): the guest's
+// them with Debian's lava-dispatcher (docs/boards.md, "LAVA"): the guest's
 // console carries one LAVA test-case signal per spec, and a job's monitors
 // turn them into LAVA test cases, a test suite per spec suite.
 package lava
