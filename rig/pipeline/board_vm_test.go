@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,28 +45,7 @@ func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
 		"-drive", "file="+disk+",format=raw,if=none,id=disk0", "-device", tg.QEMU.Block+",drive=disk0")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	qemu := exec.CommandContext(ctx, tg.QEMU.Binary, args...)
-	stderr, _ := qemu.StderrPipe()
-	if err := qemu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { qemu.Process.Kill(); qemu.Wait() }()
-	pty := ""
-	sc := bufio.NewScanner(stderr)
-	re := regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
-	for sc.Scan() {
-		if m := re.FindStringSubmatch(sc.Text()); m != nil {
-			pty = m[1]
-			break
-		}
-	}
-	if pty == "" {
-		t.Fatal("QEMU gave no pty")
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
+	pty := startPtyQEMU(t, ctx, tg.QEMU.Binary, args...)
 	// "Power on": the stopped machine is continued through its monitor.
 	power := fmt.Sprintf(`python3 -c 'import socket,time; s=socket.socket(socket.AF_UNIX); s.connect("%s"); s.send(b"cont\n"); time.sleep(0.5)'`, mon)
 	o := RunDeskBoard(ctx, cfg, DeskBoard{Console: pty, PowerCmd: power, Silent: time.Minute})
@@ -78,6 +58,40 @@ func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
 	}
 }
 
+// startPtyQEMU starts QEMU with its serial line on a pty and returns the
+// pty's path, which QEMU prints on its standard output.
+func startPtyQEMU(t *testing.T, ctx context.Context, bin string, args ...string) string {
+	t.Helper()
+	qemu := exec.CommandContext(ctx, bin, args...)
+	pr, pw := io.Pipe()
+	qemu.Stdout, qemu.Stderr = pw, pw
+	if err := qemu.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { qemu.Process.Kill(); qemu.Wait(); pw.Close() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		re := regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
+		for sc.Scan() {
+			// Keep draining QEMU's output; only the first pty counts.
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case pty := <-found:
+		return pty
+	case <-time.After(30 * time.Second):
+		t.Fatal("QEMU gave no pty in 30 s")
+	}
+	return ""
+}
+
 func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
@@ -86,21 +100,7 @@ func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
 	tg := b.Target()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	qemu := exec.CommandContext(ctx, tg.QEMU.Binary, append(tg.QEMU.Machine, "-S", "-display", "none", "-serial", "pty")...)
-	stderr, _ := qemu.StderrPipe()
-	if err := qemu.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { qemu.Process.Kill(); qemu.Wait() }()
-	sc := bufio.NewScanner(stderr)
-	re := regexp.MustCompile(`char device redirected to (/dev/pts/\d+)`)
-	pty := ""
-	for sc.Scan() {
-		if m := re.FindStringSubmatch(sc.Text()); m != nil {
-			pty = m[1]
-			break
-		}
-	}
+	pty := startPtyQEMU(t, ctx, tg.QEMU.Binary, append(tg.QEMU.Machine, "-S", "-display", "none", "-serial", "pty")...)
 	o := RunDeskBoard(ctx, cfg, DeskBoard{Console: pty, PowerCmd: "true", Silent: 3 * time.Second})
 	if o.Verdict != report.Infra || !strings.Contains(strings.Join(o.Reasons, " "), "never spoke") {
 		t.Fatalf("verdict %v %q, want an infrastructure error saying the board never spoke", o.Verdict, o.Reasons)
