@@ -149,13 +149,15 @@ image-test: deps rig
 
 # The same inputs give the same bytes: build twice, compare the sha256s.
 REPRO_SUMS = $(OUT)/images/$(if $(filter all,$(BOARD)),*,$(BOARD))/*.img.sha256
+REPRO_FIRST = $(OUT)/build/image-repro
 image-repro: image
-	@for f in $(REPRO_SUMS); do cp $$f $$f.first; done
+	@rm -rf $(REPRO_FIRST) && mkdir -p $(REPRO_FIRST) && cp $(REPRO_SUMS) $(REPRO_FIRST)/
 	$(RIG) image $(IMAGE_FLAGS) >/dev/null
 	@for f in $(REPRO_SUMS); do \
-		if cmp -s $$f $$f.first; then echo "image-repro: $$(cut -c1-16 $$f) $$(basename $${f%.sha256}) twice"; \
+		if cmp -s $$f $(REPRO_FIRST)/$$(basename $$f); then \
+			echo "image-repro: $$(basename $${f%.sha256}) twice the same: sha256 $$(cut -c1-16 $$f)"; \
 		else echo "image-repro: $$(basename $${f%.sha256}) differs between two builds"; exit 1; fi; \
-		rm -f $$f.first; done
+	done
 
 # An image onto an SD card or USB disk: refuses anything that could be the
 # wrong disk, writes the mapped blocks, reads them back.
