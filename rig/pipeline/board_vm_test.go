@@ -29,7 +29,7 @@ import (
 func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
-	cfg.Board = &b
+	cfg.Board, cfg.NativeOnly = &b, true
 	bi, err := BuildImage(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func startPtyQEMU(t *testing.T, ctx context.Context, bin string, args ...string)
 func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
-	cfg.Board = &b
+	cfg.Board, cfg.NativeOnly = &b, true
 	// QEMU stopped and never continued: the console stays silent.
 	tg := b.Target()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -113,7 +113,7 @@ func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
 func TestBrokenBootEntryIsAnInfrastructureErrorWithTheConsole(t *testing.T) {
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
-	cfg.Board = &b
+	cfg.Board, cfg.NativeOnly = &b, true
 	bi, err := BuildImage(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
