@@ -46,7 +46,8 @@ func TestTargetEnvPrintsWhatTheKernelBuildNeeds(t *testing.T) {
 
 func TestTargetListNamesEveryTarget(t *testing.T) {
 	code, out, _ := runRig("target", "list")
-	if code != 0 || strings.Count(out, "\n") != len(target.Names()) || !strings.Contains(out, "qemu-system-arm ") {
+	if code != 0 || strings.Count(out, "\n") != len(target.Names())+len(target.BoardNames()) ||
+		!strings.Contains(out, "qemu-system-arm ") || !strings.Contains(out, "board orangepi ") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }
@@ -58,6 +59,13 @@ func TestBadGuestFlagsAreUsageErrors(t *testing.T) {
 		says string
 	}{
 		{[]string{"test", "-arch", "sparc"}, "unknown architecture"},
+		{[]string{"image"}, "-board is required"},
+		{[]string{"image", "-board", "beaglebone"}, "unknown board"},
+		{[]string{"test", "-board", "orangepi", "-arch", "arm64"}, "the board names its kernel"},
+		{[]string{"test", "-image", "x.img"}, "-image goes with rig test -board B"},
+		{[]string{"board-test", "-board", "orangepi"}, "-console DEVICE are required"},
+		{[]string{"lava-test"}, "-board is required"},
+		{[]string{"flash", "only-an-image.img"}, "usage: rig flash"},
 		{[]string{"test", "-kernel", "fast"}, "unknown kernel flavour"},
 		{[]string{"bench", "-topology", "pair"}, "unknown topology"},
 		{[]string{"test", "-topology", "ring"}, "unknown topology"},
