@@ -2,8 +2,9 @@
 #   make qemu-test   build, boot x86_64 in QEMU, run the specs, write the report
 #   make test        every test: gofmt, vet, Go unit tests, the module's static
 #                    checks, the runner's own VM tests, the QEMU specs on every
-#                    architecture, the debug kernel and 6.12 on x86_64, and
-#                    Debian's own kernel with the module built by DKMS
+#                    architecture, the debug kernel and 6.12 on x86_64,
+#                    Debian's own kernel with the module built by DKMS, and
+#                    the qemu-arm64 board image through U-Boot and LAVA
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  KVER=6.1|6.12  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 #            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
