@@ -4,7 +4,8 @@
 # CACHE/firmware (once per version) without installing it: the Allwinner
 # boards' U-Boot comes from the armhf package u-boot-sunxi, which an amd64
 # machine cannot install but can download once armhf is a foreign
-# architecture. Prints the unpacked root (e.g. ROOT/usr/lib/u-boot/...).
+# architecture. Prints the unpacked root (e.g. ROOT/usr/lib/u-boot/...),
+# which holds the package's version in ROOT/.version.
 set -euo pipefail
 cache=${1:?usage: scripts/board-firmware.sh CACHE PACKAGE[:ARCH]}
 pkg=${2:?usage: scripts/board-firmware.sh CACHE PACKAGE[:ARCH]}
@@ -27,7 +28,7 @@ if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 fi
 [ -n "$ver" ] && [ "$ver" != "(none)" ] || { echo "board-firmware: apt knows no $pkg" >&2; exit 1; }
 root=$cache/firmware/${pkg//:/_}_$ver
-if [ ! -f "$root/.complete" ]; then
+if [ ! -f "$root/.version" ]; then
 	echo "board-firmware: fetching $pkg $ver" >&2
 	mkdir -p "$cache/firmware"
 	tmp=$(mktemp -d "$cache/firmware/.fetch.XXXXXX")
@@ -37,6 +38,6 @@ if [ ! -f "$root/.complete" ]; then
 	mkdir -p "$root"
 	dpkg-deb -x "$tmp"/*.deb "$root"
 	rm -rf "$tmp"
-	touch "$root/.complete"
+	echo "$ver" >"$root/.version"
 fi
 echo "$root"

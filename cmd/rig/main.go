@@ -533,6 +533,9 @@ func runTarget(args []string, stdout, stderr io.Writer) int {
 			b, _ := target.LookupBoard(n)
 			fmt.Fprintf(stdout, "board %-10s %s kernel, %s boot from %s, console %s: %s\n", b.Name, b.Arch,
 				b.Loader.Kind, b.Loader.Package, b.Console, b.Summary)
+			if b.Note != "" {
+				fmt.Fprintf(stdout, "      %-10s note: %s\n", "", b.Note)
+			}
 		}
 		return 0
 	case len(args) >= 2 && len(args) <= 4 && args[0] == "env":

@@ -13,29 +13,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbus-project/kbus/rig/internal/rigtest"
 	"golang.org/x/sys/unix"
 )
 
-// needRoot makes the loop-device tests fail, not skip, where make test
-// runs them (KBUS_TEST_REQUIRE_TOOLS): CI runs as root.
+// needRoot is what the loop-device tests need: make test runs them (as
+// root, as CI does) and fails, not skips, without it.
 func needRoot(t *testing.T) {
 	t.Helper()
-	missing := ""
-	if os.Geteuid() != 0 {
-		missing = "root"
-	}
-	for _, tool := range []string{"losetup", "bmaptool", "mkfs.ext2"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			missing += " " + tool
-		}
-	}
-	if missing == "" {
-		return
-	}
-	if os.Getenv("KBUS_TEST_REQUIRE_TOOLS") != "" {
-		t.Fatalf("the flash tests need %s", missing)
-	}
-	t.Skipf("needs %s", missing)
+	rigtest.RequireTools(t, "root", "losetup", "bmaptool", "mkfs.ext2")
 }
 
 func sh(t *testing.T, name string, args ...string) string {
@@ -328,9 +314,7 @@ func TestFlashRefusesFixedLargeAndSystemDisks(t *testing.T) {
 }
 
 func TestParseBmapRejectsDamage(t *testing.T) {
-	if _, err := exec.LookPath("bmaptool"); err != nil {
-		needRoot(t)
-	}
+	rigtest.RequireTools(t, "bmaptool")
 	dir := t.TempDir()
 	img := filepath.Join(dir, "x.img")
 	os.WriteFile(img, bytes.Repeat([]byte{1}, 3*4096+100), 0o644)
@@ -346,5 +330,25 @@ func TestParseBmapRejectsDamage(t *testing.T) {
 	edited := bytes.Replace(data, []byte("<BlocksCount> 4 </BlocksCount>"), []byte("<BlocksCount> 5 </BlocksCount>"), 1)
 	if _, err := ParseBmap(edited); !errors.Is(err, ErrBadBmap) || !strings.Contains(err.Error(), "checksum") {
 		t.Errorf("edited map: %v", err)
+	}
+}
+
+func TestCopySparseKeepsTheBytesAndTheHoles(t *testing.T) {
+	rigtest.RequireTools(t, "bmaptool")
+	dir := t.TempDir()
+	img := testImage(t, dir, imgSize)
+	dst := filepath.Join(dir, "copy.img")
+	if err := CopySparse(img, dst); err != nil {
+		t.Fatal(err)
+	}
+	if fileSum(t, dst) != fileSum(t, img) {
+		t.Error("the copy's bytes differ")
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dst, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Blocks*512 >= imgSize/2 {
+		t.Errorf("the copy allocates %d bytes of a %d-byte image that holds ~200 KB", st.Blocks*512, imgSize)
 	}
 }

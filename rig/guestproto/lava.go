@@ -1,6 +1,7 @@
 package guestproto
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -65,13 +66,14 @@ func LAVAResult(s types.SpecState) string {
 	}
 }
 
-// LAVASignals are the console lines for one suite's report: a test set
-// named after the suite and a case per spec, as many as the report's
-// Summary counts (specs a label filter left out are skips there and
-// here). A suite node that failed (BeforeSuite, AfterSuite...) is a
-// failing case of its own.
-func LAVASignals(suite string, reports []types.Report) []string {
-	lines := []string{fmt.Sprintf("<LAVA_SIGNAL_TESTSET START %s>", LAVACaseID(suite))}
+// LAVACases are one suite's report as LAVA test cases, in the test set
+// named after the suite: a case per spec, as many as the report's Summary
+// counts (specs a label filter left out are skips there and here). A
+// suite node that failed (BeforeSuite, AfterSuite...) is a failing case
+// of its own.
+func LAVACases(suite string, reports []types.Report) []Signal {
+	set := LAVACaseID(suite)
+	var cases []Signal
 	for _, r := range reports {
 		for _, s := range r.SpecReports {
 			text := s.FullText()
@@ -82,9 +84,18 @@ func LAVASignals(suite string, reports []types.Report) []string {
 			default:
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s>",
-				LAVACaseID(text), LAVAResult(s.State)))
+			cases = append(cases, Signal{Set: set, CaseID: LAVACaseID(text), Result: LAVAResult(s.State)})
 		}
+	}
+	return cases
+}
+
+// LAVASignals are the console lines of one suite's LAVACases.
+func LAVASignals(suite string, reports []types.Report) []string {
+	cases := LAVACases(suite, reports)
+	lines := []string{fmt.Sprintf("<LAVA_SIGNAL_TESTSET START %s>", LAVACaseID(suite))}
+	for _, c := range cases {
+		lines = append(lines, fmt.Sprintf("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=%s RESULT=%s>", c.CaseID, c.Result))
 	}
 	return append(lines, "<LAVA_SIGNAL_TESTSET STOP>")
 }
@@ -143,4 +154,23 @@ func (sr *SignalReader) Line(line string) (sig Signal, ok bool) {
 		return Signal{Set: sr.set, CaseID: m[1], Result: m[2]}, true
 	}
 	return sig, false
+}
+
+// MarkerFinder notices a marker (EndMarker) in console output that
+// arrives in pieces, a marker split between two pieces included.
+type MarkerFinder struct {
+	Marker string
+	tail   []byte
+}
+
+// Found reports whether the marker is in p or straddles the previous
+// pieces and p.
+func (m *MarkerFinder) Found(p []byte) bool {
+	buf := append(m.tail, p...)
+	found := bytes.Contains(buf, []byte(m.Marker))
+	if n := len(m.Marker); len(buf) > n {
+		buf = buf[len(buf)-n:]
+	}
+	m.tail = append(m.tail[:0], buf...)
+	return found
 }

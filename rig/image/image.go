@@ -43,8 +43,8 @@ const (
 	// MinSize is the smallest image; sizes are powers of two, as QEMU's SD
 	// cards must be.
 	MinSize = 512 << 20
-	// BootPartition and ResultsPartition are their numbers in the MBR.
-	BootPartition    = 1
+	// ResultsPartition is the results partition's number in the MBR (the
+	// boot partition is the first).
 	ResultsPartition = 2
 
 	diskSignature = 0x4b425553 // "KBUS"

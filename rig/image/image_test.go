@@ -10,19 +10,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbus-project/kbus/rig/internal/rigtest"
 	"github.com/kbus-project/kbus/rig/target"
 )
 
 func needTools(t *testing.T) {
 	t.Helper()
-	for _, tool := range []string{"genimage", "mkdosfs", "mcopy", "bmaptool"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("KBUS_TEST_REQUIRE_TOOLS") != "" {
-				t.Fatalf("needs %s (make deps installs it)", tool)
-			}
-			t.Skipf("needs %s", tool)
-		}
-	}
+	rigtest.RequireTools(t, "genimage", "mkdosfs", "mcopy", "bmaptool")
 }
 
 // fakeInputs are stand-ins for a kernel, an initramfs, a device tree and
@@ -32,10 +26,7 @@ func fakeInputs(t *testing.T, b target.Board) Inputs {
 	dir := t.TempDir()
 	write := func(name string, data []byte) string {
 		p := filepath.Join(dir, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		rigtest.WriteFile(t, p, string(data))
 		return p
 	}
 	in := Inputs{Board: b, FirmwareRoot: dir,

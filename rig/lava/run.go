@@ -15,7 +15,6 @@ import (
 
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/report"
-	"github.com/onsi/ginkgo/v2/types"
 )
 
 // Case is one test case as LAVA recorded it: the suite (the monitor's
@@ -122,11 +121,8 @@ func Expected(reportDir string) ([]Case, error) {
 		if err != nil {
 			return nil, err
 		}
-		var sr guestproto.SignalReader
-		for _, line := range guestproto.LAVASignals(suite, []types.Report(reports)) {
-			if s, ok := sr.Line(line); ok {
-				cases = append(cases, Case{Suite: guestproto.LAVACaseID(suite), ID: s.CaseID, Result: s.Result})
-			}
+		for _, s := range guestproto.LAVACases(suite, reports) {
+			cases = append(cases, Case{Suite: s.Set, ID: s.CaseID, Result: s.Result})
 		}
 	}
 	return cases, nil

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
-	"github.com/kbus-project/kbus/rig/target"
 	"github.com/kbus-project/kbus/rig/vm"
 	"github.com/onsi/ginkgo/v2/types"
 )
@@ -55,18 +55,6 @@ func BuildImage(ctx context.Context, cfg Config) (BoardImage, error) {
 	return bi, nil
 }
 
-// Firmware is the -bios file QEMU stands in for the board's flash with,
-// if any.
-func (bi BoardImage) Firmware(b target.Board) string {
-	switch {
-	case b.QEMU.Firmware != "":
-		return b.QEMU.Firmware
-	case b.Loader.Firmware != "":
-		return filepath.Join(bi.FirmwareRoot, b.Loader.Firmware)
-	}
-	return ""
-}
-
 // RunBoard builds the board's image, boots a copy of it in QEMU through
 // the board's firmware, reads the results back from its results partition
 // and reports them as Run does.
@@ -75,6 +63,10 @@ func RunBoard(ctx context.Context, cfg Config) *Outcome {
 	var img image.Result
 	var fw string
 	var err error
+	if b := cfg.Board; !b.QEMU.Emulated {
+		return r.finish(fmt.Errorf("board %s has no QEMU model here: build its image (rig image) and test it "+
+			"on the board (rig board-test)", b.Name))
+	}
 	if cfg.Image != "" {
 		img.Image = cfg.Image
 		err = r.stage("image", func() (string, error) {
@@ -109,8 +101,11 @@ func (r *runner) firmwareRoot(ctx context.Context) (root, version string, err er
 		return "", "", fmt.Errorf("unpacking %s: %w", pkg, err)
 	}
 	root = strings.TrimSpace(string(out))
-	_, ver, _ := strings.Cut(filepath.Base(root), "_"+strings.SplitN(pkg, ":", 2)[1]+"_")
-	return root, pkg + " " + ver, nil
+	ver, err := os.ReadFile(filepath.Join(root, ".version"))
+	if err != nil {
+		return "", "", fmt.Errorf("unpacked %s: %w", pkg, err)
+	}
+	return root, pkg + " " + strings.TrimSpace(string(ver)), nil
 }
 
 func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, error) {
@@ -132,7 +127,7 @@ func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, err
 			Board: *b, Kernel: k.image, Initramfs: initramfs, FirmwareRoot: root,
 			Cmdline: image.Cmdline(*b, append(r.request().KernelArgs(), r.cfg.KernelArgs...)),
 			Manifest: image.Manifest{Kernel: r.kernel.Source, KernelKey: r.kernel.ConfigKey, Module: r.version,
-				Git: gitDescribe(ctx, r.cfg.Root), Firmware: fwVersion},
+				Git: report.GitDescribe(ctx, r.cfg.Root), Firmware: fwVersion},
 		}
 		if b.DTB != "" {
 			in.DTB = filepath.Join(k.dir, b.Target().Kernel.DTSDir, b.DTB)
@@ -146,30 +141,16 @@ func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, err
 	return res, fwRoot, err
 }
 
-func gitDescribe(ctx context.Context, root string) string {
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "describe", "--always", "--dirty", "--tags").Output()
-	if err != nil {
-		return "unknown"
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // bootBoard boots a copy of the image (the artefact stays as built) and
 // collects the results from the copy's results partition.
 func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string) error {
 	b := r.cfg.Board
-	build := r.buildDir()
-	share := filepath.Join(build, "results")
-	for _, d := range []string{share, r.out.ReportDir} {
-		if err := os.RemoveAll(d); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return err
-		}
+	share, err := r.freshResults()
+	if err != nil {
+		return err
 	}
-	disk := filepath.Join(build, "boot.img")
-	if err := copyFile(img.Image, disk); err != nil {
+	disk := filepath.Join(r.buildDir(), "boot.img")
+	if err := flash.CopySparse(img.Image, disk); err != nil {
 		return err
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
@@ -182,7 +163,7 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		host, _ := r.timeouts()
 		d := &vm.Disk{Image: disk, SD: b.QEMU.SD, Block: b.Target().QEMU.Block, Machine: b.QEMU.Machine,
 			EndMarker: guestproto.EndMarker, EndGrace: endGrace}
-		d.Firmware = BoardImage{FirmwareRoot: fwRoot}.Firmware(*b)
+		d.Firmware = b.QEMUFirmware(fwRoot)
 		c := vm.Config{Target: b.Target(), Timeout: host, Serial: serial, Disk: d}
 		r.logf("booting %s through its firmware (timeout %v): console in %s", b.Name, host, serialPath)
 		res, err := vm.Run(ctx, c)
@@ -193,7 +174,7 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		}
 		return "", nil
 	})
-	err := r.stage("report", func() (string, error) {
+	err = r.stage("report", func() (string, error) {
 		if err := image.ReadResults(ctx, disk, share); err != nil {
 			return "", fmt.Errorf("reading the results partition back: %w", err)
 		}
@@ -233,11 +214,8 @@ func (r *runner) checkSignals(serialPath string) (string, error) {
 	// What the guest should have printed, from the reports it wrote.
 	var want []string
 	for i, rep := range r.results.Reports {
-		for _, line := range guestproto.LAVASignals(r.results.ReportSuites[i], []types.Report{rep}) {
-			var sr guestproto.SignalReader
-			if s, ok := sr.Line(line); ok {
-				want = append(want, s.CaseID+" "+s.Result)
-			}
+		for _, s := range guestproto.LAVACases(r.results.ReportSuites[i], []types.Report{rep}) {
+			want = append(want, s.CaseID+" "+s.Result)
 		}
 	}
 	got := make([]string, len(sigs))
@@ -299,23 +277,6 @@ func consoleTail(path string) string {
 	}
 	out.WriteString("; the console's last lines:\n    " + strings.Join(lines, "\n    "))
 	return out.String()
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 func eachLine(rd io.Reader, f func(string)) error {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
@@ -30,18 +31,11 @@ func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
 	cfg.Board, cfg.NativeOnly = &b, true
-	bi, err := BuildImage(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	disk := filepath.Join(t.TempDir(), "card.img")
-	if err := copyFile(bi.Image, disk); err != nil {
-		t.Fatal(err)
-	}
+	bi, disk := boardCard(t, cfg)
 	tg := b.Target()
 	mon := filepath.Join(t.TempDir(), "monitor")
 	args := append(append(vm.Accel(tg), tg.QEMU.Machine...), "-S", "-display", "none", "-no-reboot",
-		"-serial", "pty", "-monitor", "unix:"+mon+",server,nowait", "-bios", bi.Firmware(b),
+		"-serial", "pty", "-monitor", "unix:"+mon+",server,nowait", "-bios", b.QEMUFirmware(bi.FirmwareRoot),
 		"-drive", "file="+disk+",format=raw,if=none,id=disk0", "-device", tg.QEMU.Block+",drive=disk0")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
@@ -56,6 +50,21 @@ func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
 	if !strings.Contains(strings.Join(o.Reasons, " "), "1 spec(s) failed") {
 		t.Errorf("reasons %q", o.Reasons)
 	}
+}
+
+// boardCard builds cfg's board image and returns it with a copy of it to
+// boot (or break) in its place.
+func boardCard(t *testing.T, cfg Config) (BoardImage, string) {
+	t.Helper()
+	bi, err := BuildImage(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := filepath.Join(t.TempDir(), "card.img")
+	if err := flash.CopySparse(bi.Image, card); err != nil {
+		t.Fatal(err)
+	}
+	return bi, card
 }
 
 // startPtyQEMU starts QEMU with its serial line on a pty and returns the
@@ -114,14 +123,7 @@ func TestBrokenBootEntryIsAnInfrastructureErrorWithTheConsole(t *testing.T) {
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
 	cfg.Board, cfg.NativeOnly = &b, true
-	bi, err := BuildImage(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	broken := filepath.Join(t.TempDir(), "broken.img")
-	if err := copyFile(bi.Image, broken); err != nil {
-		t.Fatal(err)
-	}
+	_, broken := boardCard(t, cfg)
 	conf := filepath.Join(t.TempDir(), "extlinux.conf")
 	os.WriteFile(conf, []byte("DEFAULT kbus\nLABEL kbus\n\tKERNEL /no-such-kernel\n\tAPPEND console=ttyAMA0\n"), 0o644)
 	mcopy := exec.Command("mcopy", "-o", "-i", broken+"@@"+strconv.Itoa(image.BootOffset), conf, "::/extlinux/extlinux.conf")

@@ -69,15 +69,9 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 			say(fmt.Sprintf("move the card %s into the %s and power it on", d.Flash, b.Name))
 		}
 	}
-	build := r.buildDir()
-	share := filepath.Join(build, "results")
-	for _, dir := range []string{share, r.out.ReportDir} {
-		if err := os.RemoveAll(dir); err != nil {
-			return err
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
+	share, err := r.freshResults()
+	if err != nil {
+		return err
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
 	host, _ := r.timeouts()
@@ -108,7 +102,7 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 		}
 		return "", nil
 	})
-	err := r.stage("report", func() (string, error) {
+	err = r.stage("report", func() (string, error) {
 		f, err := os.Open(serialPath)
 		if err != nil {
 			return "", err

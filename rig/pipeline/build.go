@@ -106,13 +106,8 @@ type binaries struct {
 func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *binaries) (string, error) {
 	bin := filepath.Join(build, "bin")
 	specs := filepath.Join(build, "specs")
-	for _, d := range []string{bin, specs} {
-		if err := os.RemoveAll(d); err != nil {
-			return "", err
-		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", err
-		}
+	if err := emptyDirs(bin, specs); err != nil {
+		return "", err
 	}
 	t := r.cfg.Target
 	env := append(os.Environ(), t.Go.Env()...)

@@ -55,7 +55,7 @@ func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
 			"On a server: put the image where the workers can fetch it, change url, lavacli jobs submit qemu-job.yaml", b.Name)); err != nil {
 		return nil, err
 	}
-	dev := lava.QEMUDevice(b, vm.Accel(b.Target()), bi.Firmware(b))
+	dev := lava.QEMUDevice(b, vm.Accel(b.Target()), b.QEMUFirmware(bi.FirmwareRoot))
 	if err := write(f.Device, dev, "The qemu device the QEMU job runs on, as lava-run reads it (a server renders its own)."); err != nil {
 		return nil, err
 	}

@@ -258,16 +258,31 @@ func (r *runner) prepare(ctx context.Context) (guestFiles, error) {
 	if err != nil {
 		return guestFiles{}, err
 	}
-	share := filepath.Join(build, "results")
-	for _, d := range []string{share, r.out.ReportDir} {
-		if err := os.RemoveAll(d); err != nil {
-			return guestFiles{}, err
-		}
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return guestFiles{}, err
-		}
+	share, err := r.freshResults()
+	if err != nil {
+		return guestFiles{}, err
 	}
 	return guestFiles{kernel: k.image, initramfs: image, share: share}, nil
+}
+
+// freshResults empties the folder the guest's results land in and the
+// report folder, and returns the former.
+func (r *runner) freshResults() (string, error) {
+	share := filepath.Join(r.buildDir(), "results")
+	return share, emptyDirs(share, r.out.ReportDir)
+}
+
+// emptyDirs makes each folder exist and hold nothing.
+func emptyDirs(dirs ...string) error {
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // bootAndReport boots the guest and collects what it left. The report is

@@ -16,12 +16,8 @@ import (
 // host. The module's version is its targets' (TargetMeta.Module).
 func CollectVersions(ctx context.Context, root string, qemuBinaries []string) Versions {
 	v := Versions{Go: runtime.Version(), QEMU: map[string]string{}, Host: host()}
-	if out, err := exec.CommandContext(ctx, "git", "-C", root, "describe", "--always", "--dirty", "--tags").Output(); err == nil {
-		v.Git = strings.TrimSpace(string(out))
-		v.Dirty = strings.HasSuffix(v.Git, "-dirty")
-	} else {
-		v.Git = "unknown (not a git checkout)"
-	}
+	v.Git = GitDescribe(ctx, root)
+	v.Dirty = strings.HasSuffix(v.Git, "-dirty")
 	for _, bin := range qemuBinaries {
 		if _, ok := v.QEMU[bin]; ok {
 			continue
@@ -34,6 +30,16 @@ func CollectVersions(ctx context.Context, root string, qemuBinaries []string) Ve
 		v.QEMU[bin] = firstLine(string(out))
 	}
 	return v
+}
+
+// GitDescribe names the source tree's commit as git describe does, or
+// says it is not a git checkout.
+func GitDescribe(ctx context.Context, root string) string {
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "describe", "--always", "--dirty", "--tags").Output()
+	if err != nil {
+		return "unknown (not a git checkout)"
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func host() string {

@@ -4,7 +4,6 @@
 package serial
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kbus-project/kbus/rig/guestproto"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,7 +67,7 @@ func Watch(ctx context.Context, con *os.File, w io.Writer, end string, silent, t
 	var seen time.Time
 	spoke := false
 	buf := make([]byte, 4096)
-	var tail []byte
+	find := guestproto.MarkerFinder{Marker: end}
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -89,12 +89,8 @@ func Watch(ctx context.Context, con *os.File, w io.Writer, end string, silent, t
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return werr
 			}
-			tail = append(tail, buf[:n]...)
-			if seen.IsZero() && bytes.Contains(tail, []byte(end)) {
+			if seen.IsZero() && find.Found(buf[:n]) {
 				seen = time.Now()
-			}
-			if len(tail) > len(end) {
-				tail = append(tail[:0], tail[len(tail)-len(end):]...)
 			}
 		}
 		switch {

@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -137,8 +138,18 @@ func BoardNames() []string {
 // Target is the architecture row the board runs.
 func (b Board) Target() Target { return MustLookup(b.Arch) }
 
-// Packages are the Debian packages the board's image and boot need.
-func (b Board) Packages() []string { return []string{b.Loader.Package} }
+// QEMUFirmware is the -bios file that stands for the board's flash in
+// QEMU, with the loader's package unpacked at root; empty for a board
+// whose boot ROM reads its loader from the image.
+func (b Board) QEMUFirmware(root string) string {
+	switch {
+	case b.QEMU.Firmware != "":
+		return b.QEMU.Firmware
+	case b.Loader.Firmware != "":
+		return filepath.Join(root, b.Loader.Firmware)
+	}
+	return ""
+}
 
 // dtbs lists the device trees t's kernel build makes for its boards.
 func (t Target) dtbs() []string {

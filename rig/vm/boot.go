@@ -115,7 +115,7 @@ func Run(ctx context.Context, c Config) (Result, error) {
 		var stop context.CancelFunc
 		ctx, stop = context.WithCancel(ctx)
 		defer stop()
-		end = &endWatcher{marker: []byte(d.EndMarker), grace: d.EndGrace, stop: stop}
+		end = &endWatcher{find: guestproto.MarkerFinder{Marker: d.EndMarker}, grace: d.EndGrace, stop: stop}
 		opts.SerialOutput = append(opts.SerialOutput, end)
 	}
 	var res Result

@@ -1,12 +1,12 @@
 package vm
 
 import (
-	"bytes"
 	"context"
 	"sync"
 	"time"
 
 	"github.com/hugelgupf/vmtest/qemu"
+	"github.com/kbus-project/kbus/rig/guestproto"
 )
 
 // Disk is a board image booted through the board's firmware, instead of
@@ -47,31 +47,21 @@ func (d *Disk) fns() []qemu.Fn { return []qemu.Fn{qemu.WithQEMUArgs(d.qemuArgs()
 
 // endWatcher passes the console on and notices the end marker.
 type endWatcher struct {
-	marker []byte
-	grace  time.Duration
-	stop   context.CancelFunc
+	grace time.Duration
+	stop  context.CancelFunc
 
 	mu   sync.Mutex
-	tail []byte
+	find guestproto.MarkerFinder
 	seen bool
 }
 
 func (e *endWatcher) Write(p []byte) (int, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.seen {
-		return len(p), nil
-	}
-	// Keep enough of the previous write to find a marker split in two.
-	buf := append(e.tail, p...)
-	if bytes.Contains(buf, e.marker) {
+	if !e.seen && e.find.Found(p) {
 		e.seen = true
 		time.AfterFunc(e.grace, e.stop)
 	}
-	if n := len(e.marker); len(buf) > n {
-		buf = buf[len(buf)-n:]
-	}
-	e.tail = append(e.tail[:0], buf...)
 	return len(p), nil
 }
 
