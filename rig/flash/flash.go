@@ -234,35 +234,3 @@ func (b *bar) done() {
 	b.print("\r")
 	fmt.Fprintln(b.w)
 }
-
-// CopySparse copies an image file to the file dst, writing only the
-// blocks IMAGE.bmap maps and leaving the rest a hole: a board run's own
-// copy of its image costs what the image holds, not its size.
-func CopySparse(image, dst string) error {
-	bm, err := ReadBmap(image + ".bmap")
-	if err != nil {
-		return fmt.Errorf("%s.bmap: %w", image, err)
-	}
-	src, err := os.Open(image)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if err := out.Truncate(bm.ImageSize); err != nil {
-		out.Close()
-		return err
-	}
-	buf := make([]byte, 1<<20)
-	for _, r := range bm.Ranges {
-		off, n := r.Bytes(bm.BlockSize, bm.ImageSize)
-		if err := copyRange(out, src, off, n, buf, newBar(nil, "", 0)); err != nil {
-			out.Close()
-			return fmt.Errorf("copying %s: %w", image, err)
-		}
-	}
-	return out.Close()
-}

@@ -332,23 +332,3 @@ func TestParseBmapRejectsDamage(t *testing.T) {
 		t.Errorf("edited map: %v", err)
 	}
 }
-
-func TestCopySparseKeepsTheBytesAndTheHoles(t *testing.T) {
-	rigtest.RequireTools(t, "bmaptool")
-	dir := t.TempDir()
-	img := testImage(t, dir, imgSize)
-	dst := filepath.Join(dir, "copy.img")
-	if err := CopySparse(img, dst); err != nil {
-		t.Fatal(err)
-	}
-	if fileSum(t, dst) != fileSum(t, img) {
-		t.Error("the copy's bytes differ")
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(dst, &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Blocks*512 >= imgSize/2 {
-		t.Errorf("the copy allocates %d bytes of a %d-byte image that holds ~200 KB", st.Blocks*512, imgSize)
-	}
-}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kbus-project/kbus/rig/internal/rigtest"
 	"github.com/kbus-project/kbus/rig/target"
+	"golang.org/x/sys/unix"
 )
 
 func needTools(t *testing.T) {
@@ -127,5 +128,31 @@ func TestReadResultsCopiesThePartition(t *testing.T) {
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "status.json")); err != nil || string(b) != `{"phase":"done"}` {
 		t.Errorf("read back %q, %v", b, err)
+	}
+}
+
+func TestCopyKeepsTheBytesAndTheHoles(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "sparse.img")
+	f, _ := os.Create(src)
+	f.Truncate(64 << 20)
+	f.WriteAt([]byte("MBR"), 0)
+	f.WriteAt(bytes.Repeat([]byte("x"), 100000), 32<<20)
+	f.Close()
+	dst := filepath.Join(dir, "copy.img")
+	if err := Copy(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(src)
+	b, _ := os.ReadFile(dst)
+	if !bytes.Equal(a, b) {
+		t.Fatal("the copy's bytes differ")
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(dst, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Blocks*512 > 8<<20 {
+		t.Errorf("the copy allocates %d bytes for ~100 KB of data", st.Blocks*512)
 	}
 }

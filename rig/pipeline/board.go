@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
@@ -150,7 +149,7 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		return err
 	}
 	disk := filepath.Join(r.buildDir(), "boot.img")
-	if err := flash.CopySparse(img.Image, disk); err != nil {
+	if err := image.Copy(img.Image, disk); err != nil {
 		return err
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)

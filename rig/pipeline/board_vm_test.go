@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
@@ -61,7 +60,7 @@ func boardCard(t *testing.T, cfg Config) (BoardImage, string) {
 		t.Fatal(err)
 	}
 	card := filepath.Join(t.TempDir(), "card.img")
-	if err := flash.CopySparse(bi.Image, card); err != nil {
+	if err := image.Copy(bi.Image, card); err != nil {
 		t.Fatal(err)
 	}
 	return bi, card
