@@ -8,13 +8,22 @@
  * recipients of a message named "$.a.b.c" looks up only the keys that can
  * match it: the name itself, "$.a.b.%" and "$.*", "$.a.*", "$.a.b.*" (one
  * per level), so a send costs the same whatever else is bound on the
- * device. The hashes of all those keys come from one pass over the name
- * (FNV-1a is computed byte by byte).
+ * device.
+ *
+ * Keys are hashed with hsiphash under a key drawn at random for each
+ * device, so nobody can choose names that pile up in one bucket (say the
+ * "$.*" one every send looks at). The hash is chained by name segment: the
+ * hash of "$.a.b" is computed from that of "$.a" and the bytes "b", and a
+ * key's hash is that of its segments with how it ends ("*", "%" or the
+ * exact name) mixed in, so one pass over a message name gives the hashes
+ * of all the keys that can match it.
  *
  * All functions here run under the device lock and the exported ones assert
  * it (lockdep), except kbus_bindings_init and kbus_bindings_free, which run
  * while nothing else can reach the device.
  */
+#include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -23,23 +32,50 @@
 #include "kbus_internal.h"
 
 #define KBUS_HASH_MIN_BITS	6
-#define KBUS_HASH_MAX_BITS	16
-#define FNV_OFFSET		2166136261U
-#define FNV_PRIME		16777619U
+/* 2^22 buckets (32 MiB of table) once there are 8 M bindings. */
+#define KBUS_HASH_MAX_BITS	22
 
-static inline u32 fnv_step(u32 h, u8 c)
+/* How a key ends: a listener's ".*" or ".%", or the name itself. */
+#define KBUS_KEY_EXACT		0
+
+/* The chained hash of the segments so far, after one more segment. */
+static u32 kbus_hash_segment(const struct kbus_dev *dev, u32 prev, const char *seg, u32 len)
 {
-	return (h ^ c) * FNV_PRIME;
+	hsiphash_key_t key = dev->hash_key;
+
+	key.key[0] ^= prev;
+	return hsiphash(seg, len, &key);
 }
 
-static u32 kbus_hash(const char *name, u32 len)
+/* The hash of a key: its segments' chained hash and how it ends. */
+static u32 kbus_hash_key(const struct kbus_dev *dev, u32 segments, u32 end)
 {
-	u32 h = FNV_OFFSET;
-	u32 i;
+	return hsiphash_2u32(segments, end, &dev->hash_key);
+}
 
-	for (i = 0; i < len; i++)
-		h = fnv_step(h, name[i]);
+/*
+ * The chained hash of the dot-separated segments in @name[0..@len), which
+ * neither starts nor ends with a dot.
+ */
+static u32 kbus_hash_segments(const struct kbus_dev *dev, const char *name, u32 len)
+{
+	u32 h = 0, start = 0, i;
+
+	for (i = 0; i <= len; i++) {
+		if (i == len || name[i] == '.') {
+			h = kbus_hash_segment(dev, h, name + start, i - start);
+			start = i + 1;
+		}
+	}
 	return h;
+}
+
+/* The hash of a bound name or wildcard, as kbus_visit_matches computes it. */
+static u32 kbus_hash(const struct kbus_dev *dev, const char *name, u32 len)
+{
+	if (len >= 3 && name[len - 2] == '.' && (name[len - 1] == '*' || name[len - 1] == '%'))
+		return kbus_hash_key(dev, kbus_hash_segments(dev, name, len - 2), name[len - 1]);
+	return kbus_hash_key(dev, kbus_hash_segments(dev, name, len), KBUS_KEY_EXACT);
 }
 
 static struct hlist_head *kbus_bucket(struct kbus_dev *dev, u32 hash)
@@ -49,6 +85,7 @@ static struct hlist_head *kbus_bucket(struct kbus_dev *dev, u32 hash)
 
 int kbus_bindings_init(struct kbus_dev *dev)
 {
+	get_random_bytes(&dev->hash_key, sizeof(dev->hash_key));
 	dev->hash_bits = KBUS_HASH_MIN_BITS;
 	dev->hash = kvcalloc(1U << dev->hash_bits, sizeof(*dev->hash), GFP_KERNEL);
 	return dev->hash ? 0 : -ENOMEM;
@@ -69,7 +106,7 @@ static void kbus_hash_grow(struct kbus_dev *dev)
 
 	if (dev->num_bindings <= (2U << dev->hash_bits) || bits > KBUS_HASH_MAX_BITS)
 		return;
-	table = kvcalloc(1U << bits, sizeof(*table), GFP_KERNEL);
+	table = kvcalloc(1U << bits, sizeof(*table), KBUS_GFP_USER);
 	if (!table)
 		return;
 	/* Oldest first, so that each bucket stays newest first. */
@@ -102,7 +139,7 @@ static bool kbus_is_bind_event_name(const char *name, u32 name_len)
 struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
 					     u32 name_len)
 {
-	u32 hash = kbus_hash(name, name_len);
+	u32 hash = kbus_hash(dev, name, name_len);
 	struct kbus_binding *b;
 
 	lockdep_assert_held(&dev->lock);
@@ -123,7 +160,7 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32
 		return -EBADMSG;
 	if (name_len > KBUS_MAX_NAME_LEN)
 		return -ENAMETOOLONG;
-	b = kzalloc(struct_size(b, name, name_len + 1), GFP_KERNEL_ACCOUNT);
+	b = kzalloc(struct_size(b, name, name_len + 1), KBUS_GFP_USER);
 	if (!b)
 		return -ENOMEM;
 	err = kbus_get_bind_name(uname, name_len, b->name);
@@ -146,7 +183,7 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32
 	b->ksock = ks;
 	b->is_replier = replier;
 	b->name_len = name_len;
-	b->hash = kbus_hash(b->name, name_len);
+	b->hash = kbus_hash(dev, b->name, name_len);
 	if (b->name[name_len - 1] == '*')
 		b->match = KBUS_MATCH_STAR;
 	else if (b->name[name_len - 1] == '%')
@@ -194,7 +231,7 @@ int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u
 		return -EBADMSG;
 	if (name_len > KBUS_MAX_NAME_LEN)
 		return -ENAMETOOLONG;
-	name = kmalloc(name_len + 1, GFP_KERNEL);
+	name = kmalloc(name_len + 1, KBUS_GFP_USER);
 	if (!name)
 		return -ENOMEM;
 	err = kbus_get_bind_name(uname, name_len, name);
@@ -304,34 +341,39 @@ static void kbus_consider(struct kbus_collect *c, struct kbus_binding *b)
 		c->replier = b;
 }
 
+/* The bindings with key hash @key whose name is "<@name's first @prefix_len bytes><@last>". */
+static void kbus_visit_key(struct kbus_dev *dev, u32 key, const char *name, u32 prefix_len,
+			   char last, struct kbus_collect *c)
+{
+	struct kbus_binding *b;
+
+	hlist_for_each_entry(b, kbus_bucket(dev, key), hash_node)
+		if (b->hash == key && kbus_key_is(b, name, prefix_len, last))
+			kbus_consider(c, b);
+}
+
 /* Visit every binding that matches @name, in no particular order. */
 static void kbus_visit_matches(struct kbus_dev *dev, const char *name, u32 len,
 			       struct kbus_collect *c)
 {
 	const char *last_dot = strrchr(name, '.');
 	struct kbus_binding *b;
-	u32 h = FNV_OFFSET;
-	u32 i, key;
+	u32 h = 0, start = 0, i, key;
 
 	for (i = 0; i < len; i++) {
-		if (name[i] == '.') {
-			u32 hd = fnv_step(h, '.');
-
-			key = fnv_step(hd, '*');
-			hlist_for_each_entry(b, kbus_bucket(dev, key), hash_node)
-				if (b->hash == key && kbus_key_is(b, name, i + 1, '*'))
-					kbus_consider(c, b);
-			if (name + i == last_dot) {
-				key = fnv_step(hd, '%');
-				hlist_for_each_entry(b, kbus_bucket(dev, key), hash_node)
-					if (b->hash == key && kbus_key_is(b, name, i + 1, '%'))
-						kbus_consider(c, b);
-			}
-		}
-		h = fnv_step(h, name[i]);
+		if (name[i] != '.')
+			continue;
+		/* "<segments so far>.*", and ".%" at the last level. */
+		h = kbus_hash_segment(dev, h, name + start, i - start);
+		start = i + 1;
+		kbus_visit_key(dev, kbus_hash_key(dev, h, '*'), name, i + 1, '*', c);
+		if (name + i == last_dot)
+			kbus_visit_key(dev, kbus_hash_key(dev, h, '%'), name, i + 1, '%', c);
 	}
-	hlist_for_each_entry(b, kbus_bucket(dev, h), hash_node)
-		if (b->hash == h && b->name_len == len && !memcmp(b->name, name, len))
+	key = kbus_hash_key(dev, kbus_hash_segment(dev, h, name + start, len - start),
+			    KBUS_KEY_EXACT);
+	hlist_for_each_entry(b, kbus_bucket(dev, key), hash_node)
+		if (b->hash == key && b->name_len == len && !memcmp(b->name, name, len))
 			kbus_consider(c, b);
 }
 
@@ -358,12 +400,12 @@ static int kbus_cmp_newest_first(const void *a, const void *b)
  * kbus_collect - the recipients of @msg: its listener bindings in device
  * order (newest first, duplicates included) and for a request the replier:
  * the most specific class wins (exact > % > *), the newest binding within a
- * class (§2.3). The list is put in @buf when it fits, else in a new array;
- * the caller frees *@listp when it is not @buf.
+ * class (§2.3). The list is put in @buf when it fits, else in a new array
+ * allocated with @gfp; the caller kvfree()s *@listp when it is not @buf.
  */
 int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding **buf,
 		 u32 buf_len, struct kbus_binding ***listp, u32 *nlisteners,
-		 struct kbus_binding **replier)
+		 struct kbus_binding **replier, gfp_t gfp)
 {
 	struct kbus_collect c = { .want_replier = msg->flags & KBUS_BIT_WANT_A_REPLY };
 	u32 count;
@@ -376,7 +418,12 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 	*nlisteners = 0;
 	if (!count)
 		return 0;
-	c.list = count <= buf_len ? buf : kmalloc_array(count, sizeof(*c.list), GFP_KERNEL);
+	/*
+	 * A big fan-out gets a virtually contiguous array, charged to the
+	 * sender; a closing Ksock's unbind events must not be lost to a
+	 * failed allocation, and their number is bounded by its bindings.
+	 */
+	c.list = count <= buf_len ? buf : kvmalloc_array(count, sizeof(*c.list), gfp);
 	if (!c.list)
 		return -ENOMEM;
 	c.n = 0;
@@ -387,4 +434,20 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 	*listp = c.list;
 	*nlisteners = c.n;
 	return 0;
+}
+
+/* The most bindings in one bucket: what a send may have to walk past. */
+u32 kbus_hash_longest_chain(struct kbus_dev *dev)
+{
+	struct kbus_binding *b;
+	u32 i, n, longest = 0;
+
+	lockdep_assert_held(&dev->lock);
+	for (i = 0; i < (1U << dev->hash_bits); i++) {
+		n = 0;
+		hlist_for_each_entry(b, &dev->hash[i], hash_node)
+			n++;
+		longest = max(longest, n);
+	}
+	return longest;
 }

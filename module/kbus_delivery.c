@@ -17,8 +17,16 @@
  *    a reply to that request, so a request answered early and then ignored
  *    gets no second reply (docs/kbus.md §16.11).
  *  - Senders waiting in poll for an ALL_OR_WAIT send are woken whenever a
- *    queue shrinks, a Ksock opens or closes, a reserved slot is released or
- *    MAXMSGS changes (docs/kbus.md §17.4).
+ *    queue shrinks, a Ksock opens or closes, a binding comes or goes, a
+ *    reserved slot is released or MAXMSGS changes (docs/kbus.md §17.4).
+ *
+ * Memory: what a Ksock's action makes KBUS allocate is charged to that
+ * Ksock's memory cgroup, and fails with ENOMEM before anything changes.
+ * The status a request may need (Unbound, GoneAway, Ignored, ...) is
+ * allocated when the request is sent, with its queue entry, so keeping the
+ * reply guarantee never allocates. Only a closing Ksock's unbind events and
+ * their set-aside entries must not fail (__GFP_NOFAIL); there are at most
+ * as many as the Ksock had replier bindings, each of them charged.
  */
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -72,6 +80,7 @@ void kbus_stop_sending(struct kbus_ksock *ks)
 		return;
 	list_del_init(&ks->sending_node);
 	kbus_msg_put(ks->pending);
+	kbus_status_release(&ks->pending_status);
 	ks->pending = NULL;
 	ks->sending = false;
 }
@@ -97,6 +106,33 @@ void kbus_qentry_cache_exit(void)
 void kbus_qentry_free(struct kbus_qentry *e)
 {
 	kmem_cache_free(kbus_qentry_cache, e);
+}
+
+struct kbus_qentry *kbus_qentry_alloc(gfp_t gfp)
+{
+	return kmem_cache_alloc(kbus_qentry_cache, gfp);
+}
+
+/* kbus_status_reserve - the message and queue entry of a status, ahead. */
+int kbus_status_reserve(struct kbus_status *st)
+{
+	st->msg = kbus_status_alloc();
+	st->entry = st->msg ? kbus_qentry_alloc(KBUS_GFP_USER) : NULL;
+	if (st->entry)
+		return 0;
+	kbus_msg_put(st->msg);
+	st->msg = NULL;
+	return -ENOMEM;
+}
+
+/* kbus_status_release - a reserved status that is no longer needed. */
+void kbus_status_release(struct kbus_status *st)
+{
+	kbus_msg_put(st->msg);
+	if (st->entry)
+		kbus_qentry_free(st->entry);
+	st->msg = NULL;
+	st->entry = NULL;
 }
 
 static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
@@ -134,66 +170,104 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 }
 
 /*
- * kbus_push - queue a copy of @msg without a capacity check (status
- * messages, set-aside moves). With @check_once, MSGONLYONCE may skip it.
+ * kbus_push - queue a copy of @msg in the entry @e, allocated by the
+ * caller, without a capacity check (status messages, set-aside moves,
+ * replayed bind events). With @check_once, MSGONLYONCE may skip it, and
+ * @e is freed.
  */
-void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding *binding,
-	       u32 flags, bool check_once)
+void kbus_push(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
+	       struct kbus_binding *binding, u32 flags, bool check_once)
 {
-	struct kbus_qentry *e;
-
 	lockdep_assert_held(&ks->dev->lock);
-	if (check_once && ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
+	if (check_once && ks->only_once && kbus_id_eq(ks->last_pushed, msg->id)) {
+		kbus_qentry_free(e);
 		return;
-	e = kmem_cache_alloc(kbus_qentry_cache, GFP_KERNEL | __GFP_NOFAIL);
+	}
 	kbus_queue_entry(ks, e, msg, binding, flags);
 }
 
+static struct kbus_outstanding *kbus_outstanding_find(const struct kbus_ksock *ks,
+						      struct kbus_msg_id id)
+{
+	u32 i;
+
+	for (i = 0; i < ks->num_outstanding; i++)
+		if (kbus_id_eq(ks->outstanding[i].id, id))
+			return &ks->outstanding[i];
+	return NULL;
+}
+
 bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id)
+{
+	lockdep_assert_held(&ks->dev->lock);
+	return kbus_outstanding_find(ks, id);
+}
+
+/* Forget the outstanding request @o; its reserved status goes with it. */
+static void kbus_outstanding_drop(struct kbus_ksock *ks, struct kbus_outstanding *o)
+{
+	kbus_status_release(&o->status);
+	*o = ks->outstanding[--ks->num_outstanding];
+	kbus_wake_senders(ks->dev);
+}
+
+void kbus_outstanding_remove(struct kbus_ksock *ks, struct kbus_msg_id id)
+{
+	struct kbus_outstanding *o;
+
+	lockdep_assert_held(&ks->dev->lock);
+	o = kbus_outstanding_find(ks, id);
+	if (o)
+		kbus_outstanding_drop(ks, o);
+}
+
+/* kbus_outstanding_free - a closing Ksock's outstanding requests. */
+void kbus_outstanding_free(struct kbus_ksock *ks)
 {
 	u32 i;
 
 	lockdep_assert_held(&ks->dev->lock);
 	for (i = 0; i < ks->num_outstanding; i++)
-		if (kbus_id_eq(ks->outstanding[i], id))
-			return true;
-	return false;
+		kbus_status_release(&ks->outstanding[i].status);
+	kvfree(ks->outstanding);
+	ks->outstanding = NULL;
+	ks->num_outstanding = 0;
+	ks->size_outstanding = 0;
 }
 
-void kbus_outstanding_remove(struct kbus_ksock *ks, struct kbus_msg_id id)
+/*
+ * Make room for one more outstanding request before anything is queued:
+ * the array (virtually contiguous when large: MAXMSGS bounds it, not the
+ * page allocator) and the status the request may need.
+ */
+static int kbus_outstanding_reserve(struct kbus_ksock *ks, struct kbus_status *st)
 {
-	u32 i;
-
-	lockdep_assert_held(&ks->dev->lock);
-	for (i = 0; i < ks->num_outstanding; i++) {
-		if (kbus_id_eq(ks->outstanding[i], id)) {
-			ks->outstanding[i] = ks->outstanding[--ks->num_outstanding];
-			kbus_wake_senders(ks->dev);
-			return;
-		}
-	}
-}
-
-/* Make room for one more outstanding request before anything is queued. */
-static int kbus_outstanding_reserve(struct kbus_ksock *ks)
-{
-	struct kbus_msg_id *bigger;
+	struct kbus_outstanding *bigger;
 	u32 size;
 
-	if (ks->num_outstanding < ks->size_outstanding)
-		return 0;
-	size = ks->size_outstanding ? 2 * ks->size_outstanding : KBUS_INIT_OUTSTANDING;
-	bigger = krealloc_array(ks->outstanding, size, sizeof(*bigger), GFP_KERNEL_ACCOUNT);
-	if (!bigger)
-		return -ENOMEM;
-	ks->outstanding = bigger;
-	ks->size_outstanding = size;
-	return 0;
+	if (ks->num_outstanding == ks->size_outstanding) {
+		size = ks->size_outstanding ? 2 * ks->size_outstanding : KBUS_INIT_OUTSTANDING;
+		bigger = kvmalloc_array(size, sizeof(*bigger), KBUS_GFP_USER);
+		if (!bigger)
+			return -ENOMEM;
+		if (ks->num_outstanding)
+			memcpy(bigger, ks->outstanding, ks->num_outstanding * sizeof(*bigger));
+		kvfree(ks->outstanding);
+		ks->outstanding = bigger;
+		ks->size_outstanding = size;
+	}
+	return st->msg ? 0 : kbus_status_reserve(st);
 }
 
-static void kbus_outstanding_add(struct kbus_ksock *ks, struct kbus_msg_id id)
+static void kbus_outstanding_add(struct kbus_ksock *ks, struct kbus_msg_id id,
+				 struct kbus_status *st)
 {
-	ks->outstanding[ks->num_outstanding++] = id;
+	struct kbus_outstanding *o = &ks->outstanding[ks->num_outstanding++];
+
+	o->id = id;
+	o->status = *st;
+	st->msg = NULL;
+	st->entry = NULL;
 	if (ks->num_outstanding > ks->max_outstanding)
 		ks->max_outstanding = ks->num_outstanding;
 }
@@ -212,32 +286,47 @@ static void kbus_unreplied_remove(struct kbus_ksock *ks, struct kbus_msg_id id, 
 	}
 }
 
+/* Queue the reserved status @st as @name to @target, which now owns it. */
+static void kbus_status_queue(struct kbus_ksock *target, struct kbus_status *st,
+			      const char *name, u32 from, struct kbus_msg_id in_reply_to)
+{
+	struct kbus_dev *dev = target->dev;
+	struct kbus_msg *msg = st->msg;
+
+	kbus_status_fill(dev, msg, name);
+	msg->from = from;
+	msg->to = target->id;
+	msg->in_reply_to = in_reply_to;
+	kbus_push(target, st->entry, msg, NULL, msg->flags, false);
+	/* The queue holds its own reference now. */
+	kbus_msg_put(msg);
+	st->msg = NULL;
+	st->entry = NULL;
+	if (dev->verbose)
+		pr_info("kbus%u: %s to ksock %u for [%u:%u]\n", dev->index, name, target->id,
+			in_reply_to.network_id, in_reply_to.serial_num);
+}
+
 /*
  * kbus_send_status - a status reply from KBUS to the Ksock @to in place of
- * the reply to @in_reply_to. With @only_if_awaited it is sent only while
- * @to still awaits that reply. No capacity check: the slot was reserved.
+ * the reply to @in_reply_to, sent only while @to still awaits that reply,
+ * from the status reserved with the request. No capacity check: the slot
+ * was reserved too.
  */
 void kbus_send_status(struct kbus_dev *dev, const char *name, u32 from, u32 to,
-		      struct kbus_msg_id in_reply_to, bool only_if_awaited)
+		      struct kbus_msg_id in_reply_to)
 {
 	struct kbus_ksock *target = kbus_find_ksock(dev, to);
-	struct kbus_msg *msg;
+	struct kbus_outstanding *o;
 
 	lockdep_assert_held(&dev->lock);
 	if (!target)
 		return;
-	if (only_if_awaited && !kbus_outstanding_has(target, in_reply_to))
+	o = kbus_outstanding_find(target, in_reply_to);
+	if (!o)
 		return;
-	msg = kbus_msg_synthetic(dev, name, 0, 0);
-	msg->from = from;
-	msg->to = to;
-	msg->in_reply_to = in_reply_to;
-	kbus_push(target, msg, NULL, msg->flags, false);
-	kbus_outstanding_remove(target, in_reply_to);
-	kbus_msg_put(msg);
-	if (dev->verbose)
-		pr_info("kbus%u: %s to ksock %u for [%u:%u]\n", dev->index, name, to,
-			in_reply_to.network_id, in_reply_to.serial_num);
+	kbus_status_queue(target, &o->status, name, from, in_reply_to);
+	kbus_outstanding_drop(target, o);
 }
 
 static int kbus_prealloc(struct list_head *pool, u32 n)
@@ -245,7 +334,7 @@ static int kbus_prealloc(struct list_head *pool, u32 n)
 	struct kbus_qentry *e;
 
 	while (n--) {
-		e = kmem_cache_alloc(kbus_qentry_cache, GFP_KERNEL);
+		e = kmem_cache_alloc(kbus_qentry_cache, KBUS_GFP_USER);
 		if (!e)
 			return -ENOMEM;
 		list_add(&e->node, pool);
@@ -276,6 +365,7 @@ struct kbus_recipients {
 	struct kbus_binding	*replier;	/* of a request, else NULL */
 	struct kbus_ksock	*target;	/* of a reply, else NULL */
 	u32			needed;		/* queue entries to allocate */
+	struct kbus_status	status;		/* a request's, reserved */
 };
 
 /*
@@ -318,7 +408,7 @@ static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg
 			return -EPIPE;
 		if (kbus_ksock_full(r->replier->ksock, 0))
 			return all_or_wait ? -EAGAIN : -EBUSY;
-		err = kbus_outstanding_reserve(sender);
+		err = kbus_outstanding_reserve(sender, &r->status);
 		if (err)
 			return err;
 		r->needed++;
@@ -356,7 +446,7 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 	if (msg->flags & KBUS_BIT_WANT_A_REPLY) {
 		kbus_queue_entry(r->replier->ksock, kbus_take(pool), msg, r->replier,
 				 msg->flags | KBUS_BIT_WANT_YOU_TO_REPLY);
-		kbus_outstanding_add(sender, msg->id);
+		kbus_outstanding_add(sender, msg->id, &r->status);
 	}
 	for (i = 0; i < r->n; i++) {
 		struct kbus_ksock *ks;
@@ -387,7 +477,7 @@ int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
 
 	lockdep_assert_held(&sender->dev->lock);
 	err = kbus_collect(sender->dev, msg, stack, ARRAY_SIZE(stack), &r.listeners, &r.n,
-			   &r.replier);
+			   &r.replier, KBUS_GFP_USER);
 	if (err)
 		return err;
 	err = kbus_check_recipients(sender, msg, &r);
@@ -396,8 +486,9 @@ int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
 	if (!err)
 		kbus_commit(sender, msg, &r, &pool);
 	kbus_free_pool(&pool);
+	kbus_status_release(&r.status);
 	if (r.listeners != stack)
-		kfree(r.listeners);
+		kvfree(r.listeners);
 	return err;
 }
 
@@ -437,6 +528,12 @@ int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id)
 	if (err == 0 || err == -EAGAIN)
 		*id = msg->id;
 	if (err == -EAGAIN) {
+		/* A pending request that fails later still gets its status. */
+		if ((msg->flags & KBUS_BIT_WANT_A_REPLY) &&
+		    kbus_status_reserve(&ks->pending_status)) {
+			kbus_msg_put(msg);
+			return -ENOMEM;
+		}
 		kbus_start_sending(ks, msg);
 		return err;
 	}
@@ -458,23 +555,24 @@ __poll_t kbus_poll_retry(struct kbus_ksock *ks)
 	err = kbus_deliver(ks, msg);
 	if (err == -EAGAIN)
 		return 0;
-	if (err == -EADDRNOTAVAIL)
-		kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_DISAPPEARED, 0, ks->id, msg->id,
-				 false);
-	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
-		kbus_send_status(ks->dev, KBUS_MSG_NAME_ERROR_SENDING, 0, ks->id, msg->id, false);
+	if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
+		kbus_status_queue(ks, &ks->pending_status, err == -EADDRNOTAVAIL ?
+				  KBUS_MSG_NAME_REPLIER_DISAPPEARED : KBUS_MSG_NAME_ERROR_SENDING,
+				  0, msg->id);
 	kbus_stop_sending(ks);
 	return EPOLLOUT | EPOLLWRNORM;
 }
 
 static struct kbus_msg *kbus_bind_event_msg(struct kbus_dev *dev, bool is_bind, u32 binder,
-					    const char *name, u32 name_len)
+					    const char *name, u32 name_len, gfp_t gfp)
 {
 	struct kbus_replier_bind_event_data *ev;
 	struct kbus_msg *msg;
 
 	msg = kbus_msg_synthetic(dev, KBUS_MSG_NAME_REPLIER_BIND_EVENT, KBUS_BIT_ALL_OR_FAIL,
-				 sizeof(*ev) + KBUS_PADDED_NAME_LEN(name_len));
+				 sizeof(*ev) + KBUS_PADDED_NAME_LEN(name_len), gfp);
+	if (!msg)
+		return NULL;
 	ev = (struct kbus_replier_bind_event_data *)msg->data;
 	ev->is_bind = is_bind;
 	ev->binder = binder;
@@ -499,8 +597,10 @@ static struct kbus_setaside *kbus_last_setaside(struct kbus_ksock *ks)
 static void kbus_add_setaside(struct kbus_dev *dev, struct kbus_ksock *ks,
 			      struct kbus_binding *binding, struct kbus_msg *msg, bool lost)
 {
-	struct kbus_setaside *s = kmalloc(sizeof(*s), GFP_KERNEL | __GFP_NOFAIL);
+	/* Bounded: see KBUS_MAX_UNSENT_UNBIND_MESSAGES and kbus_set_aside. */
+	struct kbus_setaside *s = kmalloc(sizeof(*s), KBUS_GFP_MUST);
 
+	s->entry = kbus_qentry_alloc(KBUS_GFP_MUST);
 	s->ksock = ks;
 	s->binding = binding;
 	s->msg = kbus_msg_get(msg);
@@ -533,7 +633,8 @@ static void kbus_set_aside(struct kbus_dev *dev, struct kbus_msg *event,
 		if (last && last->lost)
 			continue;
 		if (!lost)
-			lost = kbus_msg_synthetic(dev, KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0);
+			lost = kbus_msg_synthetic(dev, KBUS_MSG_NAME_UNBIND_EVENTS_LOST, 0, 0,
+						  KBUS_GFP_MUST);
 		kbus_add_setaside(dev, listeners[i]->ksock, listeners[i], lost, true);
 	}
 	kbus_msg_put(lost);
@@ -548,6 +649,7 @@ int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *
 		    u32 name_len, bool must_succeed)
 {
 	struct kbus_binding *stack[KBUS_COLLECT_STACK];
+	gfp_t gfp = must_succeed ? KBUS_GFP_MUST : KBUS_GFP_USER;
 	struct kbus_binding **listeners, *unused;
 	struct kbus_msg *msg;
 	LIST_HEAD(pool);
@@ -555,8 +657,10 @@ int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *
 	int err;
 
 	lockdep_assert_held(&dev->lock);
-	msg = kbus_bind_event_msg(dev, is_bind, binder, name, name_len);
-	err = kbus_collect(dev, msg, stack, ARRAY_SIZE(stack), &listeners, &n, &unused);
+	msg = kbus_bind_event_msg(dev, is_bind, binder, name, name_len, gfp);
+	if (!msg)
+		return -ENOMEM;
+	err = kbus_collect(dev, msg, stack, ARRAY_SIZE(stack), &listeners, &n, &unused, gfp);
 	if (err)
 		goto out;
 	for (i = 0; i < n; i++) {
@@ -581,7 +685,7 @@ int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *
 	}
 	kbus_free_pool(&pool);
 	if (listeners != stack)
-		kfree(listeners);
+		kvfree(listeners);
 out:
 	kbus_msg_put(msg);
 	return err;
@@ -590,12 +694,14 @@ out:
 /*
  * kbus_replay_binds - REPORTREPLIERBINDS=1: queue a bind event for every
  * existing replier binding, newest first, straight onto @ks; -EBUSY when
- * @ks fills up.
+ * @ks fills up, -ENOMEM when its memory cgroup does: the events are
+ * charged to it, and its queue bounds them.
  */
 int kbus_replay_binds(struct kbus_ksock *ks)
 {
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_binding *b;
+	struct kbus_qentry *e;
 	struct kbus_msg *msg;
 
 	lockdep_assert_held(&ks->dev->lock);
@@ -604,8 +710,15 @@ int kbus_replay_binds(struct kbus_ksock *ks)
 			continue;
 		if (kbus_ksock_full(ks, 0))
 			return -EBUSY;
-		msg = kbus_bind_event_msg(dev, true, b->ksock->id, b->name, b->name_len);
-		kbus_push(ks, msg, NULL, msg->flags, true);
+		e = kbus_qentry_alloc(KBUS_GFP_USER);
+		msg = e ? kbus_bind_event_msg(dev, true, b->ksock->id, b->name, b->name_len,
+					      KBUS_GFP_USER) : NULL;
+		if (!msg) {
+			if (e)
+				kbus_qentry_free(e);
+			return -ENOMEM;
+		}
+		kbus_push(ks, e, msg, NULL, msg->flags, true);
 		kbus_msg_put(msg);
 	}
 	return 0;
@@ -619,6 +732,8 @@ static void kbus_free_setaside(struct kbus_dev *dev, struct kbus_setaside *s)
 	if (!dev->num_setaside)
 		dev->setaside_tragic = false;
 	kbus_msg_put(s->msg);
+	if (s->entry)
+		kbus_qentry_free(s->entry);
 	kfree(s);
 }
 
@@ -635,7 +750,8 @@ void kbus_move_setaside(struct kbus_ksock *ks)
 		if (s->ksock != ks)
 			continue;
 		/* Events are never URGENT, so this goes to the tail. */
-		kbus_push(ks, s->msg, s->binding, s->msg->flags, true);
+		kbus_push(ks, s->entry, s->msg, s->binding, s->msg->flags, true);
+		s->entry = NULL;
 		kbus_free_setaside(dev, s);
 		return;
 	}
@@ -682,7 +798,7 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
 			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,
-					 e->msg->from, e->msg->id, true);
+					 e->msg->from, e->msg->id);
 		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
 	}

@@ -51,6 +51,30 @@ static char *kbus_devnode(kbus_devnode_dev *dev, umode_t *mode)
 	return NULL;
 }
 
+/*
+ * /sys/class/kbus/kbusN/name_hash: the name table's size and its longest
+ * bucket, so that a test can see that crafted names do not pile up.
+ */
+static ssize_t name_hash_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct kbus_dev *dev = dev_get_drvdata(d);
+	ssize_t n;
+
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	n = sysfs_emit(buf, "buckets %u bindings %u longest %u\n", 1U << dev->hash_bits,
+		       dev->num_bindings, kbus_hash_longest_chain(dev));
+	mutex_unlock(&dev->lock);
+	return n;
+}
+static DEVICE_ATTR_RO(name_hash);
+
+static struct attribute *kbus_dev_attrs[] = {
+	&dev_attr_name_hash.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(kbus_dev);
+
 static int kbus_create_device(unsigned int index)
 {
 	struct kbus_dev *dev;
@@ -77,8 +101,8 @@ static int kbus_create_device(unsigned int index)
 	if (err)
 		goto free_dev;
 
-	dev->dev = device_create(kbus_class, NULL, MKDEV(MAJOR(kbus_devt), index),
-				 dev, "kbus%u", index);
+	dev->dev = device_create_with_groups(kbus_class, NULL, MKDEV(MAJOR(kbus_devt), index),
+					     dev, kbus_dev_groups, "kbus%u", index);
 	if (IS_ERR(dev->dev)) {
 		err = PTR_ERR(dev->dev);
 		goto del_cdev;
@@ -102,7 +126,8 @@ int kbus_new_device(u32 *index)
 {
 	int err;
 
-	mutex_lock(&kbus_devices_lock);
+	if (mutex_lock_interruptible(&kbus_devices_lock))
+		return -ERESTARTSYS;
 	if (kbus_num_created >= KBUS_MAX_NUM_DEVICES) {
 		err = -EINVAL;
 		goto out;

@@ -15,7 +15,12 @@
  *
  * kbus_devices_lock (kbus_device.c) protects the table of devices; it is
  * taken by NEWDEVICE and by the /proc readers before any device lock, never
- * after one.
+ * after one. Both wait for it, and /proc for device locks, interruptibly.
+ *
+ * No copy to or from user memory waits for a page while the device lock is
+ * held: read() copies outside it (a Ksock's read_lock, taken before the
+ * device lock, serialises its reads), and what write() and the ioctls copy
+ * is faulted in before the lock is taken.
  *
  * Messages (struct kbus_msg) are immutable once built and reference counted;
  * the copies queued to several recipients share one message, its name and
@@ -31,6 +36,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/siphash.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -50,6 +56,20 @@
 #define KBUS_QUERY			0xFFFFFFFFU
 
 #define KBUS_SEND_FLAGS	(KBUS_BIT_ALL_OR_WAIT | KBUS_BIT_ALL_OR_FAIL)
+
+/*
+ * What a Ksock's own action makes KBUS allocate: charged to its memory
+ * cgroup and, past that cgroup's limit, failing with ENOMEM rather than
+ * calling the OOM killer on somebody (docs/kbus.md, memory).
+ */
+#define KBUS_GFP_USER	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL)
+
+/*
+ * What a closing Ksock must still allocate (its unbind events, set aside
+ * if need be): charged, and not allowed to fail, since there is nobody to
+ * tell. Bounded by the Ksock's replier bindings (kbus_delivery.c).
+ */
+#define KBUS_GFP_MUST	(GFP_KERNEL_ACCOUNT | __GFP_NOFAIL)
 
 /*
  * 32-bit programs on a 64-bit kernel (CONFIG_COMPAT) use the ILP32 layout:
@@ -124,7 +144,23 @@ struct kbus_setaside {
 	struct kbus_ksock	*ksock;
 	struct kbus_binding	*binding;
 	struct kbus_msg		*msg;
+	struct kbus_qentry	*entry;		/* its place in the queue, later */
 	bool			lost;		/* $.KBUS.UnbindEventsLost */
+};
+
+/*
+ * A status reply held in reserve for a request (kbus_status_alloc): the
+ * message and its queue entry, allocated when the request is sent.
+ */
+struct kbus_status {
+	struct kbus_msg		*msg;
+	struct kbus_qentry	*entry;
+};
+
+/* A request this Ksock sent that still awaits a reply. */
+struct kbus_outstanding {
+	struct kbus_msg_id	id;
+	struct kbus_status	status;		/* in case no reply comes */
 };
 
 /* A request this Ksock popped with WANT_YOU_TO_REPLY and still owes. */
@@ -174,6 +210,7 @@ struct kbus_ksock {
 	u32			num_setaside;
 
 	/* The message being read: NEXTMSG makes one current. */
+	struct mutex		read_lock;	/* serialises read(), taken first */
 	struct kbus_msg		*read_msg;
 	u32			read_flags;
 	u32			read_pos;
@@ -183,13 +220,14 @@ struct kbus_ksock {
 	/* The message being written, and the one waiting to be sent. */
 	struct kbus_wmsg	*wmsg;
 	struct kbus_msg		*pending;	/* ALL_OR_WAIT send in progress */
+	struct kbus_status	pending_status;	/* if a pending request fails */
 	bool			sending;
 	struct list_head	sending_node;	/* kbus_dev.senders while sending */
 	wait_queue_head_t	writeq;		/* pollers waiting for room */
 	struct kbus_msg_id	last_sent;
 
 	/* Requests this Ksock sent that still await a reply. */
-	struct kbus_msg_id	*outstanding;
+	struct kbus_outstanding	*outstanding;	/* kvmalloc'ed */
 	u32			num_outstanding;
 	u32			size_outstanding;
 	u32			max_outstanding;
@@ -217,6 +255,7 @@ struct kbus_dev {
 	struct list_head	bindings;	/* newest first */
 	struct hlist_head	*hash;
 	u32			hash_bits;
+	hsiphash_key_t		hash_key;	/* random, per device */
 	u32			num_bindings;
 	u64			bind_seq;
 
@@ -244,7 +283,9 @@ extern const struct file_operations kbus_fops;
 bool kbus_name_valid(const char *name, u32 len, bool allow_wildcard);
 struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len);
 struct kbus_msg *kbus_msg_synthetic(struct kbus_dev *dev, const char *name, u32 flags,
-				    u32 data_len);
+				    u32 data_len, gfp_t gfp);
+struct kbus_msg *kbus_status_alloc(void);
+void kbus_status_fill(struct kbus_dev *dev, struct kbus_msg *msg, const char *name);
 void kbus_msg_put(struct kbus_msg *msg);
 static inline struct kbus_msg *kbus_msg_get(struct kbus_msg *msg)
 {
@@ -281,20 +322,25 @@ struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *n
 #define KBUS_COLLECT_STACK	16
 int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding **buf,
 		 u32 buf_len, struct kbus_binding ***listp, u32 *nlisteners,
-		 struct kbus_binding **replier);
+		 struct kbus_binding **replier, gfp_t gfp);
 void kbus_unbind_all(struct kbus_ksock *ks);
+u32 kbus_hash_longest_chain(struct kbus_dev *dev);
 
 /* kbus_delivery.c */
 int kbus_qentry_cache_init(void);
 void kbus_qentry_cache_exit(void);
 void kbus_qentry_free(struct kbus_qentry *e);
 bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit);
-void kbus_push(struct kbus_ksock *ks, struct kbus_msg *msg, struct kbus_binding *binding,
-	       u32 flags, bool check_once);
+void kbus_push(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
+	       struct kbus_binding *binding, u32 flags, bool check_once);
+struct kbus_qentry *kbus_qentry_alloc(gfp_t gfp);
+int kbus_status_reserve(struct kbus_status *st);
+void kbus_status_release(struct kbus_status *st);
+void kbus_outstanding_free(struct kbus_ksock *ks);
 int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg);
 int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id);
 void kbus_send_status(struct kbus_dev *dev, const char *name, u32 from, u32 to,
-		      struct kbus_msg_id in_reply_to, bool only_if_awaited);
+		      struct kbus_msg_id in_reply_to);
 int kbus_bind_event(struct kbus_dev *dev, bool is_bind, u32 binder, const char *name,
 		    u32 name_len, bool must_succeed);
 int kbus_replay_binds(struct kbus_ksock *ks);

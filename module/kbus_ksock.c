@@ -9,6 +9,7 @@
  * EAGAIN, as the original did.
  */
 #include <linux/fs.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -22,7 +23,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	u32 id;
 	int err;
 
-	ks = kzalloc(sizeof(*ks), GFP_KERNEL_ACCOUNT);
+	ks = kzalloc(sizeof(*ks), KBUS_GFP_USER);
 	if (!ks)
 		return -ENOMEM;
 	ks->dev = dev;
@@ -31,6 +32,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	ks->max_messages = KBUS_DEF_MAX_MESSAGES;
 	INIT_LIST_HEAD(&ks->queue);
 	INIT_LIST_HEAD(&ks->unreplied);
+	mutex_init(&ks->read_lock);
 	INIT_LIST_HEAD(&ks->bindings);
 	init_waitqueue_head(&ks->readq);
 	init_waitqueue_head(&ks->writeq);
@@ -45,7 +47,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 		if (dev->next_ksock_id == 0)
 			dev->next_ksock_id = 1;
 		id = dev->next_ksock_id++;
-		err = xa_insert(&dev->ksock_ids, id, ks, GFP_KERNEL_ACCOUNT);
+		err = xa_insert(&dev->ksock_ids, id, ks, KBUS_GFP_USER);
 	} while (err == -EBUSY);
 	if (err) {
 		mutex_unlock(&dev->lock);
@@ -84,16 +86,13 @@ static int kbus_release(struct inode *inode, struct file *file)
 	kbus_discard_write(ks);
 	kbus_stop_sending(ks);
 
-	kfree(ks->outstanding);
-	ks->outstanding = NULL;
-	ks->num_outstanding = 0;
-	ks->size_outstanding = 0;
+	kbus_outstanding_free(ks);
 
 	list_for_each_entry_safe(e, etmp, &ks->queue, node) {
 		list_del(&e->node);
 		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
-					 e->msg->id, true);
+					 e->msg->id);
 		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
 	}
@@ -103,7 +102,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	kbus_drop_setaside(ks, NULL, true);
 
 	list_for_each_entry_safe(u, utmp, &ks->unreplied, node) {
-		kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_IGNORED, ks->id, u->from, u->id, true);
+		kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_IGNORED, ks->id, u->from, u->id);
 		list_del(&u->node);
 		kfree(u);
 	}
@@ -114,34 +113,60 @@ static int kbus_release(struct inode *inode, struct file *file)
 	if (dev->verbose)
 		pr_info("kbus%u: ksock %u closed\n", dev->index, ks->id);
 	mutex_unlock(&dev->lock);
+	mutex_destroy(&ks->read_lock);
 	kfree(ks);
 	return 0;
 }
 
+/*
+ * read() copies outside the device lock: the message being read is
+ * immutable and we hold a reference, so a reader whose buffer faults
+ * slowly (or never, on a userfaultfd page) holds up nobody else. Reads of
+ * one Ksock are serialised by its read_lock; the position advances only
+ * if nothing (NEXTMSG, RECVMSG, close) changed the message meanwhile.
+ */
 static ssize_t kbus_read(struct file *file, char __user *buf, size_t count, loff_t *ppos)
 {
 	struct kbus_ksock *ks = file->private_data;
 	struct kbus_dev *dev = ks->dev;
+	struct kbus_msg *msg;
+	u32 n, pos, flags;
+	bool compat;
 	ssize_t ret;
-	u32 n;
 
-	if (mutex_lock_interruptible(&dev->lock))
+	if (mutex_lock_interruptible(&ks->read_lock))
 		return -EAGAIN;
-	if (!ks->read_msg) {
-		ret = 0;
-		goto out;
+	if (mutex_lock_interruptible(&dev->lock)) {
+		ret = -EAGAIN;
+		goto out_read;
 	}
-	n = min_t(size_t, count, ks->read_len - ks->read_pos);
-	ret = kbus_msg_copy_out(ks->read_msg, ks->read_flags, ks->read_compat, ks->read_pos,
-				buf, n);
-	if (ret)
-		goto out;
-	ks->read_pos += n;
-	ret = n;
-	if (ks->read_pos == ks->read_len)
-		kbus_drop_read(ks);
-out:
+	msg = ks->read_msg;
+	if (!msg) {
+		mutex_unlock(&dev->lock);
+		ret = 0;
+		goto out_read;
+	}
+	kbus_msg_get(msg);
+	pos = ks->read_pos;
+	flags = ks->read_flags;
+	compat = ks->read_compat;
+	n = min_t(size_t, count, ks->read_len - pos);
 	mutex_unlock(&dev->lock);
+
+	ret = kbus_msg_copy_out(msg, flags, compat, pos, buf, n);
+	if (!ret) {
+		ret = n;
+		mutex_lock(&dev->lock);
+		if (ks->read_msg == msg && ks->read_pos == pos) {
+			ks->read_pos += n;
+			if (ks->read_pos == ks->read_len)
+				kbus_drop_read(ks);
+		}
+		mutex_unlock(&dev->lock);
+	}
+	kbus_msg_put(msg);
+out_read:
+	mutex_unlock(&ks->read_lock);
 	return ret;
 }
 
@@ -151,6 +176,11 @@ static ssize_t kbus_write(struct file *file, const char __user *buf, size_t coun
 	struct kbus_dev *dev = ks->dev;
 	ssize_t ret;
 
+	/*
+	 * Fault the buffer in first, without the lock, so that a slow fault
+	 * holds up only this writer; a bad address still gives EFAULT below.
+	 */
+	fault_in_readable(buf, count);
 	if (mutex_lock_interruptible(&dev->lock))
 		return -EAGAIN;
 	ret = kbus_write_msg(ks, buf, count);
@@ -188,19 +218,32 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 }
 
 /*
- * Take @e off the queue and return its message, with the entry's
- * reference. A request the Ksock is to answer is owed from now on.
+ * A request the Ksock is to answer is owed once it is popped: the record
+ * of that, allocated (charged to the reader) before anything is taken off
+ * the queue, so that ENOMEM leaves the message where it was.
  */
-static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e)
+static int kbus_pop_prepare(const struct kbus_qentry *e, struct kbus_unreplied **up)
+{
+	*up = NULL;
+	if (!(e->flags & KBUS_BIT_WANT_YOU_TO_REPLY))
+		return 0;
+	*up = kmalloc(sizeof(**up), KBUS_GFP_USER);
+	return *up ? 0 : -ENOMEM;
+}
+
+/*
+ * Take @e off the queue and return its message, with the entry's
+ * reference; @u is what kbus_pop_prepare gave.
+ */
+static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
+				 struct kbus_unreplied *u)
 {
 	struct kbus_msg *msg = e->msg;
-	struct kbus_unreplied *u;
 
 	lockdep_assert_held(&ks->dev->lock);
 	list_del(&e->node);
 	ks->queue_len--;
-	if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) {
-		u = kmalloc(sizeof(*u), GFP_KERNEL | __GFP_NOFAIL);
+	if (u) {
 		u->id = msg->id;
 		u->from = msg->from;
 		list_add(&u->node, &ks->unreplied);
@@ -226,17 +269,20 @@ static struct kbus_qentry *kbus_head(struct kbus_ksock *ks)
 /* NEXTMSG: make the head of the queue the message being read. */
 static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
 {
+	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
 
 	kbus_drop_read(ks);
 	e = kbus_head(ks);
 	if (!e)
 		return put_user(0U, arg) ? -EFAULT : 0;
+	if (kbus_pop_prepare(e, &u))
+		return -ENOMEM;
 	ks->read_flags = e->flags;
 	ks->read_pos = 0;
 	ks->read_compat = kbus_compat();
 	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
-	ks->read_msg = kbus_pop(ks, e);
+	ks->read_msg = kbus_pop(ks, e, u);
 	return put_user(ks->read_len, arg) ? -EFAULT : 1;
 }
 
@@ -309,6 +355,7 @@ static long kbus_take_whole(struct kbus_ksock *ks, const struct kbus_receive *r,
 			    u32 __user *lenp)
 {
 	bool compat = kbus_compat();
+	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
 	u32 len;
 
@@ -324,7 +371,9 @@ static long kbus_take_whole(struct kbus_ksock *ks, const struct kbus_receive *r,
 		return -EMSGSIZE;
 	if (kbus_msg_copy_out(e->msg, e->flags, compat, 0, r->buf, len))
 		return -EFAULT;
-	kbus_msg_put(kbus_pop(ks, e));
+	if (kbus_pop_prepare(e, &u))
+		return -ENOMEM;
+	kbus_msg_put(kbus_pop(ks, e, u));
 	return len;
 }
 
@@ -353,6 +402,8 @@ static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *
 	forever = r.timeout_ms == KBUS_WAIT_FOREVER;
 	left = forever ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(r.timeout_ms);
 	for (;;) {
+		/* As for read(): no fault on the buffer while holding the lock. */
+		fault_in_writeable(r.buf, min_t(u32, r.len, READ_ONCE(dev->max_message_size)));
 		if (mutex_lock_interruptible(&dev->lock))
 			return forever ? -ERESTARTSYS : -EINTR;
 		/* len is the first field in both layouts. */
@@ -436,7 +487,7 @@ static long kbus_replier_ioctl(struct kbus_ksock *ks, void __user *arg)
 		return err;
 	if (q.name_len == 0 || q.name_len > KBUS_MAX_NAME_LEN)
 		return -ENAMETOOLONG;
-	name = kmalloc(q.name_len + 1, GFP_KERNEL);
+	name = kmalloc(q.name_len + 1, KBUS_GFP_USER);
 	if (!name)
 		return -ENOMEM;
 	if (copy_from_user(name, q.name, q.name_len)) {
@@ -556,6 +607,42 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
 	}
 }
 
+/*
+ * The user memory an ioctl will copy to or from under the device lock,
+ * faulted in before the lock is taken, so that a fault that takes long
+ * (a page on its way from swap, or a userfaultfd page) holds up only the
+ * caller, not every Ksock of the device. Nothing here can fail: a bad
+ * address gives EFAULT under the lock, in the documented order.
+ */
+static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+{
+	struct kbus_message_header h;
+	char __user *name;
+	u32 first, len;
+
+	if (_IOC_DIR(cmd) & _IOC_WRITE)
+		fault_in_readable(arg, _IOC_SIZE(cmd));
+	if (_IOC_DIR(cmd) & _IOC_READ)
+		fault_in_writeable(arg, _IOC_SIZE(cmd));
+	switch (cmd) {
+	case KBUS_IOC_BIND:
+	case KBUS_IOC_UNBIND:
+	case KBUS_IOC_REPLIER:
+		if (!kbus_get_bind(arg, &first, &len, &name) && len <= KBUS_MAX_NAME_LEN)
+			fault_in_readable(name, len);
+		break;
+	case KBUS_IOC_SENDMSG:
+		/* The entire form (the header's lengths), or what it points to. */
+		if (copy_from_user(&h, arg, KBUS_HDR_COMMON_SIZE))
+			break;
+		len = min_t(u64, kbus_entire_len(h.name_len, h.data_len, kbus_compat()),
+			    READ_ONCE(ks->dev->max_message_size));
+		fault_in_readable(arg, len);
+		fault_in_writeable(arg, sizeof(h));	/* the id goes back */
+		break;
+	}
+}
+
 static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct kbus_ksock *ks = file->private_data;
@@ -580,6 +667,7 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return put_user(index, (u32 __user *)uarg) ? -EFAULT : 0;
 	}
 
+	kbus_fault_in_args(ks, cmd, uarg);
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
 	err = kbus_locked_ioctl(ks, cmd, uarg);

@@ -87,7 +87,7 @@ struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len)
 	size_t size = sizeof(struct kbus_msg) + kbus_body_len(name_len, data_len);
 	struct kbus_msg *msg;
 
-	msg = kvzalloc(size, GFP_KERNEL_ACCOUNT);
+	msg = kvzalloc(size, KBUS_GFP_USER);
 	return msg ? kbus_msg_init(msg, name_len, data_len) : NULL;
 }
 
@@ -121,21 +121,57 @@ struct kbus_msg_id kbus_next_id(struct kbus_dev *dev)
 /*
  * kbus_msg_synthetic - a message from KBUS itself, with a fresh id, from 0,
  * flags @flags | SYNTHETIC and @data_len zeroed data bytes for the caller to
- * fill. Synthetic messages are small (a name and at most a bind event), and
- * the reply guarantee depends on them, so their allocation does not fail.
+ * fill, allocated with @gfp: NULL if that fails. Callers charge it to the
+ * Ksock whose action causes it (KBUS_GFP_USER) and use KBUS_GFP_MUST
+ * only where the number of such messages is bounded and losing one would
+ * break a promise (a closing Ksock's unbind events).
  */
 struct kbus_msg *kbus_msg_synthetic(struct kbus_dev *dev, const char *name, u32 flags,
-				    u32 data_len)
+				    u32 data_len, gfp_t gfp)
 {
 	u32 name_len = strlen(name);
 	struct kbus_msg *msg;
 
-	msg = kzalloc(sizeof(*msg) + kbus_body_len(name_len, data_len), GFP_KERNEL | __GFP_NOFAIL);
+	msg = kzalloc(sizeof(*msg) + kbus_body_len(name_len, data_len), gfp);
+	if (!msg)
+		return NULL;
 	kbus_msg_init(msg, name_len, data_len);
 	memcpy(msg->name, name, name_len);
 	msg->flags = flags | KBUS_BIT_SYNTHETIC;
 	msg->id = kbus_next_id(dev);
 	return msg;
+}
+
+/* Room for the longest status name ("$.KBUS.Replier.Disappeared"). */
+#define KBUS_STATUS_NAME_ROOM	KBUS_PADDED_NAME_LEN(sizeof(KBUS_MSG_NAME_REPLIER_DISAPPEARED) - 1)
+
+/*
+ * kbus_status_alloc - the status message a request may need later,
+ * allocated (and charged) when the request is sent, so that the reply
+ * guarantee never depends on an allocation at the moment a replier goes
+ * away. It gets its name and id from kbus_status_fill.
+ */
+struct kbus_msg *kbus_status_alloc(void)
+{
+	struct kbus_msg *msg;
+
+	msg = kzalloc(sizeof(*msg) + KBUS_STATUS_NAME_ROOM, KBUS_GFP_USER);
+	if (!msg)
+		return NULL;
+	return kbus_msg_init(msg, 0, 0);
+}
+
+/* kbus_status_fill - make a reserved status message the status @name. */
+void kbus_status_fill(struct kbus_dev *dev, struct kbus_msg *msg, const char *name)
+{
+	u32 name_len = strlen(name);
+
+	if (WARN_ON_ONCE(KBUS_PADDED_NAME_LEN(name_len) > KBUS_STATUS_NAME_ROOM))
+		name_len = KBUS_STATUS_NAME_ROOM - 1;
+	memcpy(msg->name, name, name_len);
+	msg->name_len = name_len;
+	msg->flags = KBUS_BIT_SYNTHETIC;
+	msg->id = kbus_next_id(dev);
 }
 
 /* Copy the part of one section of the entire form that overlaps the read. */
@@ -426,7 +462,7 @@ ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t cou
 	if (count == 0)
 		return 0;
 	if (!ks->wmsg) {
-		ks->wmsg = kzalloc(sizeof(*ks->wmsg), GFP_KERNEL_ACCOUNT);
+		ks->wmsg = kzalloc(sizeof(*ks->wmsg), KBUS_GFP_USER);
 		if (!ks->wmsg)
 			return -ENOMEM;
 		ks->wmsg->compat = kbus_compat();

@@ -3,7 +3,10 @@
  * KBUS /proc files: /proc/kbus/bindings and /proc/kbus/stats, covering every
  * device, in the original's formats (§12), which existing tools parse.
  *
- * Readers take kbus_devices_lock, then each device's lock in turn.
+ * Readers take kbus_devices_lock, then each device's lock in turn, and
+ * wait for either interruptibly: a reader stuck behind a busy device can
+ * be interrupted or killed (ERESTARTSYS). Output goes to the seq_file's
+ * buffer; seq_read copies it to the reader after the locks are dropped.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -17,11 +20,13 @@ static int kbus_bindings_show(struct seq_file *m, void *v)
 	struct kbus_dev *dev;
 	unsigned int i;
 
-	mutex_lock(&kbus_devices_lock);
+	if (mutex_lock_interruptible(&kbus_devices_lock))
+		return -ERESTARTSYS;
 	for (i = 0; i < kbus_num_devs(); i++) {
 		dev = kbus_get_dev(i);
 		seq_puts(m, "# <device> is bound to <Ksock-ID> in <process-PID> as <Replier|Listener> for <message-name>\n");
-		mutex_lock(&dev->lock);
+		if (mutex_lock_interruptible(&dev->lock))
+			goto interrupted;
 		list_for_each_entry(b, &dev->bindings, dev_node)
 			seq_printf(m, "%3u: %8u %8lu  %c  %.*s\n", dev->index, b->ksock->id,
 				   (unsigned long)b->ksock->pid, b->is_replier ? 'R' : 'L',
@@ -30,6 +35,10 @@ static int kbus_bindings_show(struct seq_file *m, void *v)
 	}
 	mutex_unlock(&kbus_devices_lock);
 	return 0;
+
+interrupted:
+	mutex_unlock(&kbus_devices_lock);
+	return -ERESTARTSYS;
 }
 
 static void kbus_ksock_stats(struct seq_file *m, struct kbus_ksock *ks)
@@ -55,10 +64,12 @@ static int kbus_stats_show(struct seq_file *m, void *v)
 	struct kbus_dev *dev;
 	unsigned int i;
 
-	mutex_lock(&kbus_devices_lock);
+	if (mutex_lock_interruptible(&kbus_devices_lock))
+		return -ERESTARTSYS;
 	for (i = 0; i < kbus_num_devs(); i++) {
 		dev = kbus_get_dev(i);
-		mutex_lock(&dev->lock);
+		if (mutex_lock_interruptible(&dev->lock))
+			goto interrupted;
 		seq_printf(m, "dev %2u: next ksock %u next msg %u unsent unbindings %u%s\n",
 			   dev->index, dev->next_ksock_id, dev->next_serial, dev->num_setaside,
 			   dev->setaside_tragic ? "(gone tragic)" : "");
@@ -68,6 +79,10 @@ static int kbus_stats_show(struct seq_file *m, void *v)
 	}
 	mutex_unlock(&kbus_devices_lock);
 	return 0;
+
+interrupted:
+	mutex_unlock(&kbus_devices_lock);
+	return -ERESTARTSYS;
 }
 
 int kbus_proc_init(void)
