@@ -25,11 +25,13 @@ func mountBasics() {
 		{"devtmpfs", "/dev", "devtmpfs"},
 		{"tmpfs", "/tmp", "tmpfs"},
 		{"debugfs", "/sys/kernel/debug", "debugfs"},
+		// cgroup v2, for the specs that run a process under a memory limit.
+		{"cgroup2", "/sys/fs/cgroup", "cgroup2"},
 	}
 	for _, m := range mounts {
-		if m.fstype == "debugfs" {
+		if m.fstype == "debugfs" || m.fstype == "cgroup2" {
 			if _, err := os.Stat(m.dst); err != nil {
-				continue // a kernel without debugfs (only the debug flavour has it)
+				continue // a kernel without it (only the debug flavour has debugfs)
 			}
 		}
 		if err := os.MkdirAll(m.dst, 0o755); err != nil {
@@ -37,7 +39,7 @@ func mountBasics() {
 			continue
 		}
 		err := unix.Mount(m.src, m.dst, m.fstype, 0, "")
-		if err != nil && !errors.Is(err, unix.EBUSY) && !(m.fstype == "debugfs" && errors.Is(err, unix.ENODEV)) {
+		if err != nil && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENODEV) {
 			log.Printf("mount %s on %s: %v", m.fstype, m.dst, err)
 		}
 	}

@@ -84,7 +84,7 @@ type Net struct {
 // DefaultLabels is the label filter when none is given: everything but the
 // minutes-long soak and the two-machine specs, which make test runs on
 // their own.
-const DefaultLabels = "!soak && !pair"
+const DefaultLabels = "!soak && !pair && !fuzz && !stress"
 
 type runner struct {
 	cfg     Config

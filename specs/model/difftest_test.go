@@ -2,8 +2,6 @@ package model_test
 
 import (
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,16 +14,7 @@ import (
 )
 
 // param reads difftest.NAME=N from the kernel command line.
-func param(name string) (int64, bool) {
-	b, _ := os.ReadFile("/proc/cmdline")
-	for _, f := range strings.Fields(string(b)) {
-		if v, ok := strings.CutPrefix(f, "difftest."+name+"="); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			return n, err == nil
-		}
-	}
-	return 0, false
-}
+func param(name string) (int64, bool) { return Param("difftest." + name) }
 
 func differs(p program.Program) ([]string, []string, int, bool) {
 	want := program.Run(program.NewModel(), p)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -174,4 +176,17 @@ func ProcFile(name string) string {
 	b, err := os.ReadFile("/proc/kbus/" + name)
 	Expect(err).NotTo(HaveOccurred())
 	return string(b)
+}
+
+// Param reads NAME=N (e.g. fuzz.seconds=60) from the guest's kernel
+// command line, where the rig puts a run's -kernel-arg settings.
+func Param(name string) (int64, bool) {
+	b, _ := os.ReadFile("/proc/cmdline")
+	for _, f := range strings.Fields(string(b)) {
+		if v, ok := strings.CutPrefix(f, name+"="); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }

@@ -1,0 +1,369 @@
+package fuzz
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/fuzz/kcov"
+	"github.com/kbus-project/kbus/kbus/raw"
+	"golang.org/x/sys/unix"
+)
+
+// ErrHang means an operation did not return: the module is stuck.
+var ErrHang = errors.New("fuzz: an operation did not return")
+
+// How long an operation may take before the next one starts without it
+// (it may be waiting, and the next one may be what it waits for), and
+// before a program that has not finished counts as hung.
+const (
+	overlapAfter = 50 * time.Millisecond
+	hangAfter    = 20 * time.Second
+)
+
+// coverSize is how many block addresses one operation may record.
+const coverSize = 1 << 16
+
+// Executor runs programs on a KBUS device, each operation on the thread
+// the program says, each thread with its own KCOV buffer.
+type Executor struct {
+	device  string
+	threads [Threads]*thread
+	bad     badMemory
+
+	mu     sync.Mutex // guards fds and last between the threads
+	fds    [Slots]int
+	last   [Slots]*raw.Header // the last message read whole on each slot
+	pinned [Slots][][]byte    // a pointy message's name and data, until the next write
+}
+
+type job struct {
+	op   Op
+	done chan []uintptr // the blocks the operation ran, in order
+}
+
+type thread struct {
+	jobs chan job
+	err  chan error
+}
+
+// badMemory is user memory a call may not (all) touch.
+type badMemory struct {
+	none  uintptr // a page with no access
+	short []byte  // a readable, writable page followed by none
+}
+
+// NewExecutor prepares the threads and their coverage buffers.
+func NewExecutor(device string) (*Executor, error) {
+	e := &Executor{device: device}
+	for i := range e.fds {
+		e.fds[i] = -1
+	}
+	page := unix.Getpagesize()
+	m, err := unix.Mmap(-1, 0, 3*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("fuzz: mapping bad memory: %w", err)
+	}
+	if err := unix.Mprotect(m[page:2*page], unix.PROT_NONE); err != nil {
+		return nil, fmt.Errorf("fuzz: mprotect: %w", err)
+	}
+	e.bad = badMemory{none: uintptr(unsafe.Pointer(&m[page])), short: m[2*page-64 : 2*page]}
+	for i := range e.threads {
+		t := &thread{jobs: make(chan job), err: make(chan error, 1)}
+		e.threads[i] = t
+		go e.run(t)
+		if err := <-t.err; err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// run is one thread: locked to its OS thread, with KCOV enabled on it.
+func (e *Executor) run(t *thread) {
+	runtime.LockOSThread() // for good: the thread ends with the executor
+	c, err := kcov.Open(coverSize)
+	if err == nil {
+		err = c.Enable()
+	}
+	t.err <- err
+	if err != nil {
+		return
+	}
+	for j := range t.jobs {
+		c.Reset()
+		e.do(j.op)
+		j.done <- append([]uintptr(nil), c.PCs()...)
+	}
+}
+
+// Run runs p and returns the blocks each operation ran, or ErrHang if an
+// operation did not return. An operation that takes a while does not hold
+// up the next one on the other thread, which may be what it waits for.
+func (e *Executor) Run(p Program) ([][]uintptr, error) {
+	var (
+		pending [Threads]chan []uintptr
+		runs    [][]uintptr
+	)
+	wait := func(t int) error {
+		if pending[t] == nil {
+			return nil
+		}
+		select {
+		case pcs := <-pending[t]:
+			runs = append(runs, pcs)
+			pending[t] = nil
+			return nil
+		case <-time.After(hangAfter):
+			return ErrHang
+		}
+	}
+	for _, op := range p {
+		if err := wait(op.Thread); err != nil {
+			return runs, err
+		}
+		ch := make(chan []uintptr, 1)
+		e.threads[op.Thread].jobs <- job{op: op, done: ch}
+		select {
+		case pcs := <-ch:
+			runs = append(runs, pcs)
+		case <-time.After(overlapAfter):
+			pending[op.Thread] = ch
+		}
+	}
+	for t := range pending {
+		if err := wait(t); err != nil {
+			return runs, err
+		}
+	}
+	// Close what is left, on thread 0, so that close is covered too, and
+	// put the device-wide switches back.
+	for s := 0; s < Slots; s++ {
+		runs = append(runs, e.now(Op{Kind: OpClose, Slot: s}))
+	}
+	runs = append(runs, e.now(Op{Kind: opReset}))
+	return runs, nil
+}
+
+// opReset puts the device-wide switches back after a program.
+const opReset Kind = "reset"
+
+func (e *Executor) now(op Op) []uintptr {
+	ch := make(chan []uintptr, 1)
+	e.threads[0].jobs <- job{op: op, done: ch}
+	return <-ch
+}
+
+func (e *Executor) fd(slot int) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.fds[slot]
+}
+
+func (e *Executor) ptr(p Ptr, good unsafe.Pointer) uintptr {
+	switch p {
+	case PtrNull:
+		return 0
+	case PtrNone:
+		return e.bad.none
+	case PtrKernel:
+		// The top of the address space is the kernel's on every target.
+		return ^uintptr(0) &^ 0xfff
+	case PtrShort:
+		return uintptr(unsafe.Pointer(&e.bad.short[0]))
+	}
+	return uintptr(good)
+}
+
+// bytesAt is b's address, or the bad address p says; for PtrShort the
+// bytes that fit are copied before the no-access page.
+func (e *Executor) bytesAt(p Ptr, b []byte) uintptr {
+	if len(b) == 0 {
+		b = make([]byte, 1)
+	}
+	if p == PtrShort {
+		copy(e.bad.short, b)
+	}
+	return e.ptr(p, unsafe.Pointer(&b[0]))
+}
+
+// struct kbus_bind_request and struct kbus_receive (raw.BindRequest,
+// raw.Receive) with the pointer as a plain address, which may be a bad
+// one; the memory it names is kept alive by the caller.
+type bindArg struct {
+	First, NameLen uint32
+	Name           uintptr
+}
+
+type receiveArg struct {
+	Len, TimeoutMS uint32
+	Buf            uintptr
+}
+
+func ioctl(fd int, nr int, arg uintptr) {
+	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), arg)
+}
+
+// do runs one operation. Errors are the point: they are not reported.
+func (e *Executor) do(op Op) {
+	fd := e.fd(op.Slot)
+	switch op.Kind {
+	case OpOpen:
+		e.closeSlot(op.Slot)
+		mode := unix.O_RDWR
+		if op.Flag {
+			mode = unix.O_RDONLY
+		}
+		nfd, err := unix.Open(e.device, mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err == nil {
+			e.mu.Lock()
+			e.fds[op.Slot] = nfd
+			e.mu.Unlock()
+		}
+	case OpClose:
+		e.closeSlot(op.Slot)
+	case opReset:
+		if rfd, err := unix.Open(e.device, unix.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
+			off, size := uint32(0), uint32(409600)
+			ioctl(rfd, raw.NrReportReplierBinds, uintptr(unsafe.Pointer(&off)))
+			ioctl(rfd, raw.NrMaxMsgSize, uintptr(unsafe.Pointer(&size)))
+			unix.Close(rfd)
+		}
+	case OpBind, OpUnbind:
+		name := append([]byte(op.Name), 0)
+		req := bindArg{NameLen: uint32(len(op.Name)), Name: e.bytesAt(op.Ptr, name)}
+		if op.Flag {
+			req.First = 1
+		}
+		nr := raw.NrBind
+		if op.Kind == OpUnbind {
+			nr = raw.NrUnbind
+		}
+		ioctl(fd, nr, uintptr(unsafe.Pointer(&req)))
+		runtime.KeepAlive(name)
+	case OpWrite:
+		b := e.message(op.Slot, op.Msg)
+		if op.Ptr != PtrGood {
+			_, _, _ = unix.Syscall(unix.SYS_WRITE, uintptr(fd), e.bytesAt(op.Ptr, b), uintptr(len(b)))
+			break
+		}
+		step := len(b)
+		if op.N > 0 {
+			step = int(op.N)
+		}
+		for i := 0; i < len(b); i += step {
+			if _, err := unix.Write(fd, b[i:min(i+step, len(b))]); err != nil {
+				break
+			}
+		}
+	case OpSend:
+		var id raw.MsgID
+		ioctl(fd, raw.NrSend, e.ptr(op.Ptr, unsafe.Pointer(&id)))
+	case OpSendMsg:
+		b := e.message(op.Slot, op.Msg)
+		ioctl(fd, raw.NrSendMsg, e.bytesAt(op.Ptr, b))
+	case OpDiscard:
+		ioctl(fd, raw.NrDiscard, 0)
+	case OpNextMsg:
+		var n uint32
+		ioctl(fd, raw.NrNextMsg, e.ptr(op.Ptr, unsafe.Pointer(&n)))
+	case OpRead:
+		buf := make([]byte, max(op.N, 1))
+		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.ptr(op.Ptr, unsafe.Pointer(&buf[0])), uintptr(op.N))
+		if op.Ptr == PtrGood && int(n) > 0 && int(n) <= len(buf) {
+			e.remember(op.Slot, buf[:n])
+		}
+	case OpRecvMsg:
+		buf := make([]byte, max(op.N, 1))
+		arg := receiveArg{Len: op.N, TimeoutMS: op.Val, Buf: e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))}
+		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrRecvMsg)),
+			uintptr(unsafe.Pointer(&arg)))
+		if errno == 0 && op.Ptr == PtrGood && int(n) <= len(buf) {
+			e.remember(op.Slot, buf[:n])
+		}
+		runtime.KeepAlive(buf)
+	case OpIoctl:
+		nr, val := int(op.N), op.Val
+		switch nr {
+		case raw.NrNewDevice:
+			nr = raw.NrKsockID // devices are never removed: not here
+		case raw.NrVerbose:
+			val = min(val, 0) // a console full of pr_info would slow everything
+		}
+		ioctl(fd, nr, e.ptr(op.Ptr, unsafe.Pointer(&val)))
+	case OpPoll:
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLOUT}}
+		_, _ = unix.Poll(fds, int(op.Val))
+	}
+}
+
+func (e *Executor) closeSlot(slot int) {
+	e.mu.Lock()
+	fd := e.fds[slot]
+	e.fds[slot] = -1
+	e.last[slot] = nil
+	e.mu.Unlock()
+	if fd >= 0 {
+		unix.Close(fd)
+	}
+}
+
+// remember keeps the header of a message read whole, to answer it.
+func (e *Executor) remember(slot int, b []byte) {
+	h, _, _, err := raw.Native.DecodeHeader(b)
+	if err != nil {
+		return
+	}
+	e.mu.Lock()
+	e.last[slot] = &h
+	e.mu.Unlock()
+}
+
+// message is m's bytes as the program's slot would write them.
+func (e *Executor) message(slot int, m *Msg) []byte {
+	if m == nil {
+		m = &Msg{Name: "$.F.a"}
+	}
+	h := raw.Header{Flags: m.Flags, To: m.To, NameLen: uint32(len(m.Name)), DataLen: uint32(m.Data)}
+	e.mu.Lock()
+	if last := e.last[slot]; m.ReplyToLast && last != nil {
+		h.InReplyTo, h.To = last.ID, last.From
+	}
+	e.mu.Unlock()
+	data := make([]byte, m.Data)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	var b []byte
+	if m.Pointy {
+		name := append([]byte(m.Name), 0)
+		var namePtr, dataPtr uint64
+		namePtr = uint64(uintptr(unsafe.Pointer(&name[0])))
+		if len(data) > 0 {
+			dataPtr = uint64(uintptr(unsafe.Pointer(&data[0])))
+		}
+		// KBUS reads them at SEND, perhaps operations later: keep them
+		// reachable (Go does not move heap memory) until then.
+		e.mu.Lock()
+		e.pinned[slot] = [][]byte{name, data}
+		e.mu.Unlock()
+		b = raw.Native.EncodePointy(h, namePtr, dataPtr)
+	} else {
+		b = raw.Native.EncodeEntire(h, m.Name, data)
+	}
+	for _, f := range m.Flips {
+		if len(b) > 0 {
+			b[f[0]%len(b)] ^= byte(f[1])
+		}
+	}
+	switch {
+	case m.Cut > 0 && m.Cut < len(b):
+		b = b[:len(b)-m.Cut]
+	case m.Cut < 0:
+		b = append(b, make([]byte, -m.Cut)...)
+	}
+	return b
+}

@@ -1,0 +1,313 @@
+package core_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+)
+
+// floodEnv makes the suite binary a process that floods KBUS inside a
+// memory cgroup (see TestCore): its value says how.
+const floodEnv = "KBUS_SPEC_FLOOD"
+
+// The flood ends after this many rounds if KBUS never says ENOMEM.
+const floodRounds = 8000
+
+// runFlood is the flooding process. It prints one line saying how the
+// flood ended, which the spec reads: "ENOMEM <n>" after n messages were
+// queued or accepted, or why it did not end that way.
+func runFlood(how string) {
+	ks, err := kbus.Open(0, kbus.ReadWrite)
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(2)
+	}
+	if _, err := ks.SetMaxMessages(1 << 24); err != nil {
+		fmt.Println("maxmsgs:", err)
+		os.Exit(2)
+	}
+	n := 0
+	var ferr error
+	switch how {
+	case "replay":
+		// Each round queues a bind event for every replier binding.
+		for ; n < floodRounds && ferr == nil; n++ {
+			_, ferr = ks.SetReportReplierBinds(true)
+		}
+	case "requests":
+		// Requests to a replier that does not read: each holds a reply
+		// slot and its status in reserve, charged to this process.
+		for ; n < floodRounds*64 && ferr == nil; n++ {
+			_, ferr = ks.Send(kbus.NewRequest("$.Flood.Service", make([]byte, 512)))
+		}
+		n-- // the last one failed
+	}
+	switch {
+	case errors.Is(ferr, kbus.ErrNoMemory):
+		queued, _ := ks.NumMessages()
+		fmt.Printf("ENOMEM %d %d\n", n, queued)
+	case ferr != nil:
+		fmt.Println("other error:", ferr)
+		os.Exit(1)
+	default:
+		fmt.Printf("no error after %d rounds\n", n)
+		os.Exit(1)
+	}
+	if how == "requests" {
+		// Every accepted request gets exactly one reply: here, once the
+		// spec closes the replier, a GoneAway status each.
+		_, _ = io.ReadAll(os.Stdin)
+		statuses := 0
+		for {
+			m, err := ks.TryReceive()
+			if err != nil || m == nil {
+				break
+			}
+			if m.Name == kbus.NameReplierGoneAway {
+				statuses++
+			}
+		}
+		fmt.Printf("statuses %d\n", statuses)
+	}
+	os.Exit(0)
+}
+
+// startFlood starts the flooding process in cg.
+func startFlood(cg *MemCgroup, how string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+	GinkgoHelper()
+	cmd := cg.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), floodEnv+"="+how)
+	cmd.Stderr = GinkgoWriter
+	in, err := cmd.StdinPipe()
+	Expect(err).NotTo(HaveOccurred())
+	out, err := cmd.StdoutPipe()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(cmd.Start()).To(Succeed())
+	DeferCleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, in, bufio.NewReader(out)
+}
+
+// readLine reads one line from the flooding process, within d.
+func readLine(r *bufio.Reader, d time.Duration) string {
+	GinkgoHelper()
+	got := make(chan string, 1)
+	go func() {
+		line, _ := r.ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	var line string
+	Eventually(got).WithTimeout(d).Should(Receive(&line), "the flooding process reports")
+	return line
+}
+
+// fnv1a is the unseeded 32-bit FNV-1a hash the name table once used.
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+// collidingNames are n valid names whose unseeded FNV-1a hash has the
+// same low 16 bits as that of "$.*", the key every send looks up: in a
+// table hashed that way (up to 2^16 buckets) they all share its bucket.
+// The low 16 bits of FNV-1a depend only on the low 16 bits of its state,
+// so two free letters at the end reach the target often enough.
+func collidingNames(n int, seed int64) []string {
+	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	target := fnv1a("$.*") & 0xffff
+	r := rand.New(rand.NewSource(seed))
+	seen := map[string]bool{}
+	var names []string
+	for len(names) < n {
+		prefix := make([]byte, 8)
+		for i := range prefix {
+			prefix[i] = alnum[r.Intn(len(alnum))]
+		}
+		for _, a := range []byte(alnum) {
+			for _, b := range []byte(alnum) {
+				name := "$.Hash" + string(prefix) + string([]byte{a, b})
+				if fnv1a(name)&0xffff == target && !seen[name] {
+					seen[name] = true
+					names = append(names, name)
+				}
+			}
+		}
+	}
+	return names[:n]
+}
+
+// nameHash reads /sys/class/kbus/kbus0/name_hash.
+func nameHash() (buckets, bindings, longest int) {
+	GinkgoHelper()
+	b, err := os.ReadFile("/sys/class/kbus/kbus0/name_hash")
+	Expect(err).NotTo(HaveOccurred())
+	_, err = fmt.Sscanf(string(b), "buckets %d bindings %d longest %d", &buckets, &bindings, &longest)
+	Expect(err).NotTo(HaveOccurred(), "name_hash: %q", b)
+	return
+}
+
+var _ = Describe("§18 Memory, locks and hostile input", func() {
+	Describe("§18.1 memory is charged to whoever causes it", func() {
+		It("refuses replayed bind events with ENOMEM at the caller's cgroup limit, and the bus goes on", func() {
+			owner := RW()
+			for i := 0; i < 64; i++ {
+				BindReplier(owner, fmt.Sprintf("$.Flood.R%d", i))
+			}
+			cg := NewMemCgroup("kbus-flood-replay", 32<<20)
+			_, _, out := startFlood(cg, "replay")
+			line := readLine(out, 3*time.Minute)
+			Expect(line).To(HavePrefix("ENOMEM "), "the flood ends in ENOMEM, not unbounded growth")
+			Expect(cg.Value("memory.events", "max")).To(BeNumerically(">", 0))
+			Expect(cg.Value("memory.events", "oom_kill")).To(BeZero(), "nobody was OOM-killed")
+
+			// Everyone else still gets their replies.
+			asker := RW()
+			go func() {
+				defer GinkgoRecover()
+				req := WaitNext(owner, 20*time.Second)
+				_, err := owner.Reply(req, []byte("still here"))
+				Expect(err).NotTo(HaveOccurred())
+			}()
+			reply, err := asker.Request(CtxFor(30*time.Second), kbus.NewRequest("$.Flood.R7", nil))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(reply.Data)).To(Equal("still here"))
+		})
+
+		It("keeps one reply for every request it accepted from a process at its cgroup limit", func() {
+			service := RW()
+			_, err := service.SetMaxMessages(1 << 24)
+			Expect(err).NotTo(HaveOccurred())
+			BindReplier(service, "$.Flood.Service")
+			cg := NewMemCgroup("kbus-flood-requests", 32<<20)
+			_, in, out := startFlood(cg, "requests")
+			line := readLine(out, 3*time.Minute)
+			var accepted, queued int
+			_, err = fmt.Sscanf(line, "ENOMEM %d %d", &accepted, &queued)
+			Expect(err).NotTo(HaveOccurred(), "the flood ends in ENOMEM: %q", line)
+			Expect(accepted).To(BeNumerically(">", 0))
+			Expect(cg.Value("memory.events", "oom_kill")).To(BeZero())
+
+			// The replier goes away without reading: every request it
+			// held gets GoneAway, from the statuses reserved with them.
+			Expect(service.Close()).To(Succeed())
+			Expect(in.Close()).To(Succeed())
+			Expect(readLine(out, time.Minute)).To(Equal("statuses " + strconv.Itoa(accepted)))
+		})
+	})
+
+	Describe("§18.2 nobody waits on another Ksock's user memory", func() {
+		It("answers /proc and other Ksocks while a reader's buffer waits for its page", func() {
+			reader := OpenRaw()
+			reader.BindListener("$.Uffd.Read")
+			sender := RW()
+			Send(sender, kbus.NewAnnouncement("$.Uffd.Read", []byte("waiting for a page")))
+			n := reader.U32(raw.NrNextMsg, 0)
+			uf := NewUserfault(1)
+			done := make(chan int, 1)
+			go func() {
+				got, _ := unix.Read(reader.Fd, uf.Mem()[:n])
+				done <- got
+			}()
+			Eventually(uf.Faulted).WithTimeout(10*time.Second).Should(BeTrue(), "the read waits for its page")
+
+			stats := make(chan string, 1)
+			go func() {
+				b, _ := os.ReadFile("/proc/kbus/stats")
+				stats <- string(b)
+			}()
+			Eventually(stats).WithTimeout(10*time.Second).Should(Receive(ContainSubstring("dev  0")),
+				"/proc/kbus/stats is not held up by the waiting read")
+			other := RW()
+			BindListener(other, "$.Uffd.Other")
+			Send(sender, kbus.NewAnnouncement("$.Uffd.Other", nil))
+			Expect(WaitNext(other, 10*time.Second).Name).To(Equal("$.Uffd.Other"))
+
+			uf.Resolve()
+			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(Equal(int(n))))
+			m, err := kbus.FromBytes(uf.Mem()[:n])
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(m.Data)).To(Equal("waiting for a page"))
+		})
+
+		It("lets other Ksocks send while a writer's buffer waits for its page", func() {
+			writer := OpenRaw()
+			uf := NewUserfault(1)
+			done := make(chan error, 1)
+			go func() {
+				_, err := unix.Write(writer.Fd, uf.Mem()[:256])
+				done <- err
+			}()
+			Eventually(uf.Faulted).WithTimeout(10*time.Second).Should(BeTrue(), "the write waits for its page")
+
+			sent := make(chan error, 1)
+			other := RW()
+			BindListener(other, "$.Uffd.Write")
+			go func() {
+				_, err := other.Send(kbus.NewAnnouncement("$.Uffd.Write", nil))
+				sent <- err
+			}()
+			Eventually(sent).WithTimeout(10*time.Second).Should(Receive(BeNil()),
+				"a send on another Ksock is not held up by the waiting write")
+			uf.Resolve()
+			// The page was zeros: not a message header.
+			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(MatchError(unix.EINVAL)))
+		})
+	})
+
+	Describe("§18.3 the name table", func() {
+		It("spreads names chosen to collide in an unseeded hash, so a send does not walk past them", func() {
+			ks := RW()
+			names := collidingNames(1000, GinkgoRandomSeed())
+			for _, name := range names {
+				BindListener(ks, name)
+			}
+			BindListener(ks, "$.*")
+			buckets, bindings, longest := nameHash()
+			Expect(bindings).To(BeNumerically(">=", len(names)+1))
+			GinkgoWriter.Printf("name table: %d buckets, %d bindings, longest bucket %d\n", buckets, bindings, longest)
+			Expect(longest).To(BeNumerically("<=", 32), "the crafted names do not pile up in one bucket")
+
+			Send(ks, kbus.NewAnnouncement(names[0], nil))
+			Expect(Names(ks)).To(ConsistOf(names[0], names[0]), "once by name, once by $.*")
+		})
+
+		It("delivers one message to more bindings than one kmalloc can list", Label("large"), func() {
+			// Past 4 MiB of pointers a kmalloc'ed recipient list fails
+			// (and WARNs, which panic_on_warn makes a crash).
+			n := 4<<20/int(unsafe.Sizeof(uintptr(0))) + 1
+			ks := RW()
+			_, err := ks.SetMaxMessages(uint32(n + 1))
+			Expect(err).NotTo(HaveOccurred())
+			fd := ks.Fd()
+			name := append([]byte("$.Fan.Out"), 0)
+			req := raw.BindRequest{NameLen: uint32(len(name) - 1), Name: &name[0]}
+			for i := 0; i < n; i++ {
+				_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrBind)),
+					uintptr(unsafe.Pointer(&req)))
+				Expect(e).To(BeZero(), "bind %d", i)
+			}
+			sender := RW()
+			Send(sender, kbus.NewAnnouncement("$.Fan.Out", nil))
+			queued, err := ks.NumMessages()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(queued).To(Equal(uint32(n)))
+		})
+	})
+})

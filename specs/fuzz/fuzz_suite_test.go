@@ -1,0 +1,20 @@
+// Package fuzz_test runs the coverage-guided fuzzer (package fuzz) on the
+// guest's KBUS device, on the debug kernel, where KCOV reports the
+// module's coverage and KASAN, lockdep and kmemleak watch it: the
+// committed corpus first, then new programs for a time budget. The guest's
+// kernel command line may set the budget (fuzz.seconds=N) and the seed
+// (fuzz.seed=N). docs/testing.md explains the figures and how to replay
+// a finding.
+package fuzz_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+func TestFuzz(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "KBUS under a coverage-guided fuzzer", Label("fuzz"))
+}

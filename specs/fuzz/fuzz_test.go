@@ -1,0 +1,83 @@
+package fuzz_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kbus-project/kbus/fuzz"
+	"github.com/kbus-project/kbus/fuzz/kcov"
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/rig/guestproto"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// OutDir is where the run's new corpus entries, reproducers and figures
+// go: the report folder.
+var OutDir = filepath.Join(guestproto.ResultsMount, "fuzz")
+
+const kmemleak = "/sys/kernel/debug/kmemleak"
+
+// leaks asks kmemleak for a scan and returns the reports that mention
+// the module.
+func leaks() []string {
+	GinkgoHelper()
+	// Two scans: an object is reported only once it has stayed
+	// unreferenced over a scan.
+	for i := 0; i < 2; i++ {
+		Expect(os.WriteFile(kmemleak, []byte("scan"), 0)).To(Succeed())
+	}
+	b, err := os.ReadFile(kmemleak)
+	Expect(err).NotTo(HaveOccurred())
+	var ours []string
+	for _, r := range strings.Split(string(b), "unreferenced object") {
+		if strings.Contains(r, "kbus") {
+			ours = append(ours, "unreferenced object"+r)
+		}
+	}
+	return ours
+}
+
+var _ = Describe("The module under a coverage-guided fuzzer", func() {
+	It("survives the committed corpus and the time budget's new programs with no kernel report", func() {
+		Expect(kcov.Path).To(BeAnExistingFile(), "KCOV (the debug kernel) is needed")
+		seed, fixed := Param("fuzz.seed")
+		if !fixed {
+			seed = time.Now().UnixNano() % 1_000_000_000
+		}
+		seconds, ok := Param("fuzz.seconds")
+		if !ok {
+			seconds = 60
+		}
+		corpus, err := fuzz.Corpus()
+		Expect(err).NotTo(HaveOccurred())
+		fmt.Fprintf(GinkgoWriter, "fuzz: seed %d, %d s after replaying %d committed programs\n", seed, seconds, len(corpus))
+		if _, err := os.Stat(kmemleak); err == nil {
+			leaks() // what earlier suites left is not the fuzzer's
+		}
+
+		stats, err := fuzz.Run(context.Background(), fuzz.Config{
+			Device: kbus.DevicePath(Device), Seed: seed, Budget: time.Duration(seconds) * time.Second,
+			Replay: corpus, Out: OutDir, Log: GinkgoWriter,
+		})
+		fmt.Fprintf(GinkgoWriter, "fuzz: %s\n", stats)
+		AddReportEntry("fuzz", stats.String())
+		if b, jerr := json.MarshalIndent(map[string]any{"seed": seed, "stats": stats,
+			"execs_per_second": stats.ExecsPerSecond()}, "", "  "); jerr == nil {
+			_ = os.MkdirAll(OutDir, 0o755)
+			_ = os.WriteFile(filepath.Join(OutDir, "stats.json"), b, 0o644)
+		}
+		Expect(err).NotTo(HaveOccurred(), "seed %d", seed)
+		Expect(stats.Blocks).To(BeNumerically(">", 0), "KCOV reported the module's blocks")
+
+		if _, err := os.Stat(kmemleak); err == nil {
+			Expect(leaks()).To(BeEmpty(), "kmemleak found the module's memory unreferenced")
+		}
+	})
+})
