@@ -3,14 +3,16 @@
 #   make test        every test: gofmt, vet, Go unit tests, the module's static
 #                    checks, the runner's own VM tests, the QEMU specs on every
 #                    architecture, the debug kernel and 6.12 on x86_64,
-#                    Debian's own kernel with the module built by DKMS, and
-#                    the qemu-arm64 board image through U-Boot and LAVA
+#                    Debian's own kernel with the module built by DKMS,
+#                    the qemu-arm64 board image through U-Boot and LAVA, and
+#                    the fuzzer and the random-kill stress run (debug kernel)
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  KVER=6.1|6.12  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 #            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
 #            BASELINE=path/to/report.json: the run to compare the page with
 #            RUN_ID: one page gathers every target of a make invocation
 #            SEED=N OPS=N DIFFTEST_SECONDS=N: make difftest, the model comparison
+#            FUZZ_SECONDS=N FUZZ_SEED=N, STRESS_SECONDS=N STRESS_SEED=N: make fuzz, make stress
 #            BOARD=qemu-arm64|qemu-arm|orangepi|pc-x86_64|all: make image, image-test
 #            IMAGE=out/images/B/B.img DEVICE=/dev/sdX [FORCE=1]: make flash
 
@@ -42,7 +44,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: boards-test lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: fuzz stress reliability-test boards-test lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -136,6 +138,34 @@ difftest: deps rig
 	$(RIG) test $(RIG_FLAGS) -suite specs/model -name $(ARCH)-difftest $(if $(SEED),-kernel-arg difftest.seed=$(SEED)) \
 		-kernel-arg difftest.ops=$(OPS) -kernel-arg difftest.seconds=$(DIFFTEST_SECONDS)
 
+# The reliability machinery on the debug kernel (docs/testing.md): the
+# coverage-guided fuzzer, for FUZZ_SECONDS after replaying the committed
+# corpus (fuzz/corpus), and the random-kill stress run, for
+# STRESS_SECONDS; FUZZ_SEED and STRESS_SEED replay a run. make test runs
+# both in one boot with short budgets (reliability-test).
+FUZZ_SECONDS ?= 300
+FUZZ_SEED ?=
+STRESS_SECONDS ?= 120
+STRESS_SEED ?=
+RELIABILITY = -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE)
+FUZZ_ARGS = -kernel-arg fuzz.seconds=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-kernel-arg fuzz.seed=$(FUZZ_SEED))
+STRESS_ARGS = -kernel-arg stress.seconds=$(STRESS_SECONDS) $(if $(STRESS_SEED),-kernel-arg stress.seed=$(STRESS_SEED))
+FIGURES = scripts/reliability-figures.sh $(OUT)/reports/$(1) $(OUT)/build/$(1)/module/kbus.ko
+fuzz: deps rig
+	$(RIG) test $(RELIABILITY) -suite specs/fuzz -labels fuzz -name x86_64-debug-fuzz $(FUZZ_ARGS); \
+	rc=$$?; $(call FIGURES,x86_64-debug-fuzz); exit $$rc
+
+stress: deps rig
+	$(RIG) test $(RELIABILITY) -suite specs/stress -labels stress -name x86_64-debug-stress $(STRESS_ARGS); \
+	rc=$$?; $(call FIGURES,x86_64-debug-stress); exit $$rc
+
+reliability-test: FUZZ_SECONDS = 60
+reliability-test: STRESS_SECONDS = 30
+reliability-test: deps rig
+	$(RIG) test $(RELIABILITY) -suite specs/fuzz -suite specs/stress -labels 'fuzz || stress' \
+		-name x86_64-debug-reliability $(FUZZ_ARGS) $(STRESS_ARGS); \
+	rc=$$?; $(call FIGURES,x86_64-debug-reliability); exit $$rc
+
 # Board images (docs/boards.md): out/images/BOARD/BOARD.img with its .bmap,
 # .sha256 and manifest.json; image-test boots each through the board's
 # own firmware (U-Boot, the H3 boot ROM, UEFI) and reads the results back
@@ -195,7 +225,7 @@ qemu-test-6.12: deps rig
 report: rig
 	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
 
-test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test boards-test report
+test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test boards-test reliability-test report
 
 clean:
 	rm -rf $(OUT)

@@ -70,7 +70,7 @@ func NewExecutor(device string) (*Executor, error) {
 	if err := unix.Mprotect(m[page:2*page], unix.PROT_NONE); err != nil {
 		return nil, fmt.Errorf("fuzz: mprotect: %w", err)
 	}
-	e.bad = badMemory{none: uintptr(unsafe.Pointer(&m[page])), short: m[2*page-64 : 2*page]}
+	e.bad = badMemory{none: uintptr(unsafe.Pointer(&m[page])), short: m[page-64 : page]}
 	for i := range e.threads {
 		t := &thread{jobs: make(chan job), err: make(chan error, 1)}
 		e.threads[i] = t

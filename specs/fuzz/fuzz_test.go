@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/kbus-project/kbus/fuzz"
@@ -22,28 +21,6 @@ import (
 // go: the report folder.
 var OutDir = filepath.Join(guestproto.ResultsMount, "fuzz")
 
-const kmemleak = "/sys/kernel/debug/kmemleak"
-
-// leaks asks kmemleak for a scan and returns the reports that mention
-// the module.
-func leaks() []string {
-	GinkgoHelper()
-	// Two scans: an object is reported only once it has stayed
-	// unreferenced over a scan.
-	for i := 0; i < 2; i++ {
-		Expect(os.WriteFile(kmemleak, []byte("scan"), 0)).To(Succeed())
-	}
-	b, err := os.ReadFile(kmemleak)
-	Expect(err).NotTo(HaveOccurred())
-	var ours []string
-	for _, r := range strings.Split(string(b), "unreferenced object") {
-		if strings.Contains(r, "kbus") {
-			ours = append(ours, "unreferenced object"+r)
-		}
-	}
-	return ours
-}
-
 var _ = Describe("The module under a coverage-guided fuzzer", func() {
 	It("survives the committed corpus and the time budget's new programs with no kernel report", func() {
 		Expect(kcov.Path).To(BeAnExistingFile(), "KCOV (the debug kernel) is needed")
@@ -58,8 +35,8 @@ var _ = Describe("The module under a coverage-guided fuzzer", func() {
 		corpus, err := fuzz.Corpus()
 		Expect(err).NotTo(HaveOccurred())
 		fmt.Fprintf(GinkgoWriter, "fuzz: seed %d, %d s after replaying %d committed programs\n", seed, seconds, len(corpus))
-		if _, err := os.Stat(kmemleak); err == nil {
-			leaks() // what earlier suites left is not the fuzzer's
+		if HaveKmemleak() {
+			ClearLeaks() // what earlier suites left is not the fuzzer's
 		}
 
 		stats, err := fuzz.Run(context.Background(), fuzz.Config{
@@ -76,8 +53,8 @@ var _ = Describe("The module under a coverage-guided fuzzer", func() {
 		Expect(err).NotTo(HaveOccurred(), "seed %d", seed)
 		Expect(stats.Blocks).To(BeNumerically(">", 0), "KCOV reported the module's blocks")
 
-		if _, err := os.Stat(kmemleak); err == nil {
-			Expect(leaks()).To(BeEmpty(), "kmemleak found the module's memory unreferenced")
+		if HaveKmemleak() {
+			Expect(Leaks()).To(BeEmpty(), "kmemleak found the module's memory unreferenced")
 		}
 	})
 })
