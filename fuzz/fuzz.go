@@ -120,7 +120,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return f.stats, err
 	}
 	defer f.watch.Close()
-	if f.exec, err = NewExecutor(cfg.Device); err != nil {
+	if f.exec, err = NewExecutor(cfg.Device, false); err != nil {
 		return f.stats, err
 	}
 	defer func() { f.stats.Seconds = time.Since(start).Seconds() }()

@@ -156,7 +156,14 @@ var _ = Describe("KBUS under random load and random kills", func() {
 			}
 			Expect(got).To(BeEmpty(), "%s: replies to requests it did not send", w.log)
 		}
-		Expect(accepted).To(BeNumerically(">", 0))
+		if accepted == 0 {
+			for _, w := range append(survivors, victims...) {
+				for _, k := range []string{"B", "X", "E"} {
+					fmt.Fprintf(GinkgoWriter, "%s %s: %v\n", w.log, k, lines(w.log, k))
+				}
+			}
+		}
+		Expect(accepted).To(BeNumerically(">", 0), "requests accepted")
 
 		// Listeners saw what they had in common in the same order.
 		var seen [][]string

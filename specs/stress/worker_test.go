@@ -105,6 +105,7 @@ func requester(r *rand.Rand, log *logger, end time.Time) error {
 		return err
 	}
 	owed := map[kbus.MessageID]bool{}
+	refused := map[string]int{} // what KBUS said to sends it refused
 	drain := func(ctx context.Context) error {
 		for {
 			m, err := ks.Receive(ctx)
@@ -138,6 +139,9 @@ func requester(r *rand.Rand, log *logger, end time.Time) error {
 			owed[id] = true
 			log.printf("A %s", idString(id))
 		}
+		if err != nil {
+			refused[err.Error()]++
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(r.Intn(20))*time.Millisecond)
 		err = drain(ctx)
 		cancel()
@@ -154,6 +158,9 @@ func requester(r *rand.Rand, log *logger, end time.Time) error {
 		if err != nil {
 			return err
 		}
+	}
+	for why, n := range refused {
+		log.printf("X %d %s", n, why)
 	}
 	log.printf("D %d", len(owed))
 	return nil
@@ -199,7 +206,10 @@ func replier(r *rand.Rand, log *logger) error {
 		}
 		for _, name := range services {
 			if r.Intn(2) == 0 {
-				if err := ks.BindReplier(name); err != nil && !errors.Is(err, kbus.ErrReplierExists) {
+				err := ks.BindReplier(name)
+				if err == nil {
+					log.printf("B %s", name)
+				} else if !errors.Is(err, kbus.ErrReplierExists) {
 					return err
 				}
 			}
