@@ -16,9 +16,10 @@ import (
 // ErrHang means an operation did not return: the module is stuck.
 var ErrHang = errors.New("fuzz: an operation did not return")
 
-// How long an operation may take before the next one starts without it
-// (it may be waiting, and the next one may be what it waits for), and
-// before a program that has not finished counts as hung.
+// How long a thread's operations may take before the other thread's next
+// ones start without them (they may be waiting, and the next ones may be
+// what they wait for), and before a program that has not finished counts
+// as hung.
 const (
 	overlapAfter = 50 * time.Millisecond
 	hangAfter    = 20 * time.Second
@@ -41,15 +42,22 @@ type Executor struct {
 	pinned [Slots][][]byte    // a pointy message's name and data, until the next write
 }
 
+// job is a run of consecutive operations for one thread: handing work to
+// another thread costs a wake-up, which under emulation costs more than
+// most operations.
 type job struct {
-	op   Op
-	done chan []uintptr // the blocks the operation ran, in order
+	ops  []Op
+	done chan [][]uintptr // the blocks each operation ran, in order
 }
 
 type thread struct {
 	jobs chan job
 	err  chan error
+	buf  []byte // for reads, reused: a program asks for up to 1 MiB a time
 }
+
+// maxRead is the most a read or RECVMSG of a program asks for.
+const maxRead = 1 << 20
 
 // badMemory is user memory a call may not (all) touch.
 type badMemory struct {
@@ -76,7 +84,7 @@ func NewExecutor(device string, coverageOptional bool) (*Executor, error) {
 	}
 	e.bad = badMemory{none: uintptr(unsafe.Pointer(&m[page])), short: m[page-64 : page]}
 	for i := range e.threads {
-		t := &thread{jobs: make(chan job), err: make(chan error, 1)}
+		t := &thread{jobs: make(chan job), err: make(chan error, 1), buf: make([]byte, maxRead)}
 		e.threads[i] = t
 		go e.run(t)
 		if err := <-t.err; err != nil {
@@ -101,14 +109,18 @@ func (e *Executor) run(t *thread) {
 		return
 	}
 	for j := range t.jobs {
-		if c == nil {
-			e.do(j.op)
-			j.done <- nil
-			continue
+		runs := make([][]uintptr, 0, len(j.ops))
+		for _, op := range j.ops {
+			if c == nil {
+				e.do(t, op)
+				runs = append(runs, nil)
+				continue
+			}
+			c.Reset()
+			e.do(t, op)
+			runs = append(runs, append([]uintptr(nil), c.PCs()...))
 		}
-		c.Reset()
-		e.do(j.op)
-		j.done <- append([]uintptr(nil), c.PCs()...)
+		j.done <- runs
 	}
 }
 
@@ -117,7 +129,7 @@ func (e *Executor) run(t *thread) {
 // up the next one on the other thread, which may be what it waits for.
 func (e *Executor) Run(p Program) ([][]uintptr, error) {
 	var (
-		pending [Threads]chan []uintptr
+		pending [Threads]chan [][]uintptr
 		runs    [][]uintptr
 	)
 	wait := func(t int) error {
@@ -125,26 +137,31 @@ func (e *Executor) Run(p Program) ([][]uintptr, error) {
 			return nil
 		}
 		select {
-		case pcs := <-pending[t]:
-			runs = append(runs, pcs)
+		case r := <-pending[t]:
+			runs = append(runs, r...)
 			pending[t] = nil
 			return nil
 		case <-time.After(hangAfter):
 			return ErrHang
 		}
 	}
-	for _, op := range p {
-		if err := wait(op.Thread); err != nil {
+	for i := 0; i < len(p); {
+		t, j := p[i].Thread, i+1
+		for j < len(p) && p[j].Thread == t {
+			j++
+		}
+		if err := wait(t); err != nil {
 			return runs, err
 		}
-		ch := make(chan []uintptr, 1)
-		e.threads[op.Thread].jobs <- job{op: op, done: ch}
+		ch := make(chan [][]uintptr, 1)
+		e.threads[t].jobs <- job{ops: p[i:j], done: ch}
 		select {
-		case pcs := <-ch:
-			runs = append(runs, pcs)
+		case r := <-ch:
+			runs = append(runs, r...)
 		case <-time.After(overlapAfter):
-			pending[op.Thread] = ch
+			pending[t] = ch
 		}
+		i = j
 	}
 	for t := range pending {
 		if err := wait(t); err != nil {
@@ -153,21 +170,17 @@ func (e *Executor) Run(p Program) ([][]uintptr, error) {
 	}
 	// Close what is left, on thread 0, so that close is covered too, and
 	// put the device-wide switches back.
+	var end []Op
 	for s := 0; s < Slots; s++ {
-		runs = append(runs, e.now(Op{Kind: OpClose, Slot: s}))
+		end = append(end, Op{Kind: OpClose, Slot: s})
 	}
-	runs = append(runs, e.now(Op{Kind: opReset}))
-	return runs, nil
+	ch := make(chan [][]uintptr, 1)
+	e.threads[0].jobs <- job{ops: append(end, Op{Kind: opReset}), done: ch}
+	return append(runs, <-ch...), nil
 }
 
 // opReset puts the device-wide switches back after a program.
 const opReset Kind = "reset"
-
-func (e *Executor) now(op Op) []uintptr {
-	ch := make(chan []uintptr, 1)
-	e.threads[0].jobs <- job{op: op, done: ch}
-	return <-ch
-}
 
 func (e *Executor) fd(slot int) int {
 	e.mu.Lock()
@@ -229,7 +242,7 @@ func ioctl(fd int, nr int, arg uintptr) {
 }
 
 // do runs one operation. Errors are the point: they are not reported.
-func (e *Executor) do(op Op) {
+func (e *Executor) do(t *thread, op Op) {
 	fd := e.fd(op.Slot)
 	switch op.Kind {
 	case OpOpen:
@@ -292,14 +305,15 @@ func (e *Executor) do(op Op) {
 		var n uint32
 		ioctl(fd, raw.NrNextMsg, e.ptr(op.Ptr, unsafe.Pointer(&n)))
 	case OpRead:
-		buf := make([]byte, max(op.N, 1))
-		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.ptr(op.Ptr, unsafe.Pointer(&buf[0])), uintptr(op.N))
+		buf := t.buf[:max(min(op.N, maxRead), 1)]
+		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.ptr(op.Ptr, unsafe.Pointer(&buf[0])),
+			uintptr(min(op.N, maxRead)))
 		if op.Ptr == PtrGood && int(n) > 0 && int(n) <= len(buf) {
 			e.remember(op.Slot, buf[:n])
 		}
 	case OpRecvMsg:
-		buf := make([]byte, max(op.N, 1))
-		arg := receiveArg{Len: op.N, TimeoutMS: op.Val, Buf: e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))}
+		buf := t.buf[:max(min(op.N, maxRead), 1)]
+		arg := receiveArg{Len: min(op.N, maxRead), TimeoutMS: op.Val, Buf: e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))}
 		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), command(raw.NrRecvMsg), uintptr(unsafe.Pointer(&arg)))
 		if errno == 0 && op.Ptr == PtrGood && int(n) <= len(buf) {
 			e.remember(op.Slot, buf[:n])

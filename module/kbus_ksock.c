@@ -403,7 +403,7 @@ static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *
 	left = forever ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(r.timeout_ms);
 	for (;;) {
 		/* As for read(): no fault on the buffer while holding the lock. */
-		fault_in_writeable(r.buf, min_t(u32, r.len, READ_ONCE(dev->max_message_size)));
+		fault_in_safe_writeable(r.buf, min_t(u32, r.len, READ_ONCE(dev->max_message_size)));
 		if (mutex_lock_interruptible(&dev->lock))
 			return forever ? -ERESTARTSYS : -EINTR;
 		/* len is the first field in both layouts. */
@@ -612,7 +612,9 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
  * faulted in before the lock is taken, so that a fault that takes long
  * (a page on its way from swap, or a userfaultfd page) holds up only the
  * caller, not every Ksock of the device. Nothing here can fail: a bad
- * address gives EFAULT under the lock, in the documented order.
+ * address gives EFAULT under the lock, in the documented order. Memory to
+ * be written is faulted in without writing to it (an ioctl's argument is
+ * often read first), unlike fault_in_writeable.
  */
 static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
 {
@@ -623,7 +625,7 @@ static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __u
 	if (_IOC_DIR(cmd) & _IOC_WRITE)
 		fault_in_readable(arg, _IOC_SIZE(cmd));
 	if (_IOC_DIR(cmd) & _IOC_READ)
-		fault_in_writeable(arg, _IOC_SIZE(cmd));
+		fault_in_safe_writeable(arg, _IOC_SIZE(cmd));
 	switch (cmd) {
 	case KBUS_IOC_BIND:
 	case KBUS_IOC_UNBIND:
@@ -638,7 +640,7 @@ static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __u
 		len = min_t(u64, kbus_entire_len(h.name_len, h.data_len, kbus_compat()),
 			    READ_ONCE(ks->dev->max_message_size));
 		fault_in_readable(arg, len);
-		fault_in_writeable(arg, sizeof(h));	/* the id goes back */
+		fault_in_safe_writeable(arg, sizeof(h));	/* the id goes back */
 		break;
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,13 +26,11 @@ func mountBasics() {
 		{"devtmpfs", "/dev", "devtmpfs"},
 		{"tmpfs", "/tmp", "tmpfs"},
 		{"debugfs", "/sys/kernel/debug", "debugfs"},
-		// cgroup v2, for the specs that run a process under a memory limit.
-		{"cgroup2", "/sys/fs/cgroup", "cgroup2"},
 	}
 	for _, m := range mounts {
-		if m.fstype == "debugfs" || m.fstype == "cgroup2" {
+		if m.fstype == "debugfs" {
 			if _, err := os.Stat(m.dst); err != nil {
-				continue // a kernel without it (only the debug flavour has debugfs)
+				continue // a kernel without debugfs (only the debug flavour has it)
 			}
 		}
 		if err := os.MkdirAll(m.dst, 0o755); err != nil {
@@ -39,9 +38,40 @@ func mountBasics() {
 			continue
 		}
 		err := unix.Mount(m.src, m.dst, m.fstype, 0, "")
-		if err != nil && !errors.Is(err, unix.EBUSY) && !errors.Is(err, unix.ENODEV) {
+		if err != nil && !errors.Is(err, unix.EBUSY) && !(m.fstype == "debugfs" && errors.Is(err, unix.ENODEV)) {
 			log.Printf("mount %s on %s: %v", m.fstype, m.dst, err)
 		}
+	}
+}
+
+// useCgroup2 puts cgroup v2 on /sys/fs/cgroup, for the specs that run a
+// process under a memory limit. u-root's init mounts cgroup v1
+// hierarchies there (memory among them, which a controller cannot be in
+// v1 and v2 at once): they are unmounted first, deepest first.
+func useCgroup2() {
+	const root = "/sys/fs/cgroup"
+	if _, err := os.Stat(root); err != nil {
+		return // a kernel without cgroups
+	}
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		log.Printf("cgroup2: %v", err)
+		return
+	}
+	var below []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && (f[1] == root || strings.HasPrefix(f[1], root+"/")) {
+			below = append(below, f[1])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(below)))
+	for _, m := range below {
+		if err := unix.Unmount(m, unix.MNT_DETACH); err != nil {
+			log.Printf("cgroup2: unmounting %s: %v", m, err)
+		}
+	}
+	if err := unix.Mount("cgroup2", root, "cgroup2", 0, ""); err != nil && !errors.Is(err, unix.ENODEV) {
+		log.Printf("mount cgroup2 on %s: %v", root, err)
 	}
 }
 

@@ -128,10 +128,17 @@ func fnv1a(s string) uint32 {
 // same low 16 bits as that of "$.*", the key every send looks up: in a
 // table hashed that way (up to 2^16 buckets) they all share its bucket.
 // The low 16 bits of FNV-1a depend only on the low 16 bits of its state,
-// so two free letters at the end reach the target often enough.
+// and the prime is odd, so the last letter is solved for rather than
+// searched: after "$.Hash<prefix><a>" the state s must satisfy
+// ((s ^ b) * prime) mod 2^16 = target.
 func collidingNames(n int, seed int64) []string {
 	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	target := fnv1a("$.*") & 0xffff
+	const prime = uint16(16777619 & 0xffff)
+	inverse := prime // Newton's iteration for prime's inverse mod 2^16
+	for i := 0; i < 4; i++ {
+		inverse *= 2 - prime*inverse
+	}
+	want := uint16(fnv1a("$.*")) * inverse // the state before the last multiply
 	r := rand.New(rand.NewSource(seed))
 	seen := map[string]bool{}
 	var names []string
@@ -140,10 +147,13 @@ func collidingNames(n int, seed int64) []string {
 		for i := range prefix {
 			prefix[i] = alnum[r.Intn(len(alnum))]
 		}
+		head := "$.Hash" + string(prefix)
 		for _, a := range []byte(alnum) {
-			for _, b := range []byte(alnum) {
-				name := "$.Hash" + string(prefix) + string([]byte{a, b})
-				if fnv1a(name)&0xffff == target && !seen[name] {
+			s := uint16(fnv1a(head+string(a))) // low 16 bits: all that matters
+			b := s ^ want
+			if b < 256 && strings.IndexByte(alnum, byte(b)) >= 0 {
+				name := head + string([]byte{a, byte(b)})
+				if uint16(fnv1a(name)) == uint16(fnv1a("$.*")) && !seen[name] {
 					seen[name] = true
 					names = append(names, name)
 				}

@@ -1,6 +1,7 @@
 // Package fuzz_test runs the coverage-guided fuzzer (package fuzz) on the
 // guest's KBUS device, on the debug kernel, where KCOV reports the
-// module's coverage and KASAN, lockdep and kmemleak watch it: the
+// module's coverage and KASAN and lockdep watch it (and the guest's
+// kmemleak scan after the suites): the
 // committed corpus first, then new programs for a time budget. The guest's
 // kernel command line may set the budget (fuzz.seconds=N) and the seed
 // (fuzz.seed=N). docs/testing.md explains the figures and how to replay

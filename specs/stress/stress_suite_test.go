@@ -5,8 +5,8 @@
 // promises of docs/kbus.md: every request KBUS accepted got exactly one
 // reply or status (§10), listeners saw the messages they had in common
 // in the same order (§9.2), and nothing is left queued, reserved or bound
-// once everyone has gone. On the debug kernel kmemleak must then find
-// nothing of the module's. The guest's kernel command line may set the
+// once everyone has gone (and on the debug kernel the guest's kmemleak scan
+// after the suites must find nothing). The guest's kernel command line may set the
 // time (stress.seconds=N) and the seed (stress.seed=N).
 package stress_test
 
