@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -25,47 +26,72 @@ import (
 // memory cgroup (see TestCore): its value says how.
 const floodEnv = "KBUS_SPEC_FLOOD"
 
-// The flood ends after this many rounds if KBUS never says ENOMEM.
+// The flood ends after this many rounds (of 64 calls) if KBUS never says
+// ENOMEM.
 const floodRounds = 8000
 
 // runFlood is the flooding process. It prints one line saying how the
-// flood ended, which the spec reads: "ENOMEM <n>" after n messages were
-// queued or accepted, or why it did not end that way.
+// flood ended, which the spec reads: "ENOMEM <n> <queued>" after n
+// successful calls, or why it did not end that way.
+//
+// It works through the bare descriptor with buffers made beforehand and
+// the garbage collector off, so that its own memory stops growing before
+// the flood starts: at the cgroup's limit the allocation that fails must
+// be KBUS's (ENOMEM), not a page fault of the process (the OOM killer).
 func runFlood(how string) {
-	ks, err := kbus.Open(0, kbus.ReadWrite)
+	debug.SetGCPercent(-1)
+	fail := func(what string, err error) { fmt.Println(what+":", err); os.Exit(2) }
+	fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
-		fmt.Println("open:", err)
-		os.Exit(2)
+		fail("open", err)
 	}
-	if _, err := ks.SetMaxMessages(1 << 24); err != nil {
-		fmt.Println("maxmsgs:", err)
-		os.Exit(2)
+	u32 := func(nr int, v uint32) error {
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&v)))
+		if e != 0 {
+			return e
+		}
+		return nil
 	}
-	n := 0
+	if err := u32(raw.NrMaxMsgs, 1<<24); err != nil {
+		fail("maxmsgs", err)
+	}
+	request := kbus.NewRequest("$.Flood.Service", make([]byte, 512)).Bytes()
+	var id raw.MsgID
+	buf := make([]byte, 4096)
+	n, limit := 0, floodRounds
+	if how == "requests" {
+		limit *= 64
+	}
 	var ferr error
-	switch how {
-	case "replay":
-		// Each round queues a bind event for every replier binding.
-		for ; n < floodRounds && ferr == nil; n++ {
-			_, ferr = ks.SetReportReplierBinds(true)
+	for ; n < limit && ferr == nil; n++ {
+		switch how {
+		case "replay":
+			// Each round queues a bind event for every replier binding.
+			ferr = u32(raw.NrReportReplierBinds, 1)
+		case "requests":
+			// Requests to a replier that does not read: each holds a
+			// reply slot and its status in reserve, charged here.
+			if _, err := unix.Write(fd, request); err != nil {
+				ferr = err
+				break
+			}
+			if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrSend)),
+				uintptr(unsafe.Pointer(&id))); e != 0 {
+				ferr = e
+			}
 		}
-	case "requests":
-		// Requests to a replier that does not read: each holds a reply
-		// slot and its status in reserve, charged to this process.
-		for ; n < floodRounds*64 && ferr == nil; n++ {
-			_, ferr = ks.Send(kbus.NewRequest("$.Flood.Service", make([]byte, 512)))
-		}
-		n-- // the last one failed
 	}
+	n-- // the last call failed, or there was none
+	var queued uint32
+	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrNumMsgs)), uintptr(unsafe.Pointer(&queued)))
 	switch {
-	case errors.Is(ferr, kbus.ErrNoMemory):
-		queued, _ := ks.NumMessages()
+	case errors.Is(ferr, unix.ENOMEM):
 		fmt.Printf("ENOMEM %d %d\n", n, queued)
 	case ferr != nil:
 		fmt.Println("other error:", ferr)
 		os.Exit(1)
 	default:
-		fmt.Printf("no error after %d rounds\n", n)
+		fmt.Printf("no error after %d calls\n", n)
 		os.Exit(1)
 	}
 	if how == "requests" {
@@ -74,11 +100,16 @@ func runFlood(how string) {
 		_, _ = io.ReadAll(os.Stdin)
 		statuses := 0
 		for {
-			m, err := ks.TryReceive()
-			if err != nil || m == nil {
+			var length uint32
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrNextMsg)),
+				uintptr(unsafe.Pointer(&length)))
+			if e != 0 || length == 0 || int(length) > len(buf) {
 				break
 			}
-			if m.Name == kbus.NameReplierGoneAway {
+			if got, err := unix.Read(fd, buf[:length]); err != nil || got != int(length) {
+				break
+			}
+			if m, err := kbus.FromBytes(buf[:length]); err == nil && m.Name == kbus.NameReplierGoneAway {
 				statuses++
 			}
 		}
@@ -149,7 +180,7 @@ func collidingNames(n int, seed int64) []string {
 		}
 		head := "$.Hash" + string(prefix)
 		for _, a := range []byte(alnum) {
-			s := uint16(fnv1a(head+string(a))) // low 16 bits: all that matters
+			s := uint16(fnv1a(head + string(a))) // low 16 bits: all that matters
 			b := s ^ want
 			if b < 256 && strings.IndexByte(alnum, byte(b)) >= 0 {
 				name := head + string([]byte{a, byte(b)})

@@ -185,7 +185,7 @@ var _ = Describe("KBUS under random load and random kills", func() {
 		Expect(compared).To(BeNumerically(">", 0))
 
 		// Nothing is left once everyone has gone.
-		Eventually(func() string { return ProcFile("stats") }).WithTimeout(10 * time.Second).
+		Eventually(func() string { return ProcFile("stats") }).WithTimeout(10*time.Second).
 			ShouldNot(MatchRegexp(ksockLine.String()), "no Ksock is left")
 		Expect(ProcFile("stats")).To(ContainSubstring("unsent unbindings 0\n"))
 		Expect(ProcFile("bindings")).NotTo(ContainSubstring("$.Stress"))

@@ -1,0 +1,264 @@
+// Package kbustest is an in-process KBUS bus for unit tests: Ksocks that
+// bind, send, request, reply and receive as docs/kbus.md says KBUS does,
+// with no kernel and no device, so that an application's KBUS logic can be
+// tested with go test on any machine. Its Ksocks are kbus.Conns, as
+// *kbus.Ksock is: code written against kbus.Conn runs on both.
+//
+// The bus is kbus/model, the model the module is checked against: the
+// rig runs the same random programs on both and compares every result
+// (specs/model, make difftest). Where they differ, the module is right and
+// the model has a bug. What the model does not have (replier bind events,
+// the maximum message size, /proc, several devices) this bus does not
+// have either.
+package kbustest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/model"
+)
+
+// Bus is one in-process device.
+type Bus struct {
+	mu      sync.Mutex
+	dev     *model.Device
+	ksocks  []*Ksock
+	changed chan struct{} // closed and replaced whenever the bus changes
+}
+
+// New returns an empty bus.
+func New() *Bus {
+	return &Bus{dev: model.NewDevice(), changed: make(chan struct{})}
+}
+
+// Open opens a read-write Ksock on the bus.
+func (b *Bus) Open() *Ksock {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	k := &Ksock{bus: b, k: b.dev.Open(true)}
+	b.ksocks = append(b.ksocks, k)
+	b.changedLocked()
+	return k
+}
+
+// changedLocked wakes every waiting Receive and retries pending
+// ALL_OR_WAIT sends, as the module's poll does.
+func (b *Bus) changedLocked() {
+	for _, k := range b.ksocks {
+		if k.pending {
+			if _, err := k.k.Retry(); err != kbus.ErrWouldBlock {
+				k.pending = false
+			}
+		}
+	}
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// Ksock is one open Ksock on a Bus.
+type Ksock struct {
+	bus     *Bus
+	k       *model.Ksock
+	kept    []*kbus.Message // read while a Request waited for its reply
+	pending bool
+	closed  bool
+}
+
+var _ kbus.Conn = (*Ksock)(nil)
+
+// ErrClosed is the error of a call on a closed Ksock, as for a real one.
+var ErrClosed = kbus.ErrClosed
+
+func opErr(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("kbustest: %s: %w", op, err)
+}
+
+// do runs f under the bus's lock, then tells the bus it changed.
+func (k *Ksock) do(op string, f func() error) error {
+	k.bus.mu.Lock()
+	defer k.bus.mu.Unlock()
+	if k.closed {
+		return opErr(op, ErrClosed)
+	}
+	err := f()
+	k.bus.changedLocked()
+	return opErr(op, err)
+}
+
+// ID is the Ksock's id.
+func (k *Ksock) ID() (uint32, error) {
+	var id uint32
+	err := k.do("id", func() error { id = k.k.ID(); return nil })
+	return id, err
+}
+
+// BindListener binds the Ksock as a listener to name (a wildcard may end
+// in .* or .%).
+func (k *Ksock) BindListener(name string) error {
+	return k.do("bind "+name, func() error { return k.k.Bind(name, false) })
+}
+
+// BindReplier binds the Ksock as the replier for name.
+func (k *Ksock) BindReplier(name string) error {
+	return k.do("bind replier "+name, func() error { return k.k.Bind(name, true) })
+}
+
+// UnbindListener removes the newest listener binding to name.
+func (k *Ksock) UnbindListener(name string) error {
+	return k.do("unbind "+name, func() error { return k.k.Unbind(name, false) })
+}
+
+// UnbindReplier removes the replier binding to name.
+func (k *Ksock) UnbindReplier(name string) error {
+	return k.do("unbind replier "+name, func() error { return k.k.Unbind(name, true) })
+}
+
+// FindReplier returns the id of the Ksock that replies to name.
+func (k *Ksock) FindReplier(name string) (uint32, bool, error) {
+	var id uint32
+	err := k.do("replier "+name, func() error {
+		var err error
+		id, err = k.k.FindReplier(name)
+		return err
+	})
+	return id, id != 0, err
+}
+
+// Send sends m and returns its id. An ALL_OR_WAIT message that some
+// recipient has no room for fails with kbus.ErrWouldBlock and stays
+// pending; it is sent when the bus changes enough.
+func (k *Ksock) Send(m *kbus.Message) (kbus.MessageID, error) {
+	var id kbus.MessageID
+	err := k.do("send "+m.Name, func() error {
+		var err error
+		id, err = k.k.Send(*m)
+		if err == kbus.ErrWouldBlock {
+			k.pending = true
+		}
+		return err
+	})
+	return id, err
+}
+
+// Reply sends the reply to req, a request delivered to this Ksock to
+// answer.
+func (k *Ksock) Reply(req *kbus.Message, data []byte) (kbus.MessageID, error) {
+	rep, err := kbus.ReplyTo(req, data)
+	if err != nil {
+		return kbus.MessageID{}, err
+	}
+	return k.Send(rep)
+}
+
+// Request sends req as a request and waits for its reply; a status in its
+// place is a *kbus.StatusError (errors.Is gives kbus.ErrGoneAway and the
+// others). Other messages read meanwhile are kept for Receive.
+func (k *Ksock) Request(ctx context.Context, req *kbus.Message) (*kbus.Message, error) {
+	if !req.IsRequest() {
+		c := *req
+		c.Flags |= kbus.FlagWantAReply
+		req = &c
+	}
+	id, err := k.Send(req)
+	if err != nil {
+		return nil, err
+	}
+	m, err := k.next(ctx, "request "+req.Name, func(m *kbus.Message) bool { return m.InReplyTo == id })
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Receive waits for the next message, until ctx ends.
+func (k *Ksock) Receive(ctx context.Context) (*kbus.Message, error) {
+	return k.next(ctx, "receive", nil)
+}
+
+// TryReceive returns the next message, or nil if none is queued.
+func (k *Ksock) TryReceive() (*kbus.Message, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m, err := k.next(ctx, "receive", nil)
+	if err != nil && ctx.Err() != nil && !k.isClosed() {
+		return nil, nil
+	}
+	return m, err
+}
+
+func (k *Ksock) isClosed() bool {
+	k.bus.mu.Lock()
+	defer k.bus.mu.Unlock()
+	return k.closed
+}
+
+// next is the next message that want accepts (nil: any), waiting until ctx
+// ends; messages it passes over are kept, in order.
+func (k *Ksock) next(ctx context.Context, op string, want func(*kbus.Message) bool) (*kbus.Message, error) {
+	for {
+		k.bus.mu.Lock()
+		if k.closed {
+			k.bus.mu.Unlock()
+			return nil, opErr(op, ErrClosed)
+		}
+		for i, m := range k.kept {
+			if want == nil || want(m) {
+				k.kept = append(k.kept[:i:i], k.kept[i+1:]...)
+				k.bus.mu.Unlock()
+				return m, nil
+			}
+		}
+		var got *kbus.Message
+		for {
+			m := k.k.Next()
+			if m == nil {
+				break
+			}
+			k.bus.changedLocked() // room in the queue
+			if want == nil || want(m) {
+				got = m
+				break
+			}
+			k.kept = append(k.kept, m)
+		}
+		changed := k.bus.changed
+		k.bus.mu.Unlock()
+		if got != nil {
+			return got, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, opErr(op, ctx.Err())
+		case <-changed:
+		}
+	}
+}
+
+// Close closes the Ksock, as closing a real one does: its bindings go,
+// and every request it held or owed gets its status.
+func (k *Ksock) Close() error {
+	k.bus.mu.Lock()
+	defer k.bus.mu.Unlock()
+	if k.closed {
+		return nil
+	}
+	k.closed = true
+	k.k.Close()
+	for i, o := range k.bus.ksocks {
+		if o == k {
+			k.bus.ksocks = append(k.bus.ksocks[:i], k.bus.ksocks[i+1:]...)
+			break
+		}
+	}
+	k.bus.changedLocked()
+	return nil
+}

@@ -1,0 +1,139 @@
+package kbustest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/kbustest"
+)
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestRequestAndReply(t *testing.T) {
+	bus := kbustest.New()
+	asker, server := bus.Open(), bus.Open()
+	if err := server.BindReplier("$.Clock.Time"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		req, err := server.Receive(context.Background())
+		if err == nil {
+			_, _ = server.Reply(req, []byte("12:00"))
+		}
+	}()
+	rep, err := asker.Request(ctx(t), kbus.NewRequest("$.Clock.Time", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(rep.Data) != "12:00" {
+		t.Fatalf("reply %q", rep.Data)
+	}
+}
+
+func TestAStatusWhenTheReplierGoes(t *testing.T) {
+	bus := kbustest.New()
+	asker, server := bus.Open(), bus.Open()
+	if err := server.BindReplier("$.Clock.Time"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if _, err := server.Receive(context.Background()); err == nil {
+			server.Close() // read it, then went away: Ignored
+		}
+	}()
+	_, err := asker.Request(ctx(t), kbus.NewRequest("$.Clock.Time", nil))
+	if !errors.Is(err, kbus.ErrIgnored) {
+		t.Fatalf("got %v, want ErrIgnored", err)
+	}
+}
+
+func TestErrnosAsTheModuleGivesThem(t *testing.T) {
+	bus := kbustest.New()
+	k := bus.Open()
+	if _, err := k.Send(kbus.NewRequest("$.Nobody", nil)); !errors.Is(err, kbus.ErrNoReplier) {
+		t.Errorf("request to nobody: %v", err)
+	}
+	if err := k.BindListener("$.bad..name"); !errors.Is(err, kbus.ErrBadName) {
+		t.Errorf("bad name: %v", err)
+	}
+	if err := k.BindReplier("$.A"); err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Open().BindReplier("$.A"); !errors.Is(err, kbus.ErrReplierExists) {
+		t.Errorf("second replier: %v", err)
+	}
+	k.Close()
+	if _, err := k.Send(kbus.NewAnnouncement("$.A", nil)); !errors.Is(err, kbus.ErrClosed) {
+		t.Errorf("after close: %v", err)
+	}
+}
+
+func TestListenersInSendOrder(t *testing.T) {
+	bus := kbustest.New()
+	l, s := bus.Open(), bus.Open()
+	if err := l.BindListener("$.News.*"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"$.News.A", "$.News.B", "$.Other", "$.News.C"} {
+		if _, err := s.Send(kbus.NewAnnouncement(name, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for {
+		m, err := l.TryReceive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == nil {
+			break
+		}
+		got = append(got, m.Name)
+	}
+	if fmt.Sprint(got) != "[$.News.A $.News.B $.News.C]" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestReceiveEndsWithItsContext(t *testing.T) {
+	k := kbustest.New().Open()
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := k.Receive(c); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRequestKeepsOtherMessages(t *testing.T) {
+	bus := kbustest.New()
+	asker, server := bus.Open(), bus.Open()
+	if err := server.BindReplier("$.Q"); err != nil {
+		t.Fatal(err)
+	}
+	if err := asker.BindListener("$.News"); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		req, err := server.Receive(context.Background())
+		if err != nil {
+			return
+		}
+		_, _ = server.Send(kbus.NewAnnouncement("$.News", []byte("first")))
+		_, _ = server.Reply(req, []byte("answer"))
+	}()
+	if rep, err := asker.Request(ctx(t), kbus.NewRequest("$.Q", nil)); err != nil || string(rep.Data) != "answer" {
+		t.Fatalf("request: %v %v", rep, err)
+	}
+	m, err := asker.Receive(ctx(t))
+	if err != nil || string(m.Data) != "first" {
+		t.Fatalf("kept message: %v %v", m, err)
+	}
+}
