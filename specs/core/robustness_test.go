@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -34,13 +35,24 @@ const floodRounds = 8000
 // flood ended, which the spec reads: "ENOMEM <n> <queued>" after n
 // successful calls, or why it did not end that way.
 //
-// It works through the bare descriptor with buffers made beforehand and
-// the garbage collector off, so that its own memory stops growing before
-// the flood starts: at the cgroup's limit the allocation that fails must
-// be KBUS's (ENOMEM), not a page fault of the process (the OOM killer).
+// It works through the bare descriptor with buffers made beforehand, on
+// one thread with the garbage collector off, so that its own memory stops
+// growing before the flood starts: at the cgroup's limit the allocation
+// that fails must be KBUS's (ENOMEM), not a page fault of the process
+// (which would call the OOM killer). A ballast of touched pages, given
+// back at the first ENOMEM, leaves it room to report and go on.
 func runFlood(how string) {
+	runtime.GOMAXPROCS(1)
+	runtime.LockOSThread()
 	debug.SetGCPercent(-1)
 	fail := func(what string, err error) { fmt.Println(what+":", err); os.Exit(2) }
+	ballast, err := unix.Mmap(-1, 0, 8<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		fail("ballast", err)
+	}
+	for i := 0; i < len(ballast); i += 4096 {
+		ballast[i] = 1
+	}
 	fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		fail("open", err)
@@ -82,6 +94,7 @@ func runFlood(how string) {
 		}
 	}
 	n-- // the last call failed, or there was none
+	_ = unix.Munmap(ballast)
 	var queued uint32
 	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrNumMsgs)), uintptr(unsafe.Pointer(&queued)))
 	switch {
