@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -133,7 +134,7 @@ var _ = Describe("KBUS under random load and random kills", func() {
 		}
 
 		// Every request KBUS accepted got exactly one reply or status.
-		accepted, answers, statuses := 0, 0, map[string]int{}
+		accepted, answers, statuses, refused := 0, 0, map[string]int{}, map[string]int{}
 		for _, w := range survivors {
 			if w.role != roleRequester {
 				continue
@@ -145,6 +146,17 @@ var _ = Describe("KBUS under random load and random kills", func() {
 				if strings.HasPrefix(f[1], "$.KBUS.") {
 					statuses[f[1]]++
 				}
+			}
+			for _, f := range lines(w.log, "X") {
+				n, _ := strconv.Atoi(f[0])
+				why := strings.Join(f[1:], " ")
+				if i := strings.Index(why, ": "); i >= 0 { // "kbus0: send NAME: ERRNO: ..."
+					why = why[i+2:]
+				}
+				if i := strings.Index(why, ": "); i >= 0 {
+					why = why[i+2:]
+				}
+				refused[strings.SplitN(why, ":", 2)[0]] += n
 			}
 			for _, f := range lines(w.log, "A") {
 				accepted++
@@ -190,9 +202,9 @@ var _ = Describe("KBUS under random load and random kills", func() {
 		Expect(ProcFile("stats")).To(ContainSubstring("unsent unbindings 0\n"))
 		Expect(ProcFile("bindings")).NotTo(ContainSubstring("$.Stress"))
 
-		summary := fmt.Sprintf("%d requests accepted, each answered once (%d replies and statuses: %v); %d replier kills; "+
-			"%d listener pairs agreed on the order of %d common messages", accepted, answers, statuses, kills,
-			len(seen)*(len(seen)-1)/2, compared)
+		summary := fmt.Sprintf("%d requests accepted, each answered once (%d replies and statuses, of which %v), "+
+			"sends refused %v; %d replier kills; %d listener pairs agreed on the order of %d common messages",
+			accepted, answers, statuses, refused, kills, len(seen)*(len(seen)-1)/2, compared)
 		fmt.Fprintf(GinkgoWriter, "stress: %s\n", summary)
 		AddReportEntry("stress", summary)
 	})

@@ -205,7 +205,7 @@ func replier(r *rand.Rand, log *logger) error {
 			return err
 		}
 		for _, name := range services {
-			if r.Intn(2) == 0 {
+			if r.Intn(4) != 0 {
 				err := ks.BindReplier(name)
 				if err == nil {
 					log.printf("B %s", name)
