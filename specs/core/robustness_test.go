@@ -227,6 +227,8 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			cg := NewMemCgroup("kbus-flood-replay", 32<<20)
 			_, _, out := startFlood(cg, "replay")
 			line := readLine(out, 3*time.Minute)
+			fmt.Fprintf(GinkgoWriter, "flood of replayed bind events: %s (calls, queued); memory.events max %d\n",
+				line, cg.Value("memory.events", "max"))
 			Expect(line).To(HavePrefix("ENOMEM "), "the flood ends in ENOMEM, not unbounded growth")
 			Expect(cg.Value("memory.events", "max")).To(BeNumerically(">", 0))
 			Expect(cg.Value("memory.events", "oom_kill")).To(BeZero(), "nobody was OOM-killed")
@@ -255,6 +257,7 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			var accepted, queued int
 			_, err = fmt.Sscanf(line, "ENOMEM %d %d", &accepted, &queued)
 			Expect(err).NotTo(HaveOccurred(), "the flood ends in ENOMEM: %q", line)
+			fmt.Fprintf(GinkgoWriter, "flood of requests: %d accepted before ENOMEM\n", accepted)
 			Expect(accepted).To(BeNumerically(">", 0))
 			Expect(cg.Value("memory.events", "oom_kill")).To(BeZero())
 
