@@ -440,6 +440,13 @@ func (k *Ksock) Next() *kbus.Message {
 // NumMessages is NUMMSGS.
 func (k *Ksock) NumMessages() int { return len(k.queue) }
 
+// Outstanding is how many requests the Ksock sent still await a reply
+// (/proc/kbus/stats).
+func (k *Ksock) Outstanding() int { return len(k.outstanding) }
+
+// Pending says whether an ALL_OR_WAIT send is pending (/proc/kbus/stats).
+func (k *Ksock) Pending() bool { return k.pending != nil }
+
 // UnrepliedTo is UNREPLIEDTO.
 func (k *Ksock) UnrepliedTo() int { return len(k.unreplied) }
 

@@ -34,6 +34,9 @@ const (
 	// CBench the raw-ABI benchmark, clients/c/kbus_bench.c.
 	CClient = "kbus-client"
 	CBench  = "kbus-bench"
+	// CFlood floods KBUS from inside a memory cgroup for the
+	// memory-pressure specs, clients/c/kbus_flood.c.
+	CFlood = "kbus-flood"
 )
 
 // The environment the guest gives every suite, beyond its own.

@@ -189,6 +189,7 @@ var CFlags = []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-stat
 var cPrograms = []struct{ src, name string }{
 	{"kbus_client.c", guestproto.CClient},
 	{"kbus_bench.c", guestproto.CBench},
+	{"kbus_flood.c", guestproto.CFlood},
 }
 
 // cCommand builds the C program src for target t with its C compiler,

@@ -18,10 +18,7 @@ func TestCore(t *testing.T) {
 		runChild(name) // a helper process of the concurrency specs
 		return
 	}
-	if how := os.Getenv(floodEnv); how != "" {
-		runFlood(how) // a process flooding KBUS in a memory cgroup
-		return
-	}
+
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "KBUS core behaviour")
 }

@@ -2,14 +2,12 @@ package core_test
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand"
 	"os"
 	"os/exec"
-	"runtime"
-	"runtime/debug"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -17,125 +15,23 @@ import (
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/raw"
+	"github.com/kbus-project/kbus/rig/guestproto"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"golang.org/x/sys/unix"
 )
 
-// floodEnv makes the suite binary a process that floods KBUS inside a
-// memory cgroup (see TestCore): its value says how.
-const floodEnv = "KBUS_SPEC_FLOOD"
-
-// The flood ends after this many rounds (of 64 calls) if KBUS never says
-// ENOMEM.
-const floodRounds = 8000
-
-// runFlood is the flooding process. It prints one line saying how the
-// flood ended, which the spec reads: "ENOMEM <n> <queued>" after n
-// successful calls, or why it did not end that way.
-//
-// It works through the bare descriptor with buffers made beforehand, on
-// one thread with the garbage collector off, so that its own memory stops
-// growing before the flood starts: at the cgroup's limit the allocation
-// that fails must be KBUS's (ENOMEM), not a page fault of the process
-// (which would call the OOM killer). A ballast of touched pages, given
-// back at the first ENOMEM, leaves it room to report and go on.
-func runFlood(how string) {
-	runtime.GOMAXPROCS(1)
-	runtime.LockOSThread()
-	debug.SetGCPercent(-1)
-	fail := func(what string, err error) { fmt.Println(what+":", err); os.Exit(2) }
-	ballast, err := unix.Mmap(-1, 0, 8<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
-	if err != nil {
-		fail("ballast", err)
-	}
-	for i := 0; i < len(ballast); i += 4096 {
-		ballast[i] = 1
-	}
-	fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDWR|unix.O_CLOEXEC, 0)
-	if err != nil {
-		fail("open", err)
-	}
-	u32 := func(nr int, v uint32) error {
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&v)))
-		if e != 0 {
-			return e
-		}
-		return nil
-	}
-	if err := u32(raw.NrMaxMsgs, 1<<24); err != nil {
-		fail("maxmsgs", err)
-	}
-	request := kbus.NewRequest("$.Flood.Service", make([]byte, 512)).Bytes()
-	var id raw.MsgID
-	buf := make([]byte, 4096)
-	n, limit := 0, floodRounds
-	if how == "requests" {
-		limit *= 64
-	}
-	var ferr error
-	for ; n < limit && ferr == nil; n++ {
-		switch how {
-		case "replay":
-			// Each round queues a bind event for every replier binding.
-			ferr = u32(raw.NrReportReplierBinds, 1)
-		case "requests":
-			// Requests to a replier that does not read: each holds a
-			// reply slot and its status in reserve, charged here.
-			if _, err := unix.Write(fd, request); err != nil {
-				ferr = err
-				break
-			}
-			if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrSend)),
-				uintptr(unsafe.Pointer(&id))); e != 0 {
-				ferr = e
-			}
-		}
-	}
-	n-- // the last call failed, or there was none
-	_ = unix.Munmap(ballast)
-	var queued uint32
-	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrNumMsgs)), uintptr(unsafe.Pointer(&queued)))
-	switch {
-	case errors.Is(ferr, unix.ENOMEM):
-		fmt.Printf("ENOMEM %d %d\n", n, queued)
-	case ferr != nil:
-		fmt.Println("other error:", ferr)
-		os.Exit(1)
-	default:
-		fmt.Printf("no error after %d calls\n", n)
-		os.Exit(1)
-	}
-	if how == "requests" {
-		// Every accepted request gets exactly one reply: here, once the
-		// spec closes the replier, a GoneAway status each.
-		_, _ = io.ReadAll(os.Stdin)
-		statuses := 0
-		for {
-			var length uint32
-			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrNextMsg)),
-				uintptr(unsafe.Pointer(&length)))
-			if e != 0 || length == 0 || int(length) > len(buf) {
-				break
-			}
-			if got, err := unix.Read(fd, buf[:length]); err != nil || got != int(length) {
-				break
-			}
-			if m, err := kbus.FromBytes(buf[:length]); err == nil && m.Name == kbus.NameReplierGoneAway {
-				statuses++
-			}
-		}
-		fmt.Printf("statuses %d\n", statuses)
-	}
-	os.Exit(0)
-}
+// flooder is the C program that floods KBUS inside a memory cgroup
+// (clients/c/kbus_flood.c): C, one thread, its memory touched before the
+// flood, so that at the cgroup's limit the allocation that fails is
+// KBUS's, not a page fault of the flooding process.
+var flooder = path.Join(guestproto.BinDir, guestproto.CFlood)
 
 // startFlood starts the flooding process in cg.
 func startFlood(cg *MemCgroup, how string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
 	GinkgoHelper()
-	cmd := cg.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), floodEnv+"="+how)
+	cmd := cg.Command(flooder, how)
 	cmd.Stderr = GinkgoWriter
 	in, err := cmd.StdinPipe()
 	Expect(err).NotTo(HaveOccurred())

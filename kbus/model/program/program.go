@@ -33,7 +33,7 @@ const (
 	Discard
 	SetMax
 	OnlyOnce
-	Counts // NUMMSGS and UNREPLIEDTO
+	Counts // NUMMSGS, UNREPLIEDTO, and /proc/kbus/stats: outstanding requests, sending
 )
 
 var kindNames = [...]string{"open", "close", "bind", "unbind", "send", "reply", "next", "poll", "retry",
@@ -163,7 +163,15 @@ type Target interface {
 	Next(slot int) (*kbus.Message, error)
 	SetMaxMessages(slot int, n uint32) uint32
 	SetOnlyOnce(slot int, on bool) bool
-	Counts(slot int) (queued, unreplied int)
+	Counts(slot int) KsockCounts
+}
+
+// KsockCounts are what a Ksock reports of itself: NUMMSGS and UNREPLIEDTO, and
+// from /proc/kbus/stats its queue, its outstanding requests and whether a
+// send is pending.
+type KsockCounts struct {
+	NumMsgs, Unreplied, Queued, Outstanding int
+	Sending                                 bool
 }
 
 // names turns the ids one run saw into names that do not depend on where
@@ -281,8 +289,9 @@ func Run(t Target, p Program) []string {
 		case OnlyOnce:
 			line = fmt.Sprint(t.SetOnlyOnce(o.Slot, o.N == 1))
 		case Counts:
-			q, u := t.Counts(o.Slot)
-			line = fmt.Sprintf("queued=%d unreplied=%d", q, u)
+			c := t.Counts(o.Slot)
+			line = fmt.Sprintf("nummsgs=%d unreplied=%d queue=%d outstanding=%d sending=%v",
+				c.NumMsgs, c.Unreplied, c.Queued, c.Outstanding, c.Sending)
 		}
 		out = append(out, fmt.Sprintf("%3d %v: %s", i, o, line))
 	}

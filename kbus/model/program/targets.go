@@ -1,11 +1,14 @@
 package program
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"unsafe"
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/model"
+	"github.com/kbus-project/kbus/kbus/procfs"
 	"github.com/kbus-project/kbus/kbus/raw"
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +38,11 @@ func (m *Model) Poll(s int) (bool, bool)               { return m.ks[s].Poll() }
 func (m *Model) Next(s int) (*kbus.Message, error)     { return m.ks[s].Next(), nil }
 func (m *Model) SetMaxMessages(s int, n uint32) uint32 { return m.ks[s].SetMaxMessages(n) }
 func (m *Model) SetOnlyOnce(s int, on bool) bool       { return m.ks[s].SetOnlyOnce(on) }
-func (m *Model) Counts(s int) (int, int)               { return m.ks[s].NumMessages(), m.ks[s].UnrepliedTo() }
+func (m *Model) Counts(s int) KsockCounts {
+	k := m.ks[s]
+	return KsockCounts{NumMsgs: k.NumMessages(), Unreplied: k.UnrepliedTo(), Queued: k.NumMessages(),
+		Outstanding: k.Outstanding(), Sending: k.Pending()}
+}
 
 // Module runs programs against the kbus module, through bare descriptors
 // on its raw ABI: nothing polls them (so nothing retries a pending send)
@@ -43,6 +50,7 @@ func (m *Model) Counts(s int) (int, int)               { return m.ks[s].NumMessa
 type Module struct {
 	path string
 	fds  [Slots]int
+	ids  [Slots]uint32
 }
 
 // NewModule runs programs on the device at path.
@@ -78,7 +86,8 @@ func (m *Module) Open(s int, writable bool) uint32 {
 		panic("program: opening " + m.path + ": " + err.Error())
 	}
 	m.fds[s] = fd
-	return m.u32(s, raw.NrKsockID, 0)
+	m.ids[s] = m.u32(s, raw.NrKsockID, 0)
+	return m.ids[s]
 }
 
 func (m *Module) Close(s int) { unix.Close(m.fds[s]) }
@@ -154,8 +163,28 @@ func (m *Module) SetOnlyOnce(s int, on bool) bool {
 	return m.u32(s, raw.NrMsgOnlyOnce, v) != 0
 }
 
-func (m *Module) Counts(s int) (int, int) {
-	return int(m.u32(s, raw.NrNumMsgs, 0)), int(m.u32(s, raw.NrUnrepliedTo, 0))
+func (m *Module) Counts(s int) KsockCounts {
+	c := KsockCounts{NumMsgs: int(m.u32(s, raw.NrNumMsgs, 0)), Unreplied: int(m.u32(s, raw.NrUnrepliedTo, 0)),
+		Queued: -1, Outstanding: -1}
+	devs, err := procfs.ReadStats()
+	if err != nil {
+		panic("program: " + err.Error())
+	}
+	for _, d := range devs {
+		for _, k := range d.Ksocks {
+			if k.ID == m.ids[s] && d.Index == m.device() {
+				c.Queued, c.Outstanding, c.Sending = int(k.Queued), int(k.Outstanding), k.Sending
+			}
+		}
+	}
+	return c
+}
+
+// device is the index of the device at m.path (/dev/kbusN).
+func (m *Module) device() int {
+	var n int
+	fmt.Sscanf(m.path[strings.LastIndex(m.path, "kbus")+4:], "%d", &n)
+	return n
 }
 
 var (
