@@ -22,11 +22,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <linux/kbus_defns.h>
 
 #define ROUNDS		8000		/* replay rounds if KBUS never refuses */
 #define REQUESTS	(ROUNDS * 64)
+#define BALLAST		(1 << 20)
 
 static char out[256];
 static char buf[4096];
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 	unsigned int v, queued = 0;
 	unsigned long n, limit;
 	int replay, fd, err = 0;
+	char *ballast;
 
 	if (argc != 2 || (strcmp(argv[1], "replay") && strcmp(argv[1], "requests"))) {
 		say("usage: kbus-flood replay|requests\n", 0, 0);
@@ -82,6 +85,10 @@ int main(int argc, char **argv)
 	memset(data, 'x', sizeof(data));
 	say("", 0, 0);
 	touch_stack();
+	ballast = mmap(NULL, BALLAST, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ballast == MAP_FAILED)
+		return 1;
+	memset(ballast, 1, BALLAST);
 	fd = open("/dev/kbus0", O_RDWR);
 	if (fd < 0)
 		return 1;
@@ -104,6 +111,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
+	munmap(ballast, BALLAST);
 	ioctl(fd, KBUS_IOC_NUMMSGS, &queued);
 	if (err != ENOMEM) {
 		if (err)
