@@ -44,7 +44,7 @@ HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')
 # The kernel build reads the target table through the rig binary.
 KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
-.PHONY: fuzz stress reliability-test boards-test lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
+.PHONY: figures fuzz stress reliability-test boards-test lava-jobs lava-test image image-test image-repro flash flash-test all deps rig deb dkms-install distro-test difftest qemu-test-6.12 qemu-test qemu-test-all qemu-test-debug qemu-test-soak qemu-test-pair qemu-shell bench report test fmt-check vet unit runner-test kernel module-check clean
 
 all: qemu-test
 
@@ -150,7 +150,7 @@ STRESS_SEED ?=
 RELIABILITY = -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE)
 FUZZ_ARGS = -kernel-arg fuzz.seconds=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-kernel-arg fuzz.seed=$(FUZZ_SEED))
 STRESS_ARGS = -kernel-arg stress.seconds=$(STRESS_SECONDS) $(if $(STRESS_SEED),-kernel-arg stress.seed=$(STRESS_SEED))
-FIGURES = scripts/reliability-figures.sh $(OUT)/reports/$(1) $(OUT)/build/$(1)/module/kbus.ko
+FIGURES = scripts/reliability-figures.sh $(OUT)/reports/$(1)
 fuzz: deps rig
 	$(RIG) test $(RELIABILITY) -suite specs/fuzz -labels fuzz -name x86_64-debug-fuzz $(FUZZ_ARGS); \
 	rc=$$?; $(call FIGURES,x86_64-debug-fuzz); exit $$rc
@@ -220,12 +220,17 @@ boards-test: deps rig
 qemu-test-6.12: deps rig
 	$(RIG) test -arch x86_64 -kver 6.12 $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
 
+# The figures of the model comparison, the fuzzer and the stress run, from
+# every report folder (make test prints them at the end).
+figures:
+	@scripts/reliability-figures.sh $(OUT)/reports/*/
+
 # The run's page again (every rig invocation writes it), e.g. against
 # another BASELINE: the latest run, or the one RUN_ID names.
 report: rig
 	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
 
-test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test boards-test reliability-test report
+test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test boards-test reliability-test report figures
 
 clean:
 	rm -rf $(OUT)

@@ -16,7 +16,11 @@ const (
 	BenchFile   = "bench.txt"
 	BenchJSON   = "bench.json" // the benchmark's figures ([]figure.Figure)
 	KmemleakDir = "kmemleak"   // one report per scan: after-specs.txt, after-rmmod.txt
-	SuitesDir   = "suites"
+	// ArtifactsDir holds what a suite leaves for people to read or
+	// reuse (the fuzzer's figures, new corpus entries, reproducers), one
+	// folder per suite; the host copies each into the report folder.
+	ArtifactsDir = "artifacts"
+	SuitesDir    = "suites"
 	// MountTag is the 9P tag the host shares the folder under.
 	MountTag = "results"
 )

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,9 @@ func Collect(share, dir string, mode guestproto.Mode) (*Results, error) {
 		}
 	}
 	if err := WriteFiles(dir, share, res.Reports, junitPaths); err != nil {
+		return res, err
+	}
+	if err := copyTree(filepath.Join(share, guestproto.ArtifactsDir), dir); err != nil {
 		return res, err
 	}
 	if mode == guestproto.ModeBench {
@@ -125,4 +129,34 @@ func copyFile(share, dir, src, dst string) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// copyTree copies every file under src into dst, keeping the folders
+// (the suites' artifacts: share/artifacts/fuzz/... to dir/fuzz/...).
+func copyTree(src, dst string) error {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o644)
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("copying the suites' artifacts: %w", err)
+	}
+	return nil
 }

@@ -104,3 +104,21 @@ func TestCollectKeepsTheBenchmarksFigures(t *testing.T) {
 		t.Errorf("%v %q", v, r)
 	}
 }
+
+func TestCollectCopiesTheSuitesArtifacts(t *testing.T) {
+	share, dir := t.TempDir(), t.TempDir()
+	art := filepath.Join(share, guestproto.ArtifactsDir, "fuzz", "corpus")
+	if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(art, "00001.json"), []byte("[]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Collect(share, dir, guestproto.ModeTest); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "fuzz", "corpus", "00001.json"))
+	if err != nil || string(b) != "[]\n" {
+		t.Fatalf("artifact not copied: %q %v", b, err)
+	}
+}

@@ -19,7 +19,7 @@ import (
 
 // OutDir is where the run's new corpus entries, reproducers and figures
 // go: the report folder.
-var OutDir = filepath.Join(guestproto.ResultsMount, "fuzz")
+var OutDir = filepath.Join(guestproto.ResultsMount, guestproto.ArtifactsDir, "fuzz")
 
 var _ = Describe("The module under a coverage-guided fuzzer", func() {
 	It("survives the committed corpus and the time budget's new programs with no kernel report", func() {
