@@ -293,6 +293,9 @@ static void kbus_status_queue(struct kbus_ksock *target, struct kbus_status *st,
 	struct kbus_dev *dev = target->dev;
 	struct kbus_msg *msg = st->msg;
 
+	/* Reserved with the request: never missing, unless this module is wrong. */
+	if (WARN_ON_ONCE(!msg || !st->entry))
+		return;
 	kbus_status_fill(dev, msg, name);
 	msg->from = from;
 	msg->to = target->id;

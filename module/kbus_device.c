@@ -67,7 +67,9 @@ static ssize_t name_hash_show(struct device *d, struct device_attribute *attr, c
 	mutex_unlock(&dev->lock);
 	return n;
 }
-static DEVICE_ATTR_RO(name_hash);
+
+/* Root only: it walks the whole table under the device lock. */
+static DEVICE_ATTR_ADMIN_RO(name_hash);
 
 static struct attribute *kbus_dev_attrs[] = {
 	&dev_attr_name_hash.attr,
