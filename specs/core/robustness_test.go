@@ -254,7 +254,9 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			for i := 0; i < n; i++ {
 				_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrBind)),
 					uintptr(unsafe.Pointer(&req)))
-				Expect(e).To(BeZero(), "bind %d", i)
+				if e != 0 { // no Expect per call: a million of them cost more than the binds
+					Fail(fmt.Sprintf("bind %d: %v", i, e))
+				}
 			}
 			sender := RW()
 			Send(sender, kbus.NewAnnouncement("$.Fan.Out", nil))
