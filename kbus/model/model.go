@@ -6,17 +6,24 @@
 //
 // A message is sent whole (write and SEND in one step) and read whole
 // (NEXTMSG and read); the model does not follow a message written or read
-// in pieces. Not modelled yet: replier bind events and the set-aside list
-// (docs/kbus.md §11), /proc, several devices, Limpets' network ids.
+// in pieces. Replier bind events and the set-aside list (docs/kbus.md §11)
+// are modelled; not modelled yet: the maximum message size, /proc beyond a
+// Ksock's counts, several devices, Limpets' network ids.
 package model
 
-import "github.com/kbus-project/kbus/kbus"
+import (
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
+)
 
 // Defaults of a device and a Ksock (docs/kbus.md §6).
 const (
 	DefaultMaxMessages    = 100
 	DefaultMaxMessageSize = 409600
 	MaxNameLen            = 1000
+	// MaxSetAside is how many unbind events the set-aside list holds
+	// before it goes "tragic" (docs/kbus.md §11.3).
+	MaxSetAside = 1000
 )
 
 // Device is one KBUS device.
@@ -26,6 +33,18 @@ type Device struct {
 	ksocks     []*Ksock   // newest first
 	bindings   []*binding // newest first
 	maxSize    uint32
+
+	reportBinds bool    // REPORTREPLIERBINDS
+	setAside    []aside // unbind events not yet delivered, oldest first
+	tragic      bool    // the list overflowed; empty again resets it
+}
+
+// aside is an event set aside for a listener that had no room.
+type aside struct {
+	ks      *Ksock
+	binding *binding // nil once that binding is gone (docs/kbus.md §17.1)
+	msg     kbus.Message
+	lost    bool // $.KBUS.UnbindEventsLost
 }
 
 // NewDevice returns a device as the module creates it at load.
@@ -175,6 +194,12 @@ func (k *Ksock) Bind(name string, replier bool) error {
 				return kbus.ErrReplierExists
 			}
 		}
+		// The event goes before the binding is made (docs/kbus.md §11.2).
+		if k.dev.reportBinds {
+			if err := k.dev.bindEvent(true, k.id, name, false); err != nil {
+				return err
+			}
+		}
 	}
 	k.dev.bindings = append([]*binding{{ks: k, replier: replier, name: name}}, k.dev.bindings...)
 	return nil
@@ -186,9 +211,19 @@ func (k *Ksock) Unbind(name string, replier bool) error {
 	if err := checkBindName(name); err != nil {
 		return err
 	}
+	// Unbinding the event name itself forgets what was set aside for k,
+	// whatever happens next (docs/kbus.md §17.1).
+	if name == kbus.NameReplierBindEvent {
+		k.dev.dropAside(k, nil, true)
+	}
 	for i, b := range k.dev.bindings {
 		if b.ks != k || b.replier != replier || b.name != name {
 			continue
+		}
+		if replier && k.dev.reportBinds {
+			if err := k.dev.bindEvent(false, k.id, name, false); err != nil {
+				return err
+			}
 		}
 		k.dev.bindings = append(k.dev.bindings[:i:i], k.dev.bindings[i+1:]...)
 		var kept, removed []entry
@@ -206,9 +241,161 @@ func (k *Ksock) Unbind(name string, replier bool) error {
 				k.dev.status(kbus.NameReplierUnbound, k.id, e.msg.From, e.msg.ID)
 			}
 		}
+		k.dev.dropAside(k, b, false)
+		if len(removed) > 0 {
+			k.dev.moveAside(k)
+		}
 		return nil
 	}
 	return kbus.ErrInvalid
+}
+
+// --- replier bind events and the set-aside list (docs/kbus.md §11) ---
+
+// bindEvent sends the event of a replier binding's coming (isBind) or
+// going to every listener of it, all or none: ErrWouldBlock if one is
+// full, unless mustSucceed (a closing Ksock), when it is set aside for all
+// of them instead. The event takes an id either way.
+func (d *Device) bindEvent(isBind bool, binder uint32, name string, mustSucceed bool) error {
+	m := kbus.Message{ID: d.nextID(), Name: kbus.NameReplierBindEvent,
+		Flags: kbus.FlagAllOrFail | kbus.FlagSynthetic,
+		Data:  raw.EncodeBindEvent(raw.BindEvent{IsBind: isBind, Binder: binder, Name: name})}
+	var listeners []*binding
+	for _, b := range d.bindings {
+		if !b.replier && kbus.Matches(b.name, m.Name) {
+			listeners = append(listeners, b)
+		}
+	}
+	for _, b := range listeners {
+		if b.ks.full(0) {
+			if !mustSucceed {
+				return kbus.ErrWouldBlock
+			}
+			d.putAside(m, listeners)
+			return nil
+		}
+	}
+	for _, b := range listeners {
+		if b.ks.onlyOnce && b.ks.lastPushed == m.ID {
+			continue
+		}
+		b.ks.push(m, b)
+	}
+	return nil
+}
+
+// putAside keeps an event for each of its listeners; past the list's limit
+// each gets one UnbindEventsLost instead (docs/kbus.md §11.3).
+func (d *Device) putAside(m kbus.Message, listeners []*binding) {
+	if !d.tragic && len(listeners)+len(d.setAside) <= MaxSetAside {
+		for _, b := range listeners {
+			d.setAside = append(d.setAside, aside{ks: b.ks, binding: b, msg: m})
+		}
+		return
+	}
+	d.tragic = true
+	var lost *kbus.Message
+	for _, b := range listeners {
+		if a := d.lastAside(b.ks); a != nil && a.lost {
+			continue
+		}
+		if lost == nil {
+			lost = &kbus.Message{ID: d.nextID(), Name: kbus.NameUnbindEventsLost, Flags: kbus.FlagSynthetic}
+		}
+		d.setAside = append(d.setAside, aside{ks: b.ks, binding: b, msg: *lost, lost: true})
+	}
+}
+
+func (d *Device) lastAside(k *Ksock) *aside {
+	for i := len(d.setAside) - 1; i >= 0; i-- {
+		if d.setAside[i].ks == k {
+			return &d.setAside[i]
+		}
+	}
+	return nil
+}
+
+func (d *Device) asides(k *Ksock) int {
+	n := 0
+	for _, a := range d.setAside {
+		if a.ks == k {
+			n++
+		}
+	}
+	return n
+}
+
+func (d *Device) removeAside(i int) {
+	d.setAside = append(d.setAside[:i:i], d.setAside[i+1:]...)
+	if len(d.setAside) == 0 {
+		d.tragic = false
+	}
+}
+
+// moveAside moves k's oldest set-aside event onto the tail of its queue,
+// through MSGONLYONCE.
+func (d *Device) moveAside(k *Ksock) {
+	for i, a := range d.setAside {
+		if a.ks != k {
+			continue
+		}
+		if !(k.onlyOnce && k.lastPushed == a.msg.ID) {
+			k.push(a.msg, a.binding)
+		}
+		d.removeAside(i)
+		return
+	}
+}
+
+// dropAside forgets every event set aside for k (all), or lets those that
+// came through b no longer refer to it.
+func (d *Device) dropAside(k *Ksock, b *binding, all bool) {
+	for i := 0; i < len(d.setAside); {
+		a := &d.setAside[i]
+		switch {
+		case a.ks != k:
+		case all:
+			d.removeAside(i)
+			continue
+		case a.binding == b:
+			a.binding = nil
+		}
+		i++
+	}
+}
+
+// ReportReplierBinds is REPORTREPLIERBINDS with 0, 1 or kbus's query
+// value: it returns the previous value. Turning it on replays every
+// replier binding, newest first, onto k: ErrQueueFull when k fills up.
+func (k *Ksock) ReportReplierBinds(v uint32) (uint32, error) {
+	d := k.dev
+	if v != 0 && v != 1 && v != raw.Query {
+		return 0, kbus.ErrInvalid
+	}
+	old := uint32(0)
+	if d.reportBinds {
+		old = 1
+	}
+	if v != raw.Query {
+		d.reportBinds = v == 1
+	}
+	if v == 1 {
+		for _, b := range d.bindings {
+			if !b.replier {
+				continue
+			}
+			if k.full(0) {
+				return 0, kbus.ErrQueueFull
+			}
+			m := kbus.Message{ID: d.nextID(), Name: kbus.NameReplierBindEvent,
+				Flags: kbus.FlagAllOrFail | kbus.FlagSynthetic,
+				Data:  raw.EncodeBindEvent(raw.BindEvent{IsBind: true, Binder: b.ks.id, Name: b.name})}
+			if !(k.onlyOnce && k.lastPushed == m.ID) {
+				k.push(m, nil)
+			}
+		}
+	}
+	return old, nil
 }
 
 // FindReplier is REPLIER: the exact name among replier bindings.
@@ -304,7 +491,7 @@ func (k *Ksock) Discard() { k.pending = nil }
 // Poll is poll() with POLLIN and POLLOUT: a pending send is retried, and a
 // failed retry answered with a status (docs/kbus.md §8.4).
 func (k *Ksock) Poll() (readable, writable bool) {
-	readable = len(k.queue) > 0
+	readable = k.NumMessages() > 0
 	if !k.writable {
 		return readable, false
 	}
@@ -316,7 +503,7 @@ func (k *Ksock) Poll() (readable, writable bool) {
 	switch err {
 	case nil:
 	case kbus.ErrWouldBlock:
-		return len(k.queue) > 0, false
+		return k.NumMessages() > 0, false
 	case kbus.ErrNoReplier:
 		k.push(kbus.Message{ID: k.dev.nextID(), Name: kbus.NameReplierDisappeared, To: k.id,
 			InReplyTo: m.ID, Flags: kbus.FlagSynthetic}, nil)
@@ -326,7 +513,7 @@ func (k *Ksock) Poll() (readable, writable bool) {
 				InReplyTo: m.ID, Flags: kbus.FlagSynthetic}, nil)
 		}
 	}
-	return len(k.queue) > 0, true
+	return k.NumMessages() > 0, true
 }
 
 // deliver is docs/kbus.md §9.1: every check, then every push, or nothing.
@@ -422,7 +609,12 @@ func (k *Ksock) unreply(id kbus.MessageID, from uint32) {
 // --- reading (docs/kbus.md §8.3) ---
 
 // Next takes the next message off the queue (NEXTMSG and read), or nil.
+// A set-aside event moves in when the queue is empty, and one after each
+// message taken (docs/kbus.md §11.3).
 func (k *Ksock) Next() *kbus.Message {
+	if len(k.queue) == 0 {
+		k.dev.moveAside(k)
+	}
 	if len(k.queue) == 0 {
 		return nil
 	}
@@ -431,14 +623,18 @@ func (k *Ksock) Next() *kbus.Message {
 	if e.msg.WantsUsToReply() {
 		k.unreplied = append([]owed{{id: e.msg.ID, from: e.msg.From}}, k.unreplied...)
 	}
+	k.dev.moveAside(k)
 	m := e.msg
 	return &m
 }
 
 // --- the ioctls that report or set (docs/kbus.md §7) ---
 
-// NumMessages is NUMMSGS.
-func (k *Ksock) NumMessages() int { return len(k.queue) }
+// NumMessages is NUMMSGS: the queue and the events set aside for k.
+func (k *Ksock) NumMessages() int { return len(k.queue) + k.dev.asides(k) }
+
+// Queued is the queue's length alone (/proc/kbus/stats).
+func (k *Ksock) Queued() int { return len(k.queue) }
 
 // Outstanding is how many requests the Ksock sent still await a reply
 // (/proc/kbus/stats).
@@ -486,12 +682,23 @@ func (k *Ksock) Close() {
 	}
 	k.queue = nil
 	kept := d.bindings[:0:0]
+	var repliers []*binding // newest first
 	for _, b := range d.bindings {
 		if b.ks != k {
 			kept = append(kept, b)
+		} else if b.replier {
+			repliers = append(repliers, b)
 		}
 	}
 	d.bindings = kept
+	// Its replier bindings' unbind events, oldest first, once all its
+	// bindings are gone: set aside for listeners without room.
+	if d.reportBinds {
+		for i := len(repliers) - 1; i >= 0; i-- {
+			_ = d.bindEvent(false, k.id, repliers[i].name, true)
+		}
+	}
+	d.dropAside(k, nil, true)
 	for _, u := range k.unreplied {
 		d.status(kbus.NameReplierIgnored, k.id, u.from, u.id)
 	}

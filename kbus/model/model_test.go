@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/kbus-project/kbus/kbus"
@@ -175,5 +176,48 @@ func TestUrgentAndSpecificity(t *testing.T) {
 	}
 	if id, _ := s.FindReplier("$.S.*"); id != star.ID() {
 		t.Errorf("FindReplier %d", id)
+	}
+}
+
+func TestReplierBindEventsAndTheSetAsideList(t *testing.T) {
+	d := NewDevice()
+	watcher, replier := d.Open(true), d.Open(true)
+	if err := watcher.Bind(kbus.NameReplierBindEvent, false); err != nil {
+		t.Fatal(err)
+	}
+	if old, err := watcher.ReportReplierBinds(1); err != nil || old != 0 {
+		t.Fatalf("REPORTREPLIERBINDS: %d %v", old, err)
+	}
+	if err := replier.Bind("$.S", true); err != nil {
+		t.Fatal(err)
+	}
+	ev := watcher.Next()
+	if ev == nil || ev.Name != kbus.NameReplierBindEvent {
+		t.Fatalf("no bind event: %v", ev)
+	}
+	if e, _ := ev.BindEvent(); !e.IsBind || e.Binder != replier.ID() || e.Name != "$.S" {
+		t.Fatalf("event %+v", e)
+	}
+	// A full listener refuses a replier's BIND (ALL_OR_FAIL)...
+	watcher.SetMaxMessages(1)
+	if err := replier.Bind("$.T", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := replier.Bind("$.U", true); err != kbus.ErrWouldBlock {
+		t.Fatalf("bind with the listener full: %v", err)
+	}
+	// ...but not its close: the unbind events are set aside, counted, and
+	// come in one at a time.
+	replier.Close()
+	if n := watcher.NumMessages(); n != 3 {
+		t.Fatalf("NUMMSGS %d, want the queued event and two set aside", n)
+	}
+	var got []string
+	for m := watcher.Next(); m != nil; m = watcher.Next() {
+		e, _ := m.BindEvent()
+		got = append(got, fmt.Sprintf("%v %s", e.IsBind, e.Name))
+	}
+	if fmt.Sprint(got) != "[true $.T false $.S false $.T]" {
+		t.Fatalf("events %v", got)
 	}
 }

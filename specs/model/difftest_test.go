@@ -31,8 +31,9 @@ func around(lines []string, i int) string {
 var _ = Describe("The module against the model of docs/kbus.md", Label("model"), func() {
 	BeforeEach(func() {
 		// The device-wide settings as the model has them, whatever other
-		// suites left: no replier bind events (not modelled yet), the
-		// default maximum message size. Put back afterwards.
+		// suites left: no replier bind events (each program starts with
+		// them off, and may turn them on), the default maximum message
+		// size (not modelled yet). Put back afterwards.
 		ks := RW()
 		was, err := ks.SetReportReplierBinds(false)
 		Expect(err).NotTo(HaveOccurred())

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
 )
 
 // Slots is how many Ksocks a program juggles.
@@ -33,11 +34,12 @@ const (
 	Discard
 	SetMax
 	OnlyOnce
-	Counts // NUMMSGS, UNREPLIEDTO, and /proc/kbus/stats: outstanding requests, sending
+	Counts      // NUMMSGS, UNREPLIEDTO, and /proc/kbus/stats: outstanding requests, sending
+	ReportBinds // REPORTREPLIERBINDS with N (0, 1, or 2 for the query value)
 )
 
 var kindNames = [...]string{"open", "close", "bind", "unbind", "send", "reply", "next", "poll", "retry",
-	"discard", "maxmsgs", "onlyonce", "counts"}
+	"discard", "maxmsgs", "onlyonce", "counts", "reportbinds"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -68,7 +70,7 @@ func (o Op) String() string {
 		return fmt.Sprintf("%d %s %s replier=%v", o.Slot, o.Kind, o.Name, o.Replier)
 	case Send:
 		return fmt.Sprintf("%d send %s request=%v to=%d flags=%#x data=%q", o.Slot, o.Name, o.Request, o.To, o.Flags, o.Data)
-	case SetMax, OnlyOnce:
+	case SetMax, OnlyOnce, ReportBinds:
 		return fmt.Sprintf("%d %s %d", o.Slot, o.Kind, o.N)
 	default:
 		return fmt.Sprintf("%d %s", o.Slot, o.Kind)
@@ -87,7 +89,8 @@ func (p Program) String() string {
 }
 
 var (
-	bindNames = []string{"$.A", "$.A.B", "$.A.C", "$.A.*", "$.A.%", "$.*", "$.A.B.*"}
+	bindNames = []string{"$.A", "$.A.B", "$.A.C", "$.A.*", "$.A.%", "$.*", "$.A.B.*",
+		kbus.NameReplierBindEvent, "$.KBUS.*"}
 	sendNames = []string{"$.A", "$.A.B", "$.A.C", "$.A.B.D", "$.Z"}
 )
 
@@ -138,6 +141,8 @@ func Generate(seed int64, n int) Program {
 			o.Kind, o.N = SetMax, uint32(1+r.Intn(3))
 		case x < 94:
 			o.Kind, o.N = OnlyOnce, uint32(r.Intn(2))
+		case x < 97:
+			o.Kind, o.N = ReportBinds, uint32(r.Intn(3))
 		default:
 			o.Kind = Counts
 		}
@@ -163,6 +168,8 @@ type Target interface {
 	Next(slot int) (*kbus.Message, error)
 	SetMaxMessages(slot int, n uint32) uint32
 	SetOnlyOnce(slot int, on bool) bool
+	// ReportReplierBinds is REPORTREPLIERBINDS with v (0, 1 or raw.Query).
+	ReportReplierBinds(slot int, v uint32) (uint32, error)
 	Counts(slot int) KsockCounts
 }
 
@@ -209,8 +216,15 @@ func (n *names) message(m *kbus.Message) string {
 	if m == nil {
 		return "none"
 	}
-	return fmt.Sprintf("%s %s id=%s in_reply_to=%s from=%s to=%s flags=%#x data=%q", m.Kind(), m.Name,
-		n.msg(m.ID), n.msg(m.InReplyTo), n.ksock(m.From), n.ksock(m.To), m.Flags, m.Data)
+	data := fmt.Sprintf("%q", m.Data)
+	if m.Name == kbus.NameReplierBindEvent {
+		// The binder is a Ksock id: named, as ids are.
+		if ev, err := raw.DecodeBindEvent(m.Data); err == nil {
+			data = fmt.Sprintf("{bind=%v binder=%s name=%s len=%d}", ev.IsBind, n.ksock(ev.Binder), ev.Name, len(m.Data))
+		}
+	}
+	return fmt.Sprintf("%s %s id=%s in_reply_to=%s from=%s to=%s flags=%#x data=%s", m.Kind(), m.Name,
+		n.msg(m.ID), n.msg(m.InReplyTo), n.ksock(m.From), n.ksock(m.To), m.Flags, data)
 }
 
 func errName(err error) string {
@@ -288,6 +302,13 @@ func Run(t Target, p Program) []string {
 			line = fmt.Sprint(t.SetMaxMessages(o.Slot, o.N))
 		case OnlyOnce:
 			line = fmt.Sprint(t.SetOnlyOnce(o.Slot, o.N == 1))
+		case ReportBinds:
+			v := o.N
+			if v == 2 {
+				v = raw.Query
+			}
+			old, err := t.ReportReplierBinds(o.Slot, v)
+			line = fmt.Sprintf("%s was=%d", errName(err), old)
 		case Counts:
 			c := t.Counts(o.Slot)
 			line = fmt.Sprintf("nummsgs=%d unreplied=%d queue=%d outstanding=%d sending=%v",

@@ -38,9 +38,13 @@ func (m *Model) Poll(s int) (bool, bool)               { return m.ks[s].Poll() }
 func (m *Model) Next(s int) (*kbus.Message, error)     { return m.ks[s].Next(), nil }
 func (m *Model) SetMaxMessages(s int, n uint32) uint32 { return m.ks[s].SetMaxMessages(n) }
 func (m *Model) SetOnlyOnce(s int, on bool) bool       { return m.ks[s].SetOnlyOnce(on) }
+func (m *Model) ReportReplierBinds(s int, v uint32) (uint32, error) {
+	return m.ks[s].ReportReplierBinds(v)
+}
+
 func (m *Model) Counts(s int) KsockCounts {
 	k := m.ks[s]
-	return KsockCounts{NumMsgs: k.NumMessages(), Unreplied: k.UnrepliedTo(), Queued: k.NumMessages(),
+	return KsockCounts{NumMsgs: k.NumMessages(), Unreplied: k.UnrepliedTo(), Queued: k.Queued(),
 		Outstanding: k.Outstanding(), Sending: k.Pending()}
 }
 
@@ -53,8 +57,19 @@ type Module struct {
 	ids  [Slots]uint32
 }
 
-// NewModule runs programs on the device at path.
-func NewModule(path string) *Module { return &Module{path: path} }
+// NewModule runs programs on the device at path, with the device-wide
+// switch a program may turn on (replier bind events) off, as the model's
+// fresh device has it.
+func NewModule(path string) *Module {
+	m := &Module{path: path}
+	if fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
+		off := uint32(0)
+		_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrReportReplierBinds)),
+			uintptr(unsafe.Pointer(&off)))
+		unix.Close(fd)
+	}
+	return m
+}
 
 func errno(err error) error {
 	if e, ok := err.(unix.Errno); ok {
@@ -161,6 +176,14 @@ func (m *Module) SetOnlyOnce(s int, on bool) bool {
 		v = 1
 	}
 	return m.u32(s, raw.NrMsgOnlyOnce, v) != 0
+}
+
+func (m *Module) ReportReplierBinds(s int, v uint32) (uint32, error) {
+	_, err := m.ioctl(s, raw.NrReportReplierBinds, unsafe.Pointer(&v))
+	if err != nil {
+		return 0, err
+	}
+	return v, nil
 }
 
 func (m *Module) Counts(s int) KsockCounts {
