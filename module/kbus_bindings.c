@@ -303,7 +303,11 @@ void kbus_unbind_all(struct kbus_ksock *ks)
 			kfree(b);
 		}
 	}
-	/* Oldest replier binding first: the list is newest first. */
+	/*
+	 * Newest replier binding first, as the device's list and /proc have
+	 * them: list_move reversed the Ksock's newest-first list into
+	 * repliers, and this walks it backwards.
+	 */
 	list_for_each_entry_safe_reverse(b, tmp, &repliers, ksock_node) {
 		if (dev->report_binds)
 			kbus_bind_event(dev, false, ks->id, b->name, b->name_len, true);

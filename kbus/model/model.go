@@ -691,11 +691,11 @@ func (k *Ksock) Close() {
 		}
 	}
 	d.bindings = kept
-	// Its replier bindings' unbind events, oldest first, once all its
+	// Its replier bindings' unbind events, newest first, once all its
 	// bindings are gone: set aside for listeners without room.
 	if d.reportBinds {
-		for i := len(repliers) - 1; i >= 0; i-- {
-			_ = d.bindEvent(false, k.id, repliers[i].name, true)
+		for _, b := range repliers {
+			_ = d.bindEvent(false, k.id, b.name, true)
 		}
 	}
 	d.dropAside(k, nil, true)

@@ -217,7 +217,7 @@ func TestReplierBindEventsAndTheSetAsideList(t *testing.T) {
 		e, _ := m.BindEvent()
 		got = append(got, fmt.Sprintf("%v %s", e.IsBind, e.Name))
 	}
-	if fmt.Sprint(got) != "[true $.T false $.S false $.T]" {
+	if fmt.Sprint(got) != "[true $.T false $.T false $.S]" {
 		t.Fatalf("events %v", got)
 	}
 }
