@@ -15,7 +15,8 @@ type Splat struct {
 
 // splatPattern matches the first line of everything the kernel prints when
 // something is wrong: oopses, BUG and WARN, sanitizer and lockdep reports,
-// hung tasks, RCU stalls, list and refcount corruption, kmemleak and panics.
+// hung tasks, RCU stalls, list and refcount corruption, kmemleak, panics,
+// and an initramfs the kernel could not unpack whole.
 var splatPattern = regexp.MustCompile(strings.Join([]string{
 	`BUG:`,
 	`WARNING:`,
@@ -40,6 +41,8 @@ var splatPattern = regexp.MustCompile(strings.Join([]string{
 	`refcount_t:`,
 	`unreferenced object 0x`,
 	`Memory state around the buggy address`,
+	// The image did not fit in the guest's memory: some files are cut.
+	`Initramfs unpacking failed`,
 }, "|"))
 
 // printkTime matches a line printed by the kernel (with CONFIG_PRINTK_TIME)

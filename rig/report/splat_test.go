@@ -16,6 +16,7 @@ func TestFindSplatsInDmesg(t *testing.T) {
 		"hung task": "[  120.0] INFO: task kbus:55 blocked for more than 120 seconds.",
 		"gpf":       "[    4.0] general protection fault, probably for non-canonical address",
 		"arm":       "[    4.0] Unable to handle kernel NULL pointer dereference at virtual address 0",
+		"initramfs": "[    2.2] Initramfs unpacking failed: write error",
 	}
 	for name, line := range cases {
 		got := FindSplats("dmesg.txt", "[    0.0] Linux version 6.1\n"+line+"\n[    9.9] all fine\n")
