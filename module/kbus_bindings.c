@@ -24,6 +24,7 @@
  */
 #include <linux/random.h>
 #include <linux/siphash.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -302,6 +303,7 @@ void kbus_unbind_all(struct kbus_ksock *ks)
 			list_del(&b->ksock_node);
 			kfree(b);
 		}
+		cond_resched();	/* a Ksock may have millions of bindings */
 	}
 	/*
 	 * Newest replier binding first, as the device's list and /proc have

@@ -29,6 +29,7 @@
  * as many as the Ksock had replier bindings, each of them charged.
  */
 #include <linux/poll.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "kbus_internal.h"
@@ -341,6 +342,7 @@ static int kbus_prealloc(struct list_head *pool, u32 n)
 		if (!e)
 			return -ENOMEM;
 		list_add(&e->node, pool);
+		cond_resched();
 	}
 	return 0;
 }
@@ -357,8 +359,10 @@ static void kbus_free_pool(struct list_head *pool)
 {
 	struct kbus_qentry *e, *tmp;
 
-	list_for_each_entry_safe(e, tmp, pool, node)
+	list_for_each_entry_safe(e, tmp, pool, node) {
 		kbus_qentry_free(e);
+		cond_resched();
+	}
 }
 
 /* Who a message goes to, as kbus_collect found them and the checks left them. */
@@ -460,6 +464,7 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 		if (ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
 			continue;
 		kbus_queue_entry(ks, kbus_take(pool), msg, r->listeners[i], plain);
+		cond_resched();	/* a fan-out may reach millions of bindings */
 	}
 	if (dev->verbose)
 		pr_info("kbus%u: ksock %u sent [%u:%u] %s flags %#x\n", dev->index, sender->id,

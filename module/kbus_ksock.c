@@ -95,6 +95,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 					 e->msg->id);
 		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
+		cond_resched();	/* a queue may hold millions of copies */
 	}
 	ks->queue_len = 0;
 
