@@ -24,10 +24,7 @@ var OutDir = filepath.Join(guestproto.ResultsMount, guestproto.ArtifactsDir, "fu
 var _ = Describe("The module under a coverage-guided fuzzer", func() {
 	It("survives the committed corpus and the time budget's new programs with no kernel report", func() {
 		Expect(kcov.Path).To(BeAnExistingFile(), "KCOV (the debug kernel) is needed")
-		seed, fixed := Param("fuzz.seed")
-		if !fixed {
-			seed = time.Now().UnixNano() % 1_000_000_000
-		}
+		seed, _ := Seed("fuzz.seed")
 		seconds, ok := Param("fuzz.seconds")
 		if !ok {
 			seconds = 60

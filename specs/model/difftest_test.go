@@ -49,10 +49,7 @@ var _ = Describe("The module against the model of docs/kbus.md", Label("model"),
 	})
 
 	It("gives the model's result for every operation of seeded random programs", func() {
-		seed, fixed := param("seed")
-		if !fixed {
-			seed = time.Now().UnixNano() % 1_000_000_000
-		}
+		seed, fixed := Seed("difftest.seed")
 		ops, ok := param("ops")
 		if !ok {
 			ops = 400

@@ -83,10 +83,7 @@ var ksockLine = regexp.MustCompile(`(?m)^    ksock `)
 
 var _ = Describe("KBUS under random load and random kills", func() {
 	It("keeps every promise while repliers are killed at random", func() {
-		seed, fixed := Param("stress.seed")
-		if !fixed {
-			seed = time.Now().UnixNano() % 1_000_000_000
-		}
+		seed, _ := Seed("stress.seed")
 		secs, ok := Param("stress.seconds")
 		if !ok {
 			secs = 30

@@ -190,3 +190,12 @@ func Param(name string) (int64, bool) {
 	}
 	return 0, false
 }
+
+// Seed is the seed NAME=N on the kernel command line gives (fixed), or a
+// fresh one from the clock, small enough to type back in.
+func Seed(name string) (seed int64, fixed bool) {
+	if seed, fixed = Param(name); fixed {
+		return seed, true
+	}
+	return time.Now().UnixNano() % 1_000_000_000, false
+}
