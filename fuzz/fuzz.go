@@ -123,7 +123,6 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	if f.exec, err = NewExecutor(cfg.Device, false); err != nil {
 		return f.stats, err
 	}
-	defer func() { f.stats.Seconds = time.Since(start).Seconds() }()
 
 	for _, p := range cfg.Replay {
 		if _, err := f.one(p); err != nil {
