@@ -26,10 +26,15 @@ type Job struct {
 	Actions    []Action          `yaml:"actions"`
 }
 
-// Timeouts are a job's overall and per-action limits.
+// Timeouts are a job's overall and per-action limits. Connection is how
+// long LAVA waits for the console to show what it expects next (LAVA's
+// default is 30 s): a monitor waits that long for its suite's start
+// signal, which the guest prints when the suite has run, so it must
+// outlast the slowest suite on the slowest architecture.
 type Timeouts struct {
-	Job    Duration `yaml:"job"`
-	Action Duration `yaml:"action"`
+	Job        Duration `yaml:"job"`
+	Action     Duration `yaml:"action"`
+	Connection Duration `yaml:"connection"`
 }
 
 // Duration is LAVA's {minutes: N}.
@@ -121,7 +126,7 @@ func QEMUJob(b target.Board, imageURL string, suites []string) Job {
 	}
 	return Job{
 		DeviceType: "qemu", JobName: "kbus " + b.Name + " (QEMU, through its firmware)",
-		Timeouts: Timeouts{Job: minutes(budget + 10*time.Minute), Action: minutes(budget)},
+		Timeouts: Timeouts{Job: minutes(budget + 10*time.Minute), Action: minutes(budget), Connection: minutes(budget)},
 		Priority: "medium", Visibility: "public",
 		Context: map[string]string{"arch": lavaArch(t)},
 		Actions: []Action{
@@ -141,7 +146,7 @@ func BoardJob(b target.Board, imageURL string, suites []string) Job {
 	t := b.Target()
 	return Job{
 		DeviceType: b.Name, JobName: "kbus " + b.Name,
-		Timeouts: Timeouts{Job: minutes(t.Timeout + 15*time.Minute), Action: minutes(t.Timeout)},
+		Timeouts: Timeouts{Job: minutes(t.Timeout + 15*time.Minute), Action: minutes(t.Timeout), Connection: minutes(t.Timeout)},
 		Priority: "medium", Visibility: "public",
 		Actions: []Action{
 			{Deploy: &Deploy{To: "flasher", Timeout: minutes(10 * time.Minute),

@@ -21,6 +21,11 @@ func TestQEMUJobWatchesEverySuite(t *testing.T) {
 			t.Errorf("job lacks %q:\n%s", want, y)
 		}
 	}
+	// The monitors wait for a suite's start signal, printed once it has
+	// run: LAVA's 30 s default lost the job to one slow spec.
+	if c, a := job.Timeouts.Connection.Minutes, job.Actions[2].Test.Timeout.Minutes; c < a || c == 0 {
+		t.Errorf("connection timeout %d min, shorter than the test's %d", c, a)
+	}
 	d := QEMUDevice(b, []string{"-accel", "tcg"}, "")
 	if got := strings.Join(d.Actions.Boot.Methods.QEMU.Parameters.Options, "|"); got != "-nographic|-no-reboot|-accel tcg|-machine orangepi-pc|-m 1G" {
 		t.Errorf("orangepi options %s", got)
