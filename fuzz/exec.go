@@ -29,7 +29,8 @@ const (
 const coverSize = 1 << 16
 
 // Executor runs programs on a KBUS device, each operation on the thread
-// the program says, each thread with its own KCOV buffer.
+// and in the process the program says (child.go), each thread with its
+// own KCOV buffer.
 type Executor struct {
 	device  string
 	noCover bool
@@ -40,6 +41,9 @@ type Executor struct {
 	fds    [Slots]int
 	last   [Slots]*raw.Header // the last message read whole on each slot
 	pinned [Slots][][]byte    // a pointy message's name and data, until the next write
+
+	child *child // the second process, once an operation needs it
+	kills int    // of the second process, by OpKill
 }
 
 // job is a run of consecutive operations for one thread: handing work to
@@ -126,57 +130,122 @@ func (e *Executor) run(t *thread) {
 
 // Run runs p and returns the blocks each operation ran, or ErrHang if an
 // operation did not return. An operation that takes a while does not hold
-// up the next one on the other thread, which may be what it waits for.
+// up the next one on another thread, which may be what it waits for.
 func (e *Executor) Run(p Program) ([][]uintptr, error) {
 	var (
-		pending [Threads]chan [][]uintptr
+		pending [Procs * Threads]chan [][]uintptr
 		runs    [][]uintptr
 	)
-	wait := func(t int) error {
-		if pending[t] == nil {
+	wait := func(w int) error {
+		if pending[w] == nil {
 			return nil
 		}
 		select {
-		case r := <-pending[t]:
+		case r := <-pending[w]:
 			runs = append(runs, r...)
-			pending[t] = nil
+			pending[w] = nil
 			return nil
 		case <-time.After(hangAfter):
 			return ErrHang
 		}
 	}
 	for i := 0; i < len(p); {
-		t, j := p[i].Thread, i+1
-		for j < len(p) && p[j].Thread == t {
+		if p[i].Kind == OpKill {
+			if e.child != nil {
+				e.kills++
+			}
+			if err := e.killChild(); err != nil {
+				return runs, err
+			}
+			for t := 0; t < Threads; t++ {
+				if err := wait(Threads + t); err != nil {
+					return runs, err
+				}
+			}
+			runs = append(runs, nil)
+			i++
+			continue
+		}
+		proc, t, j := p[i].Proc, p[i].Thread, i+1
+		for j < len(p) && p[j].Proc == proc && p[j].Thread == t && p[j].Kind != OpKill {
 			j++
 		}
-		if err := wait(t); err != nil {
+		w := proc*Threads + t
+		if err := wait(w); err != nil {
 			return runs, err
 		}
-		ch := make(chan [][]uintptr, 1)
-		e.threads[t].jobs <- job{ops: p[i:j], done: ch}
+		ch, err := e.submit(proc, t, p[i:j])
+		if err != nil {
+			return runs, err
+		}
 		select {
 		case r := <-ch:
 			runs = append(runs, r...)
 		case <-time.After(overlapAfter):
-			pending[t] = ch
+			pending[w] = ch
 		}
 		i = j
 	}
-	for t := range pending {
-		if err := wait(t); err != nil {
+	for w := range pending {
+		if err := wait(w); err != nil {
 			return runs, err
 		}
 	}
-	// Close what is left, on thread 0, so that close is covered too, and
-	// put the device-wide switches back.
+	// Close what is left, on thread 0 of each process, so that close is
+	// covered too, and put the device-wide switches back.
 	var end []Op
 	for s := 0; s < Slots; s++ {
 		end = append(end, Op{Kind: OpClose, Slot: s})
 	}
-	ch := make(chan [][]uintptr, 1)
-	e.threads[0].jobs <- job{ops: append(end, Op{Kind: opReset}), done: ch}
+	if e.child != nil && e.child.alive() {
+		ch, _ := e.submit(1, 0, end)
+		select {
+		case r := <-ch:
+			runs = append(runs, r...)
+		case <-time.After(hangAfter):
+			return runs, ErrHang
+		}
+	}
+	ch, _ := e.submit(0, 0, append(end, Op{Kind: opReset}))
 	return append(runs, <-ch...), nil
+}
+
+// submit hands ops to thread t of process proc, starting the child if it
+// is not running.
+func (e *Executor) submit(proc, t int, ops []Op) (chan [][]uintptr, error) {
+	if proc == 0 {
+		ch := make(chan [][]uintptr, 1)
+		e.threads[t].jobs <- job{ops: ops, done: ch}
+		return ch, nil
+	}
+	if e.child == nil || !e.child.alive() {
+		c, err := startChild(e.device, e.noCover)
+		if err != nil {
+			return nil, err
+		}
+		e.child = c
+	}
+	return e.child.submit(t, ops), nil
+}
+
+// killChild ends the child with SIGKILL, if it runs; ErrHang if it
+// does not die (a task stuck in the module, uninterruptibly).
+func (e *Executor) killChild() error {
+	if e.child == nil {
+		return nil
+	}
+	c := e.child
+	e.child = nil
+	if !c.kill(hangAfter) {
+		return fmt.Errorf("%w: the child outlived SIGKILL", ErrHang)
+	}
+	return nil
+}
+
+// Close ends the child. The executor's own threads live as long as the
+// process.
+func (e *Executor) Close() error {
+	return e.killChild()
 }
 
 // opReset puts the device-wide switches back after a program.

@@ -57,6 +57,8 @@ type Stats struct {
 	Edges    int     // distinct block-to-block transitions
 	Corpus   int     // programs kept at the end
 	New      int     // of which found by this run
+	Kills    int     // times the second process was killed mid-program
+	Scans    int     // kmemleak scans (debug kernel)
 }
 
 // ExecsPerSecond is the run's exec rate.
@@ -68,8 +70,8 @@ func (s Stats) ExecsPerSecond() float64 {
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("%d execs in %.0f s (%.1f/s, %d replayed), %d blocks, %d edges, corpus %d (%d new)",
-		s.Execs, s.Seconds, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New)
+	return fmt.Sprintf("%d execs in %.0f s (%.1f/s, %d replayed), %d blocks, %d edges, corpus %d (%d new), %d kills, %d kmemleak scans",
+		s.Execs, s.Seconds, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans)
 }
 
 // Finding is a problem the kernel reported, or a hang, with the programs
@@ -92,10 +94,20 @@ func (f *Finding) Error() string {
 // can come a little after the program that caused it.
 const recent = 4
 
+// leakEvery is how often a run has kmemleak scan (debug kernel), and
+// maxSinceScan the most programs a leak's reproducer keeps.
+const (
+	leakEvery    = 30 * time.Second
+	maxSinceScan = 2000
+)
+
 type fuzzer struct {
-	cfg    Config
-	exec   *Executor
-	watch  *kernelLog
+	cfg   Config
+	exec  *Executor
+	watch *kernelLog
+	leaks *leakWatch // nil without kmemleak
+	// since is every program run since the last scan that found no leak
+	since  []Program
 	rand   *rand.Rand
 	blocks map[uintptr]struct{}
 	edges  map[uint64]struct{}
@@ -106,8 +118,9 @@ type fuzzer struct {
 
 // Run replays cfg.Replay, then fuzzes for cfg.Budget or until ctx ends.
 // It returns the run's figures and a *Finding if the kernel reported a
-// problem (a KASAN report, a lockdep splat, a WARN, a BUG, a hung task) or
-// an operation hung; other errors are the fuzzer's own.
+// problem (a KASAN report, a lockdep splat, a WARN, a BUG, a hung task, a
+// leak kmemleak found in one of its scans every leakEvery and at the end)
+// or an operation hung; other errors are the fuzzer's own.
 func Run(ctx context.Context, cfg Config) (Stats, error) {
 	start := time.Now()
 	f := &fuzzer{cfg: cfg, rand: rand.New(rand.NewSource(cfg.Seed)),
@@ -120,9 +133,13 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return f.stats, err
 	}
 	defer f.watch.Close()
+	if f.leaks, err = openLeakWatch(); err != nil {
+		return f.stats, err
+	}
 	if f.exec, err = NewExecutor(cfg.Device, false); err != nil {
 		return f.stats, err
 	}
+	defer f.exec.Close()
 
 	for _, p := range cfg.Replay {
 		if _, err := f.one(p); err != nil {
@@ -133,7 +150,14 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	deadline := time.Now().Add(cfg.Budget)
 	nextReport := time.Now().Add(10 * time.Second)
+	nextScan := time.Now().Add(leakEvery)
 	for cfg.Budget > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		if f.leaks != nil && time.Now().After(nextScan) {
+			if err := f.checkLeaks(); err != nil {
+				return f.finish(start), err
+			}
+			nextScan = time.Now().Add(leakEvery)
+		}
 		var p Program
 		if len(f.corpus) == 0 || f.rand.Intn(8) == 0 {
 			p = Generate(f.rand)
@@ -154,12 +178,55 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			nextReport = time.Now().Add(10 * time.Second)
 		}
 	}
+	if f.leaks != nil {
+		// What the last programs left is old enough to report once
+		// kmemleak's minimum age has passed.
+		f.exec.Close()
+		time.Sleep(kmemleakMinAge)
+		if err := f.checkLeaks(); err != nil {
+			return f.finish(start), err
+		}
+	}
 	return f.finish(start), nil
+}
+
+// checkLeaks has kmemleak scan; a new leak is a Finding whose reproducer
+// is every program since the last clean scan, run as one.
+func (f *fuzzer) checkLeaks() error {
+	line, err := f.leaks.Scan()
+	f.stats.Scans++
+	if err != nil {
+		return err
+	}
+	if line == "" {
+		f.since = f.since[:0]
+		return nil
+	}
+	// One program: each of them, then closes in both processes (which is
+	// what the executor does after each).
+	var all Program
+	for _, p := range f.since {
+		all = append(all, p...)
+		for proc := Procs - 1; proc >= 0; proc-- {
+			for s := 0; s < Slots; s++ {
+				all = append(all, Op{Kind: OpClose, Slot: s, Proc: proc})
+			}
+		}
+	}
+	fd := &Finding{Reason: line, Programs: []Program{all}}
+	fd.Saved = f.save(fmt.Sprintf("leak-%d.json", f.stats.Execs), all.Encode())
+	f.save(fmt.Sprintf("leak-%d.txt", f.stats.Execs),
+		[]byte(fmt.Sprintf("# %s\n# %d programs since the last clean scan, run as one in leak-%d.json\n",
+			line, len(f.since), f.stats.Execs)))
+	return fd
 }
 
 func (f *fuzzer) finish(start time.Time) Stats {
 	f.stats.Seconds = time.Since(start).Seconds()
 	f.stats.Blocks, f.stats.Edges, f.stats.Corpus = len(f.blocks), len(f.edges), len(f.corpus)
+	if f.exec != nil {
+		f.stats.Kills = f.exec.kills
+	}
 	return f.stats
 }
 
@@ -169,6 +236,12 @@ func (f *fuzzer) one(p Program) (bool, error) {
 	f.last = append(f.last, p)
 	if len(f.last) > recent {
 		f.last = f.last[1:]
+	}
+	if f.leaks != nil {
+		f.since = append(f.since, p)
+		if len(f.since) > maxSinceScan {
+			f.since = f.since[1:]
+		}
 	}
 	runs, err := f.exec.Run(p)
 	f.stats.Execs++

@@ -1,7 +1,8 @@
 // Package fuzz is the coverage-guided fuzzer of the KBUS module: programs
 // of system calls on /dev/kbusN (open, close, read, write, ioctl, poll;
 // valid messages and mutated ones, wrong lengths, bad pointers, edge
-// values), run on two threads, kept when the module's KCOV coverage
+// values), run on two threads in each of two processes, the second of
+// which a program can kill mid-call, kept when the module's KCOV coverage
 // (fuzz/kcov) shows they reached code nothing before them did. The guest
 // runs it on the debug kernel (specs/fuzz); docs/testing.md says how to
 // read its figures and replay what it finds.
@@ -32,6 +33,7 @@ const (
 	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Ptr
 	OpIoctl   Kind = "ioctl"   // N the command number; Val the u32 argument; Ptr
 	OpPoll    Kind = "poll"    // Val timeout in ms
+	OpKill    Kind = "kill"    // SIGKILL to the second process (Proc 1), started again when next needed
 )
 
 // Ptr says what user address a call gets instead of a good buffer.
@@ -64,6 +66,7 @@ type Op struct {
 	Kind   Kind   `json:"op"`
 	Slot   int    `json:"slot"`
 	Thread int    `json:"thread,omitempty"`
+	Proc   int    `json:"proc,omitempty"` // 0: the fuzzer's process; 1: its child, with descriptors of its own
 	Flag   bool   `json:"flag,omitempty"`
 	Name   string `json:"name,omitempty"`
 	N      uint32 `json:"n,omitempty"`
@@ -76,11 +79,13 @@ type Op struct {
 // is closed after it.
 type Program []Op
 
-// Slots is how many descriptors a program juggles; Threads how many
-// threads run its operations.
+// Slots is how many descriptors each process of a program juggles;
+// Threads how many threads of each of the Procs processes run its
+// operations.
 const (
 	Slots   = 4
 	Threads = 2
+	Procs   = 2
 )
 
 // Encode is the program as JSON, one operation a line: the corpus and
@@ -107,8 +112,9 @@ func Decode(b []byte) (Program, error) {
 		return nil, fmt.Errorf("fuzz: decoding a program: %w", err)
 	}
 	for i, op := range p {
-		if op.Slot < 0 || op.Slot >= Slots || op.Thread < 0 || op.Thread >= Threads {
-			return nil, fmt.Errorf("fuzz: operation %d: slot %d or thread %d out of range", i, op.Slot, op.Thread)
+		if op.Slot < 0 || op.Slot >= Slots || op.Thread < 0 || op.Thread >= Threads || op.Proc < 0 || op.Proc >= Procs {
+			return nil, fmt.Errorf("fuzz: operation %d: slot %d, thread %d or process %d out of range",
+				i, op.Slot, op.Thread, op.Proc)
 		}
 	}
 	return p, nil
@@ -174,6 +180,9 @@ func randOp(r *rand.Rand) Op {
 	if r.Intn(5) == 0 {
 		op.Thread = 1
 	}
+	if r.Intn(4) == 0 {
+		op.Proc = 1
+	}
 	switch n := r.Intn(100); {
 	case n < 8:
 		op.Kind, op.Flag = OpOpen, r.Intn(6) == 0
@@ -206,18 +215,23 @@ func randOp(r *rand.Rand) Op {
 			pick(r, []uint32{0, 0, 10}), randPtr(r)
 	case n < 96:
 		op.Kind, op.N, op.Val, op.Ptr = OpIoctl, uint32(r.Intn(24)), pick(r, u32Edges), randPtr(r)
-	default:
+	case n < 99:
 		op.Kind, op.Val = OpPoll, pick(r, []uint32{0, 0, 5})
+	default:
+		op = Op{Kind: OpKill, Proc: 1}
 	}
 	return op
 }
 
-// Generate is a fresh random program: a few descriptors opened, then
-// operations on them.
+// Generate is a fresh random program: a few descriptors opened in each
+// process, then operations on them.
 func Generate(r *rand.Rand) Program {
 	var p Program
-	for s := 0; s < 1+r.Intn(Slots); s++ {
+	for s, n := 0, 1+r.Intn(Slots); s < n; s++ {
 		p = append(p, Op{Kind: OpOpen, Slot: s})
+	}
+	for s, n := 0, r.Intn(Slots+1); s < n; s++ {
+		p = append(p, Op{Kind: OpOpen, Slot: s, Proc: 1})
 	}
 	for n := 8 + r.Intn(32); n > 0; n-- {
 		p = append(p, randOp(r))
@@ -252,8 +266,10 @@ func Mutate(r *rand.Rand, p, other Program) Program {
 					m := *op.Msg
 					m.Flips = append(append([][2]int(nil), m.Flips...), [2]int{r.Intn(96), 1 << r.Intn(8)})
 					op.Msg = &m
-				} else {
+				} else if r.Intn(2) == 0 {
 					op.Thread = 1 - op.Thread
+				} else {
+					op.Proc = 1 - op.Proc
 				}
 			}
 			q[i] = op

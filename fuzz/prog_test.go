@@ -1,8 +1,12 @@
 package fuzz
 
 import (
+	"fmt"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"reflect"
+	"syscall"
 	"testing"
 )
 
@@ -89,5 +93,47 @@ func TestExecutorRunsAnyProgram(t *testing.T) {
 		if _, err := e.Run(p); err != nil {
 			t.Fatalf("program %d: %v\n%s", i, err, p.Encode())
 		}
+	}
+}
+
+// Operations with Proc 1 run in a second process, which OpKill ends with
+// SIGKILL and the next such operation starts again.
+func TestExecutorRunsTheSecondProcessAndKillsIt(t *testing.T) {
+	dev := filepath.Join(t.TempDir(), "device")
+	if err := os.WriteFile(dev, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewExecutor(dev, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ch, err := e.submit(1, 1, Program{{Kind: OpOpen, Slot: 2, Proc: 1, Thread: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ch
+	first := e.child
+	if first == nil || first.cmd.Process.Pid == os.Getpid() {
+		t.Fatal("no second process")
+	}
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", first.cmd.Process.Pid))
+	opened := false
+	for _, fd := range fds {
+		if l, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", first.cmd.Process.Pid, fd.Name())); l == dev {
+			opened = true
+		}
+	}
+	if !opened {
+		t.Fatalf("the second process has not opened %s (%v)", dev, err)
+	}
+	if _, err := e.Run(Program{{Kind: OpKill, Proc: 1}, {Kind: OpOpen, Slot: 0, Proc: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if ws, ok := first.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the first child ended with %v", first.cmd.ProcessState)
+	}
+	if e.child == nil || e.child == first || !e.child.alive() {
+		t.Fatal("no fresh second process after the kill")
 	}
 }

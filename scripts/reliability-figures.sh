@@ -26,7 +26,8 @@ s = json.load(open(sys.argv[1]))
 st, ko, name = s["stats"], sys.argv[2], sys.argv[3]
 line = (f"{name}: fuzz: seed {s['seed']}: {st['Execs']} programs in {st['Seconds']:.0f} s "
         f"({s['execs_per_second']:.1f}/s, {st['Replayed']} from the committed corpus), "
-        f"{st['Blocks']} basic blocks and {st['Edges']} edges of kbus.ko reached, corpus {st['Corpus']} ({st['New']} new)")
+        f"{st['Blocks']} basic blocks and {st['Edges']} edges of kbus.ko reached, corpus {st['Corpus']} ({st['New']} new), "
+        f"{st.get('Kills', 0)} kills of its second process, {st.get('Scans', 0)} kmemleak scans")
 if os.path.exists(ko):
     out = subprocess.run(["objdump", "-r", ko], capture_output=True, text=True, check=True).stdout
     total = sum(1 for l in out.splitlines() if l.rstrip().endswith("__sanitizer_cov_trace_pc"))

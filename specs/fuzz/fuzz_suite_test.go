@@ -9,11 +9,19 @@
 package fuzz_test
 
 import (
+	"os"
 	"testing"
 
+	"github.com/kbus-project/kbus/fuzz"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
+
+// The fuzzer's second process (its child) is this binary again.
+func TestMain(m *testing.M) {
+	fuzz.ChildMain()
+	os.Exit(m.Run())
+}
 
 func TestFuzz(t *testing.T) {
 	RegisterFailHandler(Fail)
