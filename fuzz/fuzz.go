@@ -94,10 +94,11 @@ func (f *Finding) Error() string {
 // can come a little after the program that caused it.
 const recent = 4
 
-// leakEvery is how often a run has kmemleak scan (debug kernel), and
+// leakEvery is how often a run has kmemleak scan (debug kernel; a scan
+// costs the guest seconds under TCG, time the budget then lacks), and
 // maxSinceScan the most programs a leak's reproducer keeps.
 const (
-	leakEvery    = 30 * time.Second
+	leakEvery    = 5 * time.Minute
 	maxSinceScan = 2000
 )
 
