@@ -4,11 +4,14 @@
 // documentation, not from the module, so that the two can be compared: a
 // program of operations run against both must give the same results.
 //
-// A message is sent whole (write and SEND in one step) and read whole
-// (NEXTMSG and read); the model does not follow a message written or read
-// in pieces. Replier bind events and the set-aside list (docs/kbus.md §11)
-// are modelled; not modelled yet: the maximum message size, /proc beyond a
-// Ksock's counts, several devices, Limpets' network ids.
+// A message is sent in one step (its writes and SEND): in entire form, or
+// in pointy form with a bad name or data pointer if asked (EFAULT). How
+// the writes split it does not change the outcome, so the model does not
+// follow them. A message is read whole (Next), or selected (NextMsg) and
+// read in pieces (Read, LenLeft). Replier bind events, the set-aside list
+// (docs/kbus.md §11), the device's maximum message size and its switches
+// are modelled; not modelled yet: /proc beyond a Ksock's counts, several
+// devices, Limpets' network ids.
 package model
 
 import (
@@ -20,6 +23,10 @@ import (
 const (
 	DefaultMaxMessages    = 100
 	DefaultMaxMessageSize = 409600
+	// MaxMessageSizeCeiling is the most MAXMSGSIZE accepts, and
+	// MinMaxMessageSize the least (docs/kbus.md §6, §7).
+	MaxMessageSizeCeiling = 409600
+	MinMaxMessageSize     = 100
 	MaxNameLen            = 1000
 	// MaxSetAside is how many unbind events the set-aside list holds
 	// before it goes "tragic" (docs/kbus.md §11.3).
@@ -35,6 +42,7 @@ type Device struct {
 	maxSize    uint32
 
 	reportBinds bool    // REPORTREPLIERBINDS
+	verbose     bool    // VERBOSE
 	setAside    []aside // unbind events not yet delivered, oldest first
 	tragic      bool    // the list overflowed; empty again resets it
 }
@@ -80,6 +88,7 @@ type Ksock struct {
 	unreplied   []owed           // requests taken, owing a reply; newest first
 	pending     *kbus.Message    // an ALL_OR_WAIT send in progress
 	lastSent    kbus.MessageID
+	reading     []byte // what is still unread of the message NEXTMSG selected
 }
 
 // Open opens a Ksock, for writing or not.
@@ -369,15 +378,9 @@ func (d *Device) dropAside(k *Ksock, b *binding, all bool) {
 // replier binding, newest first, onto k: ErrQueueFull when k fills up.
 func (k *Ksock) ReportReplierBinds(v uint32) (uint32, error) {
 	d := k.dev
-	if v != 0 && v != 1 && v != raw.Query {
-		return 0, kbus.ErrInvalid
-	}
-	old := uint32(0)
-	if d.reportBinds {
-		old = 1
-	}
-	if v != raw.Query {
-		d.reportBinds = v == 1
+	old, err := toggle(&d.reportBinds, v)
+	if err != nil {
+		return 0, err
 	}
 	if v == 1 {
 		for _, b := range d.bindings {
@@ -413,8 +416,9 @@ func (k *Ksock) FindReplier(name string) (uint32, error) {
 
 // --- sending (docs/kbus.md §8, §9) ---
 
-// checkWrite is what write() refuses of a whole message (docs/kbus.md §8.1).
-func (d *Device) checkWrite(m kbus.Message) error {
+// checkHeader is what write() refuses of a message's header (docs/kbus.md
+// §8.1).
+func (d *Device) checkHeader(m kbus.Message) error {
 	switch {
 	case len(m.Name) == 0:
 		return kbus.ErrInvalid
@@ -424,22 +428,52 @@ func (d *Device) checkWrite(m kbus.Message) error {
 		return kbus.ErrInvalid
 	case uint32(len(m.Bytes())) > d.maxSize:
 		return kbus.ErrTooBig
-	case kbus.ValidateName(m.Name, false) != nil:
+	}
+	return nil
+}
+
+// checkName is the check of a name sent: its last byte written (entire
+// form), or at SEND (pointy form).
+func checkName(m kbus.Message) error {
+	if kbus.ValidateName(m.Name, false) != nil {
 		return kbus.ErrBadName
 	}
 	return nil
 }
 
-// Send writes and SENDs a whole message, and returns its id (also with
-// ErrWouldBlock: the send is then pending).
+// Send writes and SENDs a message in entire form, and returns its id (also
+// with ErrWouldBlock: the send is then pending).
 func (k *Ksock) Send(m kbus.Message) (kbus.MessageID, error) {
+	return k.send(m, false, false, false)
+}
+
+// SendPointy writes and SENDs a message in pointy form: its header, whose
+// pointers SEND follows; badName or badData makes that pointer one that
+// cannot be read (EFAULT, docs/kbus.md §8.2).
+func (k *Ksock) SendPointy(m kbus.Message, badName, badData bool) (kbus.MessageID, error) {
+	return k.send(m, true, badName, badData)
+}
+
+func (k *Ksock) send(m kbus.Message, pointy, badName, badData bool) (kbus.MessageID, error) {
 	if !k.writable {
 		return kbus.MessageID{}, kbus.ErrReadOnly
 	}
 	if k.pending != nil {
 		return kbus.MessageID{}, kbus.ErrSending
 	}
-	if err := k.dev.checkWrite(m); err != nil {
+	if err := k.dev.checkHeader(m); err != nil {
+		return kbus.MessageID{}, err
+	}
+	var err error
+	switch {
+	case pointy && badName:
+		err = kbus.ErrFault
+	case checkName(m) != nil:
+		err = kbus.ErrBadName
+	case pointy && badData && len(m.Data) > 0:
+		err = kbus.ErrFault
+	}
+	if err != nil {
 		return kbus.MessageID{}, err
 	}
 	m.Flags &^= kbus.FlagSynthetic
@@ -452,7 +486,7 @@ func (k *Ksock) Send(m kbus.Message) (kbus.MessageID, error) {
 		m.ID = k.dev.nextID()
 	}
 	k.lastSent = m.ID
-	err := k.dev.deliver(k, m)
+	err = k.dev.deliver(k, m)
 	switch err {
 	case nil:
 	case kbus.ErrWouldBlock:
@@ -608,10 +642,41 @@ func (k *Ksock) unreply(id kbus.MessageID, from uint32) {
 
 // --- reading (docs/kbus.md §8.3) ---
 
-// Next takes the next message off the queue (NEXTMSG and read), or nil.
-// A set-aside event moves in when the queue is empty, and one after each
-// message taken (docs/kbus.md §11.3).
+// Next takes the next message off the queue and reads it whole (NEXTMSG
+// and read), or returns nil.
 func (k *Ksock) Next() *kbus.Message {
+	m := k.pop()
+	k.reading = nil
+	return m
+}
+
+// NextMsg is NEXTMSG: it abandons what is unread of the current message,
+// takes the next one off the queue to be read, and returns its length (0:
+// none).
+func (k *Ksock) NextMsg() uint32 {
+	k.reading = nil
+	if m := k.pop(); m != nil {
+		k.reading = m.Bytes()
+	}
+	return uint32(len(k.reading))
+}
+
+// Read is read() with room for n bytes: the next bytes of the current
+// message, none at its end (docs/kbus.md §8.3).
+func (k *Ksock) Read(n int) []byte {
+	n = min(n, len(k.reading))
+	b := k.reading[:n:n]
+	k.reading = k.reading[n:]
+	return b
+}
+
+// LenLeft is LENLEFT: how much of the current message is unread.
+func (k *Ksock) LenLeft() uint32 { return uint32(len(k.reading)) }
+
+// pop takes the next message off the queue, or returns nil. A set-aside
+// event moves in when the queue is empty, and one after each message
+// taken (docs/kbus.md §11.3).
+func (k *Ksock) pop() *kbus.Message {
 	if len(k.queue) == 0 {
 		k.dev.moveAside(k)
 	}
@@ -664,6 +729,49 @@ func (k *Ksock) SetOnlyOnce(on bool) bool {
 	return old
 }
 
+// OnlyOnce is MSGONLYONCE with any value: 0 or 1 sets, raw.Query asks; it
+// returns the previous value.
+func (k *Ksock) OnlyOnce(v uint32) (uint32, error) {
+	return toggle(&k.onlyOnce, v)
+}
+
+// Verbose is VERBOSE, the device's switch for its kernel log.
+func (k *Ksock) Verbose(v uint32) (uint32, error) {
+	return toggle(&k.dev.verbose, v)
+}
+
+// toggle is a switch's ioctl (docs/kbus.md §7): 0 or 1 sets it, raw.Query
+// leaves it, anything else is EINVAL; the previous value comes back.
+func toggle(sw *bool, v uint32) (uint32, error) {
+	if v != 0 && v != 1 && v != raw.Query {
+		return 0, kbus.ErrInvalid
+	}
+	old := uint32(0)
+	if *sw {
+		old = 1
+	}
+	if v != raw.Query {
+		*sw = v == 1
+	}
+	return old, nil
+}
+
+// MaxMessageSize is MAXMSGSIZE: 0 asks the device's maximum, 1 its
+// ceiling, MinMaxMessageSize up to the ceiling sets it; it returns the
+// result.
+func (k *Ksock) MaxMessageSize(v uint32) (uint32, error) {
+	switch {
+	case v == 0:
+		return k.dev.maxSize, nil
+	case v == 1:
+		return MaxMessageSizeCeiling, nil
+	case v < MinMaxMessageSize || v > MaxMessageSizeCeiling:
+		return 0, kbus.ErrInvalid
+	}
+	k.dev.maxSize = v
+	return v, nil
+}
+
 // --- closing (docs/kbus.md §9.9) ---
 
 // Close releases the Ksock, in the documented order.
@@ -675,6 +783,7 @@ func (k *Ksock) Close() {
 	d := k.dev
 	k.pending = nil
 	k.outstanding = nil
+	k.reading = nil
 	for _, e := range k.queue {
 		if e.msg.WantsUsToReply() && e.msg.From != k.id {
 			d.status(kbus.NameReplierGoneAway, k.id, e.msg.From, e.msg.ID)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
-	"github.com/kbus-project/kbus/kbus/model"
 	"github.com/kbus-project/kbus/kbus/model/program"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
@@ -30,19 +29,19 @@ func around(lines []string, i int) string {
 
 var _ = Describe("The module against the model of docs/kbus.md", Label("model"), func() {
 	BeforeEach(func() {
-		// The device-wide settings as the model has them, whatever other
-		// suites left: no replier bind events (each program starts with
-		// them off, and may turn them on), the default maximum message
-		// size (not modelled yet). Put back afterwards.
+		// The device-wide settings a program may change, put back
+		// afterwards for the suites that follow (each program starts
+		// from the model's defaults, program.NewModule).
 		ks := RW()
 		was, err := ks.SetReportReplierBinds(false)
 		Expect(err).NotTo(HaveOccurred())
-		size, err := ks.MaxMessageSize()
+		verbose, err := ks.Verbose()
 		Expect(err).NotTo(HaveOccurred())
-		_, err = ks.SetMaxMessageSize(model.DefaultMaxMessageSize)
+		size, err := ks.MaxMessageSize()
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() {
 			ks.SetMaxMessageSize(size)
+			ks.SetVerbose(verbose)
 			ks.SetReportReplierBinds(was)
 		})
 		Empty(ks)
@@ -54,11 +53,11 @@ var _ = Describe("The module against the model of docs/kbus.md", Label("model"),
 		if !ok {
 			ops = 400
 		}
-		// Every target of make test runs this suite: 10 s each keeps CI
+		// Every target of make test runs this suite: 30 s each keeps CI
 		// inside its budget; make difftest gives it longer.
 		seconds, ok := param("seconds")
 		if !ok {
-			seconds = 10
+			seconds = 30
 		}
 		AddReportEntry("seed", seed)
 		fmt.Fprintf(GinkgoWriter, "difftest: seed %d, %d operations a program, %d s (replay: make difftest SEED=%d OPS=%d)\n",

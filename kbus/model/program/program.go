@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/model"
 	"github.com/kbus-project/kbus/kbus/raw"
 )
 
@@ -35,11 +36,18 @@ const (
 	SetMax
 	OnlyOnce
 	Counts      // NUMMSGS, UNREPLIEDTO, and /proc/kbus/stats: outstanding requests, sending
-	ReportBinds // REPORTREPLIERBINDS with N (0, 1, or 2 for the query value)
+	ReportBinds // REPORTREPLIERBINDS with N
+	NextMsg     // NEXTMSG alone: select the next message to read in pieces
+	Read        // read() with room for N bytes, then LENLEFT
+	MaxSize     // MAXMSGSIZE with N
+	Verbose     // VERBOSE with N
+	LastSent    // LASTSENT
+	Replier     // REPLIER for Name
 )
 
 var kindNames = [...]string{"open", "close", "bind", "unbind", "send", "reply", "next", "poll", "retry",
-	"discard", "maxmsgs", "onlyonce", "counts", "reportbinds"}
+	"discard", "maxmsgs", "onlyonce", "counts", "reportbinds", "nextmsg", "read", "maxmsgsize", "verbose",
+	"lastsent", "replier"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -58,8 +66,29 @@ type Op struct {
 	Flags    uint32 // Send
 	Request  bool   // Send
 	To       int    // Send: a stateful request to this slot's Ksock (-1: none)
-	N        uint32 // SetMax; OnlyOnce (0 or 1)
+	N        uint32 // SetMax, OnlyOnce, ReportBinds, Verbose, MaxSize: the ioctl's value; Read: bytes
 	Data     string // Send
+	Piece    int    // Send: written in pieces of this many bytes (0: in one write)
+	Pointy   bool   // Send: in pointy form, with
+	Bad      Bad    // Send: a pointer that cannot be read
+}
+
+// Bad is which pointer of a pointy message is bad.
+type Bad int
+
+// Bad pointers.
+const (
+	GoodPointers Bad = iota
+	BadName
+	BadData
+)
+
+// short is a name as a line shows it: a long one by its length.
+func short(name string) string {
+	if len(name) > 24 {
+		return fmt.Sprintf("%s...(%d bytes)", name[:8], len(name))
+	}
+	return name
 }
 
 func (o Op) String() string {
@@ -67,10 +96,24 @@ func (o Op) String() string {
 	case Open:
 		return fmt.Sprintf("%d open writable=%v", o.Slot, o.Writable)
 	case Bind, Unbind:
-		return fmt.Sprintf("%d %s %s replier=%v", o.Slot, o.Kind, o.Name, o.Replier)
+		return fmt.Sprintf("%d %s %s replier=%v", o.Slot, o.Kind, short(o.Name), o.Replier)
+	case Replier:
+		return fmt.Sprintf("%d replier %s", o.Slot, short(o.Name))
 	case Send:
-		return fmt.Sprintf("%d send %s request=%v to=%d flags=%#x data=%q", o.Slot, o.Name, o.Request, o.To, o.Flags, o.Data)
-	case SetMax, OnlyOnce, ReportBinds:
+		how := ""
+		if o.Piece > 0 {
+			how += fmt.Sprintf(" pieces=%d", o.Piece)
+		}
+		if o.Pointy {
+			how += fmt.Sprintf(" pointy bad=%d", o.Bad)
+		}
+		data := fmt.Sprintf("%q", o.Data)
+		if len(o.Data) > 8 {
+			data = fmt.Sprintf("%d bytes", len(o.Data))
+		}
+		return fmt.Sprintf("%d send %s request=%v to=%d flags=%#x data=%s%s", o.Slot, short(o.Name), o.Request, o.To,
+			o.Flags, data, how)
+	case SetMax, OnlyOnce, ReportBinds, Read, MaxSize, Verbose:
 		return fmt.Sprintf("%d %s %d", o.Slot, o.Kind, o.N)
 	default:
 		return fmt.Sprintf("%d %s", o.Slot, o.Kind)
@@ -92,6 +135,16 @@ var (
 	bindNames = []string{"$.A", "$.A.B", "$.A.C", "$.A.*", "$.A.%", "$.*", "$.A.B.*",
 		kbus.NameReplierBindEvent, "$.KBUS.*"}
 	sendNames = []string{"$.A", "$.A.B", "$.A.C", "$.A.B.D", "$.Z"}
+	// Names at and past the edges (docs/kbus.md §2): the longest one, one
+	// too long, empty, and malformed ones, wildcards where none may be.
+	longest  = "$." + strings.Repeat("L", model.MaxNameLen-2)
+	tooLong  = longest + "L"
+	badBinds = []string{"", "$", "$.", "$.A.", "$.A*", "$.*.B", "A.B", "$.A..B", longest, tooLong}
+	badSends = []string{"", "$.", "$.A.*", "$.A.%", "$.A-B", longest, tooLong}
+	// Values for the ioctls that take one, edges included.
+	switchValues  = []uint32{0, 1, raw.Query, 2}
+	maxSizeValues = []uint32{0, 1, 2, 99, 100, 128, 160, 256, 409600, 409601}
+	readSizes     = []uint32{0, 1, 3, 8, 40, 90, 4096}
 )
 
 // Generate returns a program of n operations from seed. Every slot is
@@ -111,38 +164,40 @@ func Generate(seed int64, n int) Program {
 			o.Kind = Close
 		case x < 6:
 			o.Kind, o.Writable = Open, r.Intn(4) != 0
-		case x < 18:
-			o.Kind, o.Name, o.Replier = Bind, bindNames[r.Intn(len(bindNames))], r.Intn(3) == 0
-		case x < 22:
-			o.Kind, o.Name, o.Replier = Unbind, bindNames[r.Intn(len(bindNames))], r.Intn(3) == 0
-		case x < 50:
-			o.Kind, o.Name = Send, sendNames[r.Intn(len(sendNames))]
-			o.Request = r.Intn(2) == 0
-			if o.Request && r.Intn(4) == 0 {
-				o.To = r.Intn(Slots)
-			}
-			for _, f := range []uint32{kbus.FlagUrgent, kbus.FlagAllOrWait, kbus.FlagAllOrFail, 0x10000} {
-				if r.Intn(6) == 0 {
-					o.Flags |= f
-				}
-			}
-			o.Data = strings.Repeat("x", r.Intn(6))
-		case x < 58:
+		case x < 17:
+			o.Kind, o.Name, o.Replier = Bind, pick(r, bindNames, badBinds), r.Intn(3) == 0
+		case x < 21:
+			o.Kind, o.Name, o.Replier = Unbind, pick(r, bindNames, badBinds), r.Intn(3) == 0
+		case x < 47:
+			o = send(r, o)
+		case x < 54:
 			o.Kind = ReplyLast
-		case x < 75:
+		case x < 66:
 			o.Kind = Next
-		case x < 82:
+		case x < 70:
+			o.Kind = NextMsg
+		case x < 75:
+			o.Kind, o.N = Read, readSizes[r.Intn(len(readSizes))]
+		case x < 79:
 			o.Kind = Poll
-		case x < 85:
+		case x < 81:
 			o.Kind = Retry
-		case x < 87:
+		case x < 83:
 			o.Kind = Discard
+		case x < 86:
+			o.Kind, o.N = SetMax, uint32(r.Intn(4))
+		case x < 88:
+			o.Kind, o.N = OnlyOnce, switchValues[r.Intn(len(switchValues))]
+		case x < 90:
+			o.Kind, o.N = ReportBinds, switchValues[r.Intn(len(switchValues))]
 		case x < 92:
-			o.Kind, o.N = SetMax, uint32(1+r.Intn(3))
-		case x < 94:
-			o.Kind, o.N = OnlyOnce, uint32(r.Intn(2))
+			o.Kind, o.N = MaxSize, maxSizeValues[r.Intn(len(maxSizeValues))]
+		case x < 93:
+			o.Kind, o.N = Verbose, switchValues[r.Intn(len(switchValues))]
+		case x < 95:
+			o.Kind = LastSent
 		case x < 97:
-			o.Kind, o.N = ReportBinds, uint32(r.Intn(3))
+			o.Kind, o.Name = Replier, pick(r, bindNames, badBinds)
 		default:
 			o.Kind = Counts
 		}
@@ -154,6 +209,43 @@ func Generate(seed int64, n int) Program {
 	return p
 }
 
+// pick is mostly one of names, sometimes one of bad.
+func pick(r *rand.Rand, names, bad []string) string {
+	if r.Intn(10) == 0 {
+		return bad[r.Intn(len(bad))]
+	}
+	return names[r.Intn(len(names))]
+}
+
+// send is a random Send: flags, size, the way it is written.
+func send(r *rand.Rand, o Op) Op {
+	o.Kind, o.Name = Send, pick(r, sendNames, badSends)
+	o.Request = r.Intn(2) == 0
+	if o.Request && r.Intn(4) == 0 {
+		o.To = r.Intn(Slots)
+	}
+	for _, f := range []uint32{kbus.FlagUrgent, kbus.FlagAllOrWait, kbus.FlagAllOrFail, 0x10000} {
+		if r.Intn(6) == 0 {
+			o.Flags |= f
+		}
+	}
+	size := r.Intn(6)
+	if r.Intn(6) == 0 { // around the smaller maximum sizes
+		size = r.Intn(300)
+	}
+	o.Data = strings.Repeat("x", size)
+	switch r.Intn(6) {
+	case 0:
+		o.Piece = 1 + r.Intn(24)
+	case 1:
+		o.Pointy = true
+		if r.Intn(4) == 0 {
+			o.Bad = Bad(1 + r.Intn(2))
+		}
+	}
+	return o
+}
+
 // Target is what a program runs against: the model, or the module.
 // Errors are kbus.Errno values.
 type Target interface {
@@ -161,15 +253,27 @@ type Target interface {
 	Close(slot int)
 	Bind(slot int, name string, replier bool) error
 	Unbind(slot int, name string, replier bool) error
-	Send(slot int, m kbus.Message) (kbus.MessageID, error)
+	// Send writes m (in pieces, or its pointy form, as o says) and SENDs it.
+	Send(slot int, m kbus.Message, o Op) (kbus.MessageID, error)
 	Retry(slot int) (kbus.MessageID, error)
 	Discard(slot int)
 	Poll(slot int) (readable, writable bool)
+	// Next is NEXTMSG and a read of the whole message.
 	Next(slot int) (*kbus.Message, error)
+	// NextMsg is NEXTMSG: the length of the message selected, 0 for none.
+	NextMsg(slot int) uint32
+	// Read is read() with room for n bytes; it returns how many came,
+	// and LENLEFT after it.
+	Read(slot int, n int) (got int, left uint32, err error)
 	SetMaxMessages(slot int, n uint32) uint32
-	SetOnlyOnce(slot int, on bool) bool
-	// ReportReplierBinds is REPORTREPLIERBINDS with v (0, 1 or raw.Query).
+	// The switches and MAXMSGSIZE: the ioctl with v, and what it gave.
+	OnlyOnce(slot int, v uint32) (uint32, error)
 	ReportReplierBinds(slot int, v uint32) (uint32, error)
+	Verbose(slot int, v uint32) (uint32, error)
+	MaxMessageSize(slot int, v uint32) (uint32, error)
+	LastSent(slot int) kbus.MessageID
+	// FindReplier is REPLIER: the replier's id, 0 for none.
+	FindReplier(slot int, name string) (uint32, error)
 	Counts(slot int) KsockCounts
 }
 
@@ -272,7 +376,7 @@ func Run(t Target, p Program) []string {
 					m.To = ids[o.To]
 				}
 			}
-			id, err := t.Send(o.Slot, m)
+			id, err := t.Send(o.Slot, m, o)
 			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(id))
 		case ReplyLast:
 			req := last[o.Slot]
@@ -281,7 +385,7 @@ func Run(t Target, p Program) []string {
 			}
 			last[o.Slot] = nil
 			rep, _ := kbus.ReplyTo(req, []byte("re"))
-			id, err := t.Send(o.Slot, *rep)
+			id, err := t.Send(o.Slot, *rep, Op{})
 			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(id))
 		case Next:
 			m, err := t.Next(o.Slot)
@@ -298,17 +402,30 @@ func Run(t Target, p Program) []string {
 		case Discard:
 			t.Discard(o.Slot)
 			line = "discarded"
+		case NextMsg:
+			line = fmt.Sprintf("len=%d", t.NextMsg(o.Slot))
+		case Read:
+			got, left, err := t.Read(o.Slot, int(o.N))
+			line = fmt.Sprintf("%s got=%d lenleft=%d", errName(err), got, left)
 		case SetMax:
 			line = fmt.Sprint(t.SetMaxMessages(o.Slot, o.N))
 		case OnlyOnce:
-			line = fmt.Sprint(t.SetOnlyOnce(o.Slot, o.N == 1))
+			v, err := t.OnlyOnce(o.Slot, o.N)
+			line = fmt.Sprintf("%s was=%d", errName(err), v)
 		case ReportBinds:
-			v := o.N
-			if v == 2 {
-				v = raw.Query
-			}
-			old, err := t.ReportReplierBinds(o.Slot, v)
-			line = fmt.Sprintf("%s was=%d", errName(err), old)
+			v, err := t.ReportReplierBinds(o.Slot, o.N)
+			line = fmt.Sprintf("%s was=%d", errName(err), v)
+		case Verbose:
+			v, err := t.Verbose(o.Slot, o.N)
+			line = fmt.Sprintf("%s was=%d", errName(err), v)
+		case MaxSize:
+			v, err := t.MaxMessageSize(o.Slot, o.N)
+			line = fmt.Sprintf("%s size=%d", errName(err), v)
+		case LastSent:
+			line = n.msg(t.LastSent(o.Slot))
+		case Replier:
+			id, err := t.FindReplier(o.Slot, o.Name)
+			line = fmt.Sprintf("%s replier=%s", errName(err), n.ksock(id))
 		case Counts:
 			c := t.Counts(o.Slot)
 			line = fmt.Sprintf("nummsgs=%d unreplied=%d queue=%d outstanding=%d sending=%v",

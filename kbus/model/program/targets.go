@@ -29,15 +29,26 @@ func (m *Model) Open(s int, writable bool) uint32 {
 func (m *Model) Close(s int)                                   { m.ks[s].Close() }
 func (m *Model) Bind(s int, name string, replier bool) error   { return m.ks[s].Bind(name, replier) }
 func (m *Model) Unbind(s int, name string, replier bool) error { return m.ks[s].Unbind(name, replier) }
-func (m *Model) Send(s int, msg kbus.Message) (kbus.MessageID, error) {
+func (m *Model) Send(s int, msg kbus.Message, o Op) (kbus.MessageID, error) {
+	if o.Pointy {
+		return m.ks[s].SendPointy(msg, o.Bad == BadName, o.Bad == BadData)
+	}
 	return m.ks[s].Send(msg)
 }
-func (m *Model) Retry(s int) (kbus.MessageID, error)   { return m.ks[s].Retry() }
-func (m *Model) Discard(s int)                         { m.ks[s].Discard() }
-func (m *Model) Poll(s int) (bool, bool)               { return m.ks[s].Poll() }
-func (m *Model) Next(s int) (*kbus.Message, error)     { return m.ks[s].Next(), nil }
-func (m *Model) SetMaxMessages(s int, n uint32) uint32 { return m.ks[s].SetMaxMessages(n) }
-func (m *Model) SetOnlyOnce(s int, on bool) bool       { return m.ks[s].SetOnlyOnce(on) }
+func (m *Model) Retry(s int) (kbus.MessageID, error) { return m.ks[s].Retry() }
+func (m *Model) Discard(s int)                       { m.ks[s].Discard() }
+func (m *Model) Poll(s int) (bool, bool)             { return m.ks[s].Poll() }
+func (m *Model) Next(s int) (*kbus.Message, error)   { return m.ks[s].Next(), nil }
+func (m *Model) NextMsg(s int) uint32                { return m.ks[s].NextMsg() }
+func (m *Model) Read(s int, n int) (int, uint32, error) {
+	return len(m.ks[s].Read(n)), m.ks[s].LenLeft(), nil
+}
+func (m *Model) SetMaxMessages(s int, n uint32) uint32          { return m.ks[s].SetMaxMessages(n) }
+func (m *Model) OnlyOnce(s int, v uint32) (uint32, error)       { return m.ks[s].OnlyOnce(v) }
+func (m *Model) Verbose(s int, v uint32) (uint32, error)        { return m.ks[s].Verbose(v) }
+func (m *Model) MaxMessageSize(s int, v uint32) (uint32, error) { return m.ks[s].MaxMessageSize(v) }
+func (m *Model) LastSent(s int) kbus.MessageID                  { return m.ks[s].LastSent() }
+func (m *Model) FindReplier(s int, name string) (uint32, error) { return m.ks[s].FindReplier(name) }
 func (m *Model) ReportReplierBinds(s int, v uint32) (uint32, error) {
 	return m.ks[s].ReportReplierBinds(v)
 }
@@ -58,14 +69,15 @@ type Module struct {
 }
 
 // NewModule runs programs on the device at path, with the device-wide
-// switch a program may turn on (replier bind events) off, as the model's
-// fresh device has it.
+// settings a program may change (replier bind events, VERBOSE, the maximum
+// message size) as the model's fresh device has them.
 func NewModule(path string) *Module {
 	m := &Module{path: path}
 	if fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
-		off := uint32(0)
-		_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrReportReplierBinds)),
-			uintptr(unsafe.Pointer(&off)))
+		for nr, v := range map[int]uint32{raw.NrReportReplierBinds: 0, raw.NrVerbose: 0,
+			raw.NrMaxMsgSize: model.DefaultMaxMessageSize} {
+			_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&v)))
+		}
 		unix.Close(fd)
 	}
 	return m
@@ -126,17 +138,57 @@ func (m *Module) Unbind(s int, name string, replier bool) error {
 	return m.bind(s, raw.NrUnbind, name, replier)
 }
 
-func (m *Module) Send(s int, msg kbus.Message) (kbus.MessageID, error) {
+// badPointer is an address no program can read.
+const badPointer = 16
+
+func (m *Module) Send(s int, msg kbus.Message, o Op) (kbus.MessageID, error) {
 	b := msg.Bytes()
-	_, err := unix.Write(m.fds[s], b)
-	for err == unix.EAGAIN { // interrupted waiting for the device lock
-		_, err = unix.Write(m.fds[s], b)
+	var name, data []byte
+	if o.Pointy {
+		h, _, _, err := raw.Native.DecodeHeader(b)
+		if err != nil {
+			panic("program: " + err.Error())
+		}
+		name, data = append([]byte(msg.Name), 0), msg.Data
+		var namePtr, dataPtr uint64 = address(name), 0
+		if len(data) > 0 {
+			dataPtr = address(data)
+		}
+		switch o.Bad {
+		case BadName:
+			namePtr = badPointer
+		case BadData:
+			if len(data) > 0 {
+				dataPtr = badPointer
+			}
+		}
+		b = raw.Native.EncodePointy(h, namePtr, dataPtr)
 	}
-	if err != nil {
-		return kbus.MessageID{}, errno(err)
+	piece := len(b)
+	if o.Piece > 0 {
+		piece = o.Piece
 	}
-	return m.Retry(s)
+	// Pieces until one fails: the module then throws the message away.
+	for len(b) > 0 {
+		n := min(piece, len(b))
+		_, err := unix.Write(m.fds[s], b[:n])
+		if err == unix.EAGAIN { // interrupted waiting for the device lock
+			continue
+		}
+		if err != nil {
+			return kbus.MessageID{}, errno(err)
+		}
+		b = b[n:]
+	}
+	id, err := m.Retry(s)
+	runtime.KeepAlive(name)
+	runtime.KeepAlive(data)
+	return id, err
 }
+
+// address is where b's bytes are, for a pointy header: the garbage
+// collector does not move heap memory, and the caller keeps b alive.
+func address(b []byte) uint64 { return uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))) }
 
 func (m *Module) Retry(s int) (kbus.MessageID, error) {
 	var id kbus.MessageID
@@ -168,22 +220,59 @@ func (m *Module) Next(s int) (*kbus.Message, error) {
 	return kbus.FromBytes(b[:got])
 }
 
-func (m *Module) SetMaxMessages(s int, n uint32) uint32 { return m.u32(s, raw.NrMaxMsgs, n) }
+func (m *Module) NextMsg(s int) uint32 { return m.u32(s, raw.NrNextMsg, 0) }
 
-func (m *Module) SetOnlyOnce(s int, on bool) bool {
-	v := uint32(0)
-	if on {
-		v = 1
+func (m *Module) Read(s int, n int) (int, uint32, error) {
+	b := make([]byte, n)
+	got, err := unix.Read(m.fds[s], b)
+	for err == unix.EAGAIN { // interrupted waiting for the device lock
+		got, err = unix.Read(m.fds[s], b)
 	}
-	return m.u32(s, raw.NrMsgOnlyOnce, v) != 0
+	if err != nil {
+		return 0, 0, errno(err)
+	}
+	return got, m.u32(s, raw.NrLenLeft, 0), nil
 }
 
-func (m *Module) ReportReplierBinds(s int, v uint32) (uint32, error) {
-	_, err := m.ioctl(s, raw.NrReportReplierBinds, unsafe.Pointer(&v))
-	if err != nil {
+func (m *Module) SetMaxMessages(s int, n uint32) uint32 { return m.u32(s, raw.NrMaxMsgs, n) }
+
+// value is an ioctl that takes a u32 and gives one back.
+func (m *Module) value(s, nr int, v uint32) (uint32, error) {
+	if _, err := m.ioctl(s, nr, unsafe.Pointer(&v)); err != nil {
 		return 0, err
 	}
 	return v, nil
+}
+
+func (m *Module) OnlyOnce(s int, v uint32) (uint32, error) { return m.value(s, raw.NrMsgOnlyOnce, v) }
+func (m *Module) Verbose(s int, v uint32) (uint32, error)  { return m.value(s, raw.NrVerbose, v) }
+func (m *Module) MaxMessageSize(s int, v uint32) (uint32, error) {
+	return m.value(s, raw.NrMaxMsgSize, v)
+}
+func (m *Module) ReportReplierBinds(s int, v uint32) (uint32, error) {
+	return m.value(s, raw.NrReportReplierBinds, v)
+}
+
+func (m *Module) LastSent(s int) kbus.MessageID {
+	var id kbus.MessageID
+	m.ioctl(s, raw.NrLastSent, unsafe.Pointer(&id))
+	return id
+}
+
+// FindReplier is REPLIER: its value says whether there is one (1/0,
+// docs/kbus.md §16.4), its return_id which.
+func (m *Module) FindReplier(s int, name string) (uint32, error) {
+	b := append([]byte(name), 0)
+	q := raw.BindRequest{NameLen: uint32(len(name)), Name: &b[0]}
+	r, err := m.ioctl(s, raw.NrReplier, unsafe.Pointer(&q))
+	runtime.KeepAlive(b)
+	if err != nil {
+		return 0, err
+	}
+	if (r == 1) != (q.First != 0) {
+		return 0, fmt.Errorf("REPLIER gave %d with return_id %d", r, q.First)
+	}
+	return q.First, nil
 }
 
 func (m *Module) Counts(s int) KsockCounts {
