@@ -53,6 +53,7 @@ type Stats struct {
 	Execs    int     // programs run, replayed ones included
 	Replayed int     // of which from the committed corpus
 	Seconds  float64 // wall time
+	Running  float64 // of which running programs (not kmemleak's scans)
 	Blocks   int     // distinct basic blocks of the module reached
 	Edges    int     // distinct block-to-block transitions
 	Corpus   int     // programs kept at the end
@@ -61,17 +62,18 @@ type Stats struct {
 	Scans    int     // kmemleak scans (debug kernel)
 }
 
-// ExecsPerSecond is the run's exec rate.
+// ExecsPerSecond is the run's exec rate while it ran programs.
 func (s Stats) ExecsPerSecond() float64 {
-	if s.Seconds == 0 {
+	if s.Running == 0 {
 		return 0
 	}
-	return float64(s.Execs) / s.Seconds
+	return float64(s.Execs) / s.Running
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("%d execs in %.0f s (%.1f/s, %d replayed), %d blocks, %d edges, corpus %d (%d new), %d kills, %d kmemleak scans",
-		s.Execs, s.Seconds, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans)
+	return fmt.Sprintf("%d execs in %.0f s, %.0f s running programs (%.1f/s, %d replayed), %d blocks, %d edges, "+
+		"corpus %d (%d new), %d kills, %d kmemleak scans",
+		s.Execs, s.Seconds, s.Running, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans)
 }
 
 // Finding is a problem the kernel reported, or a hang, with the programs
@@ -136,6 +138,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	defer f.watch.Close()
 	if f.leaks, err = openLeakWatch(); err != nil {
 		return f.stats, err
+	}
+	if f.leaks != nil {
+		f.stats.Scans++ // what was there before the run
 	}
 	if f.exec, err = NewExecutor(cfg.Device, false); err != nil {
 		return f.stats, err
@@ -234,6 +239,7 @@ func (f *fuzzer) finish(start time.Time) Stats {
 // one runs p, checks the kernel's log and says whether p reached new
 // edges.
 func (f *fuzzer) one(p Program) (bool, error) {
+	defer func(t time.Time) { f.stats.Running += time.Since(t).Seconds() }(time.Now())
 	f.last = append(f.last, p)
 	if len(f.last) > recent {
 		f.last = f.last[1:]

@@ -21,16 +21,19 @@ for dir in "$@"; do
 	if [ -f "$dir/fuzz/stats.json" ]; then
 		ko=$(dirname "$(dirname "$dir")")/build/$name/module/kbus.ko
 		python3 - "$dir/fuzz/stats.json" "$ko" "$name" <<'PY'
-import json, os, subprocess, sys
+import json, os, re, subprocess, sys
 s = json.load(open(sys.argv[1]))
 st, ko, name = s["stats"], sys.argv[2], sys.argv[3]
-line = (f"{name}: fuzz: seed {s['seed']}: {st['Execs']} programs in {st['Seconds']:.0f} s "
+line = (f"{name}: fuzz: seed {s['seed']}: {st['Execs']} programs in {st['Seconds']:.0f} s, "
+        f"{st.get('Running', st['Seconds']):.0f} s of them running programs "
         f"({s['execs_per_second']:.1f}/s, {st['Replayed']} from the committed corpus), "
         f"{st['Blocks']} basic blocks and {st['Edges']} edges of kbus.ko reached, corpus {st['Corpus']} ({st['New']} new), "
         f"{st.get('Kills', 0)} kills of its second process, {st.get('Scans', 0)} kmemleak scans")
 if os.path.exists(ko):
     out = subprocess.run(["objdump", "-r", ko], capture_output=True, text=True, check=True).stdout
-    total = sum(1 for l in out.splitlines() if l.rstrip().endswith("__sanitizer_cov_trace_pc"))
+    # A relocation's symbol, with its addend on some targets (x86_64's -0x4).
+    syms = (l.split()[2] for l in out.splitlines() if len(l.split()) == 3)
+    total = sum(1 for sym in syms if re.fullmatch(r"__sanitizer_cov_trace_pc([+-]0x[0-9a-f]+)?", sym))
     if total:
         line += f"; {st['Blocks']} of the module's {total} instrumented blocks ({100 * st['Blocks'] / total:.0f}%)"
 print(line)
