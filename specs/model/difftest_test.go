@@ -53,11 +53,11 @@ var _ = Describe("The module against the model of docs/kbus.md", Label("model"),
 		if !ok {
 			ops = 400
 		}
-		// Every target of make test runs this suite: 30 s each keeps CI
+		// Every target of make test runs this suite: 20 s each keeps CI
 		// inside its budget; make difftest gives it longer.
 		seconds, ok := param("seconds")
 		if !ok {
-			seconds = 30
+			seconds = 20
 		}
 		AddReportEntry("seed", seed)
 		fmt.Fprintf(GinkgoWriter, "difftest: seed %d, %d operations a program, %d s (replay: make difftest SEED=%d OPS=%d)\n",
