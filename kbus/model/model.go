@@ -722,13 +722,6 @@ func (k *Ksock) SetMaxMessages(n uint32) uint32 {
 	return k.maxMessages
 }
 
-// SetOnlyOnce is MSGONLYONCE; it returns the previous value.
-func (k *Ksock) SetOnlyOnce(on bool) bool {
-	old := k.onlyOnce
-	k.onlyOnce = on
-	return old
-}
-
 // OnlyOnce is MSGONLYONCE with any value: 0 or 1 sets, raw.Query asks; it
 // returns the previous value.
 func (k *Ksock) OnlyOnce(v uint32) (uint32, error) {

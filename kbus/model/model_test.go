@@ -30,7 +30,7 @@ func TestAnnouncementReachesEveryListenerBinding(t *testing.T) {
 	if m.ID != id || m.From != s.ID() || string(m.Data) != "x" || s.LastSent() != id {
 		t.Errorf("%v", m)
 	}
-	a.SetOnlyOnce(true)
+	a.OnlyOnce(1)
 	_, err = s.Send(kbus.Message{Name: "$.Fred.Jim"})
 	must(t, err)
 	if a.NumMessages() != 3 {

@@ -348,6 +348,8 @@ func Run(t Target, p Program) []string {
 	var ids [Slots]uint32
 	var last [Slots]*kbus.Message // the last request each slot took to answer
 	var out []string
+	switches := map[Kind]func(slot int, v uint32) (uint32, error){
+		OnlyOnce: t.OnlyOnce, ReportBinds: t.ReportReplierBinds, Verbose: t.Verbose}
 	for i, o := range p {
 		if (o.Kind == Open) == open[o.Slot] {
 			continue // open an open slot, or use a closed one
@@ -409,14 +411,8 @@ func Run(t Target, p Program) []string {
 			line = fmt.Sprintf("%s got=%d lenleft=%d", errName(err), got, left)
 		case SetMax:
 			line = fmt.Sprint(t.SetMaxMessages(o.Slot, o.N))
-		case OnlyOnce:
-			v, err := t.OnlyOnce(o.Slot, o.N)
-			line = fmt.Sprintf("%s was=%d", errName(err), v)
-		case ReportBinds:
-			v, err := t.ReportReplierBinds(o.Slot, o.N)
-			line = fmt.Sprintf("%s was=%d", errName(err), v)
-		case Verbose:
-			v, err := t.Verbose(o.Slot, o.N)
+		case OnlyOnce, ReportBinds, Verbose:
+			v, err := switches[o.Kind](o.Slot, o.N)
 			line = fmt.Sprintf("%s was=%d", errName(err), v)
 		case MaxSize:
 			v, err := t.MaxMessageSize(o.Slot, o.N)
