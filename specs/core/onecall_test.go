@@ -1,7 +1,6 @@
 package core_test
 
 import (
-	"runtime"
 	"time"
 	"unsafe"
 
@@ -180,10 +179,16 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 		})
 
 		It("waits up to its timeout, then says ETIMEDOUT", func() {
-			start := time.Now()
-			_, _, err := RecvMsg(r.Fd, 4096, 200)
-			Expect(err).To(MatchError(kbus.ErrTimedOut))
-			Expect(time.Since(start)).To(BeNumerically(">=", 190*time.Millisecond))
+			waited := make(chan time.Duration, 1)
+			go func() {
+				defer GinkgoRecover()
+				QuietThread()
+				start := time.Now()
+				_, _, err := RecvMsg(r.Fd, 4096, 200)
+				Expect(err).To(MatchError(kbus.ErrTimedOut))
+				waited <- time.Since(start)
+			}()
+			Eventually(waited).WithTimeout(5 * time.Second).Should(Receive(BeNumerically(">=", 190*time.Millisecond)))
 		})
 
 		It("waits for a message sent while it waits", func() {
@@ -200,14 +205,15 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			Eventually(got).WithTimeout(5 * time.Second).Should(Receive(Equal("$.Recv.Later")))
 		})
 
-		// waitOnThread runs RECVMSG on a thread of its own and returns the
-		// thread's id and what the call returns.
+		// waitOnThread runs RECVMSG on a thread of its own, which only
+		// SIGURG reaches, and returns the thread's id and what the call
+		// returns.
 		waitOnThread := func(timeoutMS uint32) (int, <-chan error) {
 			tid := make(chan int, 1)
 			done := make(chan error, 1)
 			go func() {
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
+				defer GinkgoRecover()
+				QuietThread(unix.SIGURG)
 				tid <- unix.Gettid()
 				_, _, err := RecvMsg(r.Fd, 4096, timeoutMS)
 				done <- err
@@ -222,6 +228,24 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			var err error
 			Eventually(done).WithTimeout(2 * time.Second).Should(Receive(&err))
 			Expect(err).To(MatchError(kbus.ErrInterrupted))
+		})
+
+		It("is not ended by a signal the waiting thread blocks", func() {
+			tid := make(chan int, 1)
+			done := make(chan error, 1)
+			go func() {
+				defer GinkgoRecover()
+				QuietThread() // SIGURG too
+				tid <- unix.Gettid()
+				_, _, err := RecvMsg(r.Fd, 4096, 400)
+				done <- err
+			}()
+			t := <-tid
+			time.Sleep(100 * time.Millisecond)
+			Expect(unix.Tgkill(unix.Getpid(), t, unix.SIGURG)).To(Succeed())
+			var err error
+			Eventually(done).WithTimeout(5 * time.Second).Should(Receive(&err))
+			Expect(err).To(MatchError(kbus.ErrTimedOut))
 		})
 
 		It("goes on with a wait without limit through a signal", func() {
@@ -240,6 +264,7 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			got := make(chan string, 1)
 			go func() {
 				defer GinkgoRecover()
+				QuietThread() // a stray signal would end the wait early (EINTR)
 				b, _, err := RecvMsg(fd, 4096, 5000)
 				Expect(err).NotTo(HaveOccurred())
 				m, _ := kbus.FromBytes(b)
