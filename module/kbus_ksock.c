@@ -646,6 +646,54 @@ static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __u
 	}
 }
 
+/* Where an ioctl writes its result into its argument. */
+struct kbus_result_at {
+	u8 off;
+	u8 len;		/* 0: the ioctl writes nothing back */
+};
+
+static const struct kbus_result_at kbus_results[KBUS_IOC_MAXNR_EXT + 1] = {
+	[_IOC_NR(KBUS_IOC_KSOCKID)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_REPLIER)] = { 0, sizeof(u32) },		/* return_id */
+	[_IOC_NR(KBUS_IOC_NEXTMSG)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_LENLEFT)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_SEND)] = { 0, sizeof(struct kbus_msg_id) },
+	[_IOC_NR(KBUS_IOC_LASTSENT)] = { 0, sizeof(struct kbus_msg_id) },
+	[_IOC_NR(KBUS_IOC_MAXMSGS)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_NUMMSGS)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_UNREPLIEDTO)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_MSGONLYONCE)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_VERBOSE)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_NEWDEVICE)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_REPORTREPLIERBINDS)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_MAXMSGSIZE)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_SENDMSG)] = {
+		offsetof(struct kbus_message_header, id), sizeof(struct kbus_msg_id)
+	},
+	[_IOC_NR(KBUS_IOC_RECVMSG)] = { 0, sizeof(u32) },		/* len */
+};
+
+/*
+ * EFAULT, before anything is done, if the place an ioctl writes its result
+ * cannot be read and written: its bytes are copied in and back unchanged.
+ * So a SEND whose id cannot be written sends nothing, and a NEXTMSG whose
+ * length cannot be written takes nothing off the queue (docs/kbus.md
+ * §18.4). Done before the device lock is taken, it also faults those bytes
+ * in. The caller has checked the command's number.
+ */
+static int kbus_check_result(unsigned int cmd, void __user *arg)
+{
+	const struct kbus_result_at *at = &kbus_results[_IOC_NR(cmd)];
+	char __user *p = (char __user *)arg + at->off;
+	u8 buf[sizeof(struct kbus_msg_id)];
+
+	if (!at->len)
+		return 0;
+	if (copy_from_user(buf, p, at->len) || copy_to_user(p, buf, at->len))
+		return -EFAULT;
+	return 0;
+}
+
 static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct kbus_ksock *ks = file->private_data;
@@ -658,6 +706,9 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	if (_IOC_DIR(cmd) != _IOC_NONE && !access_ok(uarg, _IOC_SIZE(cmd)))
 		return -EFAULT;
+	err = kbus_check_result(cmd, uarg);
+	if (err)
+		return err;
 
 	if (cmd == KBUS_IOC_RECVMSG)
 		return kbus_recvmsg(file, ks, uarg);	/* takes the lock itself, may wait */

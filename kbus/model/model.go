@@ -10,8 +10,9 @@
 // follow them. A message is read whole (Next), or selected (NextMsg) and
 // read in pieces (Read, LenLeft). Replier bind events, the set-aside list
 // (docs/kbus.md §11), the device's maximum message size and its switches
-// are modelled; not modelled yet: /proc beyond a Ksock's counts, several
-// devices, Limpets' network ids.
+// are modelled, and ioctls given an argument they cannot read or write
+// back (BadArgument); not modelled yet: /proc beyond a Ksock's counts,
+// several devices, Limpets' network ids.
 package model
 
 import (
@@ -764,6 +765,12 @@ func (k *Ksock) MaxMessageSize(v uint32) (uint32, error) {
 	k.dev.maxSize = v
 	return v, nil
 }
+
+// BadArgument is an ioctl that takes an argument (all but RESET and
+// DISCARD) given one KBUS cannot read, or one it cannot write its result
+// into: EFAULT before anything is done, so nothing changes (docs/kbus.md
+// §18.4).
+func (k *Ksock) BadArgument() error { return kbus.ErrFault }
 
 // --- closing (docs/kbus.md §9.9) ---
 

@@ -94,6 +94,16 @@ type Receive struct {
 // ReceiveSize is sizeof(struct kbus_receive): 12 or 16 bytes.
 func (l Layout) ReceiveSize() int { return 8 + l.PtrSize }
 
+// EncodeReceive returns a struct kbus_receive for a buffer of len bytes at
+// address buf, waiting up to timeoutMS.
+func (l Layout) EncodeReceive(len, timeoutMS uint32, buf uint64) []byte {
+	b := make([]byte, l.ReceiveSize())
+	Order.PutUint32(b[0:], len)
+	Order.PutUint32(b[4:], timeoutMS)
+	l.putPtr(b[8:], buf)
+	return b
+}
+
 // BindRequestSize is sizeof(struct kbus_bind_request) and of
 // struct kbus_bind_query: 12 or 16 bytes.
 func (l Layout) BindRequestSize() int { return 8 + l.PtrSize }

@@ -265,4 +265,108 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			Expect(queued).To(Equal(uint32(n)))
 		})
 	})
+
+	Describe("§18.4 an argument it cannot write back changes nothing", func() {
+		u32 := func(v uint32) []byte { b := make([]byte, 4); raw.Order.PutUint32(b, v); return b }
+		queued := func(ks *kbus.Ksock) uint32 {
+			GinkgoHelper()
+			n, err := ks.NumMessages()
+			Expect(err).NotTo(HaveOccurred())
+			return n
+		}
+
+		It("sends nothing when SEND cannot write the id, and the message is still there to send", func() {
+			listener := RW()
+			BindListener(listener, "$.RO.Send")
+			sender := OpenRaw()
+			m := kbus.NewAnnouncement("$.RO.Send", []byte("kept"))
+			_, err := unix.Write(sender.Fd, m.Bytes())
+			Expect(err).NotTo(HaveOccurred())
+
+			Expect(ReadOnlyIoctl(sender.Fd, raw.NrSend, make([]byte, 8))).To(MatchError(kbus.ErrFault))
+			Expect(queued(listener)).To(BeZero())
+			Expect(sender.U32(raw.NrLastSent, 0)).To(BeZero(), "no id taken")
+
+			id, err := sender.SendAgain()
+			Expect(err).NotTo(HaveOccurred())
+			got := Next(listener)
+			Expect(got.ID).To(Equal(id))
+			Expect(got.Data).To(Equal([]byte("kept")))
+		})
+
+		It("sends nothing when SENDMSG cannot write the id", func() {
+			listener := RW()
+			BindListener(listener, "$.RO.SendMsg")
+			sender := OpenRaw()
+			m := kbus.NewAnnouncement("$.RO.SendMsg", nil)
+			Expect(ReadOnlyIoctl(sender.Fd, raw.NrSendMsg, m.Bytes())).To(MatchError(kbus.ErrFault))
+			Expect(queued(listener)).To(BeZero())
+			_, err := SendMsg(sender.Fd, m.Bytes())
+			Expect(err).NotTo(HaveOccurred(), "no half-written message left behind")
+			Expect(queued(listener)).To(Equal(uint32(1)))
+		})
+
+		It("takes nothing off the queue when NEXTMSG cannot write the length, and owes no reply", func() {
+			replier := OpenRaw()
+			replier.BindReplier("$.RO.Next")
+			requester := RW()
+			Send(requester, kbus.NewRequest("$.RO.Next", nil))
+
+			Expect(ReadOnlyIoctl(replier.Fd, raw.NrNextMsg, make([]byte, 4))).To(MatchError(kbus.ErrFault))
+			Expect(replier.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(1)))
+			Expect(replier.U32(raw.NrUnrepliedTo, 0)).To(BeZero())
+			Expect(replier.U32(raw.NrLenLeft, 0)).To(BeZero(), "nothing being read")
+			Expect(replier.Next().WantsUsToReply()).To(BeTrue())
+		})
+
+		It("keeps the message being read when RECVMSG cannot write len", func() {
+			ks := OpenRaw()
+			ks.BindListener("$.RO.Recv")
+			sender := RW()
+			Send(sender, kbus.NewAnnouncement("$.RO.Recv", []byte("first")))
+			Send(sender, kbus.NewAnnouncement("$.RO.Recv", []byte("second")))
+			n := ks.U32(raw.NrNextMsg, 0)
+			Expect(n).NotTo(BeZero())
+
+			buf := make([]byte, 4096)
+			arg := raw.Native.EncodeReceive(uint32(len(buf)), 0, Ptr(buf))
+			Expect(ReadOnlyIoctl(ks.Fd, raw.NrRecvMsg, arg)).To(MatchError(kbus.ErrFault))
+			Expect(ks.U32(raw.NrLenLeft, 0)).To(Equal(n), "the first message is still being read")
+			Expect(ks.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(1)))
+		})
+
+		It("sets nothing when MAXMSGS, MSGONLYONCE, VERBOSE, REPORTREPLIERBINDS or MAXMSGSIZE cannot write back", func() {
+			ks := RW()
+			BindReplier(ks, "$.RO.Switches") // something REPORTREPLIERBINDS=1 would replay
+			size, err := ks.MaxMessageSize()
+			Expect(err).NotTo(HaveOccurred())
+			verbose, err := ks.Verbose()
+			Expect(err).NotTo(HaveOccurred())
+			binds, err := ks.ReportReplierBinds()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(binds).To(BeFalse(), "replier bind events are off between specs")
+			for nr, v := range map[int]uint32{raw.NrMaxMsgs: 7, raw.NrMsgOnlyOnce: 1, raw.NrVerbose: 1,
+				raw.NrReportReplierBinds: 1, raw.NrMaxMsgSize: 200} {
+				Expect(ReadOnlyIoctl(ks.Fd(), nr, u32(v))).To(MatchError(kbus.ErrFault), "nr %d", nr)
+			}
+			Expect(ks.MaxMessages()).To(Equal(uint32(100)))
+			Expect(ks.OnlyOnce()).To(BeFalse())
+			Expect(ks.Verbose()).To(Equal(verbose))
+			Expect(ks.ReportReplierBinds()).To(BeFalse())
+			Expect(ks.MaxMessageSize()).To(Equal(size))
+			Expect(queued(ks)).To(BeZero(), "no bind event replayed")
+		})
+
+		It("makes no device when NEWDEVICE cannot write its number", func() {
+			devices := func() int {
+				GinkgoHelper()
+				entries, err := os.ReadDir("/sys/class/kbus")
+				Expect(err).NotTo(HaveOccurred())
+				return len(entries)
+			}
+			before := devices()
+			Expect(ReadOnlyIoctl(RW().Fd(), raw.NrNewDevice, make([]byte, 4))).To(MatchError(kbus.ErrFault))
+			Expect(devices()).To(Equal(before))
+		})
+	})
 })

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"unsafe"
 
+	"github.com/kbus-project/kbus/internal/usermem"
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/raw"
 	. "github.com/onsi/ginkgo/v2"
@@ -139,4 +140,19 @@ func SendMsg(fd int, b []byte) (kbus.MessageID, error) {
 		return id, kbus.Errno(e)
 	}
 	return id, nil
+}
+
+// ReadOnlyIoctl is ioctl nr on fd with its argument, a copy of arg, in a
+// page the module may read but not write. What arg points to is the
+// caller's to keep alive.
+func ReadOnlyIoctl(fd, nr int, arg []byte) error {
+	GinkgoHelper()
+	mem, err := usermem.ReadOnly(arg)
+	Expect(err).NotTo(HaveOccurred())
+	defer usermem.Unmap(mem)
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&mem[0])))
+	if e != 0 {
+		return kbus.Errno(e)
+	}
+	return nil
 }

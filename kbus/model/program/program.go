@@ -43,11 +43,12 @@ const (
 	Verbose     // VERBOSE with N
 	LastSent    // LASTSENT
 	Replier     // REPLIER for Name
+	BadArg      // ioctl Nr with an argument that cannot be read, or (ReadOnly) written
 )
 
 var kindNames = [...]string{"open", "close", "bind", "unbind", "send", "reply", "next", "poll", "retry",
 	"discard", "maxmsgs", "onlyonce", "counts", "reportbinds", "nextmsg", "read", "maxmsgsize", "verbose",
-	"lastsent", "replier"}
+	"lastsent", "replier", "badarg"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -71,6 +72,8 @@ type Op struct {
 	Piece    int    // Send: written in pieces of this many bytes (0: in one write)
 	Pointy   bool   // Send: in pointy form, with
 	Bad      Bad    // Send: a pointer that cannot be read
+	Nr       int    // BadArg: the ioctl's number
+	ReadOnly bool   // BadArg: a valid argument in memory that cannot be written (else none at all)
 }
 
 // Bad is which pointer of a pointy message is bad.
@@ -99,6 +102,8 @@ func (o Op) String() string {
 		return fmt.Sprintf("%d %s %s replier=%v", o.Slot, o.Kind, short(o.Name), o.Replier)
 	case Replier:
 		return fmt.Sprintf("%d replier %s", o.Slot, short(o.Name))
+	case BadArg:
+		return fmt.Sprintf("%d badarg nr=%d readonly=%v value=%d name=%s", o.Slot, o.Nr, o.ReadOnly, o.N, short(o.Name))
 	case Send:
 		how := ""
 		if o.Piece > 0 {
@@ -198,6 +203,8 @@ func Generate(seed int64, n int) Program {
 			o.Kind = LastSent
 		case x < 97:
 			o.Kind, o.Name = Replier, pick(r, bindNames, badBinds)
+		case x < 98:
+			o = badArg(r, o)
 		default:
 			o.Kind = Counts
 		}
@@ -246,6 +253,36 @@ func send(r *rand.Rand, o Op) Op {
 	return o
 }
 
+// badArgNrs are the ioctls a BadArg may be: all that take an argument but
+// NEWDEVICE, which would make devices (a spec checks that it does not).
+var badArgNrs = []int{raw.NrBind, raw.NrUnbind, raw.NrKsockID, raw.NrReplier, raw.NrNextMsg, raw.NrLenLeft,
+	raw.NrSend, raw.NrLastSent, raw.NrMaxMsgs, raw.NrNumMsgs, raw.NrUnrepliedTo, raw.NrMsgOnlyOnce, raw.NrVerbose,
+	raw.NrReportReplierBinds, raw.NrMaxMsgSize, raw.NrSendMsg, raw.NrRecvMsg}
+
+// badArg is a random BadArg: an ioctl with no memory at its argument, or
+// with a valid argument it cannot write its result into (not BIND and
+// UNBIND, which write nothing back).
+func badArg(r *rand.Rand, o Op) Op {
+	o.Kind, o.Nr = BadArg, badArgNrs[r.Intn(len(badArgNrs))]
+	if o.Nr == raw.NrBind || o.Nr == raw.NrUnbind || r.Intn(2) == 0 {
+		return o
+	}
+	o.ReadOnly = true
+	switch o.Nr {
+	case raw.NrMaxMsgs:
+		o.N = uint32(r.Intn(4))
+	case raw.NrMsgOnlyOnce, raw.NrVerbose, raw.NrReportReplierBinds:
+		o.N = switchValues[r.Intn(len(switchValues))]
+	case raw.NrMaxMsgSize:
+		o.N = maxSizeValues[r.Intn(len(maxSizeValues))]
+	case raw.NrReplier:
+		o.Name = bindNames[r.Intn(len(bindNames))]
+	case raw.NrSendMsg:
+		o.Name, o.Data = sendNames[r.Intn(len(sendNames))], strings.Repeat("x", r.Intn(6))
+	}
+	return o
+}
+
 // Target is what a program runs against: the model, or the module.
 // Errors are kbus.Errno values.
 type Target interface {
@@ -275,6 +312,8 @@ type Target interface {
 	// FindReplier is REPLIER: the replier's id, 0 for none.
 	FindReplier(slot int, name string) (uint32, error)
 	Counts(slot int) KsockCounts
+	// BadArgument is the ioctl o.Nr with a bad argument, as o says.
+	BadArgument(slot int, o Op) error
 }
 
 // KsockCounts are what a Ksock reports of itself: NUMMSGS and UNREPLIEDTO, and
@@ -422,6 +461,8 @@ func Run(t Target, p Program) []string {
 		case Replier:
 			id, err := t.FindReplier(o.Slot, o.Name)
 			line = fmt.Sprintf("%s replier=%s", errName(err), n.ksock(id))
+		case BadArg:
+			line = errName(t.BadArgument(o.Slot, o))
 		case Counts:
 			c := t.Counts(o.Slot)
 			line = fmt.Sprintf("nummsgs=%d unreplied=%d queue=%d outstanding=%d sending=%v",

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/kbus-project/kbus/internal/usermem"
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/model"
 	"github.com/kbus-project/kbus/kbus/procfs"
@@ -52,6 +53,8 @@ func (m *Model) FindReplier(s int, name string) (uint32, error) { return m.ks[s]
 func (m *Model) ReportReplierBinds(s int, v uint32) (uint32, error) {
 	return m.ks[s].ReportReplierBinds(v)
 }
+
+func (m *Model) BadArgument(s int, o Op) error { return m.ks[s].BadArgument() }
 
 func (m *Model) Counts(s int) KsockCounts {
 	k := m.ks[s]
@@ -297,6 +300,49 @@ func (m *Module) device() int {
 	var n int
 	fmt.Sscanf(m.path[strings.LastIndex(m.path, "kbus")+4:], "%d", &n)
 	return n
+}
+
+// BadArgument gives the ioctl no memory at all at its argument, or a valid
+// argument in a page it may not write.
+func (m *Module) BadArgument(s int, o Op) error {
+	if !o.ReadOnly {
+		return m.ioctlAt(s, o.Nr, badPointer)
+	}
+	// What the argument points to stays alive (and, being heap memory,
+	// in place) until the call is done.
+	var arg, keep []byte
+	l := raw.Native
+	switch o.Nr {
+	case raw.NrReplier:
+		keep = append([]byte(o.Name), 0)
+		arg = l.EncodeBind(0, uint32(len(o.Name)), address(keep))
+	case raw.NrSendMsg:
+		msg := kbus.Message{Name: o.Name, Data: []byte(o.Data)}
+		arg = msg.Bytes()
+	case raw.NrRecvMsg:
+		keep = make([]byte, 4096)
+		arg = l.EncodeReceive(uint32(len(keep)), 0, address(keep))
+	default: // a u32 in, or room for what comes out
+		arg = make([]byte, 16)
+		raw.Order.PutUint32(arg, o.N)
+	}
+	mem, err := usermem.ReadOnly(arg)
+	if err != nil {
+		panic("program: " + err.Error())
+	}
+	defer usermem.Unmap(mem)
+	err = m.ioctlAt(s, o.Nr, uintptr(unsafe.Pointer(&mem[0])))
+	runtime.KeepAlive(keep)
+	return err
+}
+
+// ioctlAt is ioctl nr with its argument at addr.
+func (m *Module) ioctlAt(s, nr int, addr uintptr) error {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m.fds[s]), uintptr(raw.Native.Ioctl(nr)), addr)
+	if e != 0 {
+		return kbus.Errno(e)
+	}
+	return nil
 }
 
 var (
