@@ -671,6 +671,17 @@ func (k *Ksock) Read(n int) []byte {
 	return b
 }
 
+// ReadBad is read() with room for n bytes in memory KBUS cannot write:
+// EFAULT if there was anything to copy, and the current message's unread
+// part stays as it was; nothing to copy is 0 bytes read (docs/kbus.md
+// §8.3).
+func (k *Ksock) ReadBad(n int) error {
+	if min(n, len(k.reading)) > 0 {
+		return kbus.ErrFault
+	}
+	return nil
+}
+
 // LenLeft is LENLEFT: how much of the current message is unread.
 func (k *Ksock) LenLeft() uint32 { return uint32(len(k.reading)) }
 

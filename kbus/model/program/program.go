@@ -73,7 +73,7 @@ type Op struct {
 	Pointy   bool   // Send: in pointy form, with
 	Bad      Bad    // Send: a pointer that cannot be read
 	Nr       int    // BadArg: the ioctl's number
-	ReadOnly bool   // BadArg: a valid argument in memory that cannot be written (else none at all)
+	ReadOnly bool   // BadArg: a valid argument in memory that cannot be written (else none at all); Read: into such memory
 }
 
 // Bad is which pointer of a pointy message is bad.
@@ -118,7 +118,9 @@ func (o Op) String() string {
 		}
 		return fmt.Sprintf("%d send %s request=%v to=%d flags=%#x data=%s%s", o.Slot, short(o.Name), o.Request, o.To,
 			o.Flags, data, how)
-	case SetMax, OnlyOnce, ReportBinds, Read, MaxSize, Verbose:
+	case Read:
+		return fmt.Sprintf("%d read %d readonly=%v", o.Slot, o.N, o.ReadOnly)
+	case SetMax, OnlyOnce, ReportBinds, MaxSize, Verbose:
 		return fmt.Sprintf("%d %s %d", o.Slot, o.Kind, o.N)
 	default:
 		return fmt.Sprintf("%d %s", o.Slot, o.Kind)
@@ -182,7 +184,7 @@ func Generate(seed int64, n int) Program {
 		case x < 70:
 			o.Kind = NextMsg
 		case x < 75:
-			o.Kind, o.N = Read, readSizes[r.Intn(len(readSizes))]
+			o.Kind, o.N, o.ReadOnly = Read, readSizes[r.Intn(len(readSizes))], r.Intn(5) == 0
 		case x < 79:
 			o.Kind = Poll
 		case x < 81:
@@ -299,9 +301,9 @@ type Target interface {
 	Next(slot int) (*kbus.Message, error)
 	// NextMsg is NEXTMSG: the length of the message selected, 0 for none.
 	NextMsg(slot int) uint32
-	// Read is read() with room for n bytes; it returns how many came,
-	// and LENLEFT after it.
-	Read(slot int, n int) (got int, left uint32, err error)
+	// Read is read() with room for n bytes (in memory it may not write,
+	// if readOnly); it returns how many came, and LENLEFT after it.
+	Read(slot int, n int, readOnly bool) (got int, left uint32, err error)
 	SetMaxMessages(slot int, n uint32) uint32
 	// The switches and MAXMSGSIZE: the ioctl with v, and what it gave.
 	OnlyOnce(slot int, v uint32) (uint32, error)
@@ -446,7 +448,7 @@ func Run(t Target, p Program) []string {
 		case NextMsg:
 			line = fmt.Sprintf("len=%d", t.NextMsg(o.Slot))
 		case Read:
-			got, left, err := t.Read(o.Slot, int(o.N))
+			got, left, err := t.Read(o.Slot, int(o.N), o.ReadOnly)
 			line = fmt.Sprintf("%s got=%d lenleft=%d", errName(err), got, left)
 		case SetMax:
 			line = fmt.Sprint(t.SetMaxMessages(o.Slot, o.N))

@@ -41,7 +41,13 @@ func (m *Model) Discard(s int)                       { m.ks[s].Discard() }
 func (m *Model) Poll(s int) (bool, bool)             { return m.ks[s].Poll() }
 func (m *Model) Next(s int) (*kbus.Message, error)   { return m.ks[s].Next(), nil }
 func (m *Model) NextMsg(s int) uint32                { return m.ks[s].NextMsg() }
-func (m *Model) Read(s int, n int) (int, uint32, error) {
+func (m *Model) Read(s int, n int, readOnly bool) (int, uint32, error) {
+	if readOnly {
+		if err := m.ks[s].ReadBad(n); err != nil {
+			return 0, 0, err
+		}
+		return 0, m.ks[s].LenLeft(), nil
+	}
 	return len(m.ks[s].Read(n)), m.ks[s].LenLeft(), nil
 }
 func (m *Model) SetMaxMessages(s int, n uint32) uint32          { return m.ks[s].SetMaxMessages(n) }
@@ -225,8 +231,16 @@ func (m *Module) Next(s int) (*kbus.Message, error) {
 
 func (m *Module) NextMsg(s int) uint32 { return m.u32(s, raw.NrNextMsg, 0) }
 
-func (m *Module) Read(s int, n int) (int, uint32, error) {
+func (m *Module) Read(s int, n int, readOnly bool) (int, uint32, error) {
 	b := make([]byte, n)
+	if readOnly {
+		mem, err := usermem.ReadOnly(b)
+		if err != nil {
+			panic("program: " + err.Error())
+		}
+		defer usermem.Unmap(mem)
+		b = mem[:n]
+	}
 	got, err := unix.Read(m.fds[s], b)
 	for err == unix.EAGAIN { // interrupted waiting for the device lock
 		got, err = unix.Read(m.fds[s], b)
