@@ -58,6 +58,7 @@ type thread struct {
 	jobs chan job
 	err  chan error
 	buf  []byte // for reads, reused: a program asks for up to 1 MiB a time
+	ro   []byte // a page it makes read-only once an argument is in it, then a no-access page
 }
 
 // maxRead is the most a read or RECVMSG of a program asks for.
@@ -88,7 +89,11 @@ func NewExecutor(device string, coverageOptional bool) (*Executor, error) {
 	}
 	e.bad = badMemory{none: uintptr(unsafe.Pointer(&m[page])), short: m[page-64 : page]}
 	for i := range e.threads {
-		t := &thread{jobs: make(chan job), err: make(chan error, 1), buf: make([]byte, maxRead)}
+		ro, err := unix.Mmap(-1, 0, 2*page, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			return nil, fmt.Errorf("fuzz: mapping read-only memory: %w", err)
+		}
+		t := &thread{jobs: make(chan job), err: make(chan error, 1), buf: make([]byte, maxRead), ro: ro[:page]}
 		e.threads[i] = t
 		go e.run(t)
 		if err := <-t.err; err != nil {
@@ -273,15 +278,38 @@ func (e *Executor) ptr(p Ptr, good unsafe.Pointer) uintptr {
 }
 
 // bytesAt is b's address, or the bad address p says; for PtrShort the
-// bytes that fit are copied before the no-access page.
-func (e *Executor) bytesAt(p Ptr, b []byte) uintptr {
+// bytes that fit are copied before the no-access page, for PtrReadOnly
+// into t's read-only page.
+func (e *Executor) bytesAt(t *thread, p Ptr, b []byte) uintptr {
 	if len(b) == 0 {
 		b = make([]byte, 1)
 	}
-	if p == PtrShort {
+	switch p {
+	case PtrShort:
 		copy(e.bad.short, b)
+	case PtrReadOnly:
+		return t.readOnly(b)
 	}
 	return e.ptr(p, unsafe.Pointer(&b[0]))
+}
+
+// valueAt is bytesAt for the size bytes of a Go value at v.
+func (e *Executor) valueAt(t *thread, p Ptr, v unsafe.Pointer, size uintptr) uintptr {
+	if p == PtrReadOnly {
+		return t.readOnly(unsafe.Slice((*byte)(v), size))
+	}
+	return e.ptr(p, v)
+}
+
+// readOnly puts what of b fits into t's read-only page, and returns its
+// address. If the page cannot be written first, the call gets the page
+// as it was: still memory it may not write.
+func (t *thread) readOnly(b []byte) uintptr {
+	if unix.Mprotect(t.ro, unix.PROT_READ|unix.PROT_WRITE) == nil {
+		copy(t.ro, b)
+		_ = unix.Mprotect(t.ro, unix.PROT_READ)
+	}
+	return uintptr(unsafe.Pointer(&t.ro[0]))
 }
 
 // struct kbus_bind_request and struct kbus_receive (raw.BindRequest,
@@ -337,7 +365,7 @@ func (e *Executor) do(t *thread, op Op) {
 		}
 	case OpBind, OpUnbind:
 		name := append([]byte(op.Name), 0)
-		req := bindArg{NameLen: uint32(len(op.Name)), Name: e.bytesAt(op.Ptr, name)}
+		req := bindArg{NameLen: uint32(len(op.Name)), Name: e.bytesAt(t, op.Ptr, name)}
 		if op.Flag {
 			req.First = 1
 		}
@@ -350,7 +378,7 @@ func (e *Executor) do(t *thread, op Op) {
 	case OpWrite:
 		b := e.message(op.Slot, op.Msg)
 		if op.Ptr != PtrGood {
-			_, _, _ = unix.Syscall(unix.SYS_WRITE, uintptr(fd), e.bytesAt(op.Ptr, b), uintptr(len(b)))
+			_, _, _ = unix.Syscall(unix.SYS_WRITE, uintptr(fd), e.bytesAt(t, op.Ptr, b), uintptr(len(b)))
 			break
 		}
 		step := len(b)
@@ -364,26 +392,33 @@ func (e *Executor) do(t *thread, op Op) {
 		}
 	case OpSend:
 		var id raw.MsgID
-		ioctl(fd, raw.NrSend, e.ptr(op.Ptr, unsafe.Pointer(&id)))
+		ioctl(fd, raw.NrSend, e.valueAt(t, op.Ptr, unsafe.Pointer(&id), unsafe.Sizeof(id)))
 	case OpSendMsg:
 		b := e.message(op.Slot, op.Msg)
-		ioctl(fd, raw.NrSendMsg, e.bytesAt(op.Ptr, b))
+		ioctl(fd, raw.NrSendMsg, e.bytesAt(t, op.Ptr, b))
 	case OpDiscard:
 		ioctl(fd, raw.NrDiscard, 0)
 	case OpNextMsg:
 		var n uint32
-		ioctl(fd, raw.NrNextMsg, e.ptr(op.Ptr, unsafe.Pointer(&n)))
+		ioctl(fd, raw.NrNextMsg, e.valueAt(t, op.Ptr, unsafe.Pointer(&n), unsafe.Sizeof(n)))
 	case OpRead:
 		buf := t.buf[:max(min(op.N, maxRead), 1)]
-		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.ptr(op.Ptr, unsafe.Pointer(&buf[0])),
+		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.bytesAt(t, op.Ptr, buf),
 			uintptr(min(op.N, maxRead)))
 		if op.Ptr == PtrGood && int(n) > 0 && int(n) <= len(buf) {
 			e.remember(op.Slot, buf[:n])
 		}
 	case OpRecvMsg:
 		buf := t.buf[:max(min(op.N, maxRead), 1)]
-		arg := receiveArg{Len: min(op.N, maxRead), TimeoutMS: op.Val, Buf: e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))}
-		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), command(raw.NrRecvMsg), uintptr(unsafe.Pointer(&arg)))
+		arg := receiveArg{Len: min(op.N, maxRead), TimeoutMS: op.Val}
+		argp := uintptr(unsafe.Pointer(&arg))
+		if op.Ptr == PtrReadOnly {
+			arg.Buf = uintptr(unsafe.Pointer(&buf[0]))
+			argp = t.readOnly(unsafe.Slice((*byte)(unsafe.Pointer(&arg)), unsafe.Sizeof(arg)))
+		} else {
+			arg.Buf = e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))
+		}
+		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), command(raw.NrRecvMsg), argp)
 		if errno == 0 && op.Ptr == PtrGood && int(n) <= len(buf) {
 			e.remember(op.Slot, buf[:n])
 		}
@@ -396,7 +431,7 @@ func (e *Executor) do(t *thread, op Op) {
 		case raw.NrVerbose:
 			val = min(val, 0) // a console full of pr_info would slow everything
 		}
-		ioctl(fd, nr, e.ptr(op.Ptr, unsafe.Pointer(&val)))
+		ioctl(fd, nr, e.valueAt(t, op.Ptr, unsafe.Pointer(&val), unsafe.Sizeof(val)))
 	case OpPoll:
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLOUT}}
 		_, _ = unix.Poll(fds, int(op.Val))

@@ -46,6 +46,9 @@ const (
 	PtrNone   Ptr = "none"   // a mapped page with no access
 	PtrKernel Ptr = "kernel" // an address in kernel space
 	PtrShort  Ptr = "short"  // a good buffer that ends in a no-access page too early
+	// PtrReadOnly is the good argument's bytes in a page the call may
+	// read but not write (for RECVMSG, struct kbus_receive itself).
+	PtrReadOnly Ptr = "readonly"
 )
 
 // Msg describes a message to write: built as an entire message, then
@@ -141,7 +144,7 @@ func randPtr(r *rand.Rand) Ptr {
 	if r.Intn(8) != 0 {
 		return PtrGood
 	}
-	return pick(r, []Ptr{PtrNull, PtrNone, PtrKernel, PtrShort})
+	return pick(r, []Ptr{PtrNull, PtrNone, PtrKernel, PtrShort, PtrReadOnly})
 }
 
 func randMsg(r *rand.Rand) *Msg {
