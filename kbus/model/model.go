@@ -11,8 +11,9 @@
 // read in pieces (Read, LenLeft). Replier bind events, the set-aside list
 // (docs/kbus.md §11), the device's maximum message size and its switches
 // are modelled, and ioctls given an argument they cannot read or write
-// back (BadArgument); not modelled yet: /proc beyond a Ksock's counts,
-// several devices, Limpets' network ids.
+// back (BadArgument), and messages a Limpet sends (ids from another
+// network kept at SEND, orig_from and final_to passed on); not modelled
+// yet: /proc beyond a Ksock's counts, several devices.
 package model
 
 import (

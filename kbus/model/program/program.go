@@ -62,18 +62,20 @@ type Op struct {
 	Kind     Kind
 	Slot     int
 	Name     string
-	Replier  bool   // Bind, Unbind
-	Writable bool   // Open
-	Flags    uint32 // Send
-	Request  bool   // Send
-	To       int    // Send: a stateful request to this slot's Ksock (-1: none)
-	N        uint32 // SetMax, OnlyOnce, ReportBinds, Verbose, MaxSize: the ioctl's value; Read: bytes
-	Data     string // Send
-	Piece    int    // Send: written in pieces of this many bytes (0: in one write)
-	Pointy   bool   // Send: in pointy form, with
-	Bad      Bad    // Send: a pointer that cannot be read
-	Nr       int    // BadArg: the ioctl's number
-	ReadOnly bool   // BadArg: a valid argument in memory that cannot be written (else none at all); Read: into such memory
+	Replier  bool           // Bind, Unbind
+	Writable bool           // Open
+	Flags    uint32         // Send
+	Request  bool           // Send
+	To       int            // Send: a stateful request to this slot's Ksock (-1: none)
+	N        uint32         // SetMax, OnlyOnce, ReportBinds, Verbose, MaxSize: the ioctl's value; Read: bytes
+	Data     string         // Send
+	Piece    int            // Send: written in pieces of this many bytes (0: in one write)
+	Pointy   bool           // Send: in pointy form, with
+	Bad      Bad            // Send: a pointer that cannot be read
+	NetID    kbus.MessageID // Send: an id with a network id, kept at SEND, as a Limpet's is (zero: none)
+	Orig     kbus.OrigFrom  // Send: orig_from and final_to, which KBUS passes on as they are
+	Nr       int            // BadArg: the ioctl's number
+	ReadOnly bool           // BadArg: a valid argument in memory that cannot be written (else none at all); Read: into such memory
 }
 
 // Bad is which pointer of a pointy message is bad.
@@ -115,6 +117,12 @@ func (o Op) String() string {
 		data := fmt.Sprintf("%q", o.Data)
 		if len(o.Data) > 8 {
 			data = fmt.Sprintf("%d bytes", len(o.Data))
+		}
+		if !o.NetID.IsZero() {
+			how += fmt.Sprintf(" id=%v", o.NetID)
+		}
+		if !o.Orig.IsZero() {
+			how += fmt.Sprintf(" orig_from=final_to=%v", o.Orig)
 		}
 		return fmt.Sprintf("%d send %s request=%v to=%d flags=%#x data=%s%s", o.Slot, short(o.Name), o.Request, o.To,
 			o.Flags, data, how)
@@ -243,6 +251,14 @@ func send(r *rand.Rand, o Op) Op {
 		size = r.Intn(300)
 	}
 	o.Data = strings.Repeat("x", size)
+	// As a Limpet sends: ids from another network (few, so that they
+	// meet again), and the Limpets' routing fields.
+	if r.Intn(8) == 0 {
+		o.NetID = kbus.MessageID{Network: uint32(1 + r.Intn(2)), Serial: uint32(1 + r.Intn(4))}
+	}
+	if r.Intn(8) == 0 {
+		o.Orig = kbus.OrigFrom{Network: uint32(1 + r.Intn(2)), Local: uint32(1 + r.Intn(3))}
+	}
 	switch r.Intn(6) {
 	case 0:
 		o.Piece = 1 + r.Intn(24)
@@ -368,8 +384,9 @@ func (n *names) message(m *kbus.Message) string {
 			data = fmt.Sprintf("{bind=%v binder=%s name=%s len=%d}", ev.IsBind, n.ksock(ev.Binder), ev.Name, len(m.Data))
 		}
 	}
-	return fmt.Sprintf("%s %s id=%s in_reply_to=%s from=%s to=%s flags=%#x data=%s", m.Kind(), m.Name,
-		n.msg(m.ID), n.msg(m.InReplyTo), n.ksock(m.From), n.ksock(m.To), m.Flags, data)
+	return fmt.Sprintf("%s %s id=%s in_reply_to=%s from=%s to=%s orig_from=%v final_to=%v flags=%#x data=%s",
+		m.Kind(), m.Name, n.msg(m.ID), n.msg(m.InReplyTo), n.ksock(m.From), n.ksock(m.To), m.OrigFrom, m.FinalTo,
+		m.Flags, data)
 }
 
 func errName(err error) string {
@@ -412,7 +429,8 @@ func Run(t Target, p Program) []string {
 		case Unbind:
 			line = errName(t.Unbind(o.Slot, o.Name, o.Replier))
 		case Send:
-			m := kbus.Message{Name: o.Name, Data: []byte(o.Data), Flags: o.Flags}
+			m := kbus.Message{Name: o.Name, Data: []byte(o.Data), Flags: o.Flags, ID: o.NetID, OrigFrom: o.Orig,
+				FinalTo: o.Orig}
 			if o.Request {
 				m.Flags |= kbus.FlagWantAReply
 				if o.To >= 0 && open[o.To] {

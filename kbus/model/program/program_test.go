@@ -22,7 +22,8 @@ func TestGenerateIsItsSeed(t *testing.T) {
 // reached is what programs must meet: kinds of message, errnos, pieces.
 var reached = []string{"Reply", "Status", "EAGAIN", "ENOLCK", "EBUSY", "EPIPE", "EADDRNOTAVAIL",
 	"EFAULT", "EMSGSIZE", "ENAMETOOLONG", "EBADMSG", "EINVAL", "EALREADY", "ENOMSG", "EBADF",
-	"ok size=100", "got=8 lenleft=", "got=0 lenleft=0", "replier=k", "nr=8 readonly=true", "nr=19 readonly=true", "readonly=true: EFAULT got=0 lenleft=0"}
+	"ok size=100", "got=8 lenleft=", "got=0 lenleft=0", "replier=k", "nr=8 readonly=true", "nr=19 readonly=true", "readonly=true: EFAULT got=0 lenleft=0",
+	" id=[2:", "orig_from=(1,2) final_to=(1,2)", "Reply $.A"}
 
 // Many programs run on the model, twice each with the same result: no
 // panics, no dependence on anything but the program.
