@@ -1,4 +1,4 @@
-// Package model is KBUS as docs/kbus.md describes it, in plain Go: one
+// Package model is KBUS as docs/kbus.md describes it, in plain Go: a
 // device with its Ksocks, bindings, queues, reserved reply slots, pending
 // ALL_OR_WAIT sends, status messages and errnos. It is written from the
 // documentation, not from the module, so that the two can be compared: a
@@ -13,7 +13,8 @@
 // are modelled, and ioctls given an argument they cannot read or write
 // back (BadArgument), and messages a Limpet sends (ids from another
 // network kept at SEND, orig_from and final_to passed on); not modelled
-// yet: /proc beyond a Ksock's counts, several devices.
+// yet: /proc beyond a Ksock's counts. Devices share nothing: several are
+// several Device values.
 package model
 
 import (

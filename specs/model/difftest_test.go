@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -15,9 +16,22 @@ import (
 // param reads difftest.NAME=N from the kernel command line.
 func param(name string) (int64, bool) { return Param("difftest." + name) }
 
+// devices are the spec device and a second one, made by NEWDEVICE for
+// this suite, so that it starts as fresh as the model's second device.
+var devices [program.Devices]string
+
+var _ = BeforeSuite(func() {
+	devices[0] = kbus.DevicePath(Device)
+	n, err := RW().NewDevice()
+	Expect(err).NotTo(HaveOccurred())
+	devices[1] = kbus.DevicePath(int(n))
+	Eventually(func() error { _, err := os.Stat(devices[1]); return err }).
+		WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
+})
+
 func differs(p program.Program) ([]string, []string, int, bool) {
 	want := program.Run(program.NewModel(), p)
-	got := program.Run(program.NewModule(kbus.DevicePath(Device)), p)
+	got := program.Run(program.NewModule(devices), p)
 	i, d := program.Diff(want, got)
 	return want, got, i, d
 }

@@ -15,8 +15,12 @@ import (
 	"github.com/kbus-project/kbus/kbus/raw"
 )
 
-// Slots is how many Ksocks a program juggles.
-const Slots = 4
+// Slots is how many Ksocks a program juggles, and Devices on how many
+// devices: a slot's Ksock is on the first unless its Open says otherwise.
+const (
+	Slots   = 4
+	Devices = 2
+)
 
 // Kind is what an operation does.
 type Kind int
@@ -64,9 +68,10 @@ type Op struct {
 	Name     string
 	Replier  bool           // Bind, Unbind
 	Writable bool           // Open
+	Dev      int            // Open: the device, 0 to Devices-1
 	Flags    uint32         // Send
 	Request  bool           // Send
-	To       int            // Send: a stateful request to this slot's Ksock (-1: none)
+	To       int            // Send: a stateful request to this slot's Ksock, if on the same device (-1: none)
 	N        uint32         // SetMax, OnlyOnce, ReportBinds, Verbose, MaxSize: the ioctl's value; Read: bytes
 	Data     string         // Send
 	Piece    int            // Send: written in pieces of this many bytes (0: in one write)
@@ -99,7 +104,7 @@ func short(name string) string {
 func (o Op) String() string {
 	switch o.Kind {
 	case Open:
-		return fmt.Sprintf("%d open writable=%v", o.Slot, o.Writable)
+		return fmt.Sprintf("%d open writable=%v dev=%d", o.Slot, o.Writable, o.Dev)
 	case Bind, Unbind:
 		return fmt.Sprintf("%d %s %s replier=%v", o.Slot, o.Kind, short(o.Name), o.Replier)
 	case Replier:
@@ -170,7 +175,7 @@ func Generate(seed int64, n int) Program {
 	r := rand.New(rand.NewSource(seed))
 	var p Program
 	for s := 0; s < Slots; s++ {
-		p = append(p, Op{Kind: Open, Slot: s, Writable: s != Slots-1 || r.Intn(2) == 0})
+		p = append(p, Op{Kind: Open, Slot: s, Writable: s != Slots-1 || r.Intn(2) == 0, Dev: otherDevice(r)})
 	}
 	for len(p) < n+Slots {
 		o := Op{Slot: r.Intn(Slots), To: -1}
@@ -178,7 +183,7 @@ func Generate(seed int64, n int) Program {
 		case x < 3:
 			o.Kind = Close
 		case x < 6:
-			o.Kind, o.Writable = Open, r.Intn(4) != 0
+			o.Kind, o.Writable, o.Dev = Open, r.Intn(4) != 0, otherDevice(r)
 		case x < 17:
 			o.Kind, o.Name, o.Replier = Bind, pick(r, bindNames, badBinds), r.Intn(3) == 0
 		case x < 21:
@@ -224,6 +229,14 @@ func Generate(seed int64, n int) Program {
 		p = append(p, Op{Kind: Next, Slot: s}, Op{Kind: Close, Slot: s})
 	}
 	return p
+}
+
+// otherDevice is mostly the first device, sometimes the second.
+func otherDevice(r *rand.Rand) int {
+	if r.Intn(6) == 0 {
+		return 1
+	}
+	return 0
 }
 
 // pick is mostly one of names, sometimes one of bad.
@@ -304,7 +317,7 @@ func badArg(r *rand.Rand, o Op) Op {
 // Target is what a program runs against: the model, or the module.
 // Errors are kbus.Errno values.
 type Target interface {
-	Open(slot int, writable bool) (id uint32)
+	Open(slot int, writable bool, dev int) (id uint32)
 	Close(slot int)
 	Bind(slot int, name string, replier bool) error
 	Unbind(slot int, name string, replier bool) error
@@ -343,37 +356,48 @@ type KsockCounts struct {
 }
 
 // names turns the ids one run saw into names that do not depend on where
-// the device's counters stood: m1, m2, ... for messages in the order they
+// the devices' counters stood: m1, m2, ... for messages in the order they
 // appear, k0..k3 for the slots' Ksocks (kN' for a Ksock a slot had before).
+// Ids are a device's own: each has its tables.
 type names struct {
-	msgs   map[kbus.MessageID]string
-	ksocks map[uint32]string
+	msgs   [Devices]map[kbus.MessageID]string
+	nmsgs  int
+	ksocks [Devices]map[uint32]string
 	opens  [Slots]int
 }
 
-func (n *names) msg(id kbus.MessageID) string {
+func newNames() *names {
+	n := &names{}
+	for d := range n.msgs {
+		n.msgs[d], n.ksocks[d] = map[kbus.MessageID]string{}, map[uint32]string{}
+	}
+	return n
+}
+
+func (n *names) msg(dev int, id kbus.MessageID) string {
 	if id.IsZero() {
 		return "-"
 	}
-	if s, ok := n.msgs[id]; ok {
+	if s, ok := n.msgs[dev][id]; ok {
 		return s
 	}
-	s := fmt.Sprintf("m%d", len(n.msgs)+1)
-	n.msgs[id] = s
+	n.nmsgs++
+	s := fmt.Sprintf("m%d", n.nmsgs)
+	n.msgs[dev][id] = s
 	return s
 }
 
-func (n *names) ksock(id uint32) string {
+func (n *names) ksock(dev int, id uint32) string {
 	if id == 0 {
 		return "0"
 	}
-	if s, ok := n.ksocks[id]; ok {
+	if s, ok := n.ksocks[dev][id]; ok {
 		return s
 	}
 	return "k?"
 }
 
-func (n *names) message(m *kbus.Message) string {
+func (n *names) message(dev int, m *kbus.Message) string {
 	if m == nil {
 		return "none"
 	}
@@ -381,12 +405,13 @@ func (n *names) message(m *kbus.Message) string {
 	if m.Name == kbus.NameReplierBindEvent {
 		// The binder is a Ksock id: named, as ids are.
 		if ev, err := raw.DecodeBindEvent(m.Data); err == nil {
-			data = fmt.Sprintf("{bind=%v binder=%s name=%s len=%d}", ev.IsBind, n.ksock(ev.Binder), ev.Name, len(m.Data))
+			data = fmt.Sprintf("{bind=%v binder=%s name=%s len=%d}", ev.IsBind, n.ksock(dev, ev.Binder), ev.Name,
+				len(m.Data))
 		}
 	}
 	return fmt.Sprintf("%s %s id=%s in_reply_to=%s from=%s to=%s orig_from=%v final_to=%v flags=%#x data=%s",
-		m.Kind(), m.Name, n.msg(m.ID), n.msg(m.InReplyTo), n.ksock(m.From), n.ksock(m.To), m.OrigFrom, m.FinalTo,
-		m.Flags, data)
+		m.Kind(), m.Name, n.msg(dev, m.ID), n.msg(dev, m.InReplyTo), n.ksock(dev, m.From), n.ksock(dev, m.To),
+		m.OrigFrom, m.FinalTo, m.Flags, data)
 }
 
 func errName(err error) string {
@@ -401,8 +426,9 @@ func errName(err error) string {
 
 // Run runs p against t and returns a line per operation run.
 func Run(t Target, p Program) []string {
-	n := &names{msgs: map[kbus.MessageID]string{}, ksocks: map[uint32]string{}}
+	n := newNames()
 	var open [Slots]bool
+	var dev [Slots]int
 	var ids [Slots]uint32
 	var last [Slots]*kbus.Message // the last request each slot took to answer
 	var out []string
@@ -415,10 +441,10 @@ func Run(t Target, p Program) []string {
 		line := ""
 		switch o.Kind {
 		case Open:
-			ids[o.Slot] = t.Open(o.Slot, o.Writable)
+			ids[o.Slot], dev[o.Slot] = t.Open(o.Slot, o.Writable, o.Dev), o.Dev
 			open[o.Slot], last[o.Slot] = true, nil
 			n.opens[o.Slot]++
-			n.ksocks[ids[o.Slot]] = fmt.Sprintf("k%d%s", o.Slot, strings.Repeat("'", n.opens[o.Slot]-1))
+			n.ksocks[o.Dev][ids[o.Slot]] = fmt.Sprintf("k%d%s", o.Slot, strings.Repeat("'", n.opens[o.Slot]-1))
 			line = "opened"
 		case Close:
 			t.Close(o.Slot)
@@ -433,12 +459,12 @@ func Run(t Target, p Program) []string {
 				FinalTo: o.Orig}
 			if o.Request {
 				m.Flags |= kbus.FlagWantAReply
-				if o.To >= 0 && open[o.To] {
+				if o.To >= 0 && open[o.To] && dev[o.To] == dev[o.Slot] { // ids are a device's own
 					m.To = ids[o.To]
 				}
 			}
 			id, err := t.Send(o.Slot, m, o)
-			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(id))
+			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(dev[o.Slot], id))
 		case ReplyLast:
 			req := last[o.Slot]
 			if req == nil {
@@ -447,19 +473,19 @@ func Run(t Target, p Program) []string {
 			last[o.Slot] = nil
 			rep, _ := kbus.ReplyTo(req, []byte("re"))
 			id, err := t.Send(o.Slot, *rep, Op{})
-			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(id))
+			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(dev[o.Slot], id))
 		case Next:
 			m, err := t.Next(o.Slot)
 			if m != nil && m.WantsUsToReply() {
 				last[o.Slot] = m
 			}
-			line = fmt.Sprintf("%s %s", errName(err), n.message(m))
+			line = fmt.Sprintf("%s %s", errName(err), n.message(dev[o.Slot], m))
 		case Poll:
 			r, w := t.Poll(o.Slot)
 			line = fmt.Sprintf("readable=%v writable=%v", r, w)
 		case Retry:
 			id, err := t.Retry(o.Slot)
-			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(id))
+			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(dev[o.Slot], id))
 		case Discard:
 			t.Discard(o.Slot)
 			line = "discarded"
@@ -477,10 +503,10 @@ func Run(t Target, p Program) []string {
 			v, err := t.MaxMessageSize(o.Slot, o.N)
 			line = fmt.Sprintf("%s size=%d", errName(err), v)
 		case LastSent:
-			line = n.msg(t.LastSent(o.Slot))
+			line = n.msg(dev[o.Slot], t.LastSent(o.Slot))
 		case Replier:
 			id, err := t.FindReplier(o.Slot, o.Name)
-			line = fmt.Sprintf("%s replier=%s", errName(err), n.ksock(id))
+			line = fmt.Sprintf("%s replier=%s", errName(err), n.ksock(dev[o.Slot], id))
 		case BadArg:
 			line = errName(t.BadArgument(o.Slot, o))
 		case Counts:

@@ -23,7 +23,7 @@ func TestGenerateIsItsSeed(t *testing.T) {
 var reached = []string{"Reply", "Status", "EAGAIN", "ENOLCK", "EBUSY", "EPIPE", "EADDRNOTAVAIL",
 	"EFAULT", "EMSGSIZE", "ENAMETOOLONG", "EBADMSG", "EINVAL", "EALREADY", "ENOMSG", "EBADF",
 	"ok size=100", "got=8 lenleft=", "got=0 lenleft=0", "replier=k", "nr=8 readonly=true", "nr=19 readonly=true", "readonly=true: EFAULT got=0 lenleft=0",
-	" id=[2:", "orig_from=(1,2) final_to=(1,2)", "Reply $.A"}
+	" id=[2:", "orig_from=(1,2) final_to=(1,2)", "Reply $.A", "dev=1: opened"}
 
 // Many programs run on the model, twice each with the same result: no
 // panics, no dependence on anything but the program.

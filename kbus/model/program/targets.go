@@ -16,15 +16,21 @@ import (
 
 // Model runs programs against the model.
 type Model struct {
-	dev *model.Device
-	ks  [Slots]*model.Ksock
+	devs [Devices]*model.Device
+	ks   [Slots]*model.Ksock
 }
 
-// NewModel returns a fresh model device.
-func NewModel() *Model { return &Model{dev: model.NewDevice()} }
+// NewModel returns fresh model devices.
+func NewModel() *Model {
+	m := &Model{}
+	for d := range m.devs {
+		m.devs[d] = model.NewDevice()
+	}
+	return m
+}
 
-func (m *Model) Open(s int, writable bool) uint32 {
-	m.ks[s] = m.dev.Open(writable)
+func (m *Model) Open(s int, writable bool, dev int) uint32 {
+	m.ks[s] = m.devs[dev].Open(writable)
 	return m.ks[s].ID()
 }
 func (m *Model) Close(s int)                                   { m.ks[s].Close() }
@@ -72,17 +78,22 @@ func (m *Model) Counts(s int) KsockCounts {
 // on its raw ABI: nothing polls them (so nothing retries a pending send)
 // but the program.
 type Module struct {
-	path string
-	fds  [Slots]int
-	ids  [Slots]uint32
+	paths [Devices]string
+	fds   [Slots]int
+	ids   [Slots]uint32
+	devs  [Slots]int // the device of each slot's Ksock
 }
 
-// NewModule runs programs on the device at path, with the device-wide
+// NewModule runs programs on the devices at paths, with the device-wide
 // settings a program may change (replier bind events, VERBOSE, the maximum
-// message size) as the model's fresh device has them.
-func NewModule(path string) *Module {
-	m := &Module{path: path}
-	if fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
+// message size) as the model's fresh devices have them.
+func NewModule(paths [Devices]string) *Module {
+	m := &Module{paths: paths}
+	for _, path := range paths {
+		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // Open says so, when a program opens it
+		}
 		for nr, v := range map[int]uint32{raw.NrReportReplierBinds: 0, raw.NrVerbose: 0,
 			raw.NrMaxMsgSize: model.DefaultMaxMessageSize} {
 			_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&v)))
@@ -112,16 +123,16 @@ func (m *Module) u32(s, nr int, v uint32) uint32 {
 	return v
 }
 
-func (m *Module) Open(s int, writable bool) uint32 {
+func (m *Module) Open(s int, writable bool, dev int) uint32 {
 	flags := unix.O_RDONLY
 	if writable {
 		flags = unix.O_RDWR
 	}
-	fd, err := unix.Open(m.path, flags|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(m.paths[dev], flags|unix.O_CLOEXEC, 0)
 	if err != nil {
-		panic("program: opening " + m.path + ": " + err.Error())
+		panic("program: opening " + m.paths[dev] + ": " + err.Error())
 	}
-	m.fds[s] = fd
+	m.fds[s], m.devs[s] = fd, dev
 	m.ids[s] = m.u32(s, raw.NrKsockID, 0)
 	return m.ids[s]
 }
@@ -301,7 +312,7 @@ func (m *Module) Counts(s int) KsockCounts {
 	}
 	for _, d := range devs {
 		for _, k := range d.Ksocks {
-			if k.ID == m.ids[s] && d.Index == m.device() {
+			if k.ID == m.ids[s] && d.Index == m.device(s) {
 				c.Queued, c.Outstanding, c.Sending = int(k.Queued), int(k.Outstanding), k.Sending
 			}
 		}
@@ -309,10 +320,11 @@ func (m *Module) Counts(s int) KsockCounts {
 	return c
 }
 
-// device is the index of the device at m.path (/dev/kbusN).
-func (m *Module) device() int {
+// device is the index of slot s's device (/dev/kbusN).
+func (m *Module) device(s int) int {
+	path := m.paths[m.devs[s]]
 	var n int
-	fmt.Sscanf(m.path[strings.LastIndex(m.path, "kbus")+4:], "%d", &n)
+	fmt.Sscanf(path[strings.LastIndex(path, "kbus")+4:], "%d", &n)
 	return n
 }
 
