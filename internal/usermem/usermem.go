@@ -4,6 +4,7 @@ package usermem
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +25,22 @@ func ReadOnly(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("usermem: making %d bytes read-only: %w", n, err)
 	}
 	return mem, nil
+}
+
+// IoctlReadOnly is ioctl req on fd with its argument, a copy of arg, in a
+// read-only mapping: the kernel may read the argument but not write to it.
+// The ioctl's error is a unix.Errno; what arg points to is the caller's
+// to keep alive.
+func IoctlReadOnly(fd int, req uint32, arg []byte) error {
+	mem, err := ReadOnly(arg)
+	if err != nil {
+		return err
+	}
+	defer Unmap(mem)
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&mem[0]))); e != 0 {
+		return e
+	}
+	return nil
 }
 
 // Unmap releases a mapping ReadOnly returned.

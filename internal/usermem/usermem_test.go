@@ -34,3 +34,16 @@ func TestReadOnlyHoldsTheBytesAndRefusesWrites(t *testing.T) {
 		t.Fatalf("reading into the mapping: %v, want EFAULT", e)
 	}
 }
+
+func TestIoctlReadOnlyGivesTheKernelAnArgumentItCannotWrite(t *testing.T) {
+	p := make([]int, 2)
+	if err := unix.Pipe(p); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	// FIONREAD (TIOCINQ) writes the bytes waiting into its argument.
+	if err := IoctlReadOnly(p[0], unix.TIOCINQ, make([]byte, 4)); !errors.Is(err, unix.EFAULT) {
+		t.Fatalf("FIONREAD into read-only memory: %v, want EFAULT", err)
+	}
+}

@@ -97,11 +97,17 @@ func (l Layout) ReceiveSize() int { return 8 + l.PtrSize }
 // EncodeReceive returns a struct kbus_receive for a buffer of len bytes at
 // address buf, waiting up to timeoutMS.
 func (l Layout) EncodeReceive(len, timeoutMS uint32, buf uint64) []byte {
-	b := make([]byte, l.ReceiveSize())
-	Order.PutUint32(b[0:], len)
-	Order.PutUint32(b[4:], timeoutMS)
-	l.putPtr(b[8:], buf)
-	return b
+	return l.twoAndPointer(len, timeoutMS, buf)
+}
+
+// twoAndPointer is the layout struct kbus_receive and the bind structures
+// share: two u32 and a pointer.
+func (l Layout) twoAndPointer(a, b uint32, p uint64) []byte {
+	out := make([]byte, 8+l.PtrSize)
+	Order.PutUint32(out[0:], a)
+	Order.PutUint32(out[4:], b)
+	l.putPtr(out[8:], p)
+	return out
 }
 
 // BindRequestSize is sizeof(struct kbus_bind_request) and of
@@ -111,11 +117,7 @@ func (l Layout) BindRequestSize() int { return 8 + l.PtrSize }
 // EncodeBind returns a struct kbus_bind_request (or kbus_bind_query, whose
 // first field is return_id) with the name at address namePtr.
 func (l Layout) EncodeBind(first, nameLen uint32, namePtr uint64) []byte {
-	b := make([]byte, l.BindRequestSize())
-	Order.PutUint32(b[0:], first)
-	Order.PutUint32(b[4:], nameLen)
-	l.putPtr(b[8:], namePtr)
-	return b
+	return l.twoAndPointer(first, nameLen, namePtr)
 }
 
 // BindEvent is the payload of $.KBUS.ReplierBindEvent.

@@ -147,12 +147,11 @@ func SendMsg(fd int, b []byte) (kbus.MessageID, error) {
 // caller's to keep alive.
 func ReadOnlyIoctl(fd, nr int, arg []byte) error {
 	GinkgoHelper()
-	mem, err := usermem.ReadOnly(arg)
-	Expect(err).NotTo(HaveOccurred())
-	defer usermem.Unmap(mem)
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&mem[0])))
-	if e != 0 {
+	err := usermem.IoctlReadOnly(fd, raw.Native.Ioctl(nr), arg)
+	var e unix.Errno
+	if errors.As(err, &e) {
 		return kbus.Errno(e)
 	}
+	Expect(err).NotTo(HaveOccurred(), "mapping the argument")
 	return nil
 }

@@ -80,7 +80,7 @@ type Op struct {
 	NetID    kbus.MessageID // Send: an id with a network id, kept at SEND, as a Limpet's is (zero: none)
 	Orig     kbus.OrigFrom  // Send: orig_from and final_to, which KBUS passes on as they are
 	Nr       int            // BadArg: the ioctl's number
-	ReadOnly bool           // BadArg: a valid argument in memory that cannot be written (else none at all); Read: into such memory
+	ReadOnly bool           // BadArg: a valid argument it may not write (else no memory); Read: into such memory
 }
 
 // Bad is which pointer of a pointy message is bad.
@@ -175,7 +175,7 @@ func Generate(seed int64, n int) Program {
 	r := rand.New(rand.NewSource(seed))
 	var p Program
 	for s := 0; s < Slots; s++ {
-		p = append(p, Op{Kind: Open, Slot: s, Writable: s != Slots-1 || r.Intn(2) == 0, Dev: otherDevice(r)})
+		p = append(p, Op{Kind: Open, Slot: s, Writable: s != Slots-1 || r.Intn(2) == 0, Dev: pickDevice(r)})
 	}
 	for len(p) < n+Slots {
 		o := Op{Slot: r.Intn(Slots), To: -1}
@@ -183,7 +183,7 @@ func Generate(seed int64, n int) Program {
 		case x < 3:
 			o.Kind = Close
 		case x < 6:
-			o.Kind, o.Writable, o.Dev = Open, r.Intn(4) != 0, otherDevice(r)
+			o.Kind, o.Writable, o.Dev = Open, r.Intn(4) != 0, pickDevice(r)
 		case x < 17:
 			o.Kind, o.Name, o.Replier = Bind, pick(r, bindNames, badBinds), r.Intn(3) == 0
 		case x < 21:
@@ -231,8 +231,8 @@ func Generate(seed int64, n int) Program {
 	return p
 }
 
-// otherDevice is mostly the first device, sometimes the second.
-func otherDevice(r *rand.Rand) int {
+// pickDevice is mostly the first device, sometimes the second.
+func pickDevice(r *rand.Rand) int {
 	if r.Intn(6) == 0 {
 		return 1
 	}

@@ -332,7 +332,10 @@ func (m *Module) device(s int) int {
 // argument in a page it may not write.
 func (m *Module) BadArgument(s int, o Op) error {
 	if !o.ReadOnly {
-		return m.ioctlAt(s, o.Nr, badPointer)
+		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m.fds[s]), uintptr(raw.Native.Ioctl(o.Nr)), badPointer); e != 0 {
+			return kbus.Errno(e)
+		}
+		return nil
 	}
 	// What the argument points to stays alive (and, being heap memory,
 	// in place) until the call is done.
@@ -352,23 +355,12 @@ func (m *Module) BadArgument(s int, o Op) error {
 		arg = make([]byte, 16)
 		raw.Order.PutUint32(arg, o.N)
 	}
-	mem, err := usermem.ReadOnly(arg)
-	if err != nil {
+	err := usermem.IoctlReadOnly(m.fds[s], raw.Native.Ioctl(o.Nr), arg)
+	runtime.KeepAlive(keep)
+	if _, ok := err.(unix.Errno); err != nil && !ok {
 		panic("program: " + err.Error())
 	}
-	defer usermem.Unmap(mem)
-	err = m.ioctlAt(s, o.Nr, uintptr(unsafe.Pointer(&mem[0])))
-	runtime.KeepAlive(keep)
-	return err
-}
-
-// ioctlAt is ioctl nr with its argument at addr.
-func (m *Module) ioctlAt(s, nr int, addr uintptr) error {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m.fds[s]), uintptr(raw.Native.Ioctl(nr)), addr)
-	if e != 0 {
-		return kbus.Errno(e)
-	}
-	return nil
+	return errno(err)
 }
 
 var (
