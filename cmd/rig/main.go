@@ -145,6 +145,8 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	fs.Var(&o.kargs, "kernel-arg", "extra guest kernel argument, after the rig's own (repeatable)")
 	fs.StringVar(&o.board, "board", "", "a board profile ("+strings.Join(target.BoardNames(), ", ")+
 		", or all): rig image builds its disk image, rig test boots that image through the board's firmware")
+	flood := fs.Bool("printk-flood", false, "the guest floods the kernel log while it prints its console signals "+
+		"(proves that none is lost; docs/boards.md)")
 	image := fs.String("image", "", "with rig test -board: boot this image of the board instead of building one")
 	if verb == "board-test" {
 		fs.StringVar(&o.desk.Console, "console", "", "the board's serial console, e.g. /dev/ttyUSB0 (required)")
@@ -264,7 +266,7 @@ func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool)
 	o.cfg = pipeline.Config{
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out, CacheDir: o.cache,
 		Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params, KernelArgs: o.kargs,
-		Timeout: *timeout, Log: stderr, Image: *image,
+		Timeout: *timeout, Log: stderr, Image: *image, PrintkFlood: *flood,
 	}
 	if *image != "" && (verb != "test" || o.board == "" || o.board == "all") {
 		fmt.Fprintf(stderr, "rig %s: -image goes with rig test -board B (one board)\n", verb)

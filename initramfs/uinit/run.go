@@ -108,7 +108,7 @@ func (r *run) steps() error {
 		for _, s := range suites {
 			res := runSuite(s, r.req, deadline)
 			if r.req.Results != "" {
-				printSignals(res.Name)
+				r.console().print(signalText(res.Name))
 			}
 			r.mu.Lock()
 			r.status.Suites = append(r.status.Suites, res)
@@ -190,8 +190,7 @@ func (r *run) finish(runErr error) {
 	log.Printf("run finished in %v (phase %s); powering off", st.Duration.Round(time.Millisecond), st.Phase)
 	// A board's console reader (rig board-test, a LAVA farm) stops here:
 	// not every board powers off.
-	fmt.Println(guestproto.StatusText(&st))
-	fmt.Println(guestproto.EndMarker)
+	r.console().print(guestproto.StatusText(&st) + "\n" + guestproto.EndMarker + "\n")
 	drainConsole()
 	powerOff()
 }
@@ -215,9 +214,14 @@ func powerOff() {
 	select {}
 }
 
-// printSignals prints a suite's specs as LAVA test cases on the console,
-// from its JSON report, for boards read over a serial line.
-func printSignals(suite string) {
+// console is where the guest prints the lines a farm reads.
+func (r *run) console() signalConsole {
+	return signalConsole{out: os.Stdout, flood: r.req.PrintkFlood}
+}
+
+// signalText is a suite's specs as LAVA test cases, one console line
+// each, from its JSON report, for boards read over a serial line.
+func signalText(suite string) string {
 	_, jsonReport := guestproto.SuiteReportPaths(guestproto.ResultsMount, suite)
 	b, err := os.ReadFile(jsonReport)
 	var reports []types.Report
@@ -227,8 +231,7 @@ func printSignals(suite string) {
 	if err != nil {
 		log.Printf("%s: no report for LAVA: %v", suite, err)
 	}
-	// One write, so that other console output does not land inside it.
-	fmt.Print(strings.Join(guestproto.LAVASignals(suite, reports), "\n") + "\n")
+	return strings.Join(guestproto.LAVASignals(suite, reports), "\n") + "\n"
 }
 
 func findSuites(dir string) ([]string, error) {

@@ -27,6 +27,10 @@ const (
 	// ArgResults names, by volume label, the FAT partition a guest booted
 	// from a board image writes its results onto instead of the 9P share.
 	ArgResults = "rig.results"
+	// ArgPrintkFlood makes the guest flood the kernel log while it prints
+	// its console signals, to prove that none is lost (docs/boards.md,
+	// "Signals and kernel messages"). It needs printk.devkmsg=on too.
+	ArgPrintkFlood = "rig.printk-flood"
 	// ModuleParamPrefix marks a module parameter: kbus.NAME=VALUE.
 	ModuleParamPrefix = "kbus."
 )
@@ -62,6 +66,9 @@ type Request struct {
 	Results string
 	// ModuleParams are kbus.ko's parameters, NAME=VALUE.
 	ModuleParams []string
+	// PrintkFlood floods the kernel log from user space while the guest
+	// prints its console signals (ArgPrintkFlood).
+	PrintkFlood bool
 }
 
 // KernelArgs returns the request as kernel command-line arguments, in the
@@ -89,6 +96,11 @@ func (r Request) KernelArgs() []string {
 	add(ArgIP, r.IP)
 	add(ArgPeer, r.Peer)
 	add(ArgResults, r.Results)
+	if r.PrintkFlood {
+		// Without devkmsg=on the kernel rate-limits /dev/kmsg to ten
+		// lines in five seconds: no flood at all.
+		args = append(args, ArgPrintkFlood+"=1", "printk.devkmsg=on")
+	}
 	for _, p := range r.ModuleParams {
 		args = append(args, ModuleParamPrefix+p)
 	}
@@ -124,6 +136,8 @@ func ParseCmdline(line string) Request {
 			req.Peer = val
 		case key == ArgResults:
 			req.Results = val
+		case key == ArgPrintkFlood:
+			req.PrintkFlood = val == "1"
 		case strings.HasPrefix(key, ModuleParamPrefix):
 			req.ModuleParams = append(req.ModuleParams, strings.TrimPrefix(key, ModuleParamPrefix)+"="+val)
 		}

@@ -36,6 +36,7 @@ func TestKernelArgsRoundTrip(t *testing.T) {
 		{Mode: ModeTest, Timeout: time.Minute, Labels: "pair-client", IP: "10.0.2.2/24", Peer: "10.0.2.1",
 			ModuleParams: []string{"kbus_num_devices=3"}},
 		{Mode: ModeShell, Timeout: DefaultTimeout, Fault: FaultKernelPanic},
+		{Mode: ModeTest, Timeout: time.Minute, Results: "RIGRESULTS", PrintkFlood: true},
 	} {
 		line := "console=ttyS0 " + strings.Join(req.KernelArgs(), " ") + " loglevel=5"
 		if got := ParseCmdline(line); !reflect.DeepEqual(got, req) {

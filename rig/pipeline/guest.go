@@ -29,6 +29,7 @@ func (r *runner) request() guestproto.Request {
 	_, guest := r.timeouts()
 	req := guestproto.Request{
 		Mode: r.cfg.Mode, Timeout: guest, Labels: r.cfg.Labels, Focus: r.cfg.Focus, ModuleParams: r.cfg.ModuleParams,
+		PrintkFlood: r.cfg.PrintkFlood,
 	}
 	if req.Labels == "" {
 		req.Labels = DefaultLabels

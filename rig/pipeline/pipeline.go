@@ -69,6 +69,10 @@ type Config struct {
 	// Image, with Board, is an image to boot instead of building one
 	// (rig test -board B -image PATH).
 	Image string
+	// PrintkFlood makes the guest flood the kernel log while it prints
+	// its console signals (guestproto.ArgPrintkFlood), for the rig's
+	// proof that kernel messages cost no test case.
+	PrintkFlood bool
 	// NativeOnly builds the suites for the target's own Go target only,
 	// not also for the 32-bit one its kernel can run (Target.Compat).
 	NativeOnly bool

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// The lines a farm reads from the serial console (LAVA's test-case
+// signals, the status line, the end marker) share that line with the
+// kernel's own messages, which the kernel writes to the UART from any CPU
+// between any two bytes of ours: a signal cut in two is a test case lost
+// (docs/boards.md, "Signals and kernel messages"). So the guest writes
+// them through a signalConsole: the kernel's console output is switched
+// off, the text is written and sent (tcdrain), the console is switched
+// back on, and what the kernel logged meanwhile at warning level or worse
+// is printed after the text, so that a console scan for oopses still
+// sees it. Only KERN_EMERG still reaches the console in that window: the
+// kernel's floor for the console log level is 1.
+
+// heldBackShown is how many held-back kernel lines are printed after a
+// signal block; dmesg.txt on the results share has them all.
+const heldBackShown = 40
+
+// floodMarker starts every line of the rig's own printk flood.
+const floodMarker = "kbus-rig printk flood"
+
+// signalConsole writes blocks of signal lines to the console.
+type signalConsole struct {
+	out *os.File
+	// flood floods the kernel log from user space while a block is
+	// written (rig.printk-flood): the proof that nothing is lost.
+	flood bool
+}
+
+// print writes text as described above. It never fails: a console that
+// cannot be quietened is still written to, and the reason logged.
+func (c signalConsole) print(text string) {
+	kmsg := openKmsgAtEnd()
+	stopFlood := func() int { return 0 }
+	if c.flood {
+		stopFlood = startPrintkFlood()
+	}
+	quiet := true
+	if _, err := unix.Klogctl(unix.SYSLOG_ACTION_CONSOLE_OFF, nil); err != nil {
+		quiet = false
+		log.Printf("cannot keep kernel messages off the console while signalling: %v", err)
+	}
+	_, _ = c.out.WriteString(text)
+	// TCSBRK with a non-zero argument is tcdrain(): the UART has sent
+	// every byte before the kernel may write to it again.
+	_ = unix.IoctlSetInt(int(c.out.Fd()), unix.TCSBRK, 1)
+	flooded := stopFlood()
+	if quiet {
+		if _, err := unix.Klogctl(unix.SYSLOG_ACTION_CONSOLE_ON, nil); err != nil {
+			log.Printf("switching kernel messages back on: %v", err)
+		}
+	}
+	if kmsg != nil {
+		replayHeldBack(kmsg, c.out, flooded)
+		_ = kmsg.Close()
+	}
+}
+
+// openKmsgAtEnd opens the kernel log for reading from its next record;
+// nil if the kernel has no /dev/kmsg.
+func openKmsgAtEnd() *os.File {
+	f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	if _, err := unix.Seek(int(f.Fd()), 0, unix.SEEK_END); err != nil {
+		_ = f.Close()
+		return nil
+	}
+	return f
+}
+
+// kmsgRecord is one record of /dev/kmsg: "PRI,SEQ,TS,FLAGS;TEXT\n" with
+// optional continuation lines after it.
+type kmsgRecord struct {
+	level int
+	text  string
+}
+
+func parseKmsg(b []byte) (kmsgRecord, bool) {
+	head, rest, ok := bytes.Cut(b, []byte(";"))
+	if !ok {
+		return kmsgRecord{}, false
+	}
+	pri, _, _ := bytes.Cut(head, []byte(","))
+	n, err := strconv.Atoi(string(pri))
+	if err != nil {
+		return kmsgRecord{}, false
+	}
+	text, _, _ := bytes.Cut(rest, []byte("\n"))
+	return kmsgRecord{level: n & 7, text: string(text)}, true
+}
+
+// replayHeldBack prints the kernel's records since kmsg was opened that
+// the console would have shown at the default level (warning or worse),
+// the rig's own flood counted apart.
+func replayHeldBack(kmsg *os.File, out *os.File, flooded int) {
+	buf := make([]byte, 8192)
+	var shown, more, flood int
+	for {
+		n, err := kmsg.Read(buf)
+		if errors.Is(err, unix.EPIPE) {
+			continue // records were overwritten; read on from the oldest left
+		}
+		if err != nil || n == 0 {
+			break
+		}
+		rec, ok := parseKmsg(buf[:n])
+		if !ok || rec.level > 4 {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(rec.text, floodMarker):
+			flood++
+		case shown < heldBackShown:
+			shown++
+			fmt.Fprintf(out, "uinit: kernel (held back while signalling): %s\n", rec.text)
+		default:
+			more++
+		}
+	}
+	if more > 0 {
+		fmt.Fprintf(out, "uinit: %d more kernel lines held back while signalling; dmesg.txt has them\n", more)
+	}
+	if flooded > 0 {
+		fmt.Fprintf(out, "uinit: printk flood: %d lines written to /dev/kmsg while signalling, %d read back\n", flooded, flood)
+	}
+}
+
+// startPrintkFlood writes warning-level lines to /dev/kmsg as fast as it
+// can until the returned function is called, which returns how many it
+// wrote. It returns once the first line is in, so the flood overlaps
+// what follows.
+func startPrintkFlood() (stop func() int) {
+	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
+	if err != nil {
+		log.Printf("printk flood: %v", err)
+		return func() int { return 0 }
+	}
+	var (
+		done    atomic.Bool
+		written atomic.Int64
+		wg      sync.WaitGroup
+		first   = make(chan struct{})
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		once := sync.OnceFunc(func() { close(first) })
+		defer once()
+		for i := 0; !done.Load(); i++ {
+			// <4> is KERN_WARNING, the level of the hrtimer line that
+			// once cut a signal in two.
+			line := fmt.Sprintf("<4>%s %d: the quick brown fox jumps over the lazy dog\n", floodMarker, i)
+			if _, err := f.WriteString(line); err != nil {
+				log.Printf("printk flood: %v", err)
+				return
+			}
+			written.Add(1)
+			once()
+		}
+	}()
+	<-first
+	return func() int {
+		done.Store(true)
+		wg.Wait()
+		_ = f.Close()
+		return int(written.Load())
+	}
+}
