@@ -64,24 +64,25 @@ func (c signalConsole) print(text string) {
 			log.Printf("switching kernel messages back on: %v", err)
 		}
 	}
-	if kmsg != nil {
+	if kmsg >= 0 {
 		replayHeldBack(kmsg, c.out, flooded)
-		_ = kmsg.Close()
+		_ = unix.Close(kmsg)
 	}
 }
 
 // openKmsgAtEnd opens the kernel log for reading from its next record;
-// nil if the kernel has no /dev/kmsg.
-func openKmsgAtEnd() *os.File {
-	f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|unix.O_NONBLOCK, 0)
+// -1 if the kernel has no /dev/kmsg. A raw descriptor, not an os.File:
+// Go's poller would wait for a record where the kernel says EAGAIN.
+func openKmsgAtEnd() int {
+	fd, err := unix.Open("/dev/kmsg", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil
+		return -1
 	}
-	if _, err := unix.Seek(int(f.Fd()), 0, unix.SEEK_END); err != nil {
-		_ = f.Close()
-		return nil
+	if _, err := unix.Seek(fd, 0, unix.SEEK_END); err != nil {
+		_ = unix.Close(fd)
+		return -1
 	}
-	return f
+	return fd
 }
 
 // kmsgRecord is one record of /dev/kmsg: "PRI,SEQ,TS,FLAGS;TEXT\n" with
@@ -108,16 +109,16 @@ func parseKmsg(b []byte) (kmsgRecord, bool) {
 // replayHeldBack prints the kernel's records since kmsg was opened that
 // the console would have shown at the default level (warning or worse),
 // the rig's own flood counted apart.
-func replayHeldBack(kmsg *os.File, out *os.File, flooded int) {
+func replayHeldBack(kmsg int, out *os.File, flooded int) {
 	buf := make([]byte, 8192)
 	var shown, more, flood int
 	for {
-		n, err := kmsg.Read(buf)
+		n, err := unix.Read(kmsg, buf)
 		if errors.Is(err, unix.EPIPE) {
-			continue // records were overwritten; read on from the oldest left
+			continue // records were overwritten; the next read is from the oldest left
 		}
-		if err != nil || n == 0 {
-			break
+		if err != nil || n <= 0 {
+			break // EAGAIN: nothing more was logged
 		}
 		rec, ok := parseKmsg(buf[:n])
 		if !ok || rec.level > 4 {
@@ -146,7 +147,8 @@ func replayHeldBack(kmsg *os.File, out *os.File, flooded int) {
 // wrote. It returns once the first line is in, so the flood overlaps
 // what follows.
 func startPrintkFlood() (stop func() int) {
-	f, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
+	// A raw descriptor, like openKmsgAtEnd's.
+	fd, err := unix.Open("/dev/kmsg", unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		log.Printf("printk flood: %v", err)
 		return func() int { return 0 }
@@ -166,7 +168,7 @@ func startPrintkFlood() (stop func() int) {
 			// <4> is KERN_WARNING, the level of the hrtimer line that
 			// once cut a signal in two.
 			line := fmt.Sprintf("<4>%s %d: the quick brown fox jumps over the lazy dog\n", floodMarker, i)
-			if _, err := f.WriteString(line); err != nil {
+			if _, err := unix.Write(fd, []byte(line)); err != nil {
 				log.Printf("printk flood: %v", err)
 				return
 			}
@@ -178,7 +180,7 @@ func startPrintkFlood() (stop func() int) {
 	return func() int {
 		done.Store(true)
 		wg.Wait()
-		_ = f.Close()
+		_ = unix.Close(fd)
 		return int(written.Load())
 	}
 }
