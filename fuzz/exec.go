@@ -25,6 +25,9 @@ const (
 	hangAfter    = 20 * time.Second
 )
 
+// maxPollMS is the longest an OpPoll waits, whatever its Val says.
+const maxPollMS = 10
+
 // coverSize is how many block addresses one operation may record.
 const coverSize = 1 << 16
 
@@ -433,8 +436,11 @@ func (e *Executor) do(t *thread, op Op) {
 		}
 		ioctl(fd, nr, e.valueAt(t, op.Ptr, unsafe.Pointer(&val), unsafe.Sizeof(val)))
 	case OpPoll:
+		// poll(2) is the kernel's, not the module's: its timeout is not
+		// worth fuzzing, and a mutated one (up to 49 days, or for ever on
+		// a slot with no descriptor) would be taken for a hung module.
 		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | unix.POLLOUT}}
-		_, _ = unix.Poll(fds, int(op.Val))
+		_, _ = unix.Poll(fds, int(min(op.Val, maxPollMS)))
 	}
 }
 

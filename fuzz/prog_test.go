@@ -96,6 +96,21 @@ func TestExecutorRunsAnyProgram(t *testing.T) {
 	}
 }
 
+// A poll whose timeout a mutation made huge, on a slot with no descriptor
+// (which poll(2) ignores), waits for nothing: the executor bounds it, or
+// the program would be reported as a hung module (the cold run of
+// 2026-12-05, kept as fuzz/corpus/04-poll-without-descriptor.json).
+func TestExecutorBoundsAPollsTimeout(t *testing.T) {
+	e, err := NewExecutor("/dev/null", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Program{{Kind: OpOpen, Slot: 0}, {Kind: OpPoll, Slot: 1, Val: 0xffff_fffe}}
+	if _, err := e.Run(p); err != nil {
+		t.Fatalf("%v\n%s", err, p.Encode())
+	}
+}
+
 // Operations with Proc 1 run in a second process, which OpKill ends with
 // SIGKILL and the next such operation starts again.
 func TestExecutorRunsTheSecondProcessAndKillsIt(t *testing.T) {
