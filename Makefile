@@ -49,11 +49,16 @@ KERNEL_BUILD = KBUS_RIG=$(RIG) KBUS_RIG_CACHE=$(RIG_CACHE) kernel/build.sh
 
 all: qemu-test
 
+# make test runs these two once, then each stage with SETUP_DONE=1.
 deps:
+ifndef SETUP_DONE
 	@scripts/deps.sh
+endif
 
 rig:
+ifndef SETUP_DONE
 	@$(GO) build "-ldflags=-X github.com/kbus-project/kbus/internal/version.Version=$(VERSION)" -o $(RIG) ./cmd/rig
+endif
 
 qemu-test: deps rig
 ifeq ($(TOPOLOGY),pair)
@@ -239,7 +244,24 @@ figures:
 report: rig
 	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
 
-test: deps fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug qemu-test-soak qemu-test-pair distro-test boards-test reliability-test report figures
+# make test: set-up, then every stage in order, each timed into the run's
+# profile (scripts/timed.sh; rig report prints it last and puts it on the
+# page, docs/testing.md "Where the time goes"). The first failing stage
+# ends the stages; the page, the figures and the profile still follow.
+TEST_STAGES = fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug \
+	qemu-test-soak qemu-test-pair distro-test boards-test reliability-test
+PROFILE = $(OUT)/profile/$(RUN_ID).tsv
+TIMED = scripts/timed.sh $(PROFILE)
+STAGE_MAKE = $(MAKE) --no-print-directory RUN_ID=$(RUN_ID)
+test:
+	@rm -f $(PROFILE)
+	@$(TIMED) deps $(STAGE_MAKE) deps
+	@$(TIMED) go-build $(STAGE_MAKE) rig
+	@rc=0; for s in $(TEST_STAGES); do \
+		$(TIMED) $$s $(STAGE_MAKE) SETUP_DONE=1 $$s || { rc=$$?; echo "make test: stage $$s failed (exit $$rc)"; break; }; \
+	done; \
+	$(STAGE_MAKE) SETUP_DONE=1 figures report || [ $$rc -ne 0 ] || rc=1; \
+	exit $$rc
 
 clean:
 	rm -rf $(OUT)

@@ -119,7 +119,14 @@ func (o *options) finishPublish() error {
 	if o.publish.RunID == "" {
 		o.publish.RunID = pipeline.NewRunID(time.Now())
 	}
+	o.publish.ProfileLog = ProfileLog(o.out, o.publish.RunID)
 	return nil
+}
+
+// ProfileLog is where make test's scripts/timed.sh logs the stages of
+// run runID (the Makefile's PROFILE names the same file).
+func ProfileLog(out, runID string) string {
+	return filepath.Join(out, "profile", runID+".tsv")
 }
 
 func parseOptions(verb string, args []string, stderr io.Writer) (*options, bool) {
@@ -511,6 +518,11 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return report.Infra.ExitCode()
 	}
 	page := filepath.Join(o.publish.ReportsDir, report.HTMLFile)
+	if run.Profile != nil {
+		fmt.Fprintln(stdout)
+		run.Profile.Print(stdout)
+		fmt.Fprintln(stdout)
+	}
 	fmt.Fprintf(stdout, "run %s: %s: %s\n", run.RunID, run.Verdict, page)
 	if *screenshot != "" {
 		if err := report.Screenshot(ctx, page, *screenshot); err != nil {

@@ -153,7 +153,7 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		return err
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
-	bootErr := r.stage("boot", func() (string, error) {
+	bootErr := r.stage(report.BootStage, func() (string, error) {
 		serial, err := os.Create(serialPath)
 		if err != nil {
 			return "", err

@@ -75,7 +75,7 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
 	host, _ := r.timeouts()
-	bootErr := r.stage("boot", func() (string, error) {
+	bootErr := r.stage(report.BootStage, func() (string, error) {
 		con, err := serial.Open(d.Console, d.Baud)
 		if err != nil {
 			return "", err

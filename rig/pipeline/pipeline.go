@@ -206,6 +206,7 @@ func (r *runner) writeReport() error {
 		Role: r.cfg.Role, Mode: r.cfg.Mode, Labels: r.request().Labels, Rerun: r.rerun(),
 		Cmdline: out.Cmdline, Kernel: r.kernel, Module: r.module, QEMU: r.cfg.Target.QEMU.Binary,
 		Verdict: out.Verdict, Reasons: out.Reasons, Stages: out.Stages, Total: out.Total,
+		Start: r.start, BootToInit: out.Boot,
 	}
 	dmesg, _ := os.ReadFile(filepath.Join(out.ReportDir, report.DmesgFile))
 	t := report.BuildTarget(meta, r.results, string(dmesg))
@@ -293,7 +294,7 @@ func emptyDirs(dirs ...string) error {
 // collected whatever happened to the guest: a timeout or a panic still
 // leaves a console log and possibly partial results.
 func (r *runner) bootAndReport(ctx context.Context, g guestFiles) error {
-	bootErr := r.stage("boot", func() (string, error) { return "", r.boot(ctx, g) })
+	bootErr := r.stage(report.BootStage, func() (string, error) { return "", r.boot(ctx, g) })
 	err := r.stage("report", func() (string, error) {
 		var err error
 		r.results, err = report.Collect(g.share, r.out.ReportDir, r.cfg.Mode)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 )
 
@@ -17,6 +18,9 @@ type Publish struct {
 	// CI; empty means the newest other run in the history.
 	Baseline string
 	Root     string // the repository, for its git description
+	// ProfileLog is the stages make test timed (scripts/timed.sh); a
+	// missing file means no profile.
+	ProfileLog string
 }
 
 // Write writes the run's page, summary and history entry and returns the
@@ -31,6 +35,11 @@ func (p Publish) Write(ctx context.Context) (*RunReport, error) {
 		qemus = append(qemus, t.QEMU)
 	}
 	run := NewRun(p.RunID, CollectVersions(ctx, p.Root, qemus), targets)
+	if p.ProfileLog != "" {
+		if err := run.AddProfile(p.ProfileLog); err != nil {
+			return nil, err
+		}
+	}
 	hist := History{Dir: p.HistoryDir}
 	var base *RunReport
 	if p.Baseline != "" {
@@ -42,6 +51,10 @@ func (p Publish) Write(ctx context.Context) (*RunReport, error) {
 	}
 	if base != nil {
 		run.Compare(base)
+	}
+	// A run that failed before its first guest still gets its page.
+	if err := os.MkdirAll(p.ReportsDir, 0o755); err != nil {
+		return nil, err
 	}
 	if err := WriteRunPage(p.ReportsDir, run); err != nil {
 		return nil, err

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kbus-project/kbus/rig/profile"
 )
 
 // RunFile is the whole run's machine-readable summary, beside the run's
@@ -30,6 +32,9 @@ type RunReport struct {
 	// was none.
 	Baseline string   `json:",omitempty"`
 	Changes  *Changes `json:",omitempty"`
+	// Profile is where the run's time went, when make test logged its
+	// stages (scripts/timed.sh).
+	Profile *profile.Profile `json:",omitempty"`
 }
 
 // Versions is what was tested, and with what.
@@ -173,12 +178,13 @@ type Changes struct {
 	Figures     []FigureChange `json:",omitempty"`
 	NewTargets  []string       `json:",omitempty"`
 	GoneTargets []string       `json:",omitempty"`
+	Stages      []StageChange  `json:",omitempty"` // of the profile
 }
 
 // Empty reports whether nothing changed.
 func (c *Changes) Empty() bool {
 	return c == nil || len(c.NewFailures)+len(c.Fixed)+len(c.Added)+len(c.Removed)+len(c.Slower)+
-		len(c.Faster)+len(c.Figures)+len(c.NewTargets)+len(c.GoneTargets) == 0
+		len(c.Faster)+len(c.Figures)+len(c.NewTargets)+len(c.GoneTargets)+len(c.Stages) == 0
 }
 
 // SpecChange is one spec on one target that changed.
@@ -219,6 +225,7 @@ func (r *RunReport) Compare(base *RunReport) {
 			c.GoneTargets = append(c.GoneTargets, t.Name)
 		}
 	}
+	c.Stages = stageChanges(r, base)
 	r.Changes = c
 }
 

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"html/template"
 	"os"
 	"path/filepath"
@@ -23,6 +24,8 @@ type runPage struct {
 	Failures []TargetSpec
 	Figures  []pageFigure
 	Infra    []*TargetReport
+	// ProfileSVG draws the profile's stages, when the run has one.
+	ProfileSVG template.HTML
 }
 
 type matrixRow struct {
@@ -81,6 +84,9 @@ func WriteRunPage(dir string, r *RunReport) error {
 		if len(d.Bars) > 0 {
 			p.Figures = append(p.Figures, pageFigure{Target: "every target", Figure: d, SVG: SVG(d)})
 		}
+	}
+	if r.Profile != nil {
+		p.ProfileSVG = SVG(r.Profile.Figure())
 	}
 	f, err := os.Create(filepath.Join(dir, HTMLFile))
 	if err != nil {
@@ -242,6 +248,7 @@ var funcs = template.FuncMap{
 	"join":    strings.Join,
 	"num":     num,
 	"inc":     func(n int) int { return n + 1 },
+	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 }
 
 // pageStyle is shared by the run's page and each target's page.
@@ -313,6 +320,13 @@ const runTemplate = `{{define "run"}}<!doctype html>
 <h2>Figures</h2>
 {{template "figures" .Figures}}
 
+{{with .Profile}}<h2 id="profile">Where the time went</h2>
+<figure>{{$.ProfileSVG}}</figure>
+<div class="scroll"><table><tr><th>stage</th><th>time</th><th>share</th><th>guests: their parts</th></tr>
+{{range .Stages}}<tr><td>{{.Name}}{{if .Exit}} <b>(exit {{.Exit}})</b>{{end}}</td><td>{{dur .Duration}}</td><td>{{pct .Share}}</td>
+<td class="small">{{range .Guests}}<b>{{.Name}}</b> {{dur .Duration}}: {{range $i, $p := .Parts}}{{if $i}}, {{end}}{{$p.Name}} {{dur $p.Duration}}{{end}}<br>{{end}}</td></tr>{{end}}
+<tr><th>total</th><th>{{dur .Total}}</th><th></th><th></th></tr></table></div>{{end}}
+
 <h2>Since last time</h2>
 {{with .Changes}}{{if .Empty}}<p>Nothing changed since run {{$.Baseline}}.</p>{{else}}<p>Compared with run {{$.Baseline}}.</p>
 {{if .NewFailures}}<h3>New failures</h3><ul id="new-failures">{{range .NewFailures}}<li><b>{{.Target}}</b>: {{.Spec}} ({{if .Then}}{{.Then}}{{else}}new{{end}} → {{.Now}})</li>{{end}}</ul>{{end}}
@@ -322,6 +336,7 @@ const runTemplate = `{{define "run"}}<!doctype html>
 {{if .Removed}}<details><summary>{{len .Removed}} removed spec(s)</summary><ul>{{range .Removed}}<li>{{.Target}}: {{.Spec}}</li>{{end}}</ul></details>{{end}}
 {{if .Slower}}<details><summary>{{len .Slower}} spec(s) slower</summary><ul>{{range .Slower}}<li>{{.Target}}: {{.Spec}} ({{.Then}} → {{.Now}})</li>{{end}}</ul></details>{{end}}
 {{if .Faster}}<details><summary>{{len .Faster}} spec(s) faster</summary><ul>{{range .Faster}}<li>{{.Target}}: {{.Spec}} ({{.Then}} → {{.Now}})</li>{{end}}</ul></details>{{end}}
+{{if .Stages}}<h3>Stages whose time moved</h3><ul id="stage-changes">{{range .Stages}}<li>{{.Stage}}: {{dur .Then}} → {{dur .Now}}</li>{{end}}</ul>{{end}}
 {{if .Figures}}<h3>Figures that moved</h3><ul>{{range .Figures}}<li>{{.Target}}: {{.Name}}: {{num .Then}} → {{num .Now}} {{.Unit}}</li>{{end}}</ul>{{end}}
 {{end}}{{else}}<p>No earlier run to compare with (the history in out/history is empty; BASELINE=path/to/report.json names one).</p>{{end}}
 

@@ -54,6 +54,11 @@ type TargetMeta struct {
 	Reasons []string
 	Stages  []Stage
 	Total   time.Duration
+	// Start is when the pipeline began; BootToInit the kernel's start to
+	// init as the guest saw it. The run's profile places and splits the
+	// target's time by them.
+	Start      time.Time     `json:",omitempty"`
+	BootToInit time.Duration `json:",omitempty"`
 }
 
 // Kernel is the kernel a target ran.
