@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/kbus-project/kbus/initramfs"
-	"github.com/kbus-project/kbus/internal/version"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
@@ -93,95 +92,6 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 	}
 	*ko = filepath.Join(dst, "kbus.ko")
 	return fmt.Sprintf("%d source file(s) changed", changed), nil
-}
-
-type binaries struct {
-	uinit  string
-	tools  []string // guest commands of ours, for bin/
-	suites []string // compiled spec suites, name.test
-}
-
-// buildBinaries compiles the guest init and the spec suites for the guest.
-// The Go build cache makes an unchanged suite cost well under a second.
-func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *binaries) (string, error) {
-	bin := filepath.Join(build, "bin")
-	specs := filepath.Join(build, "specs")
-	if err := emptyDirs(bin, specs); err != nil {
-		return "", err
-	}
-	t := r.cfg.Target
-	env := append(os.Environ(), t.Go.Env()...)
-	goCmdEnv := func(env []string, args ...string) error {
-		cmd := exec.CommandContext(ctx, "go", args...)
-		cmd.Dir = r.cfg.Root
-		cmd.Env = env
-		var outBuf bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
-		if err := cmd.Run(); err != nil {
-			r.cfg.Log.Write(outBuf.Bytes())
-			return fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
-		}
-		return nil
-	}
-	// Without the symbol table and DWARF (-s -w) the guest's binaries are
-	// a third smaller; a panic's trace still has files and lines. On
-	// arm64, which carries every suite twice (64- and 32-bit), the image
-	// must be unpacked into half the guest's memory: 406 MB did not fit.
-	link := strings.Replace(version.LinkFlag(r.version), "-ldflags=", "-ldflags=-s -w ", 1)
-	goCmd := func(args ...string) error {
-		// go build and go test -c: the version goes to the linker.
-		return goCmdEnv(env, append([]string{args[0], link}, args[1:]...)...)
-	}
-	b.uinit = filepath.Join(bin, "uinit")
-	if err := goCmd("build", "-trimpath", "-o", b.uinit, "./initramfs/uinit"); err != nil {
-		return "", err
-	}
-	for _, tool := range guestTools {
-		out := filepath.Join(bin, filepath.Base(tool))
-		if err := goCmd("build", "-trimpath", "-o", out, "./"+tool); err != nil {
-			return "", err
-		}
-		b.tools = append(b.tools, out)
-	}
-	examples := filepath.Join(bin, guestproto.APIExamples)
-	if err := goCmd("test", "-c", "-trimpath", "-o", examples, "./kbus"); err != nil {
-		return "", err
-	}
-	b.tools = append(b.tools, examples)
-	cs, err := r.buildC(ctx, bin)
-	if err != nil {
-		return "", err
-	}
-	b.tools = append(b.tools, cs...)
-	suites := r.cfg.Suites
-	if len(suites) == 0 {
-		var err error
-		if suites, err = findSuites(r.cfg.Root); err != nil {
-			return "", err
-		}
-	}
-	for _, s := range suites {
-		out := filepath.Join(specs, filepath.Base(s)+guestproto.SuiteSuffix)
-		if err := goCmd("test", "-c", "-trimpath", "-o", out, "./"+filepath.ToSlash(s)); err != nil {
-			return "", err
-		}
-		b.suites = append(b.suites, out)
-	}
-	note := fmt.Sprintf("%d suite(s) for %s", len(b.suites), t.Go)
-	// A 64-bit kernel that runs 32-bit programs also runs the 32-bit build
-	// of the suites: the module must serve both layouts.
-	if c := t.Compat; c != nil && !r.cfg.NativeOnly && kernelHas(k, "CONFIG_COMPAT") {
-		env32 := append(os.Environ(), c.Env()...)
-		for _, s := range suites {
-			out := filepath.Join(specs, filepath.Base(s)+"-"+c.GOARCH+"32"+guestproto.SuiteSuffix)
-			if err := goCmdEnv(env32, "test", link, "-c", "-trimpath", "-o", out, "./"+filepath.ToSlash(s)); err != nil {
-				return "", err
-			}
-			b.suites = append(b.suites, out)
-		}
-		note += fmt.Sprintf(", and the same %d for %s (compat)", len(suites), c)
-	}
-	return note, nil
 }
 
 // CFlags are how the C programs are built: strictly, and static, for a
