@@ -94,3 +94,18 @@ func TestBinariesCacheStoresRestoresAndPrunes(t *testing.T) {
 		t.Fatalf("left after pruning: %v", left)
 	}
 }
+
+// A module kept in the cache is a copy: Kbuild rewriting the build's
+// kbus.ko later must not change it.
+func TestKeepFileCopies(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "build/kbus.ko"), filepath.Join(dir, "cache/k/kbus.ko")
+	rigtest.WriteFile(t, src, "first")
+	if err := keepFile(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	rigtest.WriteFile(t, src, "second")
+	if b, err := os.ReadFile(dst); err != nil || string(b) != "first" {
+		t.Fatalf("the kept module reads %q (%v)", b, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/guestproto"
@@ -72,7 +73,10 @@ func Version(root string) string {
 
 // buildModule builds kbus.ko out of tree against the kernel, from a copy of
 // module/ per architecture so that builds for several targets do not mix.
-// Only changed files are copied, so Kbuild rebuilds only what changed.
+// Only changed files are copied, so Kbuild rebuilds only what changed. A
+// module built before from the same sources, version, kernel build and
+// compiler comes from the cache instead (~/.cache/kbus-rig/modules):
+// make test boots one kernel in several targets.
 func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *string) (string, error) {
 	src := filepath.Join(r.cfg.Root, "module")
 	dst := filepath.Join(build, "module")
@@ -82,6 +86,23 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 	}
 	r.module = hash
 	kt := r.cfg.Target.Kernel
+	var cached string
+	if r.cfg.CacheDir != "" {
+		cc, err := exec.CommandContext(ctx, kt.CrossCompile+"gcc", "-dumpfullversion").Output()
+		if err != nil {
+			return "", fmt.Errorf("%sgcc -dumpfullversion: %w", kt.CrossCompile, err)
+		}
+		sum := sha256.Sum256([]byte(strings.Join([]string{hash, r.version, k.dir, kt.Arch, kt.CrossCompile,
+			strings.TrimSpace(string(cc))}, "\n")))
+		key := hex.EncodeToString(sum[:])
+		cached = filepath.Join(r.cfg.CacheDir, "modules", key, "kbus.ko")
+		if _, err := os.Stat(cached); err == nil {
+			now := time.Now()
+			_ = os.Chtimes(filepath.Dir(cached), now, now)
+			*ko = cached
+			return "cached " + key[:16], nil
+		}
+	}
 	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile,
 		"KBUS_VERSION="+r.version)
 	var outBuf bytes.Buffer
@@ -91,7 +112,47 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 		return "", fmt.Errorf("module build failed: %w", err)
 	}
 	*ko = filepath.Join(dst, "kbus.ko")
-	return fmt.Sprintf("%d source file(s) changed", changed), nil
+	note := fmt.Sprintf("%d source file(s) changed", changed)
+	if cached != "" {
+		if err := keepFile(*ko, cached); err != nil {
+			r.logf("keeping the module in the cache: %v", err)
+		}
+		pruneCache(filepath.Dir(filepath.Dir(cached)), modulesKeep)
+	}
+	return note, nil
+}
+
+// modulesKeep is how many built modules the cache keeps: one per kernel
+// of a run, and the last run's.
+const modulesKeep = 12
+
+// keepFile copies src to dst through a temporary file beside it, so that
+// dst is whole or absent. A copy, not a link: Kbuild may rewrite src in
+// place.
+func keepFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", dst, os.Getpid())
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
 // CFlags are how the C programs are built: strictly, and static, for a
