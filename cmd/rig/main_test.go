@@ -16,10 +16,18 @@ func runRig(args ...string) (int, string, string) {
 }
 
 func TestUsage(t *testing.T) {
-	for _, args := range [][]string{nil, {"frobnicate"}, {"target"}, {"target", "env"}, {"target", "env", "x86_64", "debug", "6.12", "more"}} {
+	for _, args := range [][]string{nil, {"target"}, {"target", "env"}, {"target", "env", "x86_64", "debug", "6.12", "more"}} {
 		if code, _, errOut := runRig(args...); code != usageExit || !strings.Contains(errOut, "usage:") {
 			t.Errorf("%q: exit %d, %q", args, code, errOut)
 		}
+	}
+	if code, _, errOut := runRig("frobnicate"); code != usageExit || !strings.Contains(errOut, `unknown command "frobnicate"`) {
+		t.Errorf("frobnicate: exit %d, %q", code, errOut)
+	}
+	// A bad flag says what was wrong and the verb's usage line, not every flag.
+	code, _, errOut := runRig("test", "-bogus")
+	if code != usageExit || !strings.Contains(errOut, "-bogus") || strings.Count(errOut, "\n") > 2 {
+		t.Errorf("test -bogus: exit %d, %q", code, errOut)
 	}
 }
 
@@ -68,12 +76,22 @@ func TestBadGuestFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"image"}, "-board is required"},
 		{[]string{"image", "-board", "beaglebone"}, "unknown board"},
 		{[]string{"test", "-board", "orangepi", "-arch", "arm64"}, "the board names its kernel"},
-		{[]string{"test", "-image", "x.img"}, "-image goes with rig test -board B"},
+		{[]string{"test", "-image", "x.img"}, "-image goes with -board B"},
+		{[]string{"test", "-board", "all", "-image", "x.img"}, "-image goes with -board B"},
+		{[]string{"image", "-board", "orangepi", "-arch", "arm64"}, "flag provided but not defined: -arch"},
+		{[]string{"image", "-board", "orangepi", "-image", "x.img"}, "flag provided but not defined: -image"},
+		{[]string{"lava-jobs", "-board", "qemu-arm64", "-timeout", "1m"}, "flag provided but not defined: -timeout"},
+		{[]string{"report", "-arch", "arm64"}, "flag provided but not defined: -arch"},
+		{[]string{"test", "-distro", "/x"}, "-distro and -distro-module go together"},
+		{[]string{"test", "-arch", "arm64", "-distro", "/x", "-distro-module", "/y"}, "-distro boots one x86_64 guest"},
+		{[]string{"test", "-focus", "("}, "-focus: error parsing regexp"},
+		{[]string{"test", "-labels", `"stb"`}, "cannot hold a double quote"},
+		{[]string{"test", "-arch", "all", "-name", "x"}, "-name names one target's report folder"},
 		{[]string{"board-test", "-board", "orangepi"}, "-console DEVICE are required"},
 		{[]string{"lava-test"}, "-board is required"},
 		{[]string{"flash", "only-an-image.img"}, "usage: rig flash"},
 		{[]string{"test", "-kernel", "fast"}, "unknown kernel flavour"},
-		{[]string{"bench", "-topology", "pair"}, "unknown topology"},
+		{[]string{"bench", "-topology", "pair"}, "flag provided but not defined: -topology"},
 		{[]string{"test", "-topology", "ring"}, "unknown topology"},
 		{[]string{"test", "-topology", "pair", "-arch", "arm"}, "-arch cannot be given"},
 		{[]string{"test", "-topology", "pair", "-labels", "stb", "-suite", "specs/core"}, "-labels, -suite cannot"},
@@ -90,19 +108,32 @@ func TestBadGuestFlagsAreUsageErrors(t *testing.T) {
 
 func TestOptionsBecomeThePipelinesConfig(t *testing.T) {
 	var errOut bytes.Buffer
-	o, ok := parseOptions("bench", []string{"-arch", "all", "-kernel", "debug", "-module-param", "kbus_num_devices=3",
-		"-suite", "specs/core"}, &errOut)
-	if !ok {
+	c := lookup(commands(), "bench")
+	inv, err := parse(c, []string{"-arch", "all", "-kernel", "debug", "-module-param", "kbus_num_devices=3",
+		"-suite", "specs/core"}, &errOut, &errOut)
+	if err != nil {
 		t.Fatal(errOut.String())
 	}
-	if len(o.targets) != len(target.Names()) || o.cfg.Flavour.Name != "debug" || o.cfg.Mode != "bench" ||
-		strings.Join(o.cfg.ModuleParams, " ") != "kbus_num_devices=3" || strings.Join(o.cfg.Suites, " ") != "specs/core" {
-		t.Errorf("%+v", o.cfg)
+	cfg, err := inv.opts.guestConfig(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.opts.targets) != len(target.Names()) || cfg.Flavour.Name != "debug" || cfg.Mode != "bench" ||
+		strings.Join(cfg.ModuleParams, " ") != "kbus_num_devices=3" || strings.Join(cfg.Suites, " ") != "specs/core" {
+		t.Errorf("%+v", cfg)
 	}
 }
 
 func TestVersion(t *testing.T) {
 	if code, out, _ := runRig("--version"); code != 0 || !strings.HasPrefix(out, "rig ") || !strings.Contains(out, "+") {
 		t.Errorf("exit %d, %q", code, out)
+	}
+}
+
+// kernel/build.sh passes FLAVOUR and KVER together: both count.
+func TestTargetEnvTakesFlavourAndVersionTogether(t *testing.T) {
+	code, out, errOut := runRig("target", "env", target.X86_64, "debug", "6.12")
+	if code != 0 || !strings.Contains(out, "debug.config") || !strings.Contains(out, "linux-source-6.12") {
+		t.Errorf("exit %d, %q, %q", code, out, errOut)
 	}
 }

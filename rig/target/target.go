@@ -219,11 +219,16 @@ func LookupFlavour(name string) (Flavour, error) {
 			return f, nil
 		}
 	}
+	return Flavour{}, fmt.Errorf("unknown kernel flavour %q (%s)", name, strings.Join(FlavourNames(), ", "))
+}
+
+// FlavourNames lists the kernel flavours, the default first.
+func FlavourNames() []string {
 	var names []string
 	for _, f := range flavours {
 		names = append(names, f.Name)
 	}
-	return Flavour{}, fmt.Errorf("unknown kernel flavour %q (%s)", name, strings.Join(names, ", "))
+	return names
 }
 
 // Fragments returns the fragment files for t in flavour f, in order.
