@@ -64,6 +64,12 @@ key=$({
 src=$cache/src/${srcpkg}_$srcver
 out=$cache/kernel/$arch-$flavour-$key
 
+# Runs may build side by side (make test's lanes, the runner's parallel VM
+# tests): one build per kernel at a time, the others wait and find it cached.
+mkdir -p "$cache/kernel" "$cache/src"
+exec 9>"$cache/kernel/.$arch-$flavour-$key.lock"
+flock -n 9 || { log "waiting for another build of this kernel"; flock 9; }
+
 if [ -f "$out/.complete" ]; then
 	log "cached ($out)"
 	echo "$out"
@@ -73,7 +79,9 @@ fi
 start=$(date +%s)
 elapsed() { local s=$(( $(date +%s) - start )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
-# Unpack the source once per package version.
+# Unpack the source once per package version, one unpacker at a time.
+exec 8>"$cache/src/.$srcpkg.lock"
+flock 8
 if [ ! -f "$src/.unpacked" ]; then
 	log "unpacking $tarball ($srcver)"
 	mkdir -p "$cache/src"
@@ -84,6 +92,7 @@ if [ ! -f "$src/.unpacked" ]; then
 	rmdir "$tmp"
 	echo "$srcver" >"$src/.unpacked"
 fi
+flock -u 8
 
 mkdir -p "$out"
 buildlog=$out/build.log

@@ -28,9 +28,12 @@ if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
 fi
 [ -n "$ver" ] && [ "$ver" != "(none)" ] || { echo "board-firmware: apt knows no $pkg" >&2; exit 1; }
 root=$cache/firmware/${pkg//:/_}_$ver
+# one fetch per package at a time: runs may boot boards side by side
+mkdir -p "$cache/firmware"
+exec 9>"$cache/firmware/.${pkg//:/_}.lock"
+flock 9
 if [ ! -f "$root/.version" ]; then
 	echo "board-firmware: fetching $pkg $ver" >&2
-	mkdir -p "$cache/firmware"
 	tmp=$(mktemp -d "$cache/firmware/.fetch.XXXXXX")
 	chmod 755 "$tmp" # apt downloads as the _apt user
 	(cd "$tmp" && apt-get download -qq "$pkg=$ver")
