@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,8 +61,9 @@ func Collect(share, dir string, mode guestproto.Mode) (*Results, error) {
 	if err := WriteFiles(dir, share, res.Reports, junitPaths); err != nil {
 		return res, err
 	}
-	if err := copyTree(filepath.Join(share, guestproto.ArtifactsDir), dir); err != nil {
-		return res, err
+	// the suites' artifacts: share/artifacts/fuzz/... to dir/fuzz/...
+	if err := copyFiles(filepath.Join(share, guestproto.ArtifactsDir), dir); err != nil {
+		return res, fmt.Errorf("copying the suites' artifacts: %w", err)
 	}
 	if mode == guestproto.ModeBench {
 		b, err := copyFile(share, dir, guestproto.BenchFile, guestproto.BenchFile)
@@ -129,34 +129,4 @@ func copyFile(share, dir, src, dst string) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
-}
-
-// copyTree copies every file under src into dst, keeping the folders
-// (the suites' artifacts: share/artifacts/fuzz/... to dir/fuzz/...).
-func copyTree(src, dst string) error {
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		to := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(to, 0o755)
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(to, b, 0o644)
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("copying the suites' artifacts: %w", err)
-	}
-	return nil
 }

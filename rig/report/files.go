@@ -2,7 +2,9 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -39,7 +41,7 @@ func WriteFiles(dir, share string, reports []types.Report, junitPaths []string) 
 	if err := os.WriteFile(filepath.Join(dir, JSONFile), b, 0o644); err != nil {
 		return err
 	}
-	if err := copyDir(filepath.Join(share, SuitesDir), filepath.Join(dir, SuitesDir)); err != nil {
+	if err := copyFiles(filepath.Join(share, SuitesDir), filepath.Join(dir, SuitesDir)); err != nil {
 		return err
 	}
 	return mergeJUnit(dir, junitPaths)
@@ -78,28 +80,11 @@ func mergeJUnit(dir string, paths []string) error {
 	return nil
 }
 
-func copyDir(src, dst string) error {
-	entries, err := os.ReadDir(src)
-	if os.IsNotExist(err) {
+// copyFiles copies the tree src into dst, which must not hold the same
+// files yet (os.CopyFS); a missing src is nothing to copy.
+func copyFiles(src, dst string) error {
+	if _, err := os.Stat(src); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	return os.CopyFS(dst, os.DirFS(src))
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -287,17 +288,10 @@ func compareFigures(c *Changes, t, base *TargetReport) {
 		if !ok || b == 0 {
 			continue
 		}
-		if now := f.Median(); abs(now-b) > figureNoise*abs(b) {
+		if now := f.Median(); math.Abs(now-b) > figureNoise*math.Abs(b) {
 			c.Figures = append(c.Figures, FigureChange{Target: t.Name, Name: f.Name, Unit: f.Unit, Then: b, Now: now})
 		}
 	}
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // Families lists the suite families the run's targets ran, in order.
