@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/kbus-project/kbus/rig/guestproto"
-	"github.com/kbus-project/kbus/rig/lava"
 	"github.com/kbus-project/kbus/rig/pipeline"
 	"github.com/kbus-project/kbus/rig/report"
 )
@@ -65,37 +62,18 @@ func runLAVATest(ctx context.Context, inv *invocation) int {
 	for _, b := range inv.opts.boards {
 		c := cfg
 		c.Board = &b
-		f, out, err := pipeline.RunLAVA(ctx, c)
-		switch {
-		case errors.Is(err, lava.ErrLAVA) || out == nil:
-			fmt.Fprintf(inv.stderr, "rig lava-test %s: INFRASTRUCTURE ERROR: %v\n", b.Name, err)
-			code = max(code, report.Infra.ExitCode())
-		case err != nil:
-			fmt.Fprintf(inv.stderr, "rig lava-test %s: FAIL: %v\n", b.Name, err)
-			code = max(code, report.Fail.ExitCode())
-		case failedCases(out.Cases) > 0:
-			fmt.Fprintf(inv.stderr, "rig lava-test %s: FAIL: LAVA recorded the guest's results faithfully, and %d specs failed (%s)\n",
-				b.Name, failedCases(out.Cases), out.Log)
-			code = max(code, report.Fail.ExitCode())
-		default:
-			suites := map[string]bool{}
-			for _, c := range out.Cases {
-				suites[c.Suite] = true
-			}
-			fmt.Fprintf(inv.stdout, "rig lava-test %s: PASS: lava-run recorded %d test cases in %d suites, "+
-				"each as the guest's reports in %s have it; job %s, log %s\n",
-				b.Name, len(out.Cases), len(suites), f.ReportDir, f.QEMUJob, out.Log)
+		f, out, e := pipeline.RunLAVA(ctx, c)
+		v, why := report.DecideLAVA(e)
+		where := ""
+		if out != nil {
+			where = fmt.Sprintf("; job %s, log %s", f.QEMUJob, out.Log)
 		}
+		w := inv.stdout
+		if v != report.Pass {
+			w = inv.stderr
+		}
+		fmt.Fprintf(w, "rig lava-test %s: %s: %s%s\n", b.Name, v, why, where)
+		code = max(code, v.ExitCode())
 	}
 	return code
-}
-
-func failedCases(cases []lava.Case) int {
-	n := 0
-	for _, c := range cases {
-		if c.Result == guestproto.LAVAFail {
-			n++
-		}
-	}
-	return n
 }

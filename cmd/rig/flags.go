@@ -187,5 +187,6 @@ func (o *options) finishPublish() error {
 		o.publish.RunID = pipeline.NewRunID(time.Now())
 	}
 	o.publish.ProfileLog = ProfileLog(o.out, o.publish.RunID)
+	o.publish.Versions = pipeline.Provenance(root)
 	return nil
 }

@@ -1,14 +1,11 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,7 +14,6 @@ import (
 	"github.com/kbus-project/kbus/rig/image"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/vm"
-	"github.com/onsi/ginkgo/v2/types"
 )
 
 // endGrace is how long a board guest may take to power off once it has
@@ -126,7 +122,7 @@ func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, err
 			Board: *b, Kernel: k.image, Initramfs: initramfs, FirmwareRoot: root,
 			Cmdline: image.Cmdline(*b, append(r.request().KernelArgs(), r.cfg.KernelArgs...)),
 			Manifest: image.Manifest{Kernel: r.kernel.Source, KernelKey: r.kernel.ConfigKey, Module: r.version,
-				Git: report.GitDescribe(ctx, r.cfg.Root), Firmware: fwVersion},
+				Git: GitDescribe(ctx, r.cfg.Root), Firmware: fwVersion},
 		}
 		if b.DTB != "" {
 			in.DTB = filepath.Join(k.dir, b.Target().Kernel.DTSDir, b.DTB)
@@ -195,52 +191,14 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 }
 
 // checkSignals compares the console's LAVA test cases with the specs the
-// results partition holds: a farm that reads only the console must see
-// the same run.
+// results partition holds (report.CheckSignals).
 func (r *runner) checkSignals(serialPath string) (string, error) {
 	f, err := os.Open(serialPath)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	sigs, ended, err := ReadSignals(f)
-	if err != nil {
-		return "", err
-	}
-	if !ended {
-		return "", fmt.Errorf("the console never showed the guest's end marker %s", guestproto.EndMarker)
-	}
-	// What the guest should have printed, from the reports it wrote.
-	var want []string
-	for i, rep := range r.results.Reports {
-		for _, s := range guestproto.LAVACases(r.results.ReportSuites[i], []types.Report{rep}) {
-			want = append(want, s.CaseID+" "+s.Result)
-		}
-	}
-	got := make([]string, len(sigs))
-	for i, s := range sigs {
-		got[i] = s.CaseID + " " + s.Result
-	}
-	sort.Strings(want)
-	sort.Strings(got)
-	if !slices.Equal(got, want) {
-		return "", fmt.Errorf("the console's LAVA signals (%d test cases) differ from the results partition's reports (%d)",
-			len(got), len(want))
-	}
-	return fmt.Sprintf("%d LAVA test cases on the console, as on the results partition", len(sigs)), nil
-}
-
-// ReadSignals reads a console log's LAVA test cases and whether the end
-// marker went by.
-func ReadSignals(rd io.Reader) ([]guestproto.Signal, bool, error) {
-	var sr guestproto.SignalReader
-	var sigs []guestproto.Signal
-	err := eachLine(rd, func(line string) {
-		if s, ok := sr.Line(line); ok {
-			sigs = append(sigs, s)
-		}
-	})
-	return sigs, sr.Ended, err
+	return report.CheckSignals(f, r.results)
 }
 
 // bootFailures are what U-Boot, systemd-boot and OVMF print when they
@@ -276,13 +234,4 @@ func consoleTail(path string) string {
 	}
 	out.WriteString("; the console's last lines:\n    " + strings.Join(lines, "\n    "))
 	return out.String()
-}
-
-func eachLine(rd io.Reader, f func(string)) error {
-	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		f(strings.TrimRight(sc.Text(), "\r"))
-	}
-	return sc.Err()
 }

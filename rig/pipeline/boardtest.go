@@ -108,7 +108,7 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 			return "", err
 		}
 		defer f.Close()
-		if _, err := ConsoleShare(f, share); err != nil {
+		if _, err := report.ConsoleShare(f, share); err != nil {
 			return "", err
 		}
 		r.results, err = report.Collect(share, r.out.ReportDir, r.cfg.Mode)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/guestproto"
-	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
 )
 
@@ -53,7 +52,7 @@ func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
 		return "", fmt.Errorf("kernel build left no image: %w", err)
 	}
 	k.image = filepath.Join(k.dir, strings.TrimSpace(string(img)))
-	r.kernel = report.ReadKernelInfo(k.dir)
+	r.kernel = readKernelInfo(k.dir)
 	note := "built"
 	if strings.Contains(stderr.String(), "cached") {
 		note = "cached"

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/lava"
+	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/vm"
 )
 
@@ -72,20 +74,33 @@ func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
 }
 
 // RunLAVA writes the board's jobs, runs the QEMU job with lava-run and
-// checks that LAVA recorded every spec of the board's last image-test
-// run with the same result.
-func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Outcome, error) {
+// sets what LAVA recorded against the board's last image-test run
+// (report.DecideLAVA decides). The outcome is nil when the job never ran.
+func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Outcome, report.LAVAEvidence) {
+	var e report.LAVAEvidence
 	f, err := WriteLAVAJobs(ctx, cfg)
 	if err != nil {
-		return nil, nil, err
+		e.JobErr = err
+		return nil, nil, e
 	}
 	want, err := lava.Expected(f.ReportDir)
 	if err != nil {
-		return f, nil, err
+		e.JobErr = err
+		return f, nil, e
 	}
 	out, err := lava.Run(ctx, f.QEMUJob, f.Device, filepath.Join(f.Dir, "run"))
 	if err != nil {
-		return f, out, err
+		e.JobErr = err
+		return f, out, e
 	}
-	return f, out, lava.Compare(out.Cases, want)
+	suites := map[string]bool{}
+	for _, c := range out.Cases {
+		suites[c.Suite] = true
+		if c.Result == guestproto.LAVAFail {
+			e.Failed++
+		}
+	}
+	e.Cases, e.Suites = len(out.Cases), len(suites)
+	e.Mismatch = lava.Compare(out.Cases, want)
+	return f, out, e
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/internal/shell"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
 	"github.com/kbus-project/kbus/rig/vm"
@@ -238,7 +239,7 @@ func (r *runner) rerun() string {
 		cmd += " SUITE=" + r.cfg.Suites[0]
 	}
 	if r.cfg.Labels != "" {
-		cmd += " LABELS=" + report.ShellQuote(r.cfg.Labels)
+		cmd += " LABELS=" + shell.Quote(r.cfg.Labels)
 	}
 	return cmd
 }

@@ -17,7 +17,10 @@ type Publish struct {
 	// Baseline is a run report to compare with, e.g. one downloaded from
 	// CI; empty means the newest other run in the history.
 	Baseline string
-	Root     string // the repository, for its git description
+	Root     string // the repository
+	// Versions records what the run tested and with what (the pipeline's
+	// Provenance); nil records nothing.
+	Versions func(ctx context.Context, qemuBinaries []string) Versions
 	// ProfileLog is the stages make test timed (scripts/timed.sh); a
 	// missing file means no profile.
 	ProfileLog string
@@ -34,7 +37,11 @@ func (p Publish) Write(ctx context.Context) (*RunReport, error) {
 	for _, t := range targets {
 		qemus = append(qemus, t.QEMU)
 	}
-	run := NewRun(p.RunID, CollectVersions(ctx, p.Root, qemus), targets)
+	var v Versions
+	if p.Versions != nil {
+		v = p.Versions(ctx, qemus)
+	}
+	run := NewRun(p.RunID, v, targets)
 	if p.ProfileLog != "" {
 		if err := run.AddProfile(p.ProfileLog); err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kbus-project/kbus/rig/figure"
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/internal/shell"
 	"github.com/onsi/ginkgo/v2/types"
 )
 
@@ -220,7 +221,7 @@ func failureDetail(meta TargetMeta, suite string, s SpecResult, sr types.SpecRep
 		f.Location = fmt.Sprintf("%s:%d", filepath.Base(sr.FailureLocation().FileName), sr.FailureLocation().LineNumber)
 	}
 	if meta.Rerun != "" {
-		f.Rerun = meta.Rerun + " FOCUS=" + ShellQuote(regexp.QuoteMeta(s.FullText()))
+		f.Rerun = meta.Rerun + " FOCUS=" + shell.Quote(regexp.QuoteMeta(s.FullText()))
 	}
 	for _, ev := range sr.Timeline() {
 		f.Timeline = append(f.Timeline, timelineLine(sr.StartTime, ev))
@@ -272,9 +273,6 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-// ShellQuote quotes s for a POSIX shell.
-func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // dmesgLine is a kernel log line with its printk time in seconds since boot.
 type dmesgLine struct {

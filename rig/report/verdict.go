@@ -117,3 +117,31 @@ func Decide(e Evidence) (Verdict, []string) {
 	}
 	return Pass, nil
 }
+
+// LAVAEvidence is what a LAVA job of a board left, set against the
+// guest's own reports of the same image.
+type LAVAEvidence struct {
+	// JobErr says LAVA could not run the job or failed it, or there was
+	// no image test to compare with.
+	JobErr error
+	// Mismatch says LAVA recorded other test cases or results than the
+	// guest's reports hold.
+	Mismatch error
+	// Cases, Suites and Failed count what LAVA recorded.
+	Cases, Suites, Failed int
+}
+
+// DecideLAVA returns the verdict of a LAVA job and a line that says why:
+// an infrastructure error when the job did not run to its end, a failure
+// when LAVA's record differs from the guest's or holds failed specs.
+func DecideLAVA(e LAVAEvidence) (Verdict, string) {
+	switch {
+	case e.JobErr != nil:
+		return Infra, e.JobErr.Error()
+	case e.Mismatch != nil:
+		return Fail, e.Mismatch.Error()
+	case e.Failed > 0:
+		return Fail, fmt.Sprintf("LAVA recorded the guest's results faithfully, and %d specs failed", e.Failed)
+	}
+	return Pass, fmt.Sprintf("LAVA recorded %d test cases in %d suites, each as the guest's reports have it", e.Cases, e.Suites)
+}

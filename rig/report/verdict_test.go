@@ -71,3 +71,21 @@ func TestVerdictsOrderByExitCode(t *testing.T) {
 		t.Error(Infra.String())
 	}
 }
+
+func TestLAVAVerdicts(t *testing.T) {
+	for _, c := range []struct {
+		e    LAVAEvidence
+		want Verdict
+		says string
+	}{
+		{LAVAEvidence{JobErr: errors.New("lava-run: job timed out"), Mismatch: errors.New("x")}, Infra, "timed out"},
+		{LAVAEvidence{Mismatch: errors.New("LAVA recorded 561 test cases, the reports hold 562"), Cases: 561}, Fail, "561"},
+		{LAVAEvidence{Cases: 562, Suites: 9, Failed: 2}, Fail, "2 specs failed"},
+		{LAVAEvidence{Cases: 562, Suites: 9}, Pass, "562 test cases in 9 suites"},
+	} {
+		v, why := DecideLAVA(c.e)
+		if v != c.want || !strings.Contains(why, c.says) {
+			t.Errorf("%+v: %v %q, want %v saying %q", c.e, v, why, c.want, c.says)
+		}
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/hugelgupf/vmtest/qemu"
+
+	"github.com/kbus-project/kbus/rig/internal/shell"
 )
 
 // The rig's architecture names, as ARCH= and -arch take them.
@@ -273,11 +275,7 @@ func (t Target) ShellEnv(f Flavour, v Version) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(vars[k]))
+		fmt.Fprintf(&b, "%s=%s\n", k, shell.Quote(vars[k]))
 	}
 	return b.String()
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,11 +1,10 @@
-package pipeline
+package report
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
-	"github.com/kbus-project/kbus/rig/report"
 )
 
 // What a board's console alone gives: the reports and the status the
@@ -29,7 +28,7 @@ func TestConsoleShareRebuildsTheResults(t *testing.T) {
 	if err != nil || !ended {
 		t.Fatalf("ended %v, err %v", ended, err)
 	}
-	res, err := report.Collect(share, dir, guestproto.ModeTest)
+	res, err := Collect(share, dir, guestproto.ModeTest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,8 +37,8 @@ func TestConsoleShareRebuildsTheResults(t *testing.T) {
 	if s.Total != 3 || s.Passed != 1 || s.Failed != 1 || s.Skipped != 1 {
 		t.Errorf("summary %+v", s)
 	}
-	v, reasons := report.Decide(ev)
-	if v != report.Fail || !strings.Contains(strings.Join(reasons, " "), "1 spec(s) failed") {
+	v, reasons := Decide(ev)
+	if v != Fail || !strings.Contains(strings.Join(reasons, " "), "1 spec(s) failed") {
 		t.Errorf("verdict %v %q", v, reasons)
 	}
 	// Without the status line the guest never reported.
@@ -47,8 +46,8 @@ func TestConsoleShareRebuildsTheResults(t *testing.T) {
 	if _, err := ConsoleShare(strings.NewReader("U-Boot 2023.01\r\n"), share); err != nil {
 		t.Fatal(err)
 	}
-	res, _ = report.Collect(share, t.TempDir(), guestproto.ModeTest)
-	if v, _ := report.Decide(res.Evidence(nil, guestproto.ModeTest)); v != report.Infra {
+	res, _ = Collect(share, t.TempDir(), guestproto.ModeTest)
+	if v, _ := Decide(res.Evidence(nil, guestproto.ModeTest)); v != Infra {
 		t.Errorf("no status: verdict %v", v)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package pipeline
 
 import (
 	"bufio"
@@ -9,13 +9,22 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/kbus-project/kbus/rig/report"
 )
 
-// CollectVersions records what a run tested and with what: the source
-// tree's git description, Go, each QEMU binary the run used, and the
-// host. The module's version is its targets' (TargetMeta.Module).
-func CollectVersions(ctx context.Context, root string, qemuBinaries []string) Versions {
-	v := Versions{Go: runtime.Version(), QEMU: map[string]string{}, Host: host()}
+// Provenance returns what records, for the run's page, what a run tested
+// and with what: the source tree's git description, Go, each QEMU binary
+// the run used, and the host. The module's version is its targets'
+// (report.TargetMeta.Module).
+func Provenance(root string) func(ctx context.Context, qemuBinaries []string) report.Versions {
+	return func(ctx context.Context, qemuBinaries []string) report.Versions {
+		return versions(ctx, root, qemuBinaries)
+	}
+}
+
+func versions(ctx context.Context, root string, qemuBinaries []string) report.Versions {
+	v := report.Versions{Go: runtime.Version(), QEMU: map[string]string{}, Host: host()}
 	v.Git = GitDescribe(ctx, root)
 	v.Dirty = strings.HasSuffix(v.Git, "-dirty")
 	for _, bin := range qemuBinaries {
@@ -27,7 +36,7 @@ func CollectVersions(ctx context.Context, root string, qemuBinaries []string) Ve
 			v.QEMU[bin] = "unknown: " + err.Error()
 			continue
 		}
-		v.QEMU[bin] = firstLine(string(out))
+		v.QEMU[bin], _, _ = strings.Cut(string(out), "\n")
 	}
 	return v
 }
@@ -48,10 +57,10 @@ func host() string {
 	return fmt.Sprintf("%s, Linux %s %s, %d CPUs", name, strings.TrimSpace(string(rel)), runtime.GOARCH, runtime.NumCPU())
 }
 
-// ReadKernelInfo reads the build-info file kernel/build.sh leaves in a
+// readKernelInfo reads the build-info file kernel/build.sh leaves in a
 // kernel build folder.
-func ReadKernelInfo(dir string) Kernel {
-	var k Kernel
+func readKernelInfo(dir string) report.Kernel {
+	var k report.Kernel
 	f, err := os.Open(filepath.Join(dir, "build-info"))
 	if err != nil {
 		return k

@@ -1,16 +1,24 @@
-package pipeline
+package report
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 )
+
+// A board's console carries the guest's results as LAVA signals
+// (guestproto): read here into reports when nothing else comes back, and
+// checked against the reports when the results partition does.
 
 // ConsoleShare turns a board's console, when nothing else comes back
 // from the board, into the results share the guest would have written:
@@ -74,4 +82,57 @@ func specState(result string) types.SpecState {
 	default:
 		return types.SpecStateFailed
 	}
+}
+
+// CheckSignals compares the console's LAVA test cases with the specs of
+// the reports the guest wrote: a farm that reads only the console must see
+// the same run. It says how many cases it checked.
+func CheckSignals(console io.Reader, res *Results) (string, error) {
+	sigs, ended, err := ReadSignals(console)
+	if err != nil {
+		return "", err
+	}
+	if !ended {
+		return "", fmt.Errorf("the console never showed the guest's end marker %s", guestproto.EndMarker)
+	}
+	// What the guest should have printed, from the reports it wrote.
+	var want []string
+	for i, rep := range res.Reports {
+		for _, s := range guestproto.LAVACases(res.ReportSuites[i], []types.Report{rep}) {
+			want = append(want, s.CaseID+" "+s.Result)
+		}
+	}
+	got := make([]string, len(sigs))
+	for i, s := range sigs {
+		got[i] = s.CaseID + " " + s.Result
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		return "", fmt.Errorf("the console's LAVA signals (%d test cases) differ from the results partition's reports (%d)",
+			len(got), len(want))
+	}
+	return fmt.Sprintf("%d LAVA test cases on the console, as on the results partition", len(sigs)), nil
+}
+
+// ReadSignals reads a console log's LAVA test cases and whether the end
+// marker went by.
+func ReadSignals(rd io.Reader) ([]guestproto.Signal, bool, error) {
+	var sr guestproto.SignalReader
+	var sigs []guestproto.Signal
+	err := eachLine(rd, func(line string) {
+		if s, ok := sr.Line(line); ok {
+			sigs = append(sigs, s)
+		}
+	})
+	return sigs, sr.Ended, err
+}
+
+func eachLine(rd io.Reader, f func(string)) error {
+	sc := bufio.NewScanner(rd)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		f(strings.TrimRight(sc.Text(), "\r"))
+	}
+	return sc.Err()
 }
