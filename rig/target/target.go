@@ -147,7 +147,10 @@ var table = []Target{
 		Go:     Go{GOARCH: "arm64"},
 		Compat: &armv7,
 		QEMU: QEMU{Arch: qemu.ArchArm64, Binary: "qemu-system-aarch64",
-			Machine: []string{"-machine", "virt", "-cpu", "max", "-m", "1G", "-smp", "2"},
+			// Pointer authentication with QEMU's own cheap algorithm instead
+			// of emulating QARMA: the guest sees the same feature, and TCG
+			// runs it 5-7 % faster (docs/testing.md, "Where the time goes").
+			Machine: []string{"-machine", "virt", "-cpu", "max,pauth-impdef=on", "-m", "1G", "-smp", "2"},
 			Console: "ttyAMA0", NIC: "virtio-net-pci", Block: "virtio-blk-pci"},
 		Timeout: 20 * time.Minute,
 	},
