@@ -44,7 +44,7 @@ func TestParseLogReadsTheCasesAndTheJobResult(t *testing.T) {
 not json
 {"dt": "x", "lvl": "results", "msg": {"case": "job", "definition": "lava", "result": "pass"}}
 `
-	var out Outcome
+	var out Record
 	if err := parseLog(strings.NewReader(log), &out); err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,8 @@ type Case struct {
 
 func (c Case) String() string { return c.Suite + "/" + c.ID + " " + c.Result }
 
-// Outcome is what lava-run said of a job.
-type Outcome struct {
+// Record is what lava-run recorded of a job.
+type Record struct {
 	Job   string // the job's own result: pass, fail
 	Error string // LAVA's error, if the job failed
 	Cases []Case
@@ -38,11 +38,11 @@ var ErrLAVA = errors.New("LAVA job failed")
 
 // Run runs the job on the device with lava-run, locally (no server),
 // keeping its log in dir.
-func Run(ctx context.Context, job, device, dir string) (*Outcome, error) {
+func Run(ctx context.Context, job, device, dir string) (*Record, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	out := &Outcome{Log: filepath.Join(dir, "lava-run.log")}
+	out := &Record{Log: filepath.Join(dir, "lava-run.log")}
 	logf, err := os.Create(out.Log)
 	if err != nil {
 		return nil, err
@@ -69,7 +69,7 @@ func Run(ctx context.Context, job, device, dir string) (*Outcome, error) {
 }
 
 // parseLog reads lava-run's JSON lines for the results.
-func parseLog(r io.Reader, out *Outcome) error {
+func parseLog(r io.Reader, out *Record) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {

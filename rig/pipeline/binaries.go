@@ -40,21 +40,22 @@ const binariesKeep = 6
 // x86_64 targets all run the same set (docs/testing.md, "Where the time
 // goes"). Otherwise they are compiled, each kind in one go command that
 // builds its packages side by side, and kept in the cache.
-func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *binaries) (string, error) {
+func (r *runner) buildBinaries(ctx context.Context, build string, k kernel) (binaries, string, error) {
+	var b binaries
 	bin, specs := filepath.Join(build, "bin"), filepath.Join(build, "specs")
 	if err := emptyDirs(bin, specs); err != nil {
-		return "", err
+		return b, "", err
 	}
 	suites := r.cfg.Suites
 	if len(suites) == 0 {
 		var err error
 		if suites, err = findSuites(r.cfg.Root); err != nil {
-			return "", err
+			return b, "", err
 		}
 	}
 	t := r.cfg.Target
 	compat := t.Compat != nil && !r.cfg.NativeOnly && kernelHas(k, "CONFIG_COMPAT")
-	r.layOut(bin, specs, suites, compat, b)
+	r.layOut(bin, specs, suites, compat, &b)
 	note := fmt.Sprintf("%d suite(s) for %s", len(suites), t.Go)
 	if compat {
 		note += fmt.Sprintf(", and the same %d for %s (compat)", len(suites), t.Compat)
@@ -62,21 +63,21 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 
 	key, err := r.binariesKey(ctx, suites, compat)
 	if err != nil {
-		return "", err
+		return b, "", err
 	}
 	cached := filepath.Join(r.cfg.CacheDir, "binaries", key)
 	if r.cfg.CacheDir != "" {
 		if err := restoreTree(cached, build); err == nil {
 			now := time.Now()
 			_ = os.Chtimes(cached, now, now)
-			return note + "; cached " + key[:16], nil
+			return b, note + "; cached " + key[:16], nil
 		}
 		if err := emptyDirs(bin, specs); err != nil {
-			return "", err
+			return b, "", err
 		}
 	}
 	if err := r.compileBinaries(ctx, bin, specs, suites, compat); err != nil {
-		return "", err
+		return b, "", err
 	}
 	if r.cfg.CacheDir != "" {
 		if err := storeTree(build, cached); err != nil {
@@ -84,7 +85,7 @@ func (r *runner) buildBinaries(ctx context.Context, build string, k kernel, b *b
 		}
 		pruneCache(filepath.Dir(cached), binariesKeep)
 	}
-	return note + "; built " + key[:16], nil
+	return b, note + "; built " + key[:16], nil
 }
 
 // layOut names the files buildBinaries leaves, as the initramfs lays them

@@ -107,7 +107,7 @@ func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, err
 	var res image.Result
 	b := r.cfg.Board
 	build := r.buildDir()
-	k, initramfs, err := r.buildImage(ctx, build)
+	g, err := r.buildGuest(ctx, build)
 	if err != nil {
 		return res, "", err
 	}
@@ -119,13 +119,13 @@ func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, err
 		}
 		fwRoot = root
 		in := image.Inputs{
-			Board: *b, Kernel: k.image, Initramfs: initramfs, FirmwareRoot: root,
+			Board: *b, Kernel: g.kernel.image, Initramfs: g.initramfs, FirmwareRoot: root,
 			Cmdline: image.Cmdline(*b, append(r.request().KernelArgs(), r.cfg.KernelArgs...)),
-			Manifest: image.Manifest{Kernel: r.kernel.Source, KernelKey: r.kernel.ConfigKey, Module: r.version,
+			Manifest: image.Manifest{Kernel: g.kernel.info.Source, KernelKey: g.kernel.info.ConfigKey, Module: r.version,
 				Git: GitDescribe(ctx, r.cfg.Root), Firmware: fwVersion},
 		}
 		if b.DTB != "" {
-			in.DTB = filepath.Join(k.dir, b.Target().Kernel.DTSDir, b.DTB)
+			in.DTB = filepath.Join(g.kernel.dir, b.Target().Kernel.DTSDir, b.DTB)
 		}
 		res, err = image.Build(ctx, in, ImageDir(r.cfg.OutDir, b.Name), filepath.Join(build, "image"))
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
 )
 
@@ -26,12 +27,20 @@ var guestTools = []string{"cmd/kbus", "cmd/kbusbench", "cmd/limpet", "cmd/simdev
 type kernel struct {
 	dir   string // the build directory: KDIR for the module
 	image string
+	info  report.Kernel // what the report says of it
+}
+
+// module is the kbus.ko a guest loads.
+type module struct {
+	path string
+	hash string // of its sources, as the report shows it
 }
 
 // buildKernel runs kernel/build.sh, which returns at once when the kernel
 // is cached and shows its progress otherwise. The script is given the
 // target's facts from the target table, as "rig target env" prints them.
-func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
+func (r *runner) buildKernel(ctx context.Context) (kernel, string, error) {
+	var k kernel
 	var stdout bytes.Buffer
 	t, f, v := r.cfg.Target, r.cfg.Flavour, r.cfg.Version
 	cmd := exec.CommandContext(ctx, filepath.Join(r.cfg.Root, "kernel", "build.sh"), t.Name, f.Name, v.Name)
@@ -43,21 +52,21 @@ func (r *runner) buildKernel(ctx context.Context, k *kernel) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = io.MultiWriter(r.cfg.Log, &stderr)
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("kernel build failed: %w", err)
+		return k, "", fmt.Errorf("kernel build failed: %w", err)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	k.dir = lines[len(lines)-1]
 	img, err := os.ReadFile(filepath.Join(k.dir, "image"))
 	if err != nil {
-		return "", fmt.Errorf("kernel build left no image: %w", err)
+		return k, "", fmt.Errorf("kernel build left no image: %w", err)
 	}
 	k.image = filepath.Join(k.dir, strings.TrimSpace(string(img)))
-	r.kernel = readKernelInfo(k.dir)
+	k.info = readKernelInfo(k.dir)
 	note := "built"
 	if strings.Contains(stderr.String(), "cached") {
 		note = "cached"
 	}
-	return note + ": " + filepath.Base(k.dir), nil
+	return k, note + ": " + filepath.Base(k.dir), nil
 }
 
 // Version is the project's version, as scripts/version.sh derives it from
@@ -76,20 +85,20 @@ func Version(root string) string {
 // module built before from the same sources, version, kernel build and
 // compiler comes from the cache instead (~/.cache/kbus-rig/modules):
 // make test boots one kernel in several targets.
-func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *string) (string, error) {
+func (r *runner) buildModule(ctx context.Context, k kernel, build string) (module, string, error) {
 	src := filepath.Join(r.cfg.Root, "module")
 	dst := filepath.Join(build, "module")
 	changed, hash, err := syncTree(src, dst)
+	m := module{hash: hash}
 	if err != nil {
-		return "", fmt.Errorf("copying module sources: %w", err)
+		return m, "", fmt.Errorf("copying module sources: %w", err)
 	}
-	r.module = hash
 	kt := r.cfg.Target.Kernel
 	var cached string
 	if r.cfg.CacheDir != "" {
 		cc, err := exec.CommandContext(ctx, kt.CrossCompile+"gcc", "-dumpfullversion").Output()
 		if err != nil {
-			return "", fmt.Errorf("%sgcc -dumpfullversion: %w", kt.CrossCompile, err)
+			return m, "", fmt.Errorf("%sgcc -dumpfullversion: %w", kt.CrossCompile, err)
 		}
 		sum := sha256.Sum256([]byte(strings.Join([]string{hash, r.version, k.dir, kt.Arch, kt.CrossCompile,
 			strings.TrimSpace(string(cc))}, "\n")))
@@ -98,8 +107,8 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 		if _, err := os.Stat(cached); err == nil {
 			now := time.Now()
 			_ = os.Chtimes(filepath.Dir(cached), now, now)
-			*ko = cached
-			return "cached " + key[:16], nil
+			m.path = cached
+			return m, "cached " + key[:16], nil
 		}
 	}
 	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile,
@@ -108,17 +117,17 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string, ko *st
 	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
 	if err := cmd.Run(); err != nil {
 		r.cfg.Log.Write(outBuf.Bytes())
-		return "", fmt.Errorf("module build failed: %w", err)
+		return m, "", fmt.Errorf("module build failed: %w", err)
 	}
-	*ko = filepath.Join(dst, "kbus.ko")
+	m.path = filepath.Join(dst, "kbus.ko")
 	note := fmt.Sprintf("%d source file(s) changed", changed)
 	if cached != "" {
-		if err := keepFile(*ko, cached); err != nil {
+		if err := keepFile(m.path, cached); err != nil {
 			r.logf("keeping the module in the cache: %v", err)
 		}
 		pruneCache(filepath.Dir(filepath.Dir(cached)), modulesKeep)
 	}
-	return note, nil
+	return m, note, nil
 }
 
 // modulesKeep is how many built modules the cache keeps: one per kernel
@@ -224,15 +233,16 @@ func findSuites(root string) ([]string, error) {
 
 // buildInitramfs lays the guest's files out as guestproto says the uinit
 // finds them, on the target's cached u-root base.
-func (r *runner) buildInitramfs(ko string, b binaries, build, out string) (string, error) {
+func (r *runner) buildInitramfs(k kernel, m module, b binaries, build string) (string, string, error) {
+	out := filepath.Join(build, "initramfs.cpio")
 	logf := func(format string, a ...any) { r.logf(format, a...) }
 	base, hit, err := initramfs.Base(r.cfg.CacheDir, r.cfg.Target.Go, logf)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	files := []initramfs.File{
 		{Src: b.uinit, Dst: guestproto.UinitPath},
-		{Src: ko, Dst: guestproto.ModulePath},
+		{Src: m.path, Dst: guestproto.ModulePath},
 	}
 	for _, t := range b.tools {
 		files = append(files, initramfs.File{Src: t, Dst: path.Join(guestproto.BinDir, filepath.Base(t))})
@@ -241,20 +251,20 @@ func (r *runner) buildInitramfs(ko string, b binaries, build, out string) (strin
 		files = append(files, initramfs.File{Src: s, Dst: path.Join(guestproto.SpecsDir, filepath.Base(s))})
 	}
 	if d := r.cfg.Distro; d != nil {
-		df, err := d.files(r.distroRelease, build)
+		df, err := d.files(k.info.Release, build)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		files = append(files, df...)
 	}
 	if err := initramfs.Build(base, out, files, logf); err != nil {
-		return "", err
+		return "", "", err
 	}
 	note := "base built"
 	if hit {
 		note = "base cached"
 	}
-	return note, nil
+	return out, note, nil
 }
 
 // syncTree copies the module's sources from src into dst when their size

@@ -132,3 +132,22 @@ func (d Distro) files(release, build string) ([]initramfs.File, error) {
 	}
 	return append(files, initramfs.File{Src: conf, Dst: "lib/modules-load.d/rig.conf"}), nil
 }
+
+// kernel is the build stage "kernel" for a distribution kernel: nothing
+// to build, its release read from the unpacked package.
+func (d Distro) kernel() (kernel, string, error) {
+	rel, err := d.Release()
+	if err != nil {
+		return kernel{}, "", err
+	}
+	return kernel{image: d.Image(rel), info: d.Info(rel)}, "distribution kernel " + rel, nil
+}
+
+// module is the build stage "module" for a distribution kernel: the
+// module DKMS built for it.
+func (d Distro) module() (module, string, error) {
+	if _, err := os.Stat(d.Module); err != nil {
+		return module{}, "", fmt.Errorf("the module built for the distribution kernel: %w", err)
+	}
+	return module{path: d.Module}, "built elsewhere: " + d.Module, nil
+}

@@ -76,7 +76,7 @@ func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
 // RunLAVA writes the board's jobs, runs the QEMU job with lava-run and
 // sets what LAVA recorded against the board's last image-test run
 // (report.DecideLAVA decides). The outcome is nil when the job never ran.
-func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Outcome, report.LAVAEvidence) {
+func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Record, report.LAVAEvidence) {
 	var e report.LAVAEvidence
 	f, err := WriteLAVAJobs(ctx, cfg)
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 // Outcome is the result of a run.
 type Outcome struct {
-	Target    string // the report folder's name: the target, or a machine of a topology
+	Name      string // the report folder's name: the target, or a machine of a topology
 	Role      string // the machine's role in a topology
 	Flavour   string
 	Verdict   report.Verdict
@@ -34,7 +34,7 @@ func (o *Outcome) Print(w io.Writer) {
 	if o.Bench != "" {
 		fmt.Fprintf(w, "\n%s", o.Bench)
 	}
-	name := o.Target
+	name := o.Name
 	if o.Role != "" {
 		name += " (" + o.Role + ")"
 	}
@@ -87,7 +87,7 @@ func PrintTable(w io.Writer, outs []*Outcome) {
 	fmt.Fprintln(tw, "target\tverdict\tspecs run\tpassed\tfailed\tskipped\tboot\ttotal")
 	for _, o := range outs {
 		s := o.Summary
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%v\t%v\n", o.Target, o.Verdict, s.Run, s.Passed, s.Failed, s.Skipped,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%v\t%v\n", o.Name, o.Verdict, s.Run, s.Passed, s.Failed, s.Skipped,
 			o.Boot.Round(10*time.Millisecond), o.Total.Round(time.Second))
 	}
 	tw.Flush()

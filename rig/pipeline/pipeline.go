@@ -95,12 +95,9 @@ type runner struct {
 	cfg     Config
 	out     *Outcome
 	start   time.Time
-	kernel  report.Kernel   // the kernel's build-info, once built
-	module  string          // the module sources' hash, once built
+	built   guest           // what the build stages made, for the report
 	results *report.Results // what the guest left, once collected
-	// distroRelease is the distribution kernel's release, with Distro.
-	distroRelease string
-	version       string // the project's, for the module and the tools
+	version string          // the project's, for the module and the tools
 }
 
 func (r *runner) logf(format string, a ...any) {
@@ -168,7 +165,7 @@ func newRunner(cfg Config) *runner {
 		}
 	}
 	out := &Outcome{
-		Target: cfg.Name, Role: cfg.Role, Flavour: cfg.Flavour.Name,
+		Name: cfg.Name, Role: cfg.Role, Flavour: cfg.Flavour.Name,
 		ReportDir: filepath.Join(cfg.OutDir, "reports", cfg.Name),
 	}
 	return &runner{cfg: cfg, out: out, start: time.Now(), version: Version(cfg.Root)}
@@ -205,7 +202,7 @@ func (r *runner) writeReport() error {
 	meta := report.TargetMeta{
 		RunID: r.cfg.RunID, Name: r.cfg.Name, Target: r.cfg.Target.Name, Flavour: r.cfg.Flavour.Name,
 		Role: r.cfg.Role, Mode: r.cfg.Mode, Labels: r.request().Labels, Rerun: r.rerun(),
-		Cmdline: out.Cmdline, Kernel: r.kernel, Module: r.module, QEMU: r.cfg.Target.QEMU.Binary,
+		Cmdline: out.Cmdline, Kernel: r.built.kernel.info, Module: r.built.module.hash, QEMU: r.cfg.Target.QEMU.Binary,
 		Verdict: out.Verdict, Reasons: out.Reasons, Stages: out.Stages, Total: out.Total,
 		Start: r.start, BootToInit: out.Boot,
 	}
@@ -259,8 +256,7 @@ func (r *runner) buildDir() string {
 // prepare runs the build stages and readies the results share and the
 // report folder.
 func (r *runner) prepare(ctx context.Context) (guestFiles, error) {
-	build := r.buildDir()
-	k, image, err := r.buildImage(ctx, build)
+	g, err := r.buildGuest(ctx, r.buildDir())
 	if err != nil {
 		return guestFiles{}, err
 	}
@@ -268,7 +264,7 @@ func (r *runner) prepare(ctx context.Context) (guestFiles, error) {
 	if err != nil {
 		return guestFiles{}, err
 	}
-	return guestFiles{kernel: k.image, initramfs: image, share: share}, nil
+	return guestFiles{kernel: g.kernel.image, initramfs: g.initramfs, share: share}, nil
 }
 
 // freshResults empties the folder the guest's results land in and the
@@ -311,58 +307,65 @@ func (r *runner) bootAndReport(ctx context.Context, g guestFiles) error {
 func Shell(ctx context.Context, cfg Config) error {
 	cfg.Mode = guestproto.ModeShell
 	r := newRunner(cfg)
-	k, image, err := r.buildImage(ctx, r.buildDir())
+	g, err := r.buildGuest(ctx, r.buildDir())
 	if err != nil {
 		return err
 	}
-	c := r.vmConfig(guestFiles{kernel: k.image, initramfs: image})
+	c := r.vmConfig(guestFiles{kernel: g.kernel.image, initramfs: g.initramfs})
 	c.Timeout = 0
 	return vm.Shell(ctx, c)
 }
 
-// buildImage runs the build stages: the kernel, the module, the guest
-// binaries and the initramfs.
-func (r *runner) buildImage(ctx context.Context, build string) (kernel, string, error) {
-	var k kernel
+// guest is what the build stages make for one guest: its kernel, the
+// module built for it, and the initramfs with the guest's programs.
+type guest struct {
+	kernel    kernel
+	module    module
+	initramfs string
+}
+
+// step runs f as the named stage (its time and note go into the report)
+// and returns what it made.
+func step[T any](r *runner, name string, f func() (T, string, error)) (T, error) {
+	var made T
+	err := r.stage(name, func() (string, error) {
+		v, note, err := f()
+		made = v
+		return note, err
+	})
+	return made, err
+}
+
+// buildGuest runs the build stages in build: the kernel, the module, the
+// guest's programs and the initramfs.
+func (r *runner) buildGuest(ctx context.Context, build string) (guest, error) {
+	var g guest
+	defer func() { r.built = g }() // what got built, for the report, even when a stage failed
 	if err := os.MkdirAll(build, 0o755); err != nil {
-		return k, "", err
+		return g, err
 	}
-	var ko string
+	var err error
 	if d := r.cfg.Distro; d != nil {
-		if err := r.stage("kernel", func() (string, error) {
-			rel, err := d.Release()
-			if err != nil {
-				return "", err
-			}
-			k.image, r.kernel, r.distroRelease = d.Image(rel), d.Info(rel), rel
-			return "distribution kernel " + rel, nil
-		}); err != nil {
-			return k, "", err
+		if g.kernel, err = step(r, "kernel", d.kernel); err != nil {
+			return g, err
 		}
-		if err := r.stage("module", func() (string, error) {
-			ko = d.Module
-			if _, err := os.Stat(ko); err != nil {
-				return "", fmt.Errorf("the module built for %s: %w", r.distroRelease, err)
-			}
-			return "built elsewhere: " + ko, nil
-		}); err != nil {
-			return k, "", err
+		if g.module, err = step(r, "module", d.module); err != nil {
+			return g, err
 		}
 	} else {
-		if err := r.stage("kernel", func() (string, error) { return r.buildKernel(ctx, &k) }); err != nil {
-			return k, "", err
+		if g.kernel, err = step(r, "kernel", func() (kernel, string, error) { return r.buildKernel(ctx) }); err != nil {
+			return g, err
 		}
-		if err := r.stage("module", func() (string, error) { return r.buildModule(ctx, k, build, &ko) }); err != nil {
-			return k, "", err
+		if g.module, err = step(r, "module", func() (module, string, error) { return r.buildModule(ctx, g.kernel, build) }); err != nil {
+			return g, err
 		}
 	}
-	var bins binaries
-	if err := r.stage("specs", func() (string, error) { return r.buildBinaries(ctx, build, k, &bins) }); err != nil {
-		return k, "", err
+	bins, err := step(r, "specs", func() (binaries, string, error) { return r.buildBinaries(ctx, build, g.kernel) })
+	if err != nil {
+		return g, err
 	}
-	image := filepath.Join(build, "initramfs.cpio")
-	if err := r.stage("initramfs", func() (string, error) { return r.buildInitramfs(ko, bins, build, image) }); err != nil {
-		return k, "", err
-	}
-	return k, image, nil
+	g.initramfs, err = step(r, "initramfs", func() (string, string, error) {
+		return r.buildInitramfs(g.kernel, g.module, bins, build)
+	})
+	return g, err
 }
