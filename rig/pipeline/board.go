@@ -149,10 +149,10 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		return err
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
-	bootErr := r.stage(report.BootStage, func() (string, error) {
+	boot := func() error {
 		serial, err := os.Create(serialPath)
 		if err != nil {
-			return "", err
+			return err
 		}
 		defer serial.Close()
 		host, _ := r.timeouts()
@@ -165,29 +165,24 @@ func (r *runner) bootBoard(ctx context.Context, img image.Result, fwRoot string)
 		r.out.Cmdline = res.Cmdline
 		r.logf("qemu: %s", res.Cmdline)
 		if err != nil {
-			return "", fmt.Errorf("booting the board image: %w%s", err, consoleTail(serialPath))
+			return fmt.Errorf("booting the board image: %w%s", err, consoleTail(serialPath))
 		}
-		return "", nil
-	})
-	err = r.stage("report", func() (string, error) {
+		return nil
+	}
+	fetch := func() (string, error) {
 		if err := image.ReadResults(ctx, disk, share); err != nil {
 			return "", fmt.Errorf("reading the results partition back: %w", err)
 		}
-		var err error
-		r.results, err = report.Collect(share, r.out.ReportDir, r.cfg.Mode)
-		if err != nil {
-			return "", err
-		}
+		return "", nil
+	}
+	check := func() (string, error) {
 		if r.results.Status == nil {
 			return "", fmt.Errorf("the guest left no status on the results partition (did the boot loader start it?)%s",
 				consoleTail(serialPath))
 		}
 		return r.checkSignals(serialPath)
-	})
-	if bootErr != nil {
-		return bootErr
 	}
-	return err
+	return r.bootThenCollect(share, boot, fetch, check)
 }
 
 // checkSignals compares the console's LAVA test cases with the specs the

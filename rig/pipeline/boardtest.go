@@ -75,15 +75,15 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 	}
 	serialPath := filepath.Join(r.out.ReportDir, report.SerialFile)
 	host, _ := r.timeouts()
-	bootErr := r.stage(report.BootStage, func() (string, error) {
+	boot := func() error {
 		con, err := serial.Open(d.Console, d.Baud)
 		if err != nil {
-			return "", err
+			return err
 		}
 		defer con.Close()
 		log, err := os.Create(serialPath)
 		if err != nil {
-			return "", err
+			return err
 		}
 		defer log.Close()
 		if d.PowerCmd != "" {
@@ -91,18 +91,18 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 			cmd := exec.CommandContext(ctx, "sh", "-c", d.PowerCmd)
 			cmd.Stdout, cmd.Stderr = r.cfg.Log, r.cfg.Log
 			if err := cmd.Run(); err != nil {
-				return "", fmt.Errorf("the power command %q: %w", d.PowerCmd, err)
+				return fmt.Errorf("the power command %q: %w", d.PowerCmd, err)
 			}
 		} else if d.Flash == "" {
 			say(fmt.Sprintf("power the %s on now (its card holds %s)", b.Name, img))
 		}
 		r.logf("reading %s at %d baud (console in %s)", d.Console, d.Baud, serialPath)
 		if err := serial.Watch(ctx, con, log, guestproto.EndMarker, d.Silent, host, endGrace); err != nil {
-			return "", fmt.Errorf("%w%s", err, consoleTail(serialPath))
+			return fmt.Errorf("%w%s", err, consoleTail(serialPath))
 		}
-		return "", nil
-	})
-	err = r.stage("report", func() (string, error) {
+		return nil
+	}
+	fetch := func() (string, error) {
 		f, err := os.Open(serialPath)
 		if err != nil {
 			return "", err
@@ -111,14 +111,7 @@ func (r *runner) deskBoard(ctx context.Context, img string, d DeskBoard) error {
 		if _, err := report.ConsoleShare(f, share); err != nil {
 			return "", err
 		}
-		r.results, err = report.Collect(share, r.out.ReportDir, r.cfg.Mode)
-		if err != nil {
-			return "", err
-		}
 		return "from the console's LAVA signals and status line", nil
-	})
-	if bootErr != nil {
-		return bootErr
 	}
-	return err
+	return r.bootThenCollect(share, boot, fetch, nil)
 }

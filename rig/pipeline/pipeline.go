@@ -287,15 +287,33 @@ func emptyDirs(dirs ...string) error {
 	return nil
 }
 
-// bootAndReport boots the guest and collects what it left. The report is
-// collected whatever happened to the guest: a timeout or a panic still
-// leaves a console log and possibly partial results.
+// bootAndReport boots the guest and collects what it left on its share.
 func (r *runner) bootAndReport(ctx context.Context, g guestFiles) error {
-	bootErr := r.stage(report.BootStage, func() (string, error) { return "", r.boot(ctx, g) })
+	return r.bootThenCollect(g.share, func() error { return r.boot(ctx, g) }, nil, nil)
+}
+
+// bootThenCollect is the last two stages of every run, in QEMU or on a
+// board: boot, then collect what the guest left into the report folder,
+// whatever happened to the guest (a timeout or a panic still leaves a
+// console log and maybe partial results). fetch, if set, first brings
+// what the guest left into share (from a results partition, a console);
+// check, if set, cross-checks what was collected. A boot error is the
+// one returned.
+func (r *runner) bootThenCollect(share string, boot func() error, fetch, check func() (string, error)) error {
+	bootErr := r.stage(report.BootStage, func() (string, error) { return "", boot() })
 	err := r.stage("report", func() (string, error) {
+		var note string
+		if fetch != nil {
+			var err error
+			if note, err = fetch(); err != nil {
+				return "", err
+			}
+		}
 		var err error
-		r.results, err = report.Collect(g.share, r.out.ReportDir, r.cfg.Mode)
-		return "", err
+		if r.results, err = report.Collect(share, r.out.ReportDir, r.cfg.Mode); err != nil || check == nil {
+			return note, err
+		}
+		return check()
 	})
 	if bootErr != nil {
 		return bootErr
