@@ -13,7 +13,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kbus-project/kbus/kbus/bench"
+	"github.com/kbus-project/kbus/internal/bench"
 	"github.com/kbus-project/kbus/rig/figure"
 )
 

@@ -60,7 +60,7 @@ func commands() []*command {
 		},
 		{
 			Name: "bench", Args: "[flags]", Short: "build, boot, run the benchmark, print its figures",
-			Long:   "Like rig test, but the guest runs the benchmark (kbus/bench) and prints its figures.",
+			Long:   "Like rig test, but the guest runs the benchmark (internal/bench) and prints its figures.",
 			Groups: guest, Run: runBench,
 		},
 		{

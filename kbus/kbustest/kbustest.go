@@ -7,9 +7,9 @@
 // The bus is kbus/model, the model the module is checked against: the
 // rig runs the same random programs on both and compares every result
 // (specs/model, make difftest). Where they differ, the module is right and
-// the model has a bug. What the model does not have (replier bind events,
-// the maximum message size, /proc, several devices) this bus does not
-// have either.
+// the model has a bug. The model also knows replier bind events, the
+// maximum message size and separate devices; this bus does not offer them
+// yet, nor /proc.
 package kbustest
 
 import (

@@ -87,8 +87,8 @@ type Net struct {
 }
 
 // DefaultLabels is the label filter when none is given: everything but the
-// minutes-long soak and the two-machine specs, which make test runs on
-// their own.
+// minutes-long soak, the two-machine specs, the fuzzer and the stress run,
+// which make test runs in boots of their own.
 const DefaultLabels = "!soak && !pair && !fuzz && !stress"
 
 type runner struct {

@@ -2,7 +2,9 @@
 // run's report folder and verdict: Collect copies the kernel's logs and
 // finds the splats in them, merges the suites' JUnit and JSON reports and
 // keeps the benchmark's figures; Summarize counts the specs; Decide is the
-// one place a verdict is decided; WritePage writes the HTML page.
+// one place a verdict is decided (DecideLAVA beside it for LAVA's record);
+// WriteTargetPage and WriteRunPage write the HTML pages from the files
+// under page/.
 package report
 
 import (

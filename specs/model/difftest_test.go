@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kbus-project/kbus/internal/program"
 	"github.com/kbus-project/kbus/kbus"
-	"github.com/kbus-project/kbus/kbus/model/program"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
