@@ -18,7 +18,7 @@ import (
 // keep the names they have on the results share.
 const (
 	JUnitFile      = "junit.xml"
-	JSONFile       = "report.json"
+	JSONFile       = "ginkgo.json" // Ginkgo's reports, one per suite (the run's own is RunFile)
 	HTMLFile       = "index.html"
 	SerialFile     = "serial.log" // the guest's console
 	DmesgFile      = guestproto.DmesgFile
