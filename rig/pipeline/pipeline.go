@@ -208,7 +208,7 @@ func (r *runner) writeReport() error {
 	}
 	dmesg, _ := os.ReadFile(filepath.Join(out.ReportDir, report.DmesgFile))
 	t := report.BuildTarget(meta, r.results, string(dmesg))
-	if err := report.WriteSummary(out.ReportDir, t); err != nil {
+	if err := report.WriteTarget(out.ReportDir, t); err != nil {
 		return err
 	}
 	return report.WriteTargetPage(out.ReportDir, t)

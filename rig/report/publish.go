@@ -29,7 +29,7 @@ type Publish struct {
 // Write writes the run's page, summary and history entry and returns the
 // run.
 func (p Publish) Write(ctx context.Context) (*RunReport, error) {
-	targets, err := ReadSummaries(p.ReportsDir, p.RunID)
+	targets, err := ReadTargets(p.ReportsDir, p.RunID)
 	if err != nil {
 		return nil, err
 	}

@@ -248,7 +248,7 @@ var funcs = template.FuncMap{
 	"runFile":     func() string { return RunFile },
 	"jsonFile":    func() string { return JSONFile },
 	"junitFile":   func() string { return JUnitFile },
-	"summaryFile": func() string { return SummaryFile },
+	"targetFile": func() string { return TargetFile },
 	"serialFile":  func() string { return SerialFile },
 	"dmesgFile":   func() string { return DmesgFile },
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 )
 
-// SummaryFile is a target's report in a form the run's page and history
+// TargetFile is a target's report in a form the run's page and history
 // read: everything the page shows of the target, without the raw reports.
-const SummaryFile = "summary.json"
+const TargetFile = "target.json"
 
 // MarshalText writes a verdict by name, as reports store it.
 func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
@@ -312,16 +312,16 @@ func around(lines []dmesgLine, at, before, after float64) []string {
 	return out
 }
 
-// WriteSummary writes t as dir/summary.json.
-func WriteSummary(dir string, t *TargetReport) error {
-	return writeJSON(filepath.Join(dir, SummaryFile), t)
+// WriteTarget writes t as dir/target.json.
+func WriteTarget(dir string, t *TargetReport) error {
+	return writeJSON(filepath.Join(dir, TargetFile), t)
 }
 
-// ReadSummaries reads the summary of every target folder under dir that
+// ReadTargets reads the target report of every target folder under dir that
 // belongs to run runID (all runs when runID is empty), ordered worst
 // verdict first, then by name.
-func ReadSummaries(dir, runID string) ([]*TargetReport, error) {
-	paths, err := filepath.Glob(filepath.Join(dir, "*", SummaryFile))
+func ReadTargets(dir, runID string) ([]*TargetReport, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*", TargetFile))
 	if err != nil {
 		return nil, err
 	}
