@@ -73,14 +73,14 @@ func TestEveryCallOnAClosedKsockIsErrClosed(t *testing.T) {
 	_, calls["Send"] = ks.Send(NewAnnouncement("$.A", nil))
 	_, calls["SendWait"] = ks.SendWait(context.Background(), NewAnnouncement("$.A", nil))
 	_, calls["Request"] = ks.Request(context.Background(), NewRequest("$.A", nil))
-	_, calls["ABI.Write"] = ks.ABI().Write([]byte("x"))
-	_, calls["ABI.Read"] = ks.ABI().Read(make([]byte, 4))
+	_, calls["Syscalls.Write"] = ks.Syscalls().Write([]byte("x"))
+	_, calls["Syscalls.Read"] = ks.Syscalls().Read(make([]byte, 4))
 	_, calls["Readable"] = ks.Readable()
 	_, calls["Receive"] = ks.Receive(context.Background())
 	_, calls["TryReceive"] = ks.TryReceive()
 	calls["Serve"] = ks.Serve(context.Background(), func(context.Context, *Message) ([]byte, error) { return nil, nil })
 	calls["WaitWritable"] = ks.WaitWritable(context.Background())
-	_, calls["ABI.Ioctl"] = ks.ABI().Ioctl(0, nil)
+	_, calls["Syscalls.Ioctl"] = ks.Syscalls().Ioctl(0, nil)
 	for name, err := range calls {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("%s after Close: %v, want ErrClosed", name, err)

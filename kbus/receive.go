@@ -137,7 +137,7 @@ func (k *Ksock) TryReceive() (*Message, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	return k.ABI().ReadMsg(n)
+	return k.Syscalls().ReadMsg(n)
 }
 
 // Messages returns the messages the Ksock receives, as Receive returns

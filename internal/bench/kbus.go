@@ -17,10 +17,10 @@ func sendAll(ctx context.Context, ks *kbus.Ksock, name string, size, n int) erro
 	m.Flags = kbus.FlagAllOrWait
 	b := m.Bytes()
 	for i := 0; i < n; i++ {
-		if _, err := ks.ABI().Write(b); err != nil {
+		if _, err := ks.Syscalls().Write(b); err != nil {
 			return err
 		}
-		if _, err := ks.ABI().SendWait(ctx); err != nil {
+		if _, err := ks.Syscalls().SendWait(ctx); err != nil {
 			return err
 		}
 	}
@@ -31,7 +31,7 @@ func sendAll(ctx context.Context, ks *kbus.Ksock, name string, size, n int) erro
 func readAll(ctx context.Context, ks *kbus.Ksock, n int) error {
 	buf := make([]byte, 8192)
 	for got := 0; got < n; {
-		l, err := ks.ABI().NextMsg()
+		l, err := ks.Syscalls().NextMsg()
 		if err != nil {
 			return err
 		}
@@ -43,7 +43,7 @@ func readAll(ctx context.Context, ks *kbus.Ksock, n int) error {
 			continue
 		}
 		for l > 0 {
-			k, err := ks.ABI().Read(buf[:min(int(l), len(buf))])
+			k, err := ks.Syscalls().Read(buf[:min(int(l), len(buf))])
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func openOn(dev int, oneCall bool) (*kbus.Ksock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ks.ABI().SetOneCall(oneCall); err != nil {
+	if err := ks.Syscalls().SetOneCall(oneCall); err != nil {
 		ks.Close()
 		return nil, err
 	}

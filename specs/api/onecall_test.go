@@ -20,7 +20,7 @@ func transcript(oneCall bool) []string {
 	open := func() *kbus.Ksock {
 		ks, err := kbus.Open(Device, kbus.ReadWrite)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ks.ABI().SetOneCall(oneCall)).To(Succeed())
+		Expect(ks.Syscalls().SetOneCall(oneCall)).To(Succeed())
 		ksocks = append(ksocks, ks)
 		return ks
 	}
@@ -109,7 +109,7 @@ func transcript(oneCall bool) []string {
 
 var _ = Describe("The Go API on either call sequence (§7.1)", func() {
 	It("uses SENDMSG and RECVMSG when the module has them", func() {
-		Expect(RW().ABI().OneCall()).To(BeTrue())
+		Expect(RW().Syscalls().OneCall()).To(BeTrue())
 	})
 
 	It("gives the same results through the one-call ioctls as through the original calls", func() {

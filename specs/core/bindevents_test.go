@@ -106,7 +106,7 @@ var _ = Describe("§11 Replier bind events", func() {
 	It("rejects switch values other than 0, 1 and query with EINVAL", func() {
 		for _, nr := range []int{raw.NrMsgOnlyOnce, raw.NrVerbose, raw.NrReportReplierBinds} {
 			v := uint32(2)
-			_, err := watcher.ABI().Ioctl(raw.Native.Ioctl(nr), ptrU32(&v))
+			_, err := watcher.Syscalls().Ioctl(raw.Native.Ioctl(nr), ptrU32(&v))
 			Expect(err).To(MatchError(kbus.ErrInvalid))
 		}
 	})

@@ -242,11 +242,11 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Send(sender, kbus.NewRequest("$.Slots", nil))
 			Send(sender, kbus.NewRequest("$.Slots", nil))
-			before, _ := sender.ABI().LastSent()
+			before, _ := sender.Syscalls().LastSent()
 			_, err = sender.Send(kbus.NewRequest("$.Slots", nil))
 			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
-			Expect(sender.ABI().LastSent()).To(Equal(before), "no id assigned")
-			_, err = sender.ABI().Send()
+			Expect(sender.Syscalls().LastSent()).To(Equal(before), "no id assigned")
+			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage), "the message was discarded")
 		})
 
@@ -311,11 +311,11 @@ var _ = Describe("§9 Delivery", func() {
 			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(id.Serial).NotTo(BeZero())
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
 			Empty(other)
 
 			By("retrying SEND with the same id while still full")
-			again, err := sender.ABI().Send()
+			again, err := sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(again).To(Equal(id))
 
@@ -324,7 +324,7 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(other).ID).To(Equal(id))
 			Expect(Next(full).ID).To(Equal(id))
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(Succeed())
 		})
 
 		// epoll registers its wait once, when the descriptor is added: a
@@ -362,7 +362,7 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(full.UnbindListener("$.Flags.Other")).To(Succeed())
 			Expect(wait(2*time.Second)&unix.EPOLLOUT).NotTo(BeZero(), "the sender was woken and the send completed")
 			Expect(full.NumMessages()).To(Equal(uint32(1)), "its queue kept the one $.Flags copy")
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed(), "no send pending")
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed(), "no send pending")
 		})
 
 		It("ALL_OR_WAIT: DISCARD abandons the pending send", func() {
@@ -373,7 +373,7 @@ var _ = Describe("§9 Delivery", func() {
 			Expect(sender.Discard()).To(Succeed())
 			Next(full)
 			Empty(full)
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed())
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Flags", nil))).To(Succeed())
 		})
 
 		It("keeps the pending message intact when a write is refused with EALREADY", func() {
@@ -381,7 +381,7 @@ var _ = Describe("§9 Delivery", func() {
 			m.Flags = kbus.FlagAllOrWait
 			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
 			Next(full)
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(full).Data).To(Equal([]byte("kept")))
@@ -442,10 +442,10 @@ var _ = Describe("§9 Delivery", func() {
 			l := RW()
 			BindListener(l, "$.Un")
 			Send(sender, kbus.NewAnnouncement("$.Un", []byte("reading")))
-			n, err := l.ABI().NextMsg()
+			n, err := l.Syscalls().NextMsg()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(l.UnbindListener("$.Un")).To(Succeed())
-			m, err := l.ABI().ReadMsg(n)
+			m, err := l.Syscalls().ReadMsg(n)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(m.Data).To(Equal([]byte("reading")))
 		})

@@ -62,11 +62,11 @@ var _ = Describe("§3 Message ids, serial numbers and Ksock ids", func() {
 
 	It("remembers the last id sent (LASTSENT), {0,0} before any", func() {
 		a := RW()
-		last, err := a.ABI().LastSent()
+		last, err := a.Syscalls().LastSent()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(last.IsZero()).To(BeTrue())
 		id := Send(a, kbus.NewAnnouncement("$.Last", nil))
-		Expect(a.ABI().LastSent()).To(Equal(id))
+		Expect(a.Syscalls().LastSent()).To(Equal(id))
 	})
 
 	It("keeps to, in_reply_to, orig_from and final_to as sent", func() {

@@ -21,12 +21,12 @@ var _ = Describe("§7 ioctls", func() {
 	BeforeEach(func() { ks = RW() })
 
 	It("RESET does nothing and succeeds", func() {
-		Expect(ks.ABI().Reset()).To(Succeed())
+		Expect(ks.Syscalls().Reset()).To(Succeed())
 	})
 
 	It("KSOCKID returns the Ksock's id", func() {
 		var v uint32
-		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrKsockID), unsafe.Pointer(&v))
+		_, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrKsockID), unsafe.Pointer(&v))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(v).To(Equal(ID(ks)))
 	})
@@ -35,7 +35,7 @@ var _ = Describe("§7 ioctls", func() {
 		var v uint32
 		for _, cmd := range []uint32{l.Ioctl(raw.NrKsockID) + 21 - raw.NrKsockID, 0x80045401, 0x80086A04, 0x00006B00,
 			l.Ioctl(raw.NrKsockID) + raw.NrSendMsg - raw.NrKsockID} { // SENDMSG's number, read-only: not SENDMSG
-			_, err := ks.ABI().Ioctl(cmd, unsafe.Pointer(&v))
+			_, err := ks.Syscalls().Ioctl(cmd, unsafe.Pointer(&v))
 			Expect(err).To(MatchError(kbus.ErrNotKBUS), "cmd %#x", cmd)
 		}
 	})
@@ -50,23 +50,23 @@ var _ = Describe("§7 ioctls", func() {
 
 	It("BIND with a bad name pointer says EFAULT", func() {
 		req := l.EncodeBind(0, 6, 16)
-		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).To(MatchError(kbus.ErrFault))
 	})
 
 	It("BIND checks lengths before touching the name pointer", func() {
 		req := l.EncodeBind(0, 0, 16)
-		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).To(MatchError(kbus.ErrBadName))
 		req = l.EncodeBind(0, 1001, 16)
-		_, err = ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err = ks.Syscalls().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).To(MatchError(kbus.ErrNameTooLong))
 	})
 
 	It("BIND treats any non-zero is_replier as a replier binding", func() {
 		name := []byte("$.Two")
 		req := l.EncodeBind(2, uint32(len(name)), Ptr(name))
-		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
+		_, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrBind), unsafe.Pointer(&req[0]))
 		Expect(err).NotTo(HaveOccurred())
 		id, found, err := ks.FindReplier("$.Two")
 		Expect(err).NotTo(HaveOccurred())
@@ -81,7 +81,7 @@ var _ = Describe("§7 ioctls", func() {
 			BindReplier(ks, "$.Wild.*")
 			name := []byte("$.Who")
 			q := l.EncodeBind(0xFFFF, uint32(len(name)), Ptr(name))
-			r, err := ks.ABI().Ioctl(l.Ioctl(raw.NrReplier), unsafe.Pointer(&q[0]))
+			r, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrReplier), unsafe.Pointer(&q[0]))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(r).To(Equal(1))
 			Expect(raw.Order.Uint32(q)).To(Equal(ID(ks)))
@@ -109,22 +109,22 @@ var _ = Describe("§7 ioctls", func() {
 		BindListener(ks, "$.N")
 		Send(ks, kbus.NewAnnouncement("$.N", nil))
 		var v uint32
-		r, err := ks.ABI().Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
+		r, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r).To(Equal(1))
 		Expect(int(v)).To(Equal(l.EntireLen(3, 0)))
-		r, err = ks.ABI().Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
+		r, err = ks.Syscalls().Ioctl(l.Ioctl(raw.NrNextMsg), unsafe.Pointer(&v))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(r).To(Equal(0))
 		Expect(v).To(BeZero())
 	})
 
 	It("SEND writes the id back through its argument", func() {
-		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.S", nil))).To(Succeed())
+		Expect(ks.Syscalls().WriteMsg(kbus.NewAnnouncement("$.S", nil))).To(Succeed())
 		var id [2]uint32
-		_, err := ks.ABI().Ioctl(l.Ioctl(raw.NrSend), unsafe.Pointer(&id))
+		_, err := ks.Syscalls().Ioctl(l.Ioctl(raw.NrSend), unsafe.Pointer(&id))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ks.ABI().LastSent()).To(Equal(kbus.MessageID{Network: id[0], Serial: id[1]}))
+		Expect(ks.Syscalls().LastSent()).To(Equal(kbus.MessageID{Network: id[0], Serial: id[1]}))
 	})
 
 	It("MSGONLYONCE, VERBOSE and REPORTREPLIERBINDS return the previous value and answer a query", func() {
@@ -165,7 +165,7 @@ var _ = Describe("§7 ioctls", func() {
 		Send(ks, kbus.NewRequest("$.RO", nil))
 		Expect(Next(ro).WantsUsToReply()).To(BeTrue())
 		Expect(ro.SetMaxMessages(5)).To(Equal(uint32(5)))
-		_, err := ro.ABI().Send()
+		_, err := ro.Syscalls().Send()
 		Expect(err).To(MatchError(kbus.ErrNoMessage))
 	})
 

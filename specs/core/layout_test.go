@@ -57,16 +57,16 @@ var _ = Describe("§4 The binary message format", func() {
 
 	It("accepts an entire message built by hand and reads it back byte for byte", func() {
 		in := handBuilt(7)
-		_, err := sender.ABI().Write(in)
+		_, err := sender.Syscalls().Write(in)
 		Expect(err).NotTo(HaveOccurred())
-		id, err := sender.ABI().Send()
+		id, err := sender.Syscalls().Send()
 		Expect(err).NotTo(HaveOccurred())
 
-		n, err := listener.ABI().NextMsg()
+		n, err := listener.Syscalls().NextMsg()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(int(n)).To(Equal(len(in)))
 		out := make([]byte, n)
-		_, err = io.ReadFull(listener.ABI(), out)
+		_, err = io.ReadFull(listener.Syscalls(), out)
 		Expect(err).NotTo(HaveOccurred())
 
 		want := append([]byte(nil), in...)
@@ -78,9 +78,9 @@ var _ = Describe("§4 The binary message format", func() {
 
 	It("writes no data section at all when data_len is 0", func() {
 		in := handBuilt(0)
-		_, err := sender.ABI().Write(in)
+		_, err := sender.Syscalls().Write(in)
 		Expect(err).NotTo(HaveOccurred())
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		Expect(err).NotTo(HaveOccurred())
 		m := Next(listener)
 		Expect(m.Data).To(BeEmpty())
@@ -90,9 +90,9 @@ var _ = Describe("§4 The binary message format", func() {
 		name := []byte("$.Fred\x00")
 		data := []byte("pointy data")
 		h := raw.Header{NameLen: 6, DataLen: uint32(len(data)), Flags: 0x20000}
-		_, err := sender.ABI().Write(l.EncodePointy(h, Ptr(name), Ptr(data)))
+		_, err := sender.Syscalls().Write(l.EncodePointy(h, Ptr(name), Ptr(data)))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		runtime.KeepAlive(name)
 		runtime.KeepAlive(data)
 		Expect(err).NotTo(HaveOccurred())
@@ -105,10 +105,10 @@ var _ = Describe("§4 The binary message format", func() {
 	It("reads pointy name and data only at SEND time", func() {
 		name := []byte("$.Fred\x00")
 		data := []byte("before")
-		_, err := sender.ABI().Write(l.EncodePointy(raw.Header{NameLen: 6, DataLen: 6}, Ptr(name), Ptr(data)))
+		_, err := sender.Syscalls().Write(l.EncodePointy(raw.Header{NameLen: 6, DataLen: 6}, Ptr(name), Ptr(data)))
 		Expect(err).NotTo(HaveOccurred())
 		copy(data, "after!")
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		runtime.KeepAlive(name)
 		runtime.KeepAlive(data)
 		Expect(err).NotTo(HaveOccurred())
@@ -116,20 +116,20 @@ var _ = Describe("§4 The binary message format", func() {
 	})
 
 	It("refuses a pointy message with a bad name pointer with EFAULT at SEND", func() {
-		_, err := sender.ABI().Write(l.EncodePointy(raw.Header{NameLen: 6}, 16, 0))
+		_, err := sender.Syscalls().Write(l.EncodePointy(raw.Header{NameLen: 6}, 16, 0))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		Expect(err).To(MatchError(kbus.ErrFault))
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		Expect(err).To(MatchError(kbus.ErrNoMessage), "the failed message is gone")
 	})
 
 	It("refuses a pointy message with an invalid or wildcard name with EBADMSG at SEND", func() {
 		for _, n := range []string{"$.Fr-d\x00", "$.Fred.*\x00"} {
 			name := []byte(n)
-			_, err := sender.ABI().Write(l.EncodePointy(raw.Header{NameLen: uint32(len(n) - 1)}, Ptr(name), 0))
+			_, err := sender.Syscalls().Write(l.EncodePointy(raw.Header{NameLen: uint32(len(n) - 1)}, Ptr(name), 0))
 			Expect(err).NotTo(HaveOccurred())
-			_, err = sender.ABI().Send()
+			_, err = sender.Syscalls().Send()
 			runtime.KeepAlive(name)
 			Expect(err).To(MatchError(kbus.ErrBadName))
 		}
@@ -137,9 +137,9 @@ var _ = Describe("§4 The binary message format", func() {
 
 	It("refuses a pointy message whose data pointer is bad with EFAULT", func() {
 		name := []byte("$.Fred\x00")
-		_, err := sender.ABI().Write(l.EncodePointy(raw.Header{NameLen: 6, DataLen: 4}, Ptr(name), 8))
+		_, err := sender.Syscalls().Write(l.EncodePointy(raw.Header{NameLen: 6, DataLen: 4}, Ptr(name), 8))
 		Expect(err).NotTo(HaveOccurred())
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		runtime.KeepAlive(name)
 		Expect(err).To(MatchError(kbus.ErrFault))
 	})
@@ -148,9 +148,9 @@ var _ = Describe("§4 The binary message format", func() {
 		in := handBuilt(7)
 		in[l.HeaderSize()+7] = 0xEE // name padding after the NUL
 		in[l.HeaderSize()+8+7] = 0xEE
-		_, err := sender.ABI().Write(in)
+		_, err := sender.Syscalls().Write(in)
 		Expect(err).NotTo(HaveOccurred())
-		_, err = sender.ABI().Send()
+		_, err = sender.Syscalls().Send()
 		Expect(err).NotTo(HaveOccurred())
 		m := Next(listener)
 		Expect(m.Name).To(Equal("$.Fred"))

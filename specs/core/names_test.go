@@ -60,8 +60,8 @@ var _ = Describe("§2 Message names", func() {
 	})
 
 	It("never sends a wildcard name", func() {
-		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.Fred.*", nil))).To(MatchError(kbus.ErrBadName))
-		Expect(ks.ABI().WriteMsg(kbus.NewAnnouncement("$.%", nil))).To(MatchError(kbus.ErrBadName))
+		Expect(ks.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Fred.*", nil))).To(MatchError(kbus.ErrBadName))
+		Expect(ks.Syscalls().WriteMsg(kbus.NewAnnouncement("$.%", nil))).To(MatchError(kbus.ErrBadName))
 	})
 
 	It("lets $.KBUS.ReplierBindEvent be a listener binding but not a replier binding", func() {

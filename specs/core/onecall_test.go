@@ -27,7 +27,7 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			id, err := SendMsg(sender.Fd(), b)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(id.Serial).NotTo(BeZero())
-			Expect(sender.ABI().LastSent()).To(Equal(id))
+			Expect(sender.Syscalls().LastSent()).To(Equal(id))
 			got := Next(listener)
 			Expect(got.ID).To(Equal(id))
 			Expect(got.From).To(Equal(ID(sender)))
@@ -65,7 +65,7 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			_, err = SendMsg(sender.Fd(), kbus.NewRequest("$.One.Nobody", nil).Bytes())
 			Expect(err).To(MatchError(kbus.ErrNoReplier))
 
-			_, err = sender.ABI().Send()
+			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage), "nothing is left written")
 			Empty(listener)
 		})
@@ -77,13 +77,13 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 
 		It("says EALREADY while a message is half written, and leaves it alone", func() {
 			b := kbus.NewAnnouncement("$.One.Half", []byte("x")).Bytes()
-			_, err := sender.ABI().Write(b[:10])
+			_, err := sender.Syscalls().Write(b[:10])
 			Expect(err).NotTo(HaveOccurred())
 			_, err = SendMsg(sender.Fd(), kbus.NewAnnouncement("$.One.Other", nil).Bytes())
 			Expect(err).To(MatchError(kbus.ErrSending))
-			_, err = sender.ABI().Write(b[10:])
+			_, err = sender.Syscalls().Write(b[10:])
 			Expect(err).NotTo(HaveOccurred())
-			Expect(sender.ABI().Send()).NotTo(BeZero())
+			Expect(sender.Syscalls().Send()).NotTo(BeZero())
 			Expect(Next(listener).Name).To(Equal("$.One.Half"))
 		})
 

@@ -33,11 +33,11 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		It("accepts a message written one byte at a time", func() {
 			msg := kbus.NewAnnouncement("$.RW.Bytes", []byte("one at a time")).Bytes()
 			for i := range msg {
-				n, err := sender.ABI().Write(msg[i : i+1])
+				n, err := sender.Syscalls().Write(msg[i : i+1])
 				Expect(err).NotTo(HaveOccurred())
 				Expect(n).To(Equal(1))
 			}
-			_, err := sender.ABI().Send()
+			_, err := sender.Syscalls().Send()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(Next(listener).Data).To(Equal([]byte("one at a time")))
 		})
@@ -45,19 +45,19 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		It("accepts a message written in uneven pieces across every part", func() {
 			msg := kbus.NewAnnouncement("$.RW.Pieces", []byte("abcdefghijk")).Bytes()
 			for _, cut := range [][2]int{{0, 3}, {3, 50}, {50, l.HeaderSize() + 2}, {l.HeaderSize() + 2, len(msg) - 5}, {len(msg) - 5, len(msg)}} {
-				_, err := sender.ABI().Write(msg[cut[0]:cut[1]])
+				_, err := sender.Syscalls().Write(msg[cut[0]:cut[1]])
 				Expect(err).NotTo(HaveOccurred())
 			}
-			_, err := sender.ABI().Send()
+			_, err := sender.Syscalls().Send()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(Next(listener).Data).To(Equal([]byte("abcdefghijk")))
 		})
 
 		DescribeTable("refuses a bad header as soon as it is complete, and forgets the message",
 			func(mutate func(b []byte), want error) {
-				_, err := sender.ABI().Write(header(mutate))
+				_, err := sender.Syscalls().Write(header(mutate))
 				Expect(err).To(MatchError(want))
-				_, err = sender.ABI().Send()
+				_, err = sender.Syscalls().Send()
 				Expect(err).To(MatchError(kbus.ErrNoMessage))
 			},
 			Entry("bad start guard → EINVAL", func(b []byte) { b[0]++ }, kbus.ErrInvalid),
@@ -79,13 +79,13 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 
 		It("checks the header in the documented order", func() {
 			// A bad start guard wins over everything else that is wrong.
-			_, err := sender.ABI().Write(header(func(b []byte) {
+			_, err := sender.Syscalls().Write(header(func(b []byte) {
 				b[0]++
 				le.PutUint32(b[52:], 5000)
 			}))
 			Expect(err).To(MatchError(kbus.ErrInvalid))
 			// name_len > 1000 wins over an oversized message.
-			_, err = sender.ABI().Write(header(func(b []byte) {
+			_, err = sender.Syscalls().Write(header(func(b []byte) {
 				le.PutUint32(b[52:], 5000)
 				le.PutUint32(b[56:], 500000)
 			}))
@@ -95,50 +95,50 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		It("refuses an invalid name in an entire message with EBADMSG when its last byte arrives", func() {
 			b := kbus.NewAnnouncement("$.RW.ok", nil).Bytes()
 			copy(b[l.HeaderSize():], "$.RW.o-")
-			_, err := sender.ABI().Write(b[:l.HeaderSize()+6])
+			_, err := sender.Syscalls().Write(b[:l.HeaderSize()+6])
 			Expect(err).NotTo(HaveOccurred())
-			_, err = sender.ABI().Write(b[l.HeaderSize()+6 : l.HeaderSize()+7])
+			_, err = sender.Syscalls().Write(b[l.HeaderSize()+6 : l.HeaderSize()+7])
 			Expect(err).To(MatchError(kbus.ErrBadName))
 		})
 
 		It("refuses a bad final end guard with EINVAL", func() {
 			b := kbus.NewAnnouncement("$.RW.x", []byte("d")).Bytes()
 			b[len(b)-1]++
-			_, err := sender.ABI().Write(b)
+			_, err := sender.Syscalls().Write(b)
 			Expect(err).To(MatchError(kbus.ErrInvalid))
 		})
 
 		It("refuses bytes after a complete message with EMSGSIZE and throws the message away", func() {
 			b := kbus.NewAnnouncement("$.RW.x", nil).Bytes()
-			_, err := sender.ABI().Write(append(b, 0))
+			_, err := sender.Syscalls().Write(append(b, 0))
 			Expect(err).To(MatchError(kbus.ErrTooBig))
-			_, err = sender.ABI().Send()
+			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage))
 		})
 
 		It("refuses SEND of an incomplete message with EINVAL and discards it", func() {
 			b := kbus.NewAnnouncement("$.RW.x", nil).Bytes()
-			_, err := sender.ABI().Write(b[:len(b)-1])
+			_, err := sender.Syscalls().Write(b[:len(b)-1])
 			Expect(err).NotTo(HaveOccurred())
-			_, err = sender.ABI().Send()
+			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrInvalid))
-			_, err = sender.ABI().Send()
+			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage))
 		})
 
 		It("says ENOMSG for SEND with nothing written, or after DISCARD", func() {
-			_, err := sender.ABI().Send()
+			_, err := sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage))
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.RW.x", nil))).To(Succeed())
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.RW.x", nil))).To(Succeed())
 			Expect(sender.Discard()).To(Succeed())
-			_, err = sender.ABI().Send()
+			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage))
 			Empty(listener)
 		})
 
 		It("refuses write() on a read-only Ksock with EBADF", func() {
 			ro := Open(Device, kbus.ReadOnly)
-			Expect(ro.ABI().WriteMsg(kbus.NewAnnouncement("$.RW.x", nil))).To(MatchError(kbus.ErrReadOnly))
+			Expect(ro.Syscalls().WriteMsg(kbus.NewAnnouncement("$.RW.x", nil))).To(MatchError(kbus.ErrReadOnly))
 		})
 
 		It("honours the device's maximum message size, including a 1000-byte name at the default", func() {
@@ -148,8 +148,8 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 			Expect(Next(listener).Name).To(Equal(long))
 			_, err := sender.SetMaxMessageSize(200)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.RW.x", make([]byte, 200)))).To(MatchError(kbus.ErrTooBig))
-			Expect(sender.ABI().WriteMsg(kbus.NewAnnouncement("$.RW.x", make([]byte, 50)))).To(Succeed())
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.RW.x", make([]byte, 200)))).To(MatchError(kbus.ErrTooBig))
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.RW.x", make([]byte, 50)))).To(Succeed())
 		})
 	})
 
@@ -160,20 +160,20 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 
 		It("reads nothing (EOF) until NEXTMSG selects a message", func() {
 			buf := make([]byte, 10)
-			_, err := listener.ABI().Read(buf)
+			_, err := listener.Syscalls().Read(buf)
 			Expect(err).To(Equal(io.EOF))
 		})
 
 		It("reads a message in pieces, LENLEFT counting down exactly", func() {
-			n, err := listener.ABI().NextMsg()
+			n, err := listener.Syscalls().NextMsg()
 			Expect(err).NotTo(HaveOccurred())
 			var all []byte
 			for _, size := range []int{1, 5, l.HeaderSize(), 3, 100000} {
-				left, err := listener.ABI().LenLeft()
+				left, err := listener.Syscalls().LenLeft()
 				Expect(err).NotTo(HaveOccurred())
 				Expect(int(left)).To(Equal(int(n) - len(all)))
 				buf := make([]byte, size)
-				got, err := listener.ABI().Read(buf)
+				got, err := listener.Syscalls().Read(buf)
 				if err == io.EOF {
 					break
 				}
@@ -184,23 +184,23 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 			m, err := kbus.FromBytes(all)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(m.Data).To(Equal([]byte("0123456789")))
-			Expect(listener.ABI().LenLeft()).To(BeZero())
-			_, err = listener.ABI().Read(make([]byte, 4))
+			Expect(listener.Syscalls().LenLeft()).To(BeZero())
+			_, err = listener.Syscalls().Read(make([]byte, 4))
 			Expect(err).To(Equal(io.EOF))
 		})
 
 		It("abandons the rest of the current message at the next NEXTMSG", func() {
 			Send(sender, kbus.NewAnnouncement("$.RW.Second", nil))
-			_, err := listener.ABI().NextMsg()
+			_, err := listener.Syscalls().NextMsg()
 			Expect(err).NotTo(HaveOccurred())
-			_, err = listener.ABI().Read(make([]byte, 10))
+			_, err = listener.Syscalls().Read(make([]byte, 10))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(Next(listener).Name).To(Equal("$.RW.Second"))
 		})
 
 		It("returns 0 from NEXTMSG on an empty queue", func() {
 			Next(listener)
-			n, err := listener.ABI().NextMsg()
+			n, err := listener.Syscalls().NextMsg()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(n).To(BeZero())
 		})

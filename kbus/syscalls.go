@@ -11,15 +11,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ABI is a Ksock's system calls one by one (docs/kbus.md §7, §8): write a
-// message in pieces, SEND it, NEXTMSG, read in pieces, any ioctl. Tests of
-// the binary interface use it, and so may programs that need a step the
-// Ksock's methods combine. It bypasses what Ksock adds: the turns sends
-// and receives take, and the messages Request kept for Receive.
-type ABI struct{ k *Ksock }
+// Syscalls is a Ksock's system calls one by one (docs/kbus.md §7, §8):
+// write a message in pieces, SEND it, NEXTMSG, read in pieces, any ioctl.
+// Tests of the binary interface use it, and so may programs that need a
+// step the Ksock's methods combine. It bypasses what Ksock adds: the turns
+// sends and receives take, and the messages Request kept for Receive.
+// (The binary layout itself is package kbus/raw.)
+type Syscalls struct{ k *Ksock }
 
-// ABI returns the Ksock's system calls one by one.
-func (k *Ksock) ABI() ABI { return ABI{k} }
+// Syscalls returns the Ksock's system calls one by one.
+func (k *Ksock) Syscalls() Syscalls { return Syscalls{k} }
+
+// ABI is the earlier name of Syscalls.
+//
+// Deprecated: use Syscalls; "ABI" is the binary layout of kbus/raw.
+type ABI = Syscalls
+
+// ABI is the earlier name of Syscalls.
+//
+// Deprecated: use Ksock.Syscalls.
+func (k *Ksock) ABI() Syscalls { return k.Syscalls() }
 
 // writeAll writes b to the descriptor. KBUS answers a write interrupted
 // while it waited for the device lock with EAGAIN, having written
@@ -49,7 +60,7 @@ func readSome(fd uintptr, p []byte) (int, error) {
 
 // Write writes bytes of a message in progress, in any number of pieces:
 // its entire form, or the header of its pointy form.
-func (a ABI) Write(b []byte) (int, error) {
+func (a Syscalls) Write(b []byte) (int, error) {
 	var n int
 	err := a.k.control("write", func(fd uintptr) (err error) {
 		n, err = writeAll(fd, b)
@@ -59,7 +70,7 @@ func (a ABI) Write(b []byte) (int, error) {
 }
 
 // WriteMsg writes the message's entire form; Send then sends it.
-func (a ABI) WriteMsg(m *Message) error {
+func (a Syscalls) WriteMsg(m *Message) error {
 	_, err := a.Write(m.Bytes())
 	return err
 }
@@ -67,7 +78,7 @@ func (a ABI) WriteMsg(m *Message) error {
 // Send is the SEND ioctl: it sends the message written so far and returns
 // its id. With ALL_OR_WAIT it may fail with ErrWouldBlock and still return
 // the id: the send is pending, and SendWait completes it.
-func (a ABI) Send() (MessageID, error) {
+func (a Syscalls) Send() (MessageID, error) {
 	var id MessageID
 	_, err := a.k.ioctl("send", raw.NrSend, unsafe.Pointer(&id))
 	return id, err
@@ -76,7 +87,7 @@ func (a ABI) Send() (MessageID, error) {
 // SendWait is Send that, when KBUS cannot deliver yet (ErrWouldBlock: an
 // ALL_OR_WAIT message some recipient has no room for), waits in the
 // poller until KBUS has delivered it or ctx ends.
-func (a ABI) SendWait(ctx context.Context) (MessageID, error) {
+func (a Syscalls) SendWait(ctx context.Context) (MessageID, error) {
 	id, err := a.Send()
 	if errors.Is(err, ErrWouldBlock) {
 		err = a.k.WaitWritable(ctx)
@@ -85,33 +96,33 @@ func (a ABI) SendWait(ctx context.Context) (MessageID, error) {
 }
 
 // LastSent returns the id of the last message this Ksock sent.
-func (a ABI) LastSent() (MessageID, error) {
+func (a Syscalls) LastSent() (MessageID, error) {
 	var id MessageID
 	_, err := a.k.ioctl("last sent", raw.NrLastSent, unsafe.Pointer(&id))
 	return id, err
 }
 
 // Reset is the RESET ioctl, which does nothing (docs/kbus.md §7).
-func (a ABI) Reset() error {
+func (a Syscalls) Reset() error {
 	_, err := a.k.ioctl("reset", raw.NrReset, nil)
 	return err
 }
 
 // NextMsg makes the next queued message the one being read and returns its
 // length in entire form, 0 if the queue is empty.
-func (a ABI) NextMsg() (uint32, error) {
+func (a Syscalls) NextMsg() (uint32, error) {
 	v, _, err := a.k.ioctlU32("next message", raw.NrNextMsg, 0)
 	return v, err
 }
 
 // LenLeft returns how many bytes of the current message are still unread.
-func (a ABI) LenLeft() (uint32, error) {
+func (a Syscalls) LenLeft() (uint32, error) {
 	v, _, err := a.k.ioctlU32("length left", raw.NrLenLeft, 0)
 	return v, err
 }
 
 // Read reads bytes of the current message; io.EOF after its last byte.
-func (a ABI) Read(p []byte) (int, error) {
+func (a Syscalls) Read(p []byte) (int, error) {
 	var n int
 	err := a.k.control("read", func(fd uintptr) (err error) {
 		n, err = readSome(fd, p)
@@ -127,7 +138,7 @@ func (a ABI) Read(p []byte) (int, error) {
 }
 
 // ReadMsg reads the current message, of the length NextMsg returned.
-func (a ABI) ReadMsg(length uint32) (*Message, error) {
+func (a Syscalls) ReadMsg(length uint32) (*Message, error) {
 	b := make([]byte, length)
 	if _, err := io.ReadFull(a, b); err != nil {
 		return nil, fmt.Errorf("kbus%d: reading a %d-byte message: %w", a.k.device, length, err)
@@ -137,18 +148,18 @@ func (a ABI) ReadMsg(length uint32) (*Message, error) {
 
 // Ioctl issues any ioctl with a pointer argument and returns its return
 // value; cmd is a full ioctl number (raw.Native.Ioctl builds KBUS's).
-func (a ABI) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
+func (a Syscalls) Ioctl(cmd uint32, arg unsafe.Pointer) (int, error) {
 	return a.k.ioctlCmd(fmt.Sprintf("ioctl %#x", cmd), cmd, arg)
 }
 
 // OneCall reports whether the Ksock sends with SENDMSG and receives with
 // RECVMSG (docs/kbus.md §7.1), which it does when the module has them.
-func (a ABI) OneCall() bool { return a.k.oneCall.Load() }
+func (a Syscalls) OneCall() bool { return a.k.oneCall.Load() }
 
 // SetOneCall makes the Ksock's Send, Receive and the methods built on them
 // use the one-call ioctls (on) or the original calls (off). Both give the
 // same results; on fails with ErrNotKBUS when the module lacks them.
-func (a ABI) SetOneCall(on bool) error {
+func (a Syscalls) SetOneCall(on bool) error {
 	if on && !a.k.hasOneCall {
 		return &OpError{Op: "one-call send and receive", Device: a.k.device, Err: ErrNotKBUS}
 	}
@@ -157,6 +168,6 @@ func (a ABI) SetOneCall(on bool) error {
 }
 
 var (
-	_ io.Reader = ABI{}
-	_ io.Writer = ABI{}
+	_ io.Reader = Syscalls{}
+	_ io.Writer = Syscalls{}
 )
