@@ -1,8 +1,8 @@
 package report
 
 import (
+	"bytes"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -54,10 +54,9 @@ func WriteTargetPage(dir string, t *TargetReport) error {
 	for _, f := range t.Figures {
 		p.Figures = append(p.Figures, pageFigure{Target: t.Name, Spec: f.Spec, Figure: f.Figure, SVG: SVG(f.Figure)})
 	}
-	f, err := os.Create(filepath.Join(dir, HTMLFile))
-	if err != nil {
+	var page bytes.Buffer
+	if err := pages.ExecuteTemplate(&page, "target", p); err != nil {
 		return err
 	}
-	defer f.Close()
-	return pages.ExecuteTemplate(f, "target", p)
+	return writeFile(filepath.Join(dir, HTMLFile), page.Bytes())
 }

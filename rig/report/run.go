@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,7 +106,32 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return writeFile(path, b)
+}
+
+// writeFile replaces the file at path with data through a temporary file
+// beside it: a reader, or another rig of the same run publishing at the
+// same moment (make test's stages side by side), sees the old file or the
+// new one, never half of one.
+func writeFile(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // ReadRun reads a run's summary, e.g. a baseline downloaded from CI.
@@ -134,8 +160,8 @@ func (h History) Record(r *RunReport) error {
 		return err
 	}
 	for len(runs) > HistoryKeep {
-		if err := os.Remove(runs[0]); err != nil {
-			return err
+		if err := os.Remove(runs[0]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err // another run's rig may have pruned it first
 		}
 		runs = runs[1:]
 	}

@@ -1,11 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -91,12 +91,11 @@ func WriteRunPage(dir string, r *RunReport) error {
 	if r.Profile != nil {
 		p.ProfileSVG = SVG(r.Profile.Figure())
 	}
-	f, err := os.Create(filepath.Join(dir, HTMLFile))
-	if err != nil {
+	var page bytes.Buffer
+	if err := pages.ExecuteTemplate(&page, "run", p); err != nil {
 		return err
 	}
-	defer f.Close()
-	return pages.ExecuteTemplate(f, "run", p)
+	return writeFile(filepath.Join(dir, HTMLFile), page.Bytes())
 }
 
 func (p *runPage) matrixRow(t *TargetReport) matrixRow {
@@ -244,13 +243,13 @@ var funcs = template.FuncMap{
 	"inc":     func(n int) int { return n + 1 },
 	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	// the names of a report folder's files (files.go)
-	"htmlFile":    func() string { return HTMLFile },
-	"runFile":     func() string { return RunFile },
-	"jsonFile":    func() string { return JSONFile },
-	"junitFile":   func() string { return JUnitFile },
+	"htmlFile":   func() string { return HTMLFile },
+	"runFile":    func() string { return RunFile },
+	"jsonFile":   func() string { return JSONFile },
+	"junitFile":  func() string { return JUnitFile },
 	"targetFile": func() string { return TargetFile },
-	"serialFile":  func() string { return SerialFile },
-	"dmesgFile":   func() string { return DmesgFile },
+	"serialFile": func() string { return SerialFile },
+	"dmesgFile":  func() string { return DmesgFile },
 }
 
 // pages holds the run's page, each target's page and what they share,
