@@ -1,9 +1,12 @@
 package lava
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/target"
 )
 
@@ -59,5 +62,43 @@ not json
 	err := Compare(out.Cases, want)
 	if err == nil || !strings.Contains(err.Error(), "core/B_spec pass") || !strings.Contains(err.Error(), "only in LAVA (core/B_spec fail)") {
 		t.Errorf("a changed result: %v", err)
+	}
+}
+
+// A job that runs a selection of suites is held to those suites' reports
+// only; a suite the image-test run never reported is an error.
+func TestExpectedHoldsTheJobToItsSuites(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, guestproto.SuitesDir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"device", "industrial"} {
+		b, err := os.ReadFile(filepath.Join("..", "report", "testdata", s+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p := guestproto.SuiteReportPaths(dir, s)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := Expected(dir, []string{"device", "industrial"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	some, err := Expected(dir, []string{"device"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(some) == 0 || len(some) >= len(all) {
+		t.Fatalf("device alone: %d cases, both: %d", len(some), len(all))
+	}
+	for _, c := range some {
+		if c.Suite != guestproto.LAVACaseID("device") {
+			t.Errorf("case of suite %q expected of a job that runs device only", c.Suite)
+		}
+	}
+	if _, err := Expected(dir, []string{"device", "core"}); err == nil || !strings.Contains(err.Error(), "suite core has no report") {
+		t.Errorf("a suite without a report: %v", err)
 	}
 }

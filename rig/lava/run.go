@@ -107,19 +107,19 @@ func parseLog(r io.Reader, out *Record) error {
 	return sc.Err()
 }
 
-// Expected are the cases a run's report folder says the console carried:
-// its suites' JSON reports, as the guest turned them into signals.
-func Expected(reportDir string) ([]Case, error) {
-	paths, err := filepath.Glob(filepath.Join(reportDir, guestproto.SuitesDir, "*.json"))
-	if err != nil || len(paths) == 0 {
-		return nil, fmt.Errorf("no suite reports in %s (run make image-test first): %v", reportDir, err)
+// Expected are the cases a run's report folder says the console carried
+// for the named suites: their JSON reports, as the guest turned them into
+// signals. A suite without a report there is an error.
+func Expected(reportDir string, suites []string) ([]Case, error) {
+	if len(suites) == 0 {
+		return nil, fmt.Errorf("lava: no suites to expect")
 	}
 	var cases []Case
-	for _, p := range paths {
-		suite := strings.TrimSuffix(filepath.Base(p), ".json")
+	for _, suite := range suites {
+		_, p := guestproto.SuiteReportPaths(reportDir, suite)
 		reports, err := report.ReadReports(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("suite %s has no report in %s (run make image-test first): %w", suite, reportDir, err)
 		}
 		for _, s := range guestproto.LAVACases(suite, reports) {
 			cases = append(cases, Case{Suite: s.Set, ID: s.CaseID, Result: s.Result})

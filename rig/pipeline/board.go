@@ -31,7 +31,8 @@ type BoardImage struct {
 }
 
 // BuildImage runs the build stages and writes the board's image
-// (cfg.Board must be set) under OutDir/images/BOARD.
+// (cfg.Board must be set) under OutDir/images/NAME, NAME being the board's
+// unless cfg.Name says otherwise.
 func BuildImage(ctx context.Context, cfg Config) (BoardImage, error) {
 	r := newRunner(cfg)
 	res, fw, err := r.buildBoardImage(ctx)
@@ -127,7 +128,7 @@ func (r *runner) buildBoardImage(ctx context.Context) (image.Result, string, err
 		if b.DTB != "" {
 			in.DTB = filepath.Join(g.kernel.dir, b.Target().Kernel.DTSDir, b.DTB)
 		}
-		res, err = image.Build(ctx, in, ImageDir(r.cfg.OutDir, b.Name), filepath.Join(build, "image"))
+		res, err = image.Build(ctx, in, ImageDir(r.cfg.OutDir, r.cfg.Name), filepath.Join(build, "image"))
 		if err != nil {
 			return "", err
 		}

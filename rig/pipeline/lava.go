@@ -26,8 +26,13 @@ type LAVAFiles struct {
 func LAVADir(outDir, board string) string { return filepath.Join(outDir, "lava", board) }
 
 // WriteLAVAJobs builds the board's image (cfg.Board) and writes its LAVA
-// jobs under OutDir/lava/BOARD.
+// jobs under OutDir/lava/BOARD. A job that runs a selection of suites
+// (cfg.Suites) gets an image of its own, BOARD-lava, so that the board's
+// image stays the one image-test booted.
 func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
+	if len(cfg.Suites) > 0 && cfg.Name == "" {
+		cfg.Name = cfg.Board.Name + "-lava"
+	}
 	bi, err := BuildImage(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -74,8 +79,9 @@ func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
 }
 
 // RunLAVA writes the board's jobs, runs the QEMU job with lava-run and
-// sets what LAVA recorded against the board's last image-test run
-// (report.DecideLAVA decides). The outcome is nil when the job never ran.
+// sets what LAVA recorded against the board's last image-test run, suite
+// by suite for the suites the job's image holds (report.DecideLAVA
+// decides). The record is nil when the job never ran.
 func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Record, report.LAVAEvidence) {
 	var e report.LAVAEvidence
 	f, err := WriteLAVAJobs(ctx, cfg)
@@ -83,7 +89,7 @@ func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Record, report.
 		e.JobErr = err
 		return nil, nil, e
 	}
-	want, err := lava.Expected(f.ReportDir)
+	want, err := lava.Expected(f.ReportDir, f.Image.Suites)
 	if err != nil {
 		e.JobErr = err
 		return f, nil, e
