@@ -251,12 +251,16 @@ figures:
 report: rig
 	$(RIG) report -out $(OUT) -baseline '$(BASELINE)' $(if $(filter command line environment,$(origin RUN_ID)),-run-id $(RUN_ID))
 
-# make test: set-up, then every stage in order, each timed into the run's
+# make test: set-up, the checks in order, then the guests in two lanes side
+# by side (scripts/stages.sh: a guest keeps about 1.4 of the two cores
+# busy, and two lanes fill the machine), each stage timed into the run's
 # profile (scripts/timed.sh; rig report prints it last and puts it on the
 # page, docs/testing.md "Where the time goes"). The first failing stage
-# ends the stages; the page, the figures and the profile still follow.
-TEST_STAGES = fmt-check vet unit module-check runner-test qemu-test-all qemu-test-6.12 qemu-test-debug \
-	qemu-test-soak qemu-test-pair distro-test boards-test reliability-test
+# ends its lane; the page, the figures and the profile still follow.
+FIRST_STAGES = fmt-check vet unit module-check
+LANE_A = runner-test qemu-test-all qemu-test-soak qemu-test-pair
+LANE_B = qemu-test-6.12 qemu-test-debug distro-test boards-test reliability-test
+TEST_STAGES = $(FIRST_STAGES) $(LANE_A) $(LANE_B)
 PROFILE = $(OUT)/profile/$(RUN_ID).tsv
 TIMED = scripts/timed.sh $(PROFILE)
 STAGE_MAKE = $(MAKE) --no-print-directory RUN_ID=$(RUN_ID)
@@ -264,9 +268,8 @@ test:
 	@rm -f $(PROFILE)
 	@$(TIMED) deps $(STAGE_MAKE) deps
 	@$(TIMED) go-build $(STAGE_MAKE) rig
-	@rc=0; for s in $(TEST_STAGES); do \
-		$(TIMED) $$s $(STAGE_MAKE) SETUP_DONE=1 $$s || { rc=$$?; echo "make test: stage $$s failed (exit $$rc)"; break; }; \
-	done; \
+	@rc=0; scripts/stages.sh $(PROFILE) '$(FIRST_STAGES)' '$(LANE_A)' '$(LANE_B)' -- \
+		$(STAGE_MAKE) SETUP_DONE=1 || rc=$$?; \
 	$(STAGE_MAKE) SETUP_DONE=1 figures report || [ $$rc -ne 0 ] || rc=1; \
 	exit $$rc
 

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"regexp"
 	"strings"
 
@@ -138,6 +139,7 @@ func (o *options) guestConfig(c *command) (pipeline.Config, error) {
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out,
 		CacheDir: o.cache, Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params,
 		KernelArgs: o.kargs, Timeout: o.timeout, Image: o.image, PrintkFlood: o.flood,
+		Stage: os.Getenv(stageEnv),
 	}
 	if o.distro != "" {
 		d := &pipeline.Distro{Root: o.distro, Module: o.distroModule, Load: pipeline.DistroLoad}
@@ -152,6 +154,10 @@ func (o *options) guestConfig(c *command) (pipeline.Config, error) {
 	}
 	return cfg, nil
 }
+
+// stageEnv names the make test stage a rig runs in: scripts/timed.sh
+// sets it, and the run's profile places the rig's guests by it.
+const stageEnv = "KBUS_STAGE"
 
 func or(s, def string) string {
 	if s == "" {

@@ -28,6 +28,7 @@ import (
 // alone. The guest floods the kernel log while it signals, as a busy
 // board's kernel might: every result still arrives.
 func TestDeskBoardIsReadOverItsSerialLine(t *testing.T) {
+	t.Parallel()
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
 	cfg.Board, cfg.NativeOnly, cfg.PrintkFlood = &b, true, true
@@ -102,6 +103,7 @@ func startPtyQEMU(t *testing.T, ctx context.Context, bin string, args ...string)
 }
 
 func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
+	t.Parallel()
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
 	cfg.Board, cfg.NativeOnly = &b, true
@@ -120,6 +122,7 @@ func TestDeskBoardThatNeverSpeaksIsAnInfrastructureError(t *testing.T) {
 // but not the kernel it names, so the guest never starts. That is an
 // infrastructure error, and it quotes what the console said last.
 func TestBrokenBootEntryIsAnInfrastructureErrorWithTheConsole(t *testing.T) {
+	t.Parallel()
 	b, _ := target.LookupBoard("qemu-arm64")
 	cfg := vmConfig(t, []string{"rig/pipeline/testdata/failing"})
 	cfg.Board, cfg.NativeOnly = &b, true

@@ -45,6 +45,9 @@ type Config struct {
 	// Suites are the spec packages to compile, relative to Root; empty
 	// means every suite under specs/.
 	Suites []string
+	// Stage is the make test stage running this (for the run's profile);
+	// empty outside make test.
+	Stage string
 	// Labels is the Ginkgo label filter; empty means DefaultLabels.
 	Labels string
 	// Focus runs only the specs whose full text matches this regular
@@ -204,7 +207,7 @@ func (r *runner) writeReport() error {
 		Role: r.cfg.Role, Mode: r.cfg.Mode, Labels: r.request().Labels, Rerun: r.rerun(),
 		Cmdline: out.Cmdline, Kernel: r.built.kernel.info, Module: r.built.module.hash, QEMU: r.cfg.Target.QEMU.Binary,
 		Verdict: out.Verdict, Reasons: out.Reasons, Stages: out.Stages, Total: out.Total,
-		Start: r.start, BootToInit: out.Boot,
+		Start: r.start, BootToInit: out.Boot, Stage: r.cfg.Stage,
 	}
 	dmesg, _ := os.ReadFile(filepath.Join(out.ReportDir, report.DmesgFile))
 	t := report.BuildTarget(meta, r.results, string(dmesg))

@@ -51,6 +51,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 var _ io.Writer = testWriter{}
 
 func TestFailingSpecIsReportedByName(t *testing.T) {
+	t.Parallel()
 	o := Run(context.Background(), vmConfig(t, []string{"rig/pipeline/testdata/failing"}))
 	if o.Verdict != report.Fail || o.Verdict.ExitCode() == 0 {
 		t.Fatalf("verdict %v (reasons %q), want FAIL with a non-zero exit", o.Verdict, o.Reasons)
@@ -74,6 +75,7 @@ func TestFailingSpecIsReportedByName(t *testing.T) {
 // the host's limit, at QEMU's kill; either way in time and as an
 // infrastructure error that says which.
 func TestHungGuestEndsInTime(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name    string
 		args    []string
@@ -84,6 +86,7 @@ func TestHungGuestEndsInTime(t *testing.T) {
 		{"at the host timeout", []string{guestproto.ArgTimeout + "=1h"}, 20 * time.Second, "guest timed out"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			cfg := vmConfig(t, []string{"specs/device"}, append([]string{fault(guestproto.FaultHang)}, c.args...)...)
 			cfg.Timeout = c.timeout
 			start := time.Now()
@@ -102,6 +105,7 @@ func TestHungGuestEndsInTime(t *testing.T) {
 }
 
 func TestKernelPanicEndsTheRunWithAReport(t *testing.T) {
+	t.Parallel()
 	o := Run(context.Background(), vmConfig(t, []string{"specs/device"}, fault(guestproto.FaultKernelPanic)))
 	if o.Verdict != report.Infra {
 		t.Fatalf("verdict %v, want an infrastructure error; reasons %q", o.Verdict, o.Reasons)
@@ -116,6 +120,7 @@ func TestKernelPanicEndsTheRunWithAReport(t *testing.T) {
 }
 
 func TestInitPanicIsReportedByTheGuest(t *testing.T) {
+	t.Parallel()
 	o := Run(context.Background(), vmConfig(t, []string{"specs/device"}, fault(guestproto.FaultInitPanic)))
 	if o.Verdict != report.Infra {
 		t.Fatalf("verdict %v, want an infrastructure error; reasons %q", o.Verdict, o.Reasons)

@@ -20,11 +20,14 @@ import (
 	"github.com/kbus-project/kbus/rig/figure"
 )
 
-// Step is one stage of make test as scripts/timed.sh logged it.
+// Step is one stage of make test as scripts/timed.sh logged it. Lane
+// names the sequence of stages it ran in when make test runs several side
+// by side (scripts/stages.sh); empty for the set-up that runs alone.
 type Step struct {
 	Name       string
 	Start, End time.Time
 	Exit       int
+	Lane       string
 }
 
 // ErrBadLog means a line of the log is not what scripts/timed.sh writes.
@@ -50,7 +53,7 @@ func parseLog(r io.Reader, name string) ([]Step, error) {
 			continue
 		}
 		f := strings.Split(line, "\t")
-		if len(f) != 4 {
+		if len(f) != 4 && len(f) != 5 {
 			return nil, fmt.Errorf("%w: %s:%d: %q", ErrBadLog, name, n, line)
 		}
 		start, err1 := unixTime(f[1])
@@ -59,7 +62,11 @@ func parseLog(r io.Reader, name string) ([]Step, error) {
 		if err := errors.Join(err1, err2, err3); err != nil || end.Before(start) {
 			return nil, fmt.Errorf("%w: %s:%d: %q", ErrBadLog, name, n, line)
 		}
-		steps = append(steps, Step{Name: f[0], Start: start, End: end, Exit: exit})
+		st := Step{Name: f[0], Start: start, End: end, Exit: exit}
+		if len(f) == 5 {
+			st.Lane = f[4]
+		}
+		steps = append(steps, st)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("profile: %s: %w", name, err)
@@ -85,9 +92,11 @@ func unixTime(s string) (time.Time, error) {
 }
 
 // Guest is one guest's run (a target of the run's page) as the profile
-// needs it: when it started and what its time was spent on.
+// needs it: the stage that ran it, when it started and what its time was
+// spent on.
 type Guest struct {
 	Name     string
+	Stage    string // the make test stage (scripts/timed.sh's KBUS_STAGE); empty: by time
 	Start    time.Time
 	Duration time.Duration
 	Parts    []Part
@@ -104,34 +113,52 @@ type Part struct {
 // guests that ran in it.
 type Stage struct {
 	Name     string
+	Lane     string `json:",omitempty"`
 	Duration time.Duration
-	Share    float64 // of Profile.Total, 0..1
+	Share    float64 // of Profile.Total, 0..1; lanes side by side make the shares add up to more than 1
 	Exit     int     `json:",omitempty"`
 	Guests   []Guest `json:",omitempty"`
 }
 
 // Profile is where a run's time went.
 type Profile struct {
-	Total  time.Duration // the stages' sum
+	Total time.Duration // from the first stage's start to the last one's end
+	// Busy is the stages' sum: more than Total when lanes ran side by side.
+	Busy   time.Duration `json:",omitempty"`
 	Stages []Stage
 	// Elsewhere are guests that started in no logged stage, e.g. rig
 	// run by hand while make test ran.
 	Elsewhere []Guest `json:",omitempty"`
 }
 
-// Build places each guest in the stage during which it started.
+// Build places each guest in the stage that ran it: the one it names, or
+// else the one during which it started.
 func Build(steps []Step, guests []Guest) *Profile {
 	p := &Profile{}
-	for _, s := range steps {
+	var first, last time.Time
+	for i, s := range steps {
 		d := s.End.Sub(s.Start)
-		p.Total += d
-		p.Stages = append(p.Stages, Stage{Name: s.Name, Duration: d, Exit: s.Exit})
+		p.Busy += d
+		p.Stages = append(p.Stages, Stage{Name: s.Name, Lane: s.Lane, Duration: d, Exit: s.Exit})
+		if i == 0 || s.Start.Before(first) {
+			first = s.Start
+		}
+		if i == 0 || s.End.After(last) {
+			last = s.End
+		}
 	}
+	p.Total = last.Sub(first)
 	sort.SliceStable(guests, func(i, j int) bool { return guests[i].Start.Before(guests[j].Start) })
 guests:
 	for _, g := range guests {
 		for i, s := range steps {
-			if !g.Start.Before(s.Start) && g.Start.Before(s.End) {
+			if g.Stage != "" && g.Stage == s.Name {
+				p.Stages[i].Guests = append(p.Stages[i].Guests, g)
+				continue guests
+			}
+		}
+		for i, s := range steps {
+			if g.Stage == "" && !g.Start.Before(s.Start) && g.Start.Before(s.End) {
 				p.Stages[i].Guests = append(p.Stages[i].Guests, g)
 				continue guests
 			}
@@ -149,14 +176,18 @@ guests:
 // Print writes the profile as a table: a line per stage, and under it a
 // line per guest with its parts.
 func (p *Profile) Print(w io.Writer) {
-	fmt.Fprintf(w, "profile: %v in %d stage(s)\n", round(p.Total), len(p.Stages))
+	fmt.Fprintf(w, "profile: %v in %d stage(s)", round(p.Total), len(p.Stages))
+	if p.Busy > p.Total+time.Second {
+		fmt.Fprintf(w, ", %v of stages side by side", round(p.Busy))
+	}
+	fmt.Fprintln(w)
 	width := len("stage")
 	for _, s := range p.Stages {
 		width = max(width, len(s.Name)+len(exitNote(s)))
 	}
-	fmt.Fprintf(w, "  %-*s %9s %6s\n", width, "stage", "time", "share")
+	fmt.Fprintf(w, "  %-*s %9s %6s  %s\n", width, "stage", "time", "share", "lane")
 	for _, s := range p.Stages {
-		fmt.Fprintf(w, "  %-*s %9v %5.1f%%\n", width, s.Name+exitNote(s), round(s.Duration), 100*s.Share)
+		fmt.Fprintf(w, "  %-*s %9v %5.1f%%  %s\n", width, s.Name+exitNote(s), round(s.Duration), 100*s.Share, s.Lane)
 	}
 	for _, s := range p.Stages {
 		for _, g := range s.Guests {

@@ -2,6 +2,7 @@ package profile
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -102,5 +103,40 @@ func TestCompareReportsOnlyMovesBeyondTheNoise(t *testing.T) {
 	}
 	if Compare(nil, now) != nil {
 		t.Fatal("no baseline profile, yet changes")
+	}
+}
+
+// Lanes side by side: the whole is the wall time from the first start to
+// the last end, the stages' sum is more, and a guest goes to the stage
+// it names even when another stage's time also covers its start.
+func TestLanesSideBySide(t *testing.T) {
+	t0 := time.Unix(1_800_000_000, 0)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	log := ""
+	for _, s := range []struct {
+		name, lane string
+		from, to   int
+	}{{"deps", "", 0, 10}, {"qemu-test-6.12", "B", 10, 60}, {"qemu-test-all", "A", 10, 100}, {"boards-test", "B", 60, 120}} {
+		log += fmt.Sprintf("%s\t%d.0\t%d.0\t0", s.name, at(s.from).Unix(), at(s.to).Unix())
+		if s.lane != "" {
+			log += "\t" + s.lane
+		}
+		log += "\n"
+	}
+	steps, err := parseLog(strings.NewReader(log), "lanes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Build(steps, []Guest{{Name: "x86_64-6.12", Stage: "qemu-test-6.12", Start: at(15), Duration: 40 * time.Second}})
+	if p.Total != 120*time.Second || p.Busy != 210*time.Second {
+		t.Fatalf("total %v, busy %v", p.Total, p.Busy)
+	}
+	if len(p.Stages[1].Guests) != 1 || len(p.Stages[2].Guests) != 0 || p.Stages[1].Lane != "B" {
+		t.Fatalf("stages: %+v", p.Stages)
+	}
+	var out strings.Builder
+	p.Print(&out)
+	if !strings.Contains(out.String(), "2m0s in 4 stage(s), 3m30s of stages side by side") {
+		t.Errorf("print:\n%s", out.String())
 	}
 }

@@ -13,7 +13,7 @@ import (
 // each suite, and what followed the last suite (power-off and
 // collecting the results).
 func ProfileGuest(t *TargetReport) profile.Guest {
-	g := profile.Guest{Name: t.Name, Start: t.Start, Duration: t.Total}
+	g := profile.Guest{Name: t.Name, Stage: t.Stage, Start: t.Start, Duration: t.Total}
 	for _, st := range t.Stages {
 		if st.Name != BootStage || len(t.Suites) == 0 {
 			g.Parts = append(g.Parts, profile.Part{Name: st.Name, Duration: st.Duration})

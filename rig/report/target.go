@@ -44,6 +44,9 @@ type TargetMeta struct {
 	Role    string // the machine's role in a topology, e.g. "service box"
 	Mode    guestproto.Mode
 	Labels  string // the label filter it ran with
+	// Stage is the make test stage that ran it (scripts/timed.sh), for
+	// the run's profile.
+	Stage string `json:",omitempty"`
 	// Rerun is the make command that reruns this target; a spec's rerun
 	// adds FOCUS to it.
 	Rerun   string
