@@ -204,3 +204,51 @@ func TestDocumentedInvocationsUseRealFlags(t *testing.T) {
 		t.Error("found no documented rig invocation to check")
 	}
 }
+
+// make vet and make runner-test look for the runner's VM tests (build tag
+// vmtest) only in the Makefile's VMTEST_PKGS: a test behind the tag
+// anywhere else would be neither vetted nor run.
+func TestVMTestsLiveWhereMakeLooks(t *testing.T) {
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^VMTEST_PKGS = (.+)$`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatal("the Makefile sets no VMTEST_PKGS")
+	}
+	allowed := map[string]bool{}
+	for _, p := range strings.Fields(string(m[1])) {
+		allowed[filepath.Clean(p)] = true
+	}
+	found := 0
+	err = filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("../..", path)
+		if d.IsDir() && (rel == "out" || strings.HasPrefix(d.Name(), ".") && rel != ".") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if regexp.MustCompile(`(?m)^//go:build .*\bvmtest\b`).Match(b) {
+			found++
+			if !allowed[filepath.Dir(rel)] {
+				t.Errorf("%s is a VM test outside VMTEST_PKGS (%s)", rel, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found == 0 {
+		t.Error("found no VM test at all")
+	}
+}
