@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR MPL-1.1
 /*
- * KBUS bindings: BIND, UNBIND and finding the recipients of a message.
+ * KBUS bindings: the device's table of bound names, and finding the
+ * recipients of a message in it. What a binding's arrival or departure
+ * means for the rest of the device (bind events, set-aside events, queued
+ * messages, waiting senders) is kbus_bind.c's, above this table.
  *
  * Every binding is on three lists: the device's list, newest first (the
  * order KBUS delivers in and /proc shows), its Ksock's list (for close), and
@@ -28,7 +31,6 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 #include <linux/mm.h>
 #include "kbus_internal.h"
 
@@ -120,23 +122,6 @@ static void kbus_hash_grow(struct kbus_dev *dev)
 	dev->hash_bits = bits;
 }
 
-/* Copy and check a name given to BIND or UNBIND. */
-static int kbus_get_bind_name(const char __user *uname, u32 name_len, char *name)
-{
-	if (copy_from_user(name, uname, name_len))
-		return -EFAULT;
-	name[name_len] = '\0';
-	if (!kbus_name_valid(name, name_len, true))
-		return -EBADMSG;
-	return 0;
-}
-
-static bool kbus_is_bind_event_name(const char *name, u32 name_len)
-{
-	return name_len == sizeof(KBUS_MSG_NAME_REPLIER_BIND_EVENT) - 1 &&
-	       !memcmp(name, KBUS_MSG_NAME_REPLIER_BIND_EVENT, name_len);
-}
-
 struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
 					     u32 name_len)
 {
@@ -150,68 +135,49 @@ struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *n
 	return NULL;
 }
 
-int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len)
+/*
+ * kbus_binding_alloc - a binding of @name (@len bytes, a checked name or
+ * wildcard) for a replier or a listener, not yet in the table.
+ */
+struct kbus_binding *kbus_binding_alloc(const char *name, u32 len, bool replier)
 {
-	struct kbus_dev *dev = ks->dev;
-	struct kbus_binding *b;
-	int err;
+	struct kbus_binding *b = kzalloc(struct_size(b, name, len + 1), KBUS_GFP_USER);
 
-	lockdep_assert_held(&ks->dev->lock);
-	if (name_len == 0)
-		return -EBADMSG;
-	if (name_len > KBUS_MAX_NAME_LEN)
-		return -ENAMETOOLONG;
-	b = kzalloc(struct_size(b, name, name_len + 1), KBUS_GFP_USER);
 	if (!b)
-		return -ENOMEM;
-	err = kbus_get_bind_name(uname, name_len, b->name);
-	if (err)
-		goto free;
-	if (replier && kbus_is_bind_event_name(b->name, name_len)) {
-		err = -EBADMSG;
-		goto free;
-	}
-	if (replier && kbus_find_replier_exact(dev, b->name, name_len)) {
-		err = -EADDRINUSE;
-		goto free;
-	}
-	if (replier && dev->report_binds) {
-		err = kbus_bind_event(dev, true, ks->id, b->name, name_len, false);
-		if (err)
-			goto free;
-	}
-
-	b->ksock = ks;
+		return NULL;
+	memcpy(b->name, name, len);
+	b->name[len] = '\0';
+	b->name_len = len;
 	b->is_replier = replier;
-	b->name_len = name_len;
-	b->hash = kbus_hash(dev, b->name, name_len);
-	if (b->name[name_len - 1] == '*')
+	if (name[len - 1] == '*')
 		b->match = KBUS_MATCH_STAR;
-	else if (b->name[name_len - 1] == '%')
+	else if (name[len - 1] == '%')
 		b->match = KBUS_MATCH_PERCENT;
 	else
 		b->match = KBUS_MATCH_EXACT;
+	return b;
+}
+
+/* kbus_binding_insert - put @b, @ks's newest binding, into the table. */
+void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b)
+{
+	struct kbus_dev *dev = ks->dev;
+
+	lockdep_assert_held(&dev->lock);
+	b->ksock = ks;
+	b->hash = kbus_hash(dev, b->name, b->name_len);
 	b->seq = ++dev->bind_seq;
 	list_add(&b->dev_node, &dev->bindings);
 	list_add(&b->ksock_node, &ks->bindings);
 	hlist_add_head(&b->hash_node, kbus_bucket(dev, b->hash));
 	dev->num_bindings++;
 	kbus_hash_grow(dev);
-	/* A more specific replier may take a request that waits for room. */
-	if (replier)
-		kbus_wake_senders(dev);
-	if (dev->verbose)
-		pr_info("kbus%u: ksock %u bound %s %s\n", dev->index, ks->id,
-			replier ? "replier" : "listener", b->name);
-	return 0;
-
-free:
-	kfree(b);
-	return err;
 }
 
-static void kbus_binding_free(struct kbus_dev *dev, struct kbus_binding *b)
+/* kbus_binding_remove - take @b out of the table and free it. */
+void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b)
 {
+	lockdep_assert_held(&dev->lock);
 	list_del(&b->dev_node);
 	list_del(&b->ksock_node);
 	hlist_del(&b->hash_node);
@@ -219,102 +185,48 @@ static void kbus_binding_free(struct kbus_dev *dev, struct kbus_binding *b)
 	kfree(b);
 }
 
-int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len)
+/*
+ * kbus_binding_newest - @ks's most recent binding of exactly @name as a
+ * replier or a listener, or NULL: the one an UNBIND removes.
+ */
+struct kbus_binding *kbus_binding_newest(struct kbus_ksock *ks, bool replier, const char *name,
+					 u32 len)
 {
-	struct kbus_dev *dev = ks->dev;
 	struct kbus_binding *b, *found = NULL;
-	char *name;
-	u32 removed;
-	int err;
 
 	lockdep_assert_held(&ks->dev->lock);
-	if (name_len == 0)
-		return -EBADMSG;
-	if (name_len > KBUS_MAX_NAME_LEN)
-		return -ENAMETOOLONG;
-	name = kmalloc(name_len + 1, KBUS_GFP_USER);
-	if (!name)
-		return -ENOMEM;
-	err = kbus_get_bind_name(uname, name_len, name);
-	if (err)
-		goto out;
-
-	/*
-	 * Unbinding the exact event name drops every unbind event set aside
-	 * for this Ksock, even if the UNBIND itself then fails (docs/kbus.md §17.1).
-	 */
-	if (kbus_is_bind_event_name(name, name_len))
-		kbus_drop_setaside(ks, NULL, true);
-
-	/* The most recent identical binding is the one removed. */
 	list_for_each_entry(b, &ks->bindings, ksock_node) {
-		if (b->is_replier == replier && b->name_len == name_len &&
-		    !memcmp(b->name, name, name_len)) {
+		if (b->is_replier == replier && b->name_len == len && !memcmp(b->name, name, len)) {
 			if (!found || b->seq > found->seq)
 				found = b;
 		}
 	}
-	if (!found) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (replier && dev->report_binds) {
-		err = kbus_bind_event(dev, false, ks->id, name, name_len, false);
-		if (err)
-			goto out;
-	}
-	removed = kbus_remove_queued(ks, found);
-	kbus_drop_setaside(ks, found, false);
-	kbus_binding_free(dev, found);
-	if (removed)
-		kbus_move_setaside(ks);
-	/*
-	 * A pending send may no longer need this Ksock's room, even if no
-	 * queued copy went with the binding.
-	 */
-	kbus_wake_senders(dev);
-	if (dev->verbose)
-		pr_info("kbus%u: ksock %u unbound %s %s\n", dev->index, ks->id,
-			replier ? "replier" : "listener", name);
-out:
-	kfree(name);
-	return err;
+	return found;
 }
 
 /*
- * kbus_unbind_all - remove every binding of a closing Ksock. Replier
- * bindings are reported with the never-failing path (events set aside for
- * listeners that are full). The Ksock's queue is already empty.
+ * kbus_bindings_detach - take every binding of @ks out of the table: the
+ * listeners' are freed, the repliers' are moved onto @repliers, oldest
+ * first, for the caller to report and kfree.
  */
-void kbus_unbind_all(struct kbus_ksock *ks)
+void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers)
 {
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_binding *b, *tmp;
-	LIST_HEAD(repliers);
 
-	lockdep_assert_held(&ks->dev->lock);
+	lockdep_assert_held(&dev->lock);
 	list_for_each_entry_safe(b, tmp, &ks->bindings, ksock_node) {
 		list_del(&b->dev_node);
 		hlist_del(&b->hash_node);
 		dev->num_bindings--;
 		if (b->is_replier) {
-			list_move(&b->ksock_node, &repliers);
+			/* the Ksock's list is newest first: oldest ends up first */
+			list_move(&b->ksock_node, repliers);
 		} else {
 			list_del(&b->ksock_node);
 			kfree(b);
 		}
 		cond_resched();	/* a Ksock may have millions of bindings */
-	}
-	/*
-	 * Newest replier binding first, as the device's list and /proc have
-	 * them: list_move reversed the Ksock's newest-first list into
-	 * repliers, and this walks it backwards.
-	 */
-	list_for_each_entry_safe_reverse(b, tmp, &repliers, ksock_node) {
-		if (dev->report_binds)
-			kbus_bind_event(dev, false, ks->id, b->name, b->name_len, true);
-		list_del(&b->ksock_node);
-		kfree(b);
 	}
 }
 
@@ -325,14 +237,14 @@ static bool kbus_key_is(const struct kbus_binding *b, const char *name, u32 pref
 	       !memcmp(b->name, name, prefix_len);
 }
 
-struct kbus_collect {
+struct kbus_recipients {
 	struct kbus_binding	**list;
 	u32			n;
 	struct kbus_binding	*replier;
 	bool			want_replier;
 };
 
-static void kbus_consider(struct kbus_collect *c, struct kbus_binding *b)
+static void kbus_consider(struct kbus_recipients *c, struct kbus_binding *b)
 {
 	if (!b->is_replier) {
 		if (c->list)
@@ -349,7 +261,7 @@ static void kbus_consider(struct kbus_collect *c, struct kbus_binding *b)
 
 /* The bindings with key hash @key whose name is "<@name's first @prefix_len bytes><@last>". */
 static void kbus_visit_key(struct kbus_dev *dev, u32 key, const char *name, u32 prefix_len,
-			   char last, struct kbus_collect *c)
+			   char last, struct kbus_recipients *c)
 {
 	struct kbus_binding *b;
 
@@ -360,7 +272,7 @@ static void kbus_visit_key(struct kbus_dev *dev, u32 key, const char *name, u32 
 
 /* Visit every binding that matches @name, in no particular order. */
 static void kbus_visit_matches(struct kbus_dev *dev, const char *name, u32 len,
-			       struct kbus_collect *c)
+			       struct kbus_recipients *c)
 {
 	const char *last_dot = strrchr(name, '.');
 	struct kbus_binding *b;
@@ -413,7 +325,7 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 		 u32 buf_len, struct kbus_binding ***listp, u32 *nlisteners,
 		 struct kbus_binding **replier, gfp_t gfp)
 {
-	struct kbus_collect c = { .want_replier = msg->flags & KBUS_BIT_WANT_A_REPLY };
+	struct kbus_recipients c = { .want_replier = msg->flags & KBUS_BIT_WANT_A_REPLY };
 	u32 count;
 
 	lockdep_assert_held(&dev->lock);

@@ -312,19 +312,27 @@ static inline bool kbus_id_eq(struct kbus_msg_id a, struct kbus_msg_id b)
 	return a.network_id == b.network_id && a.serial_num == b.serial_num;
 }
 
-/* kbus_bindings.c */
+/* kbus_bindings.c: the table */
 int kbus_bindings_init(struct kbus_dev *dev);
 void kbus_bindings_free(struct kbus_dev *dev);
-int kbus_bind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len);
-int kbus_unbind(struct kbus_ksock *ks, bool replier, const char __user *uname, u32 name_len);
+struct kbus_binding *kbus_binding_alloc(const char *name, u32 len, bool replier);
+void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b);
+void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b);
+struct kbus_binding *kbus_binding_newest(struct kbus_ksock *ks, bool replier, const char *name,
+					 u32 len);
+void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers);
 struct kbus_binding *kbus_find_replier_exact(struct kbus_dev *dev, const char *name,
 					     u32 name_len);
 #define KBUS_COLLECT_STACK	16
 int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_binding **buf,
 		 u32 buf_len, struct kbus_binding ***listp, u32 *nlisteners,
 		 struct kbus_binding **replier, gfp_t gfp);
-void kbus_unbind_all(struct kbus_ksock *ks);
 u32 kbus_hash_longest_chain(struct kbus_dev *dev);
+
+/* kbus_bind.c: what BIND and UNBIND mean for the device */
+int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len);
+int kbus_unbind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len);
+void kbus_unbind_all(struct kbus_ksock *ks);
 
 /* kbus_delivery.c */
 int kbus_qentry_cache_init(void);

@@ -459,50 +459,87 @@ static int kbus_get_bind(void __user *arg, u32 *first, u32 *name_len, char __use
 	return 0;
 }
 
-static long kbus_bind_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+/*
+ * The name of a BIND, UNBIND or REPLIER, copied in before the device lock
+ * is taken, so that a fault on it (a page on its way from swap, a
+ * userfaultfd page) holds up only the caller. The checks that need nothing
+ * of the device come with it, in the order docs/kbus.md gives their errors.
+ */
+struct kbus_name_args {
+	u32	first;		/* is_replier, or REPLIER's return_id */
+	u32	name_len;
+	char	*name;		/* kmalloc'ed, NUL-terminated */
+};
+
+static int kbus_get_name_args(unsigned int cmd, void __user *arg, struct kbus_name_args *a)
 {
-	struct kbus_bind_request req;
-	u32 is_replier;
+	char __user *uname;
 	int err;
 
-	err = kbus_get_bind(arg, &is_replier, &req.name_len, &req.name);
+	err = kbus_get_bind(arg, &a->first, &a->name_len, &uname);
 	if (err)
 		return err;
-	req.is_replier = is_replier;
-	if (cmd == KBUS_IOC_BIND)
-		return kbus_bind(ks, req.is_replier, req.name,
-				 req.name_len);
-	return kbus_unbind(ks, req.is_replier, req.name,
-			   req.name_len);
+	if (a->name_len == 0)
+		return cmd == KBUS_IOC_REPLIER ? -ENAMETOOLONG : -EBADMSG;
+	if (a->name_len > KBUS_MAX_NAME_LEN)
+		return -ENAMETOOLONG;
+	a->name = kmalloc(a->name_len + 1, KBUS_GFP_USER);
+	if (!a->name)
+		return -ENOMEM;
+	if (copy_from_user(a->name, uname, a->name_len)) {
+		err = -EFAULT;
+		goto free;
+	}
+	a->name[a->name_len] = '\0';
+	if (cmd != KBUS_IOC_REPLIER && !kbus_name_valid(a->name, a->name_len, true)) {
+		err = -EBADMSG;
+		goto free;
+	}
+	return 0;
+
+free:
+	kfree(a->name);
+	return err;
 }
 
-static long kbus_replier_ioctl(struct kbus_ksock *ks, void __user *arg)
+/*
+ * BIND, UNBIND and REPLIER: the name comes in before the device lock and
+ * REPLIER's answer goes out after it (its place was checked writable
+ * before, kbus_check_result).
+ */
+static long kbus_name_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
 {
-	struct kbus_bind_query q;
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_name_args a;
 	struct kbus_binding *b;
-	char *name;
-	int err;
+	u32 return_id = 0;
+	long err;
 
-	err = kbus_get_bind(arg, &q.return_id, &q.name_len, &q.name);
+	err = kbus_get_name_args(cmd, arg, &a);
 	if (err)
 		return err;
-	if (q.name_len == 0 || q.name_len > KBUS_MAX_NAME_LEN)
-		return -ENAMETOOLONG;
-	name = kmalloc(q.name_len + 1, KBUS_GFP_USER);
-	if (!name)
-		return -ENOMEM;
-	if (copy_from_user(name, q.name, q.name_len)) {
-		kfree(name);
-		return -EFAULT;
+	if (mutex_lock_interruptible(&dev->lock)) {
+		kfree(a.name);
+		return -ERESTARTSYS;
 	}
-	name[q.name_len] = '\0';
-	b = kbus_find_replier_exact(ks->dev, name, q.name_len);
-	kfree(name);
+	switch (cmd) {
+	case KBUS_IOC_BIND:
+		err = kbus_bind(ks, a.first, a.name, a.name_len);
+		break;
+	case KBUS_IOC_UNBIND:
+		err = kbus_unbind(ks, a.first, a.name, a.name_len);
+		break;
+	default:
+		b = kbus_find_replier_exact(dev, a.name, a.name_len);
+		return_id = b ? b->ksock->id : 0;
+		err = b ? 1 : 0;
+	}
+	mutex_unlock(&dev->lock);
+	kfree(a.name);
 	/* return_id is the first field in both layouts. */
-	q.return_id = b ? b->ksock->id : 0;
-	if (put_user(q.return_id, (u32 __user *)arg))
+	if (cmd == KBUS_IOC_REPLIER && put_user(return_id, (u32 __user *)arg))
 		return -EFAULT;
-	return b ? 1 : 0;
+	return err;
 }
 
 static long kbus_maxmsgsize_ioctl(struct kbus_dev *dev, u32 __user *arg)
@@ -535,13 +572,8 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
 	switch (cmd) {
 	case KBUS_IOC_RESET:
 		return 0;
-	case KBUS_IOC_BIND:
-	case KBUS_IOC_UNBIND:
-		return kbus_bind_ioctl(ks, cmd, arg);
 	case KBUS_IOC_KSOCKID:
 		return put_user(ks->id, uarg) ? -EFAULT : 0;
-	case KBUS_IOC_REPLIER:
-		return kbus_replier_ioctl(ks, arg);
 	case KBUS_IOC_NEXTMSG:
 		return kbus_nextmsg(ks, uarg);
 	case KBUS_IOC_LENLEFT:
@@ -620,20 +652,13 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
 static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
 {
 	struct kbus_message_header h;
-	char __user *name;
-	u32 first, len;
+	u32 len;
 
 	if (_IOC_DIR(cmd) & _IOC_WRITE)
 		fault_in_readable(arg, _IOC_SIZE(cmd));
 	if (_IOC_DIR(cmd) & _IOC_READ)
 		fault_in_safe_writeable(arg, _IOC_SIZE(cmd));
 	switch (cmd) {
-	case KBUS_IOC_BIND:
-	case KBUS_IOC_UNBIND:
-	case KBUS_IOC_REPLIER:
-		if (!kbus_get_bind(arg, &first, &len, &name) && len <= KBUS_MAX_NAME_LEN)
-			fault_in_readable(name, len);
-		break;
 	case KBUS_IOC_SENDMSG:
 		/* The entire form (the header's lengths), or what it points to. */
 		if (copy_from_user(&h, arg, KBUS_HDR_COMMON_SIZE))
@@ -712,6 +737,9 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (cmd == KBUS_IOC_RECVMSG)
 		return kbus_recvmsg(file, ks, uarg);	/* takes the lock itself, may wait */
+
+	if (cmd == KBUS_IOC_BIND || cmd == KBUS_IOC_UNBIND || cmd == KBUS_IOC_REPLIER)
+		return kbus_name_ioctl(ks, cmd, uarg);	/* copies the name in first */
 
 	if (cmd == KBUS_IOC_NEWDEVICE) {
 		/* Takes the device table lock, never under a device lock. */

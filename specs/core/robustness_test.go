@@ -224,6 +224,31 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 		})
 	})
 
+	Describe("§18.2 a BIND's name comes in before the device lock", func() {
+		It("lets other Ksocks bind and send while a BIND's name waits for its page", func() {
+			binder := OpenRaw()
+			uf := NewUserfault(1)
+			done := make(chan error, 1)
+			go func() {
+				req := raw.BindRequest{NameLen: 8, Name: &uf.Mem()[0]}
+				done <- binder.Ioctl(raw.NrBind, unsafe.Pointer(&req))
+			}()
+			Eventually(uf.Faulted).WithTimeout(10*time.Second).Should(BeTrue(), "the BIND waits for its name's page")
+
+			other, sender := RW(), RW()
+			bound := make(chan error, 1)
+			go func() { bound <- other.BindListener("$.Uffd.Bind") }()
+			Eventually(bound).WithTimeout(10*time.Second).Should(Receive(BeNil()),
+				"another Ksock's BIND is not held up by the waiting one")
+			Send(sender, kbus.NewAnnouncement("$.Uffd.Bind", nil))
+			Expect(WaitNext(other, 10*time.Second).Name).To(Equal("$.Uffd.Bind"))
+
+			uf.Resolve()
+			// The page was zeros: not a name.
+			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(MatchError(unix.EBADMSG)))
+		})
+	})
+
 	Describe("§18.3 the name table", func() {
 		It("spreads names chosen to collide in an unseeded hash, so a send does not walk past them", func() {
 			ks := RW()

@@ -45,6 +45,10 @@ func (r *RawKsock) ioctl(nr int, arg unsafe.Pointer) error {
 	return nil
 }
 
+// Ioctl issues ioctl nr with arg as it is, for specs that build their own
+// argument (a name in memory that waits for its page, say).
+func (r *RawKsock) Ioctl(nr int, arg unsafe.Pointer) error { return r.ioctl(nr, arg) }
+
 // U32 issues an ioctl whose argument is one uint32, and returns it.
 func (r *RawKsock) U32(nr int, v uint32) uint32 {
 	GinkgoHelper()
