@@ -92,9 +92,12 @@ vet:
 unit:
 	KBUS_TEST_REQUIRE_TOOLS=1 $(GO) test $(HOST_PKGS)
 
-# The runner's own tests boot real guests (a failing spec, a hang, panics).
+# The runner's own tests boot real guests (a failing spec, a hang, panics),
+# side by side. Each guest has its own limit; go test's is only a safety
+# net, sized for a cold machine where the first board test builds the
+# arm64 kernel while the other lane builds one too.
 runner-test: deps
-	KBUS_RIG_CACHE=$(RIG_CACHE) $(GO) test -tags vmtest -count=1 -timeout 20m $(VMTEST_PKGS)
+	KBUS_RIG_CACHE=$(RIG_CACHE) $(GO) test -tags vmtest -count=1 -timeout 45m $(VMTEST_PKGS)
 
 # Module static checks against the x86_64 kernel: sparse and checkpatch
 # --strict, each failing on any complaint.
