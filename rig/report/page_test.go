@@ -147,7 +147,7 @@ func TestFailureOnOneTargetOnly(t *testing.T) {
 		`class="verdict fail">FAIL<`, "1 failed",
 		// the matrix: arm's fixture suite, one passed and one failed
 		"1/1/0", "Failures (1)", `<b class="failed-spec">fails on purpose</b>`, "deliberate failure",
-		"at failing_test.go:25", "FAILED at failing_test.go:25",
+		"at failing_test.go:25", "[FAILED] deliberate failure", "In [It] at: github.com/kbus-project/kbus/rig/pipeline/testdata/failing/failing_test.go:25",
 		`make qemu-test ARCH=arm FOCUS=&#39;The runner fixture fails on purpose&#39;`,
 		`href="arm/suites/failing.log"`, "dmesg around the failure",
 		// since last time: the green run had no arm target

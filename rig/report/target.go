@@ -13,6 +13,7 @@ import (
 	"github.com/kbus-project/kbus/rig/figure"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/internal/shell"
+	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 )
 
@@ -226,8 +227,10 @@ func failureDetail(meta TargetMeta, suite string, s SpecResult, sr types.SpecRep
 	if meta.Rerun != "" {
 		f.Rerun = meta.Rerun + " FOCUS=" + shell.Quote(regexp.QuoteMeta(s.FullText()))
 	}
-	for _, ev := range sr.Timeline() {
-		f.Timeline = append(f.Timeline, timelineLine(sr.StartTime, ev))
+	// The spec's timeline as Ginkgo itself renders it (steps, failures,
+	// report entries, progress reports, with their times).
+	if tl := strings.TrimRight(reporters.RenderTimeline(sr, true), "\n"); tl != "" {
+		f.Timeline = strings.Split(tl, "\n")
 	}
 	at := sr.Failure.TimelineLocation.Time
 	if at.IsZero() {
@@ -239,35 +242,6 @@ func failureDetail(meta TargetMeta, suite string, s SpecResult, sr types.SpecRep
 	return f
 }
 
-// timelineLine is one event of a spec's timeline, with its offset from the
-// spec's start.
-func timelineLine(start time.Time, ev types.TimelineEvent) string {
-	off := ""
-	if t := ev.GetTimelineLocation().Time; !t.IsZero() && !start.IsZero() {
-		off = fmt.Sprintf("+%.3fs ", t.Sub(start).Seconds())
-	}
-	switch e := ev.(type) {
-	case types.Failure:
-		return fmt.Sprintf("%sFAILED at %s:%d: %s", off, filepath.Base(e.Location.FileName), e.Location.LineNumber,
-			firstLine(e.Message))
-	case types.ReportEntry:
-		return fmt.Sprintf("%sreport entry %q: %s", off, e.Name, firstLine(e.StringRepresentation()))
-	case types.ProgressReport:
-		return fmt.Sprintf("%sprogress report: %s", off, firstLine(e.Message))
-	case types.SpecEvent:
-		loc := ""
-		if e.CodeLocation.FileName != "" {
-			loc = fmt.Sprintf(" (%s:%d)", filepath.Base(e.CodeLocation.FileName), e.CodeLocation.LineNumber)
-		}
-		what := e.SpecEventType.String()
-		if e.NodeType != 0 && e.SpecEventType.Is(types.SpecEventNodeStart|types.SpecEventNodeEnd) {
-			what += " " + e.NodeType.String()
-		}
-		return fmt.Sprintf("%s%s: %s%s", off, what, e.Message, loc)
-	default:
-		return fmt.Sprintf("%s%T", off, ev)
-	}
-}
 
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
