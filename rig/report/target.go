@@ -242,7 +242,6 @@ func failureDetail(meta TargetMeta, suite string, s SpecResult, sr types.SpecRep
 	return f
 }
 
-
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
