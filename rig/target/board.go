@@ -1,9 +1,7 @@
 package target
 
 import (
-	"fmt"
 	"path/filepath"
-	"strings"
 )
 
 // Board is a dev board profile: a disk image the board's own firmware
@@ -117,23 +115,10 @@ var boards = []Board{
 }
 
 // LookupBoard returns the named board profile.
-func LookupBoard(name string) (Board, error) {
-	for _, b := range boards {
-		if b.Name == name {
-			return b, nil
-		}
-	}
-	return Board{}, fmt.Errorf("unknown board %q (%s)", name, strings.Join(BoardNames(), ", "))
-}
+func LookupBoard(name string) (Board, error) { return lookup(boards, "board", name) }
 
 // BoardNames lists the board profiles in the table's order.
-func BoardNames() []string {
-	names := make([]string, len(boards))
-	for i, b := range boards {
-		names[i] = b.Name
-	}
-	return names
-}
+func BoardNames() []string { return names(boards) }
 
 // Target is the architecture row the board runs.
 func (b Board) Target() Target { return MustLookup(b.Arch) }

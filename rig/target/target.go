@@ -46,23 +46,10 @@ var versions = []Version{
 const DefaultVersion = "6.1"
 
 // LookupVersion returns the named kernel version.
-func LookupVersion(name string) (Version, error) {
-	for _, v := range versions {
-		if v.Name == name {
-			return v, nil
-		}
-	}
-	return Version{}, fmt.Errorf("unknown kernel version %q (%s)", name, strings.Join(VersionNames(), ", "))
-}
+func LookupVersion(name string) (Version, error) { return lookup(versions, "kernel version", name) }
 
 // VersionNames lists the kernel versions, the default first.
-func VersionNames() []string {
-	var names []string
-	for _, v := range versions {
-		names = append(names, v.Name)
-	}
-	return names
-}
+func VersionNames() []string { return names(versions) }
 
 // Go is a Go build target for programs that run in the guest.
 type Go struct {
@@ -168,14 +155,7 @@ var table = []Target{
 }
 
 // Lookup returns the named target.
-func Lookup(name string) (Target, error) {
-	for _, t := range table {
-		if t.Name == name {
-			return t, nil
-		}
-	}
-	return Target{}, fmt.Errorf("unknown architecture %q (%s)", name, strings.Join(Names(), ", "))
-}
+func Lookup(name string) (Target, error) { return lookup(table, "architecture", name) }
 
 // MustLookup is Lookup for names that are constants of this package.
 func MustLookup(name string) Target {
@@ -187,13 +167,7 @@ func MustLookup(name string) Target {
 }
 
 // Names lists the targets in the rig's order.
-func Names() []string {
-	names := make([]string, len(table))
-	for i, t := range table {
-		names[i] = t.Name
-	}
-	return names
-}
+func Names() []string { return names(table) }
 
 // Flavour is a kernel configuration built for every target.
 type Flavour struct {
@@ -218,23 +192,10 @@ var flavours = []Flavour{
 const DefaultFlavour = "default"
 
 // LookupFlavour returns the named kernel flavour.
-func LookupFlavour(name string) (Flavour, error) {
-	for _, f := range flavours {
-		if f.Name == name {
-			return f, nil
-		}
-	}
-	return Flavour{}, fmt.Errorf("unknown kernel flavour %q (%s)", name, strings.Join(FlavourNames(), ", "))
-}
+func LookupFlavour(name string) (Flavour, error) { return lookup(flavours, "kernel flavour", name) }
 
 // FlavourNames lists the kernel flavours, the default first.
-func FlavourNames() []string {
-	var names []string
-	for _, f := range flavours {
-		names = append(names, f.Name)
-	}
-	return names
-}
+func FlavourNames() []string { return names(flavours) }
 
 // Fragments returns the fragment files for t in flavour f, in order.
 func (t Target) Fragments(f Flavour) []string {
