@@ -77,37 +77,39 @@ var _ = Describe("Request", func() {
 		Expect(err).To(MatchError(kbus.ErrNoReplier))
 	})
 
-	It("returns ErrGoneAway when the replier closes before reading the request", func() {
-		done := request(sender, kbus.NewRequest("$.Api.Req", nil))
-		queued(replier, 1)
-		Expect(replier.Close()).To(Succeed())
-		statusIs(done, kbus.ErrGoneAway, kbus.NameReplierGoneAway)
-	})
+	When("the replier goes away before it answers", func() {
+		It("returns ErrGoneAway if it closed before reading the request", func() {
+			done := request(sender, kbus.NewRequest("$.Api.Req", nil))
+			queued(replier, 1)
+			Expect(replier.Close()).To(Succeed())
+			statusIs(done, kbus.ErrGoneAway, kbus.NameReplierGoneAway)
+		})
 
-	It("returns ErrIgnored when the replier reads the request and closes without replying", func() {
-		done := request(sender, kbus.NewRequest("$.Api.Req", nil))
-		WaitNext(replier, 5*time.Second)
-		Expect(replier.Close()).To(Succeed())
-		statusIs(done, kbus.ErrIgnored, kbus.NameReplierIgnored)
-	})
+		It("returns ErrIgnored if it read the request and closed without replying", func() {
+			done := request(sender, kbus.NewRequest("$.Api.Req", nil))
+			WaitNext(replier, 5*time.Second)
+			Expect(replier.Close()).To(Succeed())
+			statusIs(done, kbus.ErrIgnored, kbus.NameReplierIgnored)
+		})
 
-	It("returns ErrUnbound when the replier unbinds before reading the request", func() {
-		done := request(sender, kbus.NewRequest("$.Api.Req", nil))
-		queued(replier, 1)
-		Expect(replier.UnbindReplier("$.Api.Req")).To(Succeed())
-		statusIs(done, kbus.ErrUnbound, kbus.NameReplierUnbound)
-	})
+		It("returns ErrUnbound if it unbound before reading the request", func() {
+			done := request(sender, kbus.NewRequest("$.Api.Req", nil))
+			queued(replier, 1)
+			Expect(replier.UnbindReplier("$.Api.Req")).To(Succeed())
+			statusIs(done, kbus.ErrUnbound, kbus.NameReplierUnbound)
+		})
 
-	It("returns ErrDisappeared when the replier of a waiting ALL_OR_WAIT request goes away", func() {
-		_, err := replier.SetMaxMessages(1)
-		Expect(err).NotTo(HaveOccurred())
-		Send(RW(), kbus.NewRequest("$.Api.Req", nil)) // the replier is full
-		m := kbus.NewRequest("$.Api.Req", nil)
-		m.Flags |= kbus.FlagAllOrWait
-		done := request(sender, m)
-		Consistently(done).WithTimeout(200*time.Millisecond).ShouldNot(Receive(), "the send is pending")
-		Expect(replier.Close()).To(Succeed())
-		statusIs(done, kbus.ErrDisappeared, kbus.NameReplierDisappeared)
+		It("returns ErrDisappeared if the request still waited for room there (ALL_OR_WAIT)", func() {
+			_, err := replier.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			Send(RW(), kbus.NewRequest("$.Api.Req", nil)) // the replier is full
+			m := kbus.NewRequest("$.Api.Req", nil)
+			m.Flags |= kbus.FlagAllOrWait
+			done := request(sender, m)
+			Consistently(done).WithTimeout(200*time.Millisecond).ShouldNot(Receive(), "the send is pending")
+			Expect(replier.Close()).To(Succeed())
+			statusIs(done, kbus.ErrDisappeared, kbus.NameReplierDisappeared)
+		})
 	})
 
 	It("returns ErrErrorSending when a waiting ALL_OR_WAIT request can no longer be sent", func() {
