@@ -1,8 +1,8 @@
 // Package figure is how a spec records a measured quantity for the report
 // to draw: a spec passes a Figure to Ginkgo's AddReportEntry, Ginkgo
 // stores it as JSON in the suite's report, and the host's report finds
-// every entry whose value decodes as a Figure and draws it. Nothing about
-// a particular figure is known to the report.
+// every entry whose value decodes as a Figure and draws it (SVG, in this
+// package). Nothing about a particular figure is known to the report.
 package figure
 
 import (

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/kbus-project/kbus/rig/figure"
 )
 
 // targetPage is what a target's own page is given.
@@ -52,7 +54,7 @@ func WriteTargetPage(dir string, t *TargetReport) error {
 	}
 	sort.SliceStable(p.Groups, func(i, j int) bool { return p.Groups[i].Failed > 0 && p.Groups[j].Failed == 0 })
 	for _, f := range t.Figures {
-		p.Figures = append(p.Figures, pageFigure{Target: t.Name, Spec: f.Spec, Figure: f.Figure, SVG: SVG(f.Figure)})
+		p.Figures = append(p.Figures, pageFigure{Target: t.Name, Spec: f.Spec, Figure: f.Figure, SVG: figure.SVG(f.Figure)})
 	}
 	var page bytes.Buffer
 	if err := pages.ExecuteTemplate(&page, "target", p); err != nil {

@@ -79,17 +79,17 @@ func WriteRunPage(dir string, r *RunReport) error {
 	p.buildGrid()
 	for _, t := range r.Targets {
 		for _, f := range t.Figures {
-			p.Figures = append(p.Figures, pageFigure{Target: t.Name, Spec: f.Spec, Figure: f.Figure, SVG: SVG(f.Figure)})
+			p.Figures = append(p.Figures, pageFigure{Target: t.Name, Spec: f.Spec, Figure: f.Figure, SVG: figure.SVG(f.Figure)})
 		}
 	}
 	if len(r.Targets) > 0 {
 		d := SuiteDurations(r.Targets)
 		if len(d.Bars) > 0 {
-			p.Figures = append(p.Figures, pageFigure{Target: "every target", Figure: d, SVG: SVG(d)})
+			p.Figures = append(p.Figures, pageFigure{Target: "every target", Figure: d, SVG: figure.SVG(d)})
 		}
 	}
 	if r.Profile != nil {
-		p.ProfileSVG = SVG(r.Profile.Figure())
+		p.ProfileSVG = figure.SVG(r.Profile.Figure())
 	}
 	var page bytes.Buffer
 	if err := pages.ExecuteTemplate(&page, "run", p); err != nil {
@@ -239,7 +239,7 @@ var funcs = template.FuncMap{
 	"oneline": oneLine,
 	"lower":   func(v Verdict) string { return strings.ToLower(strings.Fields(v.String())[0]) },
 	"join":    strings.Join,
-	"num":     num,
+	"num":     figure.Num,
 	"inc":     func(n int) int { return n + 1 },
 	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	// the names of a report folder's files (files.go)

@@ -1,25 +1,22 @@
-package report
+package figure
 
 import (
 	"fmt"
 	"html"
 	"html/template"
 	"math"
-	"slices"
 	"strings"
-
-	"github.com/kbus-project/kbus/rig/figure"
 )
 
-// SVG draws a figure as an inline SVG picture: a strip of dots with the
+// SVG draws f as an inline SVG picture for an HTML page: a strip of dots with the
 // median for samples, a line for a series, bars with min–max whiskers for
 // bars. Every text in it is escaped.
-func SVG(f figure.Figure) template.HTML {
+func SVG(f Figure) template.HTML {
 	var b strings.Builder
 	switch f.Kind {
-	case figure.Series:
+	case Series:
 		drawSeries(&b, f)
-	case figure.Bars:
+	case Bars:
 		drawBars(&b, f)
 	default:
 		drawSamples(&b, f)
@@ -36,8 +33,8 @@ const (
 
 func esc(s string) string { return html.EscapeString(s) }
 
-// num prints a figure value compactly.
-func num(v float64) string {
+// Num prints a figure value compactly, as the pictures label it.
+func Num(v float64) string {
 	switch a := math.Abs(v); {
 	case a >= 1000:
 		return fmt.Sprintf("%.0f", v)
@@ -48,7 +45,7 @@ func num(v float64) string {
 	}
 }
 
-func open(b *strings.Builder, f figure.Figure, height int) {
+func open(b *strings.Builder, f Figure, height int) {
 	fmt.Fprintf(b, `<svg class="fig" viewBox="0 0 %d %d" width="100%%" role="img" aria-label="%s">`,
 		svgWidth, height, esc(f.Name))
 	fmt.Fprintf(b, `<title>%s (%s)</title>`, esc(f.Name), esc(f.Unit))
@@ -61,7 +58,7 @@ func axis(b *strings.Builder, y int, hi float64, unit string) {
 		v := hi * float64(i) / 4
 		x := svgLeft + plotWidth*i/4
 		fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" class="ax"/><text x="%d" y="%d" class="tick" text-anchor="middle">%s</text>`,
-			x, y, x, y+4, x, y+16, num(v))
+			x, y, x, y+4, x, y+16, Num(v))
 	}
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>`, svgLeft+plotWidth, y+30, esc(unit))
 }
@@ -81,23 +78,23 @@ func maxOf(v []float64) float64 {
 	return hi
 }
 
-func drawSamples(b *strings.Builder, f figure.Figure) {
+func drawSamples(b *strings.Builder, f Figure) {
 	open(b, f, 90)
 	hi := maxOf(f.Values) * 1.1
 	for _, v := range f.Values {
-		fmt.Fprintf(b, `<circle cx="%.1f" cy="30" r="5" class="dot"><title>%s %s</title></circle>`, scale(v, hi), num(v), esc(f.Unit))
+		fmt.Fprintf(b, `<circle cx="%.1f" cy="30" r="5" class="dot"><title>%s %s</title></circle>`, scale(v, hi), Num(v), esc(f.Unit))
 	}
 	if len(f.Values) > 0 {
 		m := f.Median()
 		fmt.Fprintf(b, `<line x1="%.1f" y1="14" x2="%.1f" y2="46" class="med"/><text x="%.1f" y="11" class="tick" text-anchor="middle">median %s</text>`,
-			scale(m, hi), scale(m, hi), scale(m, hi), num(m))
+			scale(m, hi), scale(m, hi), scale(m, hi), Num(m))
 	}
 	fmt.Fprintf(b, `<text x="4" y="34" class="tick">n=%d</text>`, len(f.Values))
 	axis(b, 54, hi, f.Unit)
 	b.WriteString(`</svg>`)
 }
 
-func drawSeries(b *strings.Builder, f figure.Figure) {
+func drawSeries(b *strings.Builder, f Figure) {
 	const top, h = 12, 120
 	open(b, f, top+h+40)
 	n := min(len(f.X), len(f.Values))
@@ -110,7 +107,7 @@ func drawSeries(b *strings.Builder, f figure.Figure) {
 	for i := 0; i <= 2; i++ {
 		v := yhi * float64(i) / 2
 		y := top + h - h*i/2
-		fmt.Fprintf(b, `<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>`, svgLeft-4, y+4, num(v))
+		fmt.Fprintf(b, `<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>`, svgLeft-4, y+4, Num(v))
 	}
 	var pts []string
 	for i := 0; i < n; i++ {
@@ -123,7 +120,7 @@ func drawSeries(b *strings.Builder, f figure.Figure) {
 	b.WriteString(`</svg>`)
 }
 
-func drawBars(b *strings.Builder, f figure.Figure) {
+func drawBars(b *strings.Builder, f Figure) {
 	const row = 22
 	labelW := 0
 	for _, bar := range f.Bars {
@@ -157,38 +154,13 @@ func drawBars(b *strings.Builder, f figure.Figure) {
 		}
 		fmt.Fprintf(b, `<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>`, left-6, y+12, esc(bar.Label))
 		fmt.Fprintf(b, `<rect x="%d" y="%d" width="%.1f" height="14" class="%s"><title>%s: %s %s (min %s, max %s)</title></rect>`,
-			left, y+2, x(bar.Median)-float64(left), cls, esc(bar.Label), num(bar.Median), esc(f.Unit), num(bar.Min), num(bar.Max))
+			left, y+2, x(bar.Median)-float64(left), cls, esc(bar.Label), Num(bar.Median), esc(f.Unit), Num(bar.Min), Num(bar.Max))
 		if bar.Max > bar.Min {
 			fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="wh"/><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="wh"/><line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="wh"/>`,
 				x(bar.Min), y+9, x(bar.Max), y+9, x(bar.Min), y+5, x(bar.Min), y+13, x(bar.Max), y+5, x(bar.Max), y+13)
 		}
-		fmt.Fprintf(b, `<text x="%.1f" y="%d" class="tick">%s</text>`, x(math.Max(bar.Max, bar.Median))+4, y+12, num(bar.Median))
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" class="tick">%s</text>`, x(math.Max(bar.Max, bar.Median))+4, y+12, Num(bar.Median))
 	}
 	fmt.Fprintf(b, `<text x="%d" y="%d" class="tick" text-anchor="end">%s</text>`, svgWidth-svgRight, height-6, esc(f.Unit))
 	b.WriteString(`</svg>`)
-}
-
-// SuiteDurations is a figure of every suite's duration on every target,
-// grouped by suite family.
-func SuiteDurations(ts []*TargetReport) figure.Figure {
-	byFamily := map[string][]figure.Bar{}
-	var families []string
-	for _, t := range ts {
-		for _, s := range t.Suites {
-			if _, ok := byFamily[s.Family]; !ok {
-				families = append(families, s.Family)
-			}
-			label := s.Family + " on " + t.Name
-			if _, v := Family(s.Name); v != "" {
-				label += " (" + v + ")"
-			}
-			sec := s.Duration.Seconds()
-			byFamily[s.Family] = append(byFamily[s.Family], figure.Bar{Label: label, Median: sec, Min: sec, Max: sec, Group: s.Family})
-		}
-	}
-	var bars []figure.Bar
-	for _, f := range slices.Sorted(slices.Values(families)) {
-		bars = append(bars, byFamily[f]...)
-	}
-	return figure.NewBars("suite durations", "s", bars)
 }
