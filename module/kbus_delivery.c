@@ -36,8 +36,10 @@
 
 bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
 {
+	u64 used = (u64)ks->queue_len + ks->outstanding.count;
+
 	lockdep_assert_held(&ks->dev->lock);
-	return (u64)ks->queue_len + ks->num_outstanding >= (u64)ks->max_messages + reserved_credit;
+	return used >= (u64)ks->max_messages + reserved_credit;
 }
 
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
@@ -154,15 +156,19 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 	if (woken)
 		return;
 	/*
-	 * Pollers register under the device lock, which we hold. Keyed, so a
-	 * poller waiting only to write stays asleep. Requests and replies
+	 * Pollers register under the device lock, which we hold, but
+	 * RECVMSG waits without it: the barrier in wq_has_sleeper orders the
+	 * queue_len store above before the look at the wait queue, pairing
+	 * with the one in prepare_to_wait, so a RECVMSG that registers now
+	 * either sees the message or is woken (docs/kbus.md §18.2). Keyed,
+	 * so a poller waiting only to write stays asleep. Requests and replies
 	 * wake the reader as pipes and Unix sockets do, with the sync hint:
 	 * their sender usually waits next (for the reply, or for the next
 	 * request), so the scheduler may hand it the CPU rather than wake it
 	 * on another one; a round trip gained about 40% under TCG. An
 	 * announcement's sender goes on sending, so it gets no hint.
 	 */
-	if (!waitqueue_active(&ks->readq))
+	if (!wq_has_sleeper(&ks->readq))
 		return;
 	if ((msg->flags & KBUS_BIT_WANT_A_REPLY) || msg->in_reply_to.serial_num)
 		wake_up_interruptible_sync_poll(&ks->readq, EPOLLIN | EPOLLRDNORM);
@@ -190,11 +196,14 @@ void kbus_push(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *ms
 static struct kbus_outstanding *kbus_outstanding_find(const struct kbus_ksock *ks,
 						      struct kbus_msg_id id)
 {
-	u32 i;
+	struct hlist_head *chain = kbus_idset_chain(ks->dev, &ks->outstanding, id);
+	struct kbus_outstanding *o;
 
-	for (i = 0; i < ks->num_outstanding; i++)
-		if (kbus_id_eq(ks->outstanding[i].id, id))
-			return &ks->outstanding[i];
+	if (!chain)
+		return NULL;
+	hlist_for_each_entry(o, chain, n.node)
+		if (kbus_id_eq(o->n.id, id))
+			return o;
 	return NULL;
 }
 
@@ -204,11 +213,19 @@ bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id)
 	return kbus_outstanding_find(ks, id);
 }
 
+static void kbus_outstanding_put(struct kbus_outstanding *o)
+{
+	if (!o)
+		return;
+	kbus_status_release(&o->status);
+	kfree(o);
+}
+
 /* Forget the outstanding request @o; its reserved status goes with it. */
 static void kbus_outstanding_drop(struct kbus_ksock *ks, struct kbus_outstanding *o)
 {
-	kbus_status_release(&o->status);
-	*o = ks->outstanding[--ks->num_outstanding];
+	kbus_idset_del(&ks->outstanding, &o->n);
+	kbus_outstanding_put(o);
 	kbus_wake_senders(ks->dev);
 }
 
@@ -225,63 +242,61 @@ void kbus_outstanding_remove(struct kbus_ksock *ks, struct kbus_msg_id id)
 /* kbus_outstanding_free - a closing Ksock's outstanding requests. */
 void kbus_outstanding_free(struct kbus_ksock *ks)
 {
+	struct kbus_outstanding *o;
+	struct hlist_node *tmp;
 	u32 i;
 
 	lockdep_assert_held(&ks->dev->lock);
-	for (i = 0; i < ks->num_outstanding; i++)
-		kbus_status_release(&ks->outstanding[i].status);
-	kvfree(ks->outstanding);
-	ks->outstanding = NULL;
-	ks->num_outstanding = 0;
-	ks->size_outstanding = 0;
+	for (i = 0; ks->outstanding.heads && i < (1U << ks->outstanding.bits); i++) {
+		hlist_for_each_entry_safe(o, tmp, &ks->outstanding.heads[i], n.node)
+			kbus_outstanding_put(o);
+		cond_resched();
+	}
+	kbus_idset_free(&ks->outstanding);
 }
 
 /*
  * Make room for one more outstanding request before anything is queued:
- * the array (virtually contiguous when large: MAXMSGS bounds it, not the
- * page allocator) and the status the request may need.
+ * the record, with the status the request may need, and room for it in
+ * the set (MAXMSGS bounds the set, not the page allocator).
  */
-static int kbus_outstanding_reserve(struct kbus_ksock *ks, struct kbus_status *st)
+static int kbus_outstanding_reserve(struct kbus_ksock *ks, struct kbus_outstanding **op)
 {
-	struct kbus_outstanding *bigger;
-	u32 size;
+	int err;
 
-	if (ks->num_outstanding == ks->size_outstanding) {
-		size = ks->size_outstanding ? 2 * ks->size_outstanding : KBUS_INIT_OUTSTANDING;
-		bigger = kvmalloc_array(size, sizeof(*bigger), KBUS_GFP_USER);
-		if (!bigger)
-			return -ENOMEM;
-		if (ks->num_outstanding)
-			memcpy(bigger, ks->outstanding, ks->num_outstanding * sizeof(*bigger));
-		kvfree(ks->outstanding);
-		ks->outstanding = bigger;
-		ks->size_outstanding = size;
-	}
-	return st->msg ? 0 : kbus_status_reserve(st);
+	err = kbus_idset_reserve(ks->dev, &ks->outstanding);
+	if (err || *op)
+		return err;
+	*op = kzalloc(sizeof(**op), KBUS_GFP_USER);
+	if (!*op)
+		return -ENOMEM;
+	return kbus_status_reserve(&(*op)->status);
 }
 
 static void kbus_outstanding_add(struct kbus_ksock *ks, struct kbus_msg_id id,
-				 struct kbus_status *st)
+				 struct kbus_outstanding **op)
 {
-	struct kbus_outstanding *o = &ks->outstanding[ks->num_outstanding++];
+	struct kbus_outstanding *o = *op;
 
-	o->id = id;
-	o->status = *st;
-	st->msg = NULL;
-	st->entry = NULL;
-	if (ks->num_outstanding > ks->max_outstanding)
-		ks->max_outstanding = ks->num_outstanding;
+	*op = NULL;
+	o->n.id = id;
+	kbus_idset_add(ks->dev, &ks->outstanding, &o->n);
+	if (ks->outstanding.count > ks->max_outstanding)
+		ks->max_outstanding = ks->outstanding.count;
 }
 
 static void kbus_unreplied_remove(struct kbus_ksock *ks, struct kbus_msg_id id, u32 from)
 {
+	struct hlist_head *chain = kbus_idset_chain(ks->dev, &ks->unreplied_ids, id);
 	struct kbus_unreplied *u;
 
-	list_for_each_entry(u, &ks->unreplied, node) {
-		if (kbus_id_eq(u->id, id) && u->from == from) {
+	if (!chain)
+		return;
+	hlist_for_each_entry(u, chain, n.node) {
+		if (kbus_id_eq(u->n.id, id) && u->from == from) {
+			kbus_idset_del(&ks->unreplied_ids, &u->n);
 			list_del(&u->node);
 			kfree(u);
-			ks->num_unreplied--;
 			return;
 		}
 	}
@@ -372,7 +387,7 @@ struct kbus_recipients {
 	struct kbus_binding	*replier;	/* of a request, else NULL */
 	struct kbus_ksock	*target;	/* of a reply, else NULL */
 	u32			needed;		/* queue entries to allocate */
-	struct kbus_status	status;		/* a request's, reserved */
+	struct kbus_outstanding	*outstanding;	/* a request's record, reserved */
 };
 
 /*
@@ -415,7 +430,7 @@ static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg
 			return -EPIPE;
 		if (kbus_ksock_full(r->replier->ksock, 0))
 			return all_or_wait ? -EAGAIN : -EBUSY;
-		err = kbus_outstanding_reserve(sender, &r->status);
+		err = kbus_outstanding_reserve(sender, &r->outstanding);
 		if (err)
 			return err;
 		r->needed++;
@@ -453,7 +468,7 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 	if (msg->flags & KBUS_BIT_WANT_A_REPLY) {
 		kbus_queue_entry(r->replier->ksock, kbus_take(pool), msg, r->replier,
 				 msg->flags | KBUS_BIT_WANT_YOU_TO_REPLY);
-		kbus_outstanding_add(sender, msg->id, &r->status);
+		kbus_outstanding_add(sender, msg->id, &r->outstanding);
 	}
 	for (i = 0; i < r->n; i++) {
 		struct kbus_ksock *ks;
@@ -494,7 +509,7 @@ int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
 	if (!err)
 		kbus_commit(sender, msg, &r, &pool);
 	kbus_free_pool(&pool);
-	kbus_status_release(&r.status);
+	kbus_outstanding_put(r.outstanding);
 	if (r.listeners != stack)
 		kvfree(r.listeners);
 	return err;
@@ -536,8 +551,11 @@ int kbus_send(struct kbus_ksock *ks, struct kbus_msg_id *id)
 	if (err == 0 || err == -EAGAIN)
 		*id = msg->id;
 	if (err == -EAGAIN) {
-		/* A pending request that fails later still gets its status. */
-		if ((msg->flags & KBUS_BIT_WANT_A_REPLY) &&
+		/*
+		 * A pending request that fails later still gets its status, and
+		 * a pending reply whose requester goes gets Disappeared (§16.12).
+		 */
+		if (((msg->flags & KBUS_BIT_WANT_A_REPLY) || !kbus_id_zero(msg->in_reply_to)) &&
 		    kbus_status_reserve(&ks->pending_status)) {
 			kbus_msg_put(msg);
 			return -ENOMEM;
@@ -563,10 +581,11 @@ __poll_t kbus_poll_retry(struct kbus_ksock *ks)
 	err = kbus_deliver(ks, msg);
 	if (err == -EAGAIN)
 		return 0;
-	if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
-		kbus_status_queue(ks, &ks->pending_status, err == -EADDRNOTAVAIL ?
-				  KBUS_MSG_NAME_REPLIER_DISAPPEARED : KBUS_MSG_NAME_ERROR_SENDING,
-				  0, msg->id);
+	if (err == -EADDRNOTAVAIL)
+		kbus_status_queue(ks, &ks->pending_status, KBUS_MSG_NAME_REPLIER_DISAPPEARED, 0,
+				  msg->id);
+	else if (err && (msg->flags & KBUS_BIT_WANT_A_REPLY))
+		kbus_status_queue(ks, &ks->pending_status, KBUS_MSG_NAME_ERROR_SENDING, 0, msg->id);
 	kbus_stop_sending(ks);
 	return EPOLLOUT | EPOLLWRNORM;
 }

@@ -6,21 +6,36 @@
  *
  * Locking
  * -------
- * Each device has one mutex, kbus_dev.lock, which serialises everything that
- * happens on that device: opening and closing Ksocks, binding, writing,
- * sending, reading, polling and the /proc output for the device. Delivery
- * order is therefore the global send order of the device, and no Ksock,
- * binding or message of a device is touched without it. Devices never share
- * state, so no code path holds two device locks.
+ * The rule that shapes everything: no lock that another Ksock may wait
+ * for is held while user memory is touched. A page that takes long to
+ * come (swap, FUSE, a userfaultfd page that never answers) then holds up
+ * only the Ksock whose memory it is (docs/kbus.md §18.2).
  *
- * kbus_devices_lock (kbus_device.c) protects the table of devices; it is
- * taken by NEWDEVICE and by the /proc readers before any device lock, never
- * after one. Both wait for it, and /proc for device locks, interruptibly.
+ * In the order they are taken:
  *
- * No copy to or from user memory waits for a page while the device lock is
- * held: read() copies outside it (a Ksock's read_lock, taken before the
- * device lock, serialises its reads), and what write() and the ioctls copy
- * is faulted in before the lock is taken.
+ * 1. kbus_ksock.read_lock and kbus_ksock.write_lock, one Ksock's own: read()
+ *    holds read_lock while it copies out; write(), SEND, SENDMSG and DISCARD
+ *    hold write_lock, which alone protects the message being written
+ *    (kbus_ksock.wmsg), while they copy it in, a pointy message's name
+ *    and data included. Only threads sharing that Ksock's file wait for
+ *    them.
+ * 2. kbus_devices_lock (kbus_device.c): the table of devices; taken by
+ *    NEWDEVICE and by the /proc readers before any device lock.
+ * 3. kbus_dev.lock, a mutex per device: its Ksocks, bindings, queues, the
+ *    send order (delivery order is the device's global send order), the
+ *    outstanding and unreplied requests, set-aside events and pending
+ *    senders. Held only for work on kernel memory: ioctl arguments are
+ *    copied in before it is taken and results copied out after
+ *    (kbus_ioctl), RECVMSG copies the message it noted after releasing it
+ *    and takes it off the queue only if it is still the head, read() the
+ *    same. Devices never share state, so no path holds two device locks.
+ *
+ * Waiting for a lock is interruptible wherever the call can fail, and
+ * killable in poll and in read()'s second look; only release waits
+ * plainly, and every holder of a device lock is bounded by kernel work.
+ * A queue lock per Ksock, if one is added so that a reader on one CPU
+ * and a sender on another stop serialising, belongs below kbus_dev.lock:
+ * senders take it under the device lock, readers alone.
  *
  * Messages (struct kbus_msg) are immutable once built and reference counted;
  * the copies queued to several recipients share one message, its name and
@@ -51,7 +66,6 @@
 #define KBUS_ABS_MAX_MESSAGE_SIZE	409600
 #define KBUS_MIN_MAX_MESSAGE_SIZE	100
 #define KBUS_MAX_UNSENT_UNBIND_MESSAGES	1000
-#define KBUS_INIT_OUTSTANDING		16
 
 #define KBUS_QUERY			0xFFFFFFFFU
 
@@ -157,16 +171,28 @@ struct kbus_status {
 	struct kbus_qentry	*entry;
 };
 
+/* A set of message ids (kbus_idset.c), and one member of it. */
+struct kbus_idset {
+	struct hlist_head	*heads;		/* 1 << bits chains, or NULL */
+	u32			bits;
+	u32			count;
+};
+
+struct kbus_idnode {
+	struct hlist_node	node;
+	struct kbus_msg_id	id;
+};
+
 /* A request this Ksock sent that still awaits a reply. */
 struct kbus_outstanding {
-	struct kbus_msg_id	id;
+	struct kbus_idnode	n;		/* kbus_ksock.outstanding */
 	struct kbus_status	status;		/* in case no reply comes */
 };
 
 /* A request this Ksock popped with WANT_YOU_TO_REPLY and still owes. */
 struct kbus_unreplied {
-	struct list_head	node;		/* newest first */
-	struct kbus_msg_id	id;
+	struct kbus_idnode	n;		/* kbus_ksock.unreplied_ids */
+	struct list_head	node;		/* kbus_ksock.unreplied, newest first */
 	u32			from;
 };
 
@@ -217,8 +243,14 @@ struct kbus_ksock {
 	u32			read_len;
 	bool			read_compat;	/* read in the ILP32 layout */
 
-	/* The message being written, and the one waiting to be sent. */
+	/* The message being written (write_lock), and the one waiting to be sent. */
+	struct mutex		write_lock;	/* serialises writing, taken first */
 	struct kbus_wmsg	*wmsg;
+	struct {			/* what /proc shows of wmsg */
+		u32		pos;
+		u32		part;	/* enum kbus_wpart */
+		bool		complete;
+	} wshown;
 	struct kbus_msg		*pending;	/* ALL_OR_WAIT send in progress */
 	struct kbus_status	pending_status;	/* if a pending request fails */
 	bool			sending;
@@ -227,14 +259,12 @@ struct kbus_ksock {
 	struct kbus_msg_id	last_sent;
 
 	/* Requests this Ksock sent that still await a reply. */
-	struct kbus_outstanding	*outstanding;	/* kvmalloc'ed */
-	u32			num_outstanding;
-	u32			size_outstanding;
+	struct kbus_idset	outstanding;	/* of struct kbus_outstanding */
 	u32			max_outstanding;
 
 	/* Requests this Ksock popped and still owes a reply. */
 	struct list_head	unreplied;
-	u32			num_unreplied;
+	struct kbus_idset	unreplied_ids;	/* the same, by id */
 	u32			max_unreplied;
 
 	struct list_head	bindings;	/* this Ksock's bindings */
@@ -297,6 +327,7 @@ u64 kbus_entire_len(u32 name_len, u32 data_len, bool compat);
 int kbus_msg_copy_out(const struct kbus_msg *msg, u32 flags, bool compat, u32 pos,
 		      char __user *buf, u32 count);
 ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t count);
+int kbus_fetch_pointy(struct kbus_ksock *ks);
 int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp);
 void kbus_discard_write(struct kbus_ksock *ks);
 const char *kbus_wpart_name(enum kbus_wpart part);
@@ -311,6 +342,15 @@ static inline bool kbus_id_eq(struct kbus_msg_id a, struct kbus_msg_id b)
 {
 	return a.network_id == b.network_id && a.serial_num == b.serial_num;
 }
+
+/* kbus_idset.c */
+int kbus_idset_reserve(struct kbus_dev *dev, struct kbus_idset *s);
+void kbus_idset_add(struct kbus_dev *dev, struct kbus_idset *s, struct kbus_idnode *n);
+void kbus_idset_del(struct kbus_idset *s, struct kbus_idnode *n);
+struct hlist_head *kbus_idset_chain(const struct kbus_dev *dev, const struct kbus_idset *s,
+				    struct kbus_msg_id id);
+u32 kbus_idset_size(const struct kbus_idset *s);
+void kbus_idset_free(struct kbus_idset *s);
 
 /* kbus_bindings.c: the table */
 int kbus_bindings_init(struct kbus_dev *dev);

@@ -4,9 +4,11 @@
  * with its own id, queue, bindings and read and write state; like evdev's
  * clients, each keeps its own queue and wait queue for poll.
  *
- * Every operation takes the device lock (kbus_internal.h). Waiting for it
- * can be interrupted: open and ioctl then return ERESTARTSYS, read and write
- * EAGAIN, as the original did.
+ * Every operation that looks at the device takes its lock
+ * (kbus_internal.h, "Locking"), and none copies to or from user memory
+ * while holding it: arguments come in before, results go out after.
+ * Waiting for a lock can be interrupted: open and ioctl then return
+ * ERESTARTSYS, read and write EAGAIN, as the original did.
  */
 #include <linux/fs.h>
 #include <linux/pagemap.h>
@@ -33,6 +35,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&ks->queue);
 	INIT_LIST_HEAD(&ks->unreplied);
 	mutex_init(&ks->read_lock);
+	mutex_init(&ks->write_lock);
 	INIT_LIST_HEAD(&ks->bindings);
 	init_waitqueue_head(&ks->readq);
 	init_waitqueue_head(&ks->writeq);
@@ -73,48 +76,74 @@ static void kbus_drop_read(struct kbus_ksock *ks)
 	ks->read_len = 0;
 }
 
+/*
+ * A close may owe a status for each of a million queued or popped
+ * requests: it lets the device go every KBUS_CLOSE_SLICE of them, so that
+ * other Ksocks are never held up for more than one slice (§18.2). The
+ * closing Ksock is out of the id table by then, so no reply or status
+ * reaches it; copies that its bindings still bring are answered in turn.
+ */
+#define KBUS_CLOSE_SLICE	256
+
+static void kbus_close_slice(struct kbus_dev *dev, u32 *done)
+{
+	if (++*done % KBUS_CLOSE_SLICE)
+		return;
+	mutex_unlock(&dev->lock);
+	cond_resched();
+	mutex_lock(&dev->lock);
+}
+
 /* Close a Ksock, in the order of §9.9. */
 static int kbus_release(struct inode *inode, struct file *file)
 {
 	struct kbus_ksock *ks = file->private_data;
 	struct kbus_dev *dev = ks->dev;
-	struct kbus_unreplied *u, *utmp;
-	struct kbus_qentry *e, *etmp;
+	struct kbus_unreplied *u;
+	struct kbus_qentry *e;
+	u32 done = 0;
+
+	/* Nobody else holds the file, so nobody holds its write_lock. */
+	mutex_lock(&ks->write_lock);
+	kbus_discard_write(ks);
+	mutex_unlock(&ks->write_lock);
 
 	mutex_lock(&dev->lock);
+	xa_erase(&dev->ksock_ids, ks->id);
 	kbus_drop_read(ks);
-	kbus_discard_write(ks);
 	kbus_stop_sending(ks);
 
 	kbus_outstanding_free(ks);
 
-	list_for_each_entry_safe(e, etmp, &ks->queue, node) {
+	while ((e = list_first_entry_or_null(&ks->queue, struct kbus_qentry, node))) {
 		list_del(&e->node);
+		ks->queue_len--;
 		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
 					 e->msg->id);
 		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
-		cond_resched();	/* a queue may hold millions of copies */
+		kbus_close_slice(dev, &done);
 	}
-	ks->queue_len = 0;
 
 	kbus_unbind_all(ks);
 	kbus_drop_setaside(ks, NULL, true);
 
-	list_for_each_entry_safe(u, utmp, &ks->unreplied, node) {
-		kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_IGNORED, ks->id, u->from, u->id);
+	while ((u = list_first_entry_or_null(&ks->unreplied, struct kbus_unreplied, node))) {
+		kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_IGNORED, ks->id, u->from, u->n.id);
 		list_del(&u->node);
 		kfree(u);
+		kbus_close_slice(dev, &done);
 	}
+	kbus_idset_free(&ks->unreplied_ids);
 
-	xa_erase(&dev->ksock_ids, ks->id);
 	list_del(&ks->node);
 	kbus_wake_senders(dev);
 	if (dev->verbose)
 		pr_info("kbus%u: ksock %u closed\n", dev->index, ks->id);
 	mutex_unlock(&dev->lock);
 	mutex_destroy(&ks->read_lock);
+	mutex_destroy(&ks->write_lock);
 	kfree(ks);
 	return 0;
 }
@@ -155,9 +184,10 @@ static ssize_t kbus_read(struct file *file, char __user *buf, size_t count, loff
 	mutex_unlock(&dev->lock);
 
 	ret = kbus_msg_copy_out(msg, flags, compat, pos, buf, n);
-	if (!ret) {
+	if (!ret && mutex_lock_killable(&dev->lock)) {
+		ret = -EINTR;	/* the reader dies: nothing read counts */
+	} else if (!ret) {
 		ret = n;
-		mutex_lock(&dev->lock);
 		if (ks->read_msg == msg && ks->read_pos == pos) {
 			ks->read_pos += n;
 			if (ks->read_pos == ks->read_len)
@@ -171,21 +201,19 @@ out_read:
 	return ret;
 }
 
+/*
+ * write() needs only the Ksock's own write_lock: the message being written
+ * is the Ksock's alone, so a slow page in @buf holds up nobody else.
+ */
 static ssize_t kbus_write(struct file *file, const char __user *buf, size_t count, loff_t *ppos)
 {
 	struct kbus_ksock *ks = file->private_data;
-	struct kbus_dev *dev = ks->dev;
 	ssize_t ret;
 
-	/*
-	 * Fault the buffer in first, without the lock, so that a slow fault
-	 * holds up only this writer; a bad address still gives EFAULT below.
-	 */
-	fault_in_readable(buf, count);
-	if (mutex_lock_interruptible(&dev->lock))
+	if (mutex_lock_interruptible(&ks->write_lock))
 		return -EAGAIN;
 	ret = kbus_write_msg(ks, buf, count);
-	mutex_unlock(&dev->lock);
+	mutex_unlock(&ks->write_lock);
 	return ret;
 }
 
@@ -202,7 +230,8 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 	 * of a send that becomes pending later. Only a Ksock with a send
 	 * pending is woken (kbus_wake_senders).
 	 */
-	mutex_lock(&dev->lock);
+	if (mutex_lock_killable(&dev->lock))
+		return EPOLLERR;	/* the poller dies: nobody looks */
 	poll_wait(file, &ks->readq, wait);
 	poll_wait(file, &ks->writeq, wait);
 	/*
@@ -223,11 +252,14 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
  * of that, allocated (charged to the reader) before anything is taken off
  * the queue, so that ENOMEM leaves the message where it was.
  */
-static int kbus_pop_prepare(const struct kbus_qentry *e, struct kbus_unreplied **up)
+static int kbus_pop_prepare(struct kbus_ksock *ks, const struct kbus_qentry *e,
+			    struct kbus_unreplied **up)
 {
 	*up = NULL;
 	if (!(e->flags & KBUS_BIT_WANT_YOU_TO_REPLY))
 		return 0;
+	if (kbus_idset_reserve(ks->dev, &ks->unreplied_ids))
+		return -ENOMEM;
 	*up = kmalloc(sizeof(**up), KBUS_GFP_USER);
 	return *up ? 0 : -ENOMEM;
 }
@@ -245,11 +277,12 @@ static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
 	list_del(&e->node);
 	ks->queue_len--;
 	if (u) {
-		u->id = msg->id;
+		u->n.id = msg->id;
 		u->from = msg->from;
 		list_add(&u->node, &ks->unreplied);
-		if (++ks->num_unreplied > ks->max_unreplied)
-			ks->max_unreplied = ks->num_unreplied;
+		kbus_idset_add(ks->dev, &ks->unreplied_ids, &u->n);
+		if (ks->unreplied_ids.count > ks->max_unreplied)
+			ks->max_unreplied = ks->unreplied_ids.count;
 	}
 	kbus_qentry_free(e);
 	kbus_move_setaside(ks);
@@ -267,24 +300,47 @@ static struct kbus_qentry *kbus_head(struct kbus_ksock *ks)
 	return list_first_entry(&ks->queue, struct kbus_qentry, node);
 }
 
-/* NEXTMSG: make the head of the queue the message being read. */
-static long kbus_nextmsg(struct kbus_ksock *ks, u32 __user *arg)
+/* NEXTMSG: make the head of the queue the message being read; its length. */
+static long kbus_nextmsg(struct kbus_ksock *ks, u32 *len)
 {
 	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
 
 	kbus_drop_read(ks);
+	*len = 0;
 	e = kbus_head(ks);
 	if (!e)
-		return put_user(0U, arg) ? -EFAULT : 0;
-	if (kbus_pop_prepare(e, &u))
+		return 0;
+	if (kbus_pop_prepare(ks, e, &u))
 		return -ENOMEM;
 	ks->read_flags = e->flags;
 	ks->read_pos = 0;
 	ks->read_compat = kbus_compat();
 	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
 	ks->read_msg = kbus_pop(ks, e, u);
-	return put_user(ks->read_len, arg) ? -EFAULT : 1;
+	*len = ks->read_len;
+	return 1;
+}
+
+/*
+ * Send what this Ksock wrote (SEND, SENDMSG), or retry its pending
+ * ALL_OR_WAIT send. The caller holds write_lock: a pointy message's name
+ * and data come in before the device lock is taken.
+ */
+static long kbus_send_written(struct kbus_ksock *ks, struct kbus_msg_id *id)
+{
+	struct kbus_dev *dev = ks->dev;
+	long err;
+
+	lockdep_assert_held(&ks->write_lock);
+	err = kbus_fetch_pointy(ks);
+	if (err)
+		return err;
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	err = kbus_send(ks, id);
+	mutex_unlock(&dev->lock);
+	return err;
 }
 
 /*
@@ -299,29 +355,38 @@ static long kbus_sendmsg(struct kbus_ksock *ks, void __user *arg)
 	bool compat = kbus_compat();
 	u32 hsize = kbus_hdr_size(compat);
 	struct kbus_msg_id id = { 0, 0 };
-	ssize_t n;
 	u64 len;
 	long err;
 
 	if (!ks->writable)
 		return -EBADF;
-	if (ks->sending || ks->wmsg)
-		return -EALREADY;
-	n = kbus_write_msg(ks, buf, hsize);
-	if (n < 0)
-		return n;
+	if (mutex_lock_interruptible(&ks->write_lock))
+		return -ERESTARTSYS;
+	err = -EALREADY;
+	if (READ_ONCE(ks->sending) || ks->wmsg)
+		goto unlock;
+	err = kbus_write_msg(ks, buf, hsize);
+	if (err < 0)
+		goto unlock;
 	if (!ks->wmsg->complete) {
 		/* The entire form: the rest follows the header. */
 		len = kbus_entire_len(ks->wmsg->hdr.name_len, ks->wmsg->hdr.data_len, compat);
-		n = kbus_write_msg(ks, buf + hsize, len - hsize);
-		if (n < 0)
-			return n;
+		err = kbus_write_msg(ks, buf + hsize, len - hsize);
+		if (err < 0)
+			goto unlock;
 	}
-	err = kbus_send(ks, &id);
+	err = kbus_send_written(ks, &id);
+	if (err == -ERESTARTSYS)
+		kbus_discard_write(ks);	/* restarted whole: nothing of it stays */
+	mutex_unlock(&ks->write_lock);
 	if ((err == 0 || err == -EAGAIN) &&
 	    copy_to_user((char __user *)arg + offsetof(struct kbus_message_header, id),
 			 &id, sizeof(id)))
 		return -EFAULT;
+	return err;
+
+unlock:
+	mutex_unlock(&ks->write_lock);
 	return err;
 }
 
@@ -350,32 +415,66 @@ static int kbus_get_receive(void __user *arg, struct kbus_receive *r)
 /*
  * Copy the head of the queue into @r->buf whole and take it off the queue:
  * its length, 0 if the queue is empty, or an error, after which the
- * message is still queued. The length needed goes to @lenp in any case.
+ * message is still queued. The length needed goes to @len in any case.
+ *
+ * The copy is made with no lock held (§18.2): the head is noted under the
+ * device lock, copied after releasing it, and taken off the queue under
+ * it again if it is still the head with the same message and flags, so
+ * what was copied is what was taken. If the head changed meanwhile (an
+ * urgent message, another thread of this Ksock), it is done again.
  */
-static long kbus_take_whole(struct kbus_ksock *ks, const struct kbus_receive *r,
-			    u32 __user *lenp)
+static long kbus_take_whole(struct kbus_ksock *ks, const struct kbus_receive *r, u32 *len,
+			    bool forever)
 {
+	struct kbus_dev *dev = ks->dev;
 	bool compat = kbus_compat();
 	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
-	u32 len;
+	struct kbus_msg *msg;
+	long ret;
+	u32 flags;
 
-	lockdep_assert_held(&ks->dev->lock);
-	kbus_drop_read(ks);
-	e = kbus_head(ks);
-	if (!e)
-		return 0;
-	len = kbus_entire_len(e->msg->name_len, e->msg->data_len, compat);
-	if (put_user(len, lenp))
-		return -EFAULT;
-	if (len > r->len)
-		return -EMSGSIZE;
-	if (kbus_msg_copy_out(e->msg, e->flags, compat, 0, r->buf, len))
-		return -EFAULT;
-	if (kbus_pop_prepare(e, &u))
-		return -ENOMEM;
-	kbus_msg_put(kbus_pop(ks, e, u));
-	return len;
+	for (;;) {
+		*len = 0;
+		if (mutex_lock_interruptible(&dev->lock))
+			return forever ? -ERESTARTSYS : -EINTR;
+		kbus_drop_read(ks);
+		e = kbus_head(ks);
+		if (!e) {
+			mutex_unlock(&dev->lock);
+			return 0;
+		}
+		msg = kbus_msg_get(e->msg);
+		flags = e->flags;
+		mutex_unlock(&dev->lock);
+
+		*len = kbus_entire_len(msg->name_len, msg->data_len, compat);
+		ret = -EMSGSIZE;
+		if (*len > r->len)
+			goto put;
+		ret = -EFAULT;
+		if (kbus_msg_copy_out(msg, flags, compat, 0, r->buf, *len))
+			goto put;
+
+		ret = forever ? -ERESTARTSYS : -EINTR;
+		if (mutex_lock_interruptible(&dev->lock))
+			goto put;
+		e = kbus_head(ks);
+		if (e && e->msg == msg && e->flags == flags) {
+			ret = kbus_pop_prepare(ks, e, &u);
+			if (!ret) {
+				kbus_msg_put(kbus_pop(ks, e, u));
+				ret = *len;
+			}
+			mutex_unlock(&dev->lock);
+			goto put;
+		}
+		mutex_unlock(&dev->lock);
+		kbus_msg_put(msg);
+	}
+put:
+	kbus_msg_put(msg);
+	return ret;
 }
 
 static bool kbus_readable(const struct kbus_ksock *ks)
@@ -392,10 +491,10 @@ static bool kbus_readable(const struct kbus_ksock *ks)
  */
 static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *arg)
 {
-	struct kbus_dev *dev = ks->dev;
 	struct kbus_receive r;
 	bool forever;
 	long left, ret;
+	u32 len;
 
 	ret = kbus_get_receive(arg, &r);
 	if (ret)
@@ -403,13 +502,11 @@ static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *
 	forever = r.timeout_ms == KBUS_WAIT_FOREVER;
 	left = forever ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(r.timeout_ms);
 	for (;;) {
-		/* As for read(): no fault on the buffer while holding the lock. */
-		fault_in_safe_writeable(r.buf, min_t(u32, r.len, READ_ONCE(dev->max_message_size)));
-		if (mutex_lock_interruptible(&dev->lock))
-			return forever ? -ERESTARTSYS : -EINTR;
+		len = 0;
+		ret = kbus_take_whole(ks, &r, &len, forever);
 		/* len is the first field in both layouts. */
-		ret = kbus_take_whole(ks, &r, arg);
-		mutex_unlock(&dev->lock);
+		if (len && put_user(len, (u32 __user *)arg))
+			return -EFAULT;
 		if (ret)
 			return ret;
 		if (!r.timeout_ms || (file->f_flags & O_NONBLOCK))
@@ -420,14 +517,6 @@ static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *
 		if (left < 0)
 			return forever ? -ERESTARTSYS : -EINTR;
 	}
-}
-
-/* MSGONLYONCE, VERBOSE, REPORTREPLIERBINDS: 0, 1 or KBUS_QUERY in. */
-static int kbus_get_switch(u32 __user *arg, u32 *val)
-{
-	if (get_user(*val, arg))
-		return -EFAULT;
-	return (*val == 0 || *val == 1 || *val == KBUS_QUERY) ? 0 : -EINVAL;
 }
 
 /* struct kbus_bind_request and kbus_bind_query in the ILP32 layout. */
@@ -542,88 +631,83 @@ static long kbus_name_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user
 	return err;
 }
 
-static long kbus_maxmsgsize_ioctl(struct kbus_dev *dev, u32 __user *arg)
+/* MAXMSGSIZE: @val in, the size out; 0 asks, 1 asks for the ceiling. */
+static long kbus_maxmsgsize_ioctl(struct kbus_dev *dev, u32 *val)
 {
-	u32 val;
-
-	if (get_user(val, arg))
-		return -EFAULT;
-	if (val == 1) {
-		val = KBUS_ABS_MAX_MESSAGE_SIZE;
-	} else if (val == 0) {
-		val = dev->max_message_size;
+	if (*val == 1) {
+		*val = KBUS_ABS_MAX_MESSAGE_SIZE;
+	} else if (*val == 0) {
+		*val = dev->max_message_size;
 	} else {
-		if (val < KBUS_MIN_MAX_MESSAGE_SIZE || val > KBUS_ABS_MAX_MESSAGE_SIZE)
+		if (*val < KBUS_MIN_MAX_MESSAGE_SIZE || *val > KBUS_ABS_MAX_MESSAGE_SIZE)
 			return -EINVAL;
-		dev->max_message_size = val;
+		WRITE_ONCE(dev->max_message_size, *val);
 	}
-	return put_user(val, arg) ? -EFAULT : 0;
+	return 0;
 }
 
-/* The ioctls that take the device lock. */
-static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+/* MSGONLYONCE, VERBOSE, REPORTREPLIERBINDS: 0, 1 or KBUS_QUERY in. */
+static int kbus_check_switch(u32 val)
+{
+	return (val == 0 || val == 1 || val == KBUS_QUERY) ? 0 : -EINVAL;
+}
+
+/* An ioctl's argument, in kernel memory while the device lock is held. */
+union kbus_ioc_arg {
+	u32			val;
+	struct kbus_msg_id	id;
+};
+
+/*
+ * The ioctls that take only the device lock: @a holds what came in and
+ * takes what goes out, which the caller copies after releasing the lock.
+ */
+static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, union kbus_ioc_arg *a)
 {
 	struct kbus_dev *dev = ks->dev;
-	u32 __user *uarg = arg;
-	struct kbus_msg_id id = { 0, 0 };
-	u32 val, old;
+	u32 val = a->val, old;
 	long err;
 
 	switch (cmd) {
 	case KBUS_IOC_RESET:
 		return 0;
 	case KBUS_IOC_KSOCKID:
-		return put_user(ks->id, uarg) ? -EFAULT : 0;
+		a->val = ks->id;
+		return 0;
 	case KBUS_IOC_NEXTMSG:
-		return kbus_nextmsg(ks, uarg);
+		return kbus_nextmsg(ks, &a->val);
 	case KBUS_IOC_LENLEFT:
-		val = ks->read_msg ? ks->read_len - ks->read_pos : 0;
-		return put_user(val, uarg) ? -EFAULT : 0;
-	case KBUS_IOC_SENDMSG:
-		return kbus_sendmsg(ks, arg);
-	case KBUS_IOC_SEND:
-		err = kbus_send(ks, &id);
-		if ((err == 0 || err == -EAGAIN) && copy_to_user(arg, &id, sizeof(id)))
-			return -EFAULT;
-		return err;
-	case KBUS_IOC_DISCARD:
-		kbus_discard_write(ks);
-		kbus_stop_sending(ks);
+		a->val = ks->read_msg ? ks->read_len - ks->read_pos : 0;
 		return 0;
 	case KBUS_IOC_LASTSENT:
-		return copy_to_user(arg, &ks->last_sent, sizeof(ks->last_sent)) ? -EFAULT : 0;
+		a->id = ks->last_sent;
+		return 0;
 	case KBUS_IOC_MAXMSGS:
-		if (get_user(val, uarg))
-			return -EFAULT;
 		if (val) {
 			ks->max_messages = val;
 			kbus_wake_senders(dev);
 		}
-		return put_user(ks->max_messages, uarg) ? -EFAULT : 0;
+		a->val = ks->max_messages;
+		return 0;
 	case KBUS_IOC_NUMMSGS:
-		return put_user(ks->queue_len + ks->num_setaside, uarg) ? -EFAULT : 0;
+		a->val = ks->queue_len + ks->num_setaside;
+		return 0;
 	case KBUS_IOC_UNREPLIEDTO:
-		return put_user(ks->num_unreplied, uarg) ? -EFAULT : 0;
+		a->val = ks->unreplied_ids.count;
+		return 0;
 	case KBUS_IOC_MSGONLYONCE:
-		err = kbus_get_switch(uarg, &val);
-		if (err)
-			return err;
 		old = ks->only_once;
 		if (val != KBUS_QUERY)
 			ks->only_once = val;
-		return put_user(old, uarg) ? -EFAULT : 0;
+		a->val = old;
+		return 0;
 	case KBUS_IOC_VERBOSE:
-		err = kbus_get_switch(uarg, &val);
-		if (err)
-			return err;
 		old = dev->verbose;
 		if (val != KBUS_QUERY)
 			dev->verbose = val;
-		return put_user(old, uarg) ? -EFAULT : 0;
+		a->val = old;
+		return 0;
 	case KBUS_IOC_REPORTREPLIERBINDS:
-		err = kbus_get_switch(uarg, &val);
-		if (err)
-			return err;
 		old = dev->report_binds;
 		if (val != KBUS_QUERY)
 			dev->report_binds = val;
@@ -632,66 +716,68 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __us
 			if (err)
 				return err;
 		}
-		return put_user(old, uarg) ? -EFAULT : 0;
+		a->val = old;
+		return 0;
 	case KBUS_IOC_MAXMSGSIZE:
-		return kbus_maxmsgsize_ioctl(dev, uarg);
+		return kbus_maxmsgsize_ioctl(dev, &a->val);
 	default:
 		return -ENOTTY;
 	}
 }
 
 /*
- * The user memory an ioctl will copy to or from under the device lock,
- * faulted in before the lock is taken, so that a fault that takes long
- * (a page on its way from swap, or a userfaultfd page) holds up only the
- * caller, not every Ksock of the device. Nothing here can fail: a bad
- * address gives EFAULT under the lock, in the documented order. Memory to
- * be written is faulted in without writing to it (an ioctl's argument is
- * often read first), unlike fault_in_writeable.
+ * The ioctls that work on the message being written take the Ksock's
+ * write_lock first: a pointy message's name and data are read under it,
+ * not under the device lock.
  */
-static void kbus_fault_in_args(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+static long kbus_write_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
 {
-	struct kbus_message_header h;
-	u32 len;
+	struct kbus_msg_id id = { 0, 0 };
+	long err;
 
-	if (_IOC_DIR(cmd) & _IOC_WRITE)
-		fault_in_readable(arg, _IOC_SIZE(cmd));
-	if (_IOC_DIR(cmd) & _IOC_READ)
-		fault_in_safe_writeable(arg, _IOC_SIZE(cmd));
-	switch (cmd) {
-	case KBUS_IOC_SENDMSG:
-		/* The entire form (the header's lengths), or what it points to. */
-		if (copy_from_user(&h, arg, KBUS_HDR_COMMON_SIZE))
-			break;
-		len = min_t(u64, kbus_entire_len(h.name_len, h.data_len, kbus_compat()),
-			    READ_ONCE(ks->dev->max_message_size));
-		fault_in_readable(arg, len);
-		fault_in_safe_writeable(arg, sizeof(h));	/* the id goes back */
-		break;
+	if (cmd == KBUS_IOC_SENDMSG)
+		return kbus_sendmsg(ks, arg);	/* EBADF comes before the lock */
+	if (mutex_lock_interruptible(&ks->write_lock))
+		return -ERESTARTSYS;
+	if (cmd == KBUS_IOC_SEND) {
+		err = kbus_send_written(ks, &id);
+	} else {	/* DISCARD */
+		kbus_discard_write(ks);
+		err = mutex_lock_interruptible(&ks->dev->lock) ? -ERESTARTSYS : 0;
+		if (!err) {
+			kbus_stop_sending(ks);
+			mutex_unlock(&ks->dev->lock);
+		}
 	}
+	mutex_unlock(&ks->write_lock);
+	if (cmd == KBUS_IOC_SEND && (err == 0 || err == -EAGAIN) &&
+	    copy_to_user(arg, &id, sizeof(id)))
+		return -EFAULT;
+	return err;
 }
 
-/* Where an ioctl writes its result into its argument. */
-struct kbus_result_at {
+/* Where an ioctl's argument is read (in) and its result written (len). */
+struct kbus_arg_at {
 	u8 off;
 	u8 len;		/* 0: the ioctl writes nothing back */
+	bool in;	/* a u32 at the start is read first */
 };
 
-static const struct kbus_result_at kbus_results[KBUS_IOC_MAXNR_EXT + 1] = {
+static const struct kbus_arg_at kbus_args[KBUS_IOC_MAXNR_EXT + 1] = {
 	[_IOC_NR(KBUS_IOC_KSOCKID)] = { 0, sizeof(u32) },
 	[_IOC_NR(KBUS_IOC_REPLIER)] = { 0, sizeof(u32) },		/* return_id */
 	[_IOC_NR(KBUS_IOC_NEXTMSG)] = { 0, sizeof(u32) },
 	[_IOC_NR(KBUS_IOC_LENLEFT)] = { 0, sizeof(u32) },
 	[_IOC_NR(KBUS_IOC_SEND)] = { 0, sizeof(struct kbus_msg_id) },
 	[_IOC_NR(KBUS_IOC_LASTSENT)] = { 0, sizeof(struct kbus_msg_id) },
-	[_IOC_NR(KBUS_IOC_MAXMSGS)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_MAXMSGS)] = { 0, sizeof(u32), true },
 	[_IOC_NR(KBUS_IOC_NUMMSGS)] = { 0, sizeof(u32) },
 	[_IOC_NR(KBUS_IOC_UNREPLIEDTO)] = { 0, sizeof(u32) },
-	[_IOC_NR(KBUS_IOC_MSGONLYONCE)] = { 0, sizeof(u32) },
-	[_IOC_NR(KBUS_IOC_VERBOSE)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_MSGONLYONCE)] = { 0, sizeof(u32), true },
+	[_IOC_NR(KBUS_IOC_VERBOSE)] = { 0, sizeof(u32), true },
 	[_IOC_NR(KBUS_IOC_NEWDEVICE)] = { 0, sizeof(u32) },
-	[_IOC_NR(KBUS_IOC_REPORTREPLIERBINDS)] = { 0, sizeof(u32) },
-	[_IOC_NR(KBUS_IOC_MAXMSGSIZE)] = { 0, sizeof(u32) },
+	[_IOC_NR(KBUS_IOC_REPORTREPLIERBINDS)] = { 0, sizeof(u32), true },
+	[_IOC_NR(KBUS_IOC_MAXMSGSIZE)] = { 0, sizeof(u32), true },
 	[_IOC_NR(KBUS_IOC_SENDMSG)] = {
 		offsetof(struct kbus_message_header, id), sizeof(struct kbus_msg_id)
 	},
@@ -703,12 +789,11 @@ static const struct kbus_result_at kbus_results[KBUS_IOC_MAXNR_EXT + 1] = {
  * cannot be read and written: its bytes are copied in and back unchanged.
  * So a SEND whose id cannot be written sends nothing, and a NEXTMSG whose
  * length cannot be written takes nothing off the queue (docs/kbus.md
- * §18.4). Done before the device lock is taken, it also faults those bytes
- * in. The caller has checked the command's number.
+ * §18.4). The caller has checked the command's number.
  */
 static int kbus_check_result(unsigned int cmd, void __user *arg)
 {
-	const struct kbus_result_at *at = &kbus_results[_IOC_NR(cmd)];
+	const struct kbus_arg_at *at = &kbus_args[_IOC_NR(cmd)];
 	char __user *p = (char __user *)arg + at->off;
 	u8 buf[sizeof(struct kbus_msg_id)];
 
@@ -724,7 +809,8 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	struct kbus_ksock *ks = file->private_data;
 	struct kbus_dev *dev = ks->dev;
 	void __user *uarg = (void __user *)arg;
-	u32 index;
+	const struct kbus_arg_at *at;
+	union kbus_ioc_arg a = { .val = 0 };
 	long err;
 
 	if (_IOC_TYPE(cmd) != KBUS_IOC_MAGIC || _IOC_NR(cmd) > KBUS_IOC_MAXNR_EXT)
@@ -735,25 +821,40 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (err)
 		return err;
 
-	if (cmd == KBUS_IOC_RECVMSG)
-		return kbus_recvmsg(file, ks, uarg);	/* takes the lock itself, may wait */
-
-	if (cmd == KBUS_IOC_BIND || cmd == KBUS_IOC_UNBIND || cmd == KBUS_IOC_REPLIER)
+	switch (cmd) {
+	case KBUS_IOC_RECVMSG:
+		return kbus_recvmsg(file, ks, uarg);	/* may wait; copies out unlocked */
+	case KBUS_IOC_BIND:
+	case KBUS_IOC_UNBIND:
+	case KBUS_IOC_REPLIER:
 		return kbus_name_ioctl(ks, cmd, uarg);	/* copies the name in first */
-
-	if (cmd == KBUS_IOC_NEWDEVICE) {
+	case KBUS_IOC_SEND:
+	case KBUS_IOC_SENDMSG:
+	case KBUS_IOC_DISCARD:
+		return kbus_write_ioctl(ks, cmd, uarg);
+	case KBUS_IOC_NEWDEVICE:
 		/* Takes the device table lock, never under a device lock. */
-		err = kbus_new_device(&index);
+		err = kbus_new_device(&a.val);
 		if (err)
 			return err;
-		return put_user(index, (u32 __user *)uarg) ? -EFAULT : 0;
+		return put_user(a.val, (u32 __user *)uarg) ? -EFAULT : 0;
 	}
 
-	kbus_fault_in_args(ks, cmd, uarg);
+	at = &kbus_args[_IOC_NR(cmd)];
+	if (at->in && get_user(a.val, (u32 __user *)uarg))
+		return -EFAULT;
+	if (cmd == KBUS_IOC_MSGONLYONCE || cmd == KBUS_IOC_VERBOSE ||
+	    cmd == KBUS_IOC_REPORTREPLIERBINDS) {
+		err = kbus_check_switch(a.val);
+		if (err)
+			return err;
+	}
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
-	err = kbus_locked_ioctl(ks, cmd, uarg);
+	err = kbus_locked_ioctl(ks, cmd, &a);
 	mutex_unlock(&dev->lock);
+	if (err >= 0 && at->len && copy_to_user((u8 __user *)uarg + at->off, &a, at->len))
+		return -EFAULT;
 	return err;
 }
 

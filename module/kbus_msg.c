@@ -274,14 +274,29 @@ const char *kbus_wpart_name(enum kbus_wpart part)
 	return kbus_wpart_names[part];
 }
 
+/*
+ * What /proc/kbus/stats shows of the message being written: published at
+ * the end of each change, read there under the device lock only, which a
+ * writer does not hold (kbus_internal.h, "Locking").
+ */
+static void kbus_show_write(struct kbus_ksock *ks)
+{
+	const struct kbus_wmsg *w = ks->wmsg;
+
+	WRITE_ONCE(ks->wshown.pos, w ? w->pos : 0);
+	WRITE_ONCE(ks->wshown.part, w ? w->part : KBUS_PART_HDR);
+	WRITE_ONCE(ks->wshown.complete, w && w->complete);
+}
+
 void kbus_discard_write(struct kbus_ksock *ks)
 {
-	lockdep_assert_held(&ks->dev->lock);
+	lockdep_assert_held(&ks->write_lock);
 	if (!ks->wmsg)
 		return;
 	kbus_msg_put(ks->wmsg->msg);
 	kfree(ks->wmsg);
 	ks->wmsg = NULL;
+	kbus_show_write(ks);
 }
 
 /* Decode the header as written, in the writer's layout. */
@@ -323,12 +338,11 @@ static int kbus_check_header(struct kbus_dev *dev, const struct kbus_message_hea
 		return -EINVAL;
 	if ((h->flags & KBUS_SEND_FLAGS) == KBUS_SEND_FLAGS)
 		return -EINVAL;
-	if (kbus_entire_len(h->name_len, h->data_len, compat) > dev->max_message_size)
+	if (kbus_entire_len(h->name_len, h->data_len, compat) > READ_ONCE(dev->max_message_size))
 		return -EMSGSIZE;
 	return 0;
 }
 
-/* Consume up to @avail bytes of the current part; returns bytes used. */
 /*
  * The name and data of an entire message, written in one piece: copied in
  * one piece, since the message's allocation lays them out as the entire
@@ -355,6 +369,7 @@ static ssize_t kbus_write_body(struct kbus_wmsg *w, const char __user *buf)
 	return body;
 }
 
+/* Consume up to @avail bytes of the current part; returns bytes used. */
 static ssize_t kbus_write_part(struct kbus_ksock *ks, struct kbus_wmsg *w,
 			       const char __user *buf, size_t avail)
 {
@@ -456,8 +471,9 @@ ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t cou
 	size_t done = 0;
 	ssize_t n;
 
-	lockdep_assert_held(&ks->dev->lock);
-	if (ks->sending)
+	lockdep_assert_held(&ks->write_lock);
+	/* Only SEND, which holds write_lock too, starts a pending send. */
+	if (READ_ONCE(ks->sending))
 		return -EALREADY;
 	if (count == 0)
 		return 0;
@@ -478,6 +494,7 @@ ssize_t kbus_write_msg(struct kbus_ksock *ks, const char __user *buf, size_t cou
 			goto fail;
 		done += n;
 	}
+	kbus_show_write(ks);
 	return count;
 
 fail:
@@ -486,48 +503,73 @@ fail:
 }
 
 /*
+ * kbus_fetch_pointy - a pointy message's name and data, copied in from
+ * wherever its header points, with write_lock held but not the device
+ * lock, so a slow page there holds up only this Ksock's writers (§18.2).
+ * Nothing to do for an entire message, or for none. Afterwards the written
+ * message is entire: a SEND interrupted before it got the device lock
+ * keeps it, and does not read the pointers again. EFAULT, EBADMSG and
+ * ENOMEM throw the message away, as SEND did when it read them itself.
+ */
+int kbus_fetch_pointy(struct kbus_ksock *ks)
+{
+	struct kbus_wmsg *w = ks->wmsg;
+	const struct kbus_message_header *h;
+	struct kbus_msg *msg;
+	int err;
+
+	lockdep_assert_held(&ks->write_lock);
+	if (!w || !w->complete || !w->pointy)
+		return 0;
+	h = &w->hdr;
+	msg = kbus_msg_alloc(h->name_len, h->data_len);
+	if (!msg) {
+		err = -ENOMEM;
+		goto discard;
+	}
+	w->msg = msg;
+	if (copy_from_user(msg->name, h->name, h->name_len + 1)) {
+		err = -EFAULT;
+		goto discard;
+	}
+	msg->name[h->name_len] = '\0';
+	if (!kbus_name_valid(msg->name, h->name_len, false)) {
+		err = -EBADMSG;
+		goto discard;
+	}
+	if (h->data_len && copy_from_user(msg->data, h->data, h->data_len)) {
+		err = -EFAULT;
+		goto discard;
+	}
+	w->pointy = false;
+	return 0;
+
+discard:
+	kbus_discard_write(ks);
+	return err;
+}
+
+/*
  * kbus_finish_write - turn the written message into a message ready to
- * send: ENOMSG if there is none, EINVAL if it is incomplete; for a pointy
- * message copy the name and data from user memory now (EFAULT) and check
- * the name (EBADMSG). On success the write state is consumed.
+ * send: ENOMSG if there is none, EINVAL if it is incomplete. A pointy
+ * message has been fetched (kbus_fetch_pointy). On success the write
+ * state is consumed.
  */
 int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp)
 {
 	struct kbus_wmsg *w = ks->wmsg;
 	const struct kbus_message_header *h;
 	struct kbus_msg *msg;
-	int err = 0;
 
+	lockdep_assert_held(&ks->write_lock);
 	lockdep_assert_held(&ks->dev->lock);
 	if (!w)
 		return -ENOMSG;
-	if (!w->complete) {
-		err = -EINVAL;
-		goto discard;
+	if (!w->complete || WARN_ON_ONCE(w->pointy)) {
+		kbus_discard_write(ks);
+		return -EINVAL;
 	}
 	h = &w->hdr;
-	if (w->pointy) {
-		msg = kbus_msg_alloc(h->name_len, h->data_len);
-		if (!msg) {
-			err = -ENOMEM;
-			goto discard;
-		}
-		w->msg = msg;
-		if (copy_from_user(msg->name, h->name, h->name_len + 1)) {
-			err = -EFAULT;
-			goto discard;
-		}
-		msg->name[h->name_len] = '\0';
-		if (!kbus_name_valid(msg->name, h->name_len, false)) {
-			err = -EBADMSG;
-			goto discard;
-		}
-		if (h->data_len &&
-		    copy_from_user(msg->data, h->data, h->data_len)) {
-			err = -EFAULT;
-			goto discard;
-		}
-	}
 	msg = w->msg;
 	msg->id = h->id;
 	msg->in_reply_to = h->in_reply_to;
@@ -539,8 +581,4 @@ int kbus_finish_write(struct kbus_ksock *ks, struct kbus_msg **msgp)
 	kbus_discard_write(ks);
 	*msgp = msg;
 	return 0;
-
-discard:
-	kbus_discard_write(ks);
-	return err;
 }

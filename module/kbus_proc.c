@@ -43,19 +43,16 @@ interrupted:
 
 static void kbus_ksock_stats(struct seq_file *m, struct kbus_ksock *ks)
 {
-	const struct kbus_wmsg *w = ks->wmsg;
-
 	seq_printf(m, "    ksock %u last msg %u:%u queue %u of %u\n", ks->id,
 		   ks->last_sent.network_id, ks->last_sent.serial_num, ks->queue_len,
 		   ks->max_messages);
 	seq_printf(m, "      read byte %u of %u, wrote byte %u of %s (%sfinished), %ssending\n",
-		   ks->read_pos, ks->read_len, w ? w->pos : 0,
-		   kbus_wpart_name(w ? w->part : KBUS_PART_HDR),
-		   w && w->complete ? "" : "not ", ks->sending ? "" : "not ");
+		   ks->read_pos, ks->read_len, READ_ONCE(ks->wshown.pos),
+		   kbus_wpart_name(READ_ONCE(ks->wshown.part)),
+		   READ_ONCE(ks->wshown.complete) ? "" : "not ", ks->sending ? "" : "not ");
 	seq_printf(m, "      outstanding requests %u (size %u, max %u), unsent replies %u (max %u)\n",
-		   ks->num_outstanding, ks->size_outstanding ? ks->size_outstanding :
-		   KBUS_INIT_OUTSTANDING, ks->max_outstanding, ks->num_unreplied,
-		   ks->max_unreplied);
+		   ks->outstanding.count, kbus_idset_size(&ks->outstanding),
+		   ks->max_outstanding, ks->unreplied_ids.count, ks->max_unreplied);
 }
 
 static int kbus_stats_show(struct seq_file *m, void *v)

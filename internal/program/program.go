@@ -131,6 +131,8 @@ func (o Op) String() string {
 		}
 		return fmt.Sprintf("%d send %s request=%v to=%d flags=%#x data=%s%s", o.Slot, short(o.Name), o.Request, o.To,
 			o.Flags, data, how)
+	case ReplyLast:
+		return fmt.Sprintf("%d %s flags=%#x", o.Slot, o.Kind, o.Flags)
 	case Read:
 		return fmt.Sprintf("%d read %d readonly=%v", o.Slot, o.N, o.ReadOnly)
 	case SetMax, OnlyOnce, ReportBinds, MaxSize, Verbose:
@@ -192,6 +194,13 @@ func Generate(seed int64, n int) Program {
 			o = send(r, o)
 		case x < 54:
 			o.Kind = ReplyLast
+			// Replies wait, fail or jump the queue as requests do
+			// (docs/kbus.md §9.7, §16.12).
+			for _, f := range []uint32{kbus.FlagUrgent, kbus.FlagAllOrWait, kbus.FlagAllOrFail} {
+				if r.Intn(4) == 0 {
+					o.Flags |= f
+				}
+			}
 		case x < 66:
 			o.Kind = Next
 		case x < 70:
@@ -472,6 +481,7 @@ func Run(t Target, p Program) []string {
 			}
 			last[o.Slot] = nil
 			rep, _ := kbus.ReplyTo(req, []byte("re"))
+			rep.Flags |= o.Flags
 			id, err := t.Send(o.Slot, *rep, Op{})
 			line = fmt.Sprintf("%s id=%s", errName(err), n.msg(dev[o.Slot], id))
 		case Next:

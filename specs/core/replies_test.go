@@ -266,4 +266,34 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Expect(sender.U32(raw.NrNumMsgs, 0)).To(BeZero())
 		})
 	})
+
+	Describe("ALL_OR_WAIT replies completed by poll", func() {
+		// docs/kbus.md §16.12: the replier learns that its reply found
+		// nobody, as a requester learns that its request did.
+		It("sends $.KBUS.Replier.Disappeared to the replier when the requester is gone at the retry", func() {
+			_, err := sender.SetMaxMessages(2)
+			Expect(err).NotTo(HaveOccurred())
+			Send(sender, kbus.NewRequest("$.Svc", nil))
+			req := Next(replier)
+
+			By("filling the requester's queue, then lowering its MAXMSGS so the reply must wait")
+			BindListener(sender, "$.Fill")
+			Send(RW(), kbus.NewAnnouncement("$.Fill", nil))
+			_, err = sender.SetMaxMessages(1)
+			Expect(err).NotTo(HaveOccurred())
+			rep, err := kbus.ReplyTo(req, nil)
+			Expect(err).NotTo(HaveOccurred())
+			rep.Flags |= kbus.FlagAllOrWait
+			id, err := replier.Send(rep)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+
+			Expect(sender.Close()).To(Succeed())
+			Expect(replier.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
+			st := WaitNext(replier, 2*time.Second)
+			Expect(st.Name).To(Equal(kbus.NameReplierDisappeared))
+			Expect(st.InReplyTo).To(Equal(id))
+			Expect(st.From).To(BeZero())
+			Expect(st.Flags).To(Equal(kbus.FlagSynthetic))
+		})
+	})
 })

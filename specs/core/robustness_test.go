@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -221,6 +222,93 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			uf.Resolve()
 			// The page was zeros: not a message header.
 			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(MatchError(unix.EINVAL)))
+		})
+	})
+
+	Describe("§18.2 a pointy message's name and data come in before the device lock", func() {
+		// The call waits for the page its pointer names; another
+		// Ksock's send must not wait with it. The bystanders are bound
+		// before the call starts, and the page is filled before they
+		// close, so a module that copies under the device lock fails
+		// the spec rather than hanging it.
+		bystanders := func(tag string, uf *Userfault) (othersGoOn func()) {
+			GinkgoHelper()
+			other, sender := RW(), RW()
+			BindListener(other, "$.Uffd."+tag)
+			DeferCleanup(uf.Resolve)
+			return func() {
+				GinkgoHelper()
+				sent := make(chan error, 1)
+				go func() {
+					_, err := sender.Send(kbus.NewAnnouncement("$.Uffd."+tag, nil))
+					sent <- err
+				}()
+				Eventually(sent).WithTimeout(10*time.Second).Should(Receive(BeNil()),
+					"a send on another Ksock is not held up by the waiting call")
+				Expect(WaitNext(other, 10*time.Second).Name).To(Equal("$.Uffd." + tag))
+			}
+		}
+
+		It("lets other Ksocks send while a pointy SEND's data waits for its page", func() {
+			writer := OpenRaw()
+			listener := RW()
+			BindListener(listener, "$.Uffd.Pointy")
+			name := []byte("$.Uffd.Pointy\x00")
+			uf := NewUserfault(1)
+			othersGoOn := bystanders("PointyOther", uf)
+			hdr := raw.Native.EncodePointy(raw.Header{NameLen: uint32(len(name) - 1), DataLen: 16},
+				Ptr(name), Ptr(uf.Mem()))
+			_, err := unix.Write(writer.Fd, hdr)
+			Expect(err).NotTo(HaveOccurred())
+			done := make(chan error, 1)
+			go func() {
+				var id raw.MsgID
+				done <- writer.Ioctl(raw.NrSend, unsafe.Pointer(&id))
+				runtime.KeepAlive(name)
+			}()
+			Eventually(uf.Faulted).WithTimeout(10*time.Second).Should(BeTrue(), "the SEND waits for its data's page")
+
+			othersGoOn()
+			uf.Resolve()
+			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
+			m := WaitNext(listener, 10*time.Second)
+			Expect(m.Name).To(Equal("$.Uffd.Pointy"))
+			Expect(m.Data).To(Equal(make([]byte, 16)), "the page came as zeros")
+		})
+
+		It("lets other Ksocks send while a pointy SENDMSG's name waits for its page", func() {
+			writer := OpenRaw()
+			uf := NewUserfault(1)
+			othersGoOn := bystanders("SendMsgOther", uf)
+			msg := raw.Native.EncodePointy(raw.Header{NameLen: 8}, Ptr(uf.Mem()), 0)
+			done := make(chan error, 1)
+			go func() { done <- writer.Ioctl(raw.NrSendMsg, unsafe.Pointer(&msg[0])) }()
+			Eventually(uf.Faulted).WithTimeout(10*time.Second).Should(BeTrue(), "the SENDMSG waits for its name's page")
+
+			othersGoOn()
+			uf.Resolve()
+			// The page was zeros: not a name.
+			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(MatchError(unix.EBADMSG)))
+		})
+
+		It("lets other Ksocks send while a RECVMSG's buffer waits for its page", func() {
+			reader := OpenRaw()
+			reader.BindListener("$.Uffd.Recv")
+			sender := RW()
+			Send(sender, kbus.NewAnnouncement("$.Uffd.Recv", []byte("waiting for a page")))
+			uf := NewUserfault(1)
+			othersGoOn := bystanders("RecvOther", uf)
+			r := raw.Receive{Len: uint32(len(uf.Mem())), Buf: &uf.Mem()[0]}
+			done := make(chan error, 1)
+			go func() { done <- reader.Ioctl(raw.NrRecvMsg, unsafe.Pointer(&r)) }()
+			Eventually(uf.Faulted).WithTimeout(10*time.Second).Should(BeTrue(), "the RECVMSG waits for its page")
+
+			othersGoOn()
+			uf.Resolve()
+			Eventually(done).WithTimeout(10 * time.Second).Should(Receive(BeNil()))
+			m, err := kbus.FromBytes(uf.Mem()[:r.Len])
+			Expect(err).NotTo(HaveOccurred())
+			Expect(string(m.Data)).To(Equal("waiting for a page"))
 		})
 	})
 
