@@ -180,8 +180,9 @@ struct kbus_replier_bind_event_data {
  * entire form, into buf, and its length returned (and put in len). If len
  * is too small the ioctl fails with EMSGSIZE, sets len to the length
  * needed and leaves the message queued. With nothing queued it waits up to
- * timeout_ms (0: not at all, EAGAIN; KBUS_WAIT_FOREVER: without limit),
- * unless the file is non-blocking, then fails with ETIMEDOUT.
+ * timeout_ms (KBUS_WAIT_FOREVER: without limit) and then fails with
+ * ETIMEDOUT; with timeout_ms 0, or on a non-blocking file, it fails at
+ * once with EAGAIN.
  */
 struct kbus_receive {
 	kbus_u32	len;
