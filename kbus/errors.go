@@ -38,6 +38,8 @@ const (
 	ErrReadOnly      = Errno(unix.EBADF)
 	ErrInterrupted   = Errno(unix.EINTR)
 	ErrTimedOut      = Errno(unix.ETIMEDOUT)
+	ErrNotPermitted  = Errno(unix.EPERM)
+	ErrNoAccess      = Errno(unix.EACCES)
 )
 
 type errnoText struct{ name, meaning string }
@@ -81,6 +83,12 @@ var errnoTexts = map[Errno]errnoText{
 	ErrReadOnly:    {"EBADF", "the Ksock was opened read-only, so it cannot write or send messages"},
 	ErrInterrupted: {"EINTR", "interrupted while waiting for the device, or for a message (RECVMSG)"},
 	ErrTimedOut:    {"ETIMEDOUT", "no message came within the time RECVMSG was given to wait"},
+	ErrNotPermitted: {"EPERM",
+		"changing the whole device (VERBOSE, REPORTREPLIERBINDS, MAXMSGSIZE, NEWDEVICE) needs the owner of the " +
+			"device node or CAP_SYS_ADMIN; asking is anyone's"},
+	ErrNoAccess: {"EACCES",
+		"the device node's permissions do not let this user open it: by default only its owner and group " +
+			"(the kbus group, with the kbus-dkms package) may"},
 }
 
 // Name is the errno's C name, e.g. "EADDRNOTAVAIL".
@@ -107,7 +115,8 @@ func (e Errno) Unwrap() error { return syscall.Errno(e) }
 // Errnos returns every errno KBUS uses, in numeric order.
 func Errnos() []Errno {
 	return []Errno{
-		ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrFault, ErrQueueFull,
+		ErrNotPermitted, ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrNoAccess,
+		ErrFault, ErrQueueFull,
 		ErrInvalid, ErrNotKBUS, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
 		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrTimedOut, ErrNotExpected, ErrSending,
 	}

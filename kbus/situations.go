@@ -5,6 +5,13 @@ import "golang.org/x/sys/unix"
 // situations lists, per errno, every situation in which KBUS returns it
 // (docs/kbus.md §13).
 var situations = map[unix.Errno][]string{
+	unix.EPERM: {
+		"VERBOSE or REPORTREPLIERBINDS set to 0 or 1, MAXMSGSIZE set, or NEWDEVICE, by a caller that neither " +
+			"owns the device node nor has CAP_SYS_ADMIN",
+	},
+	unix.EACCES: {
+		"opening /dev/kbusN as a user the node's permission bits leave out (by default 0660: owner and group)",
+	},
 	unix.EADDRINUSE: {
 		"BIND as replier when a replier binding with the identical name already exists",
 	},

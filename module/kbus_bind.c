@@ -54,8 +54,8 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_le
 	if (replier)
 		kbus_wake_senders(dev);
 	if (dev->verbose)
-		pr_info("kbus%u: ksock %u bound %s %s\n", dev->index, ks->id,
-			replier ? "replier" : "listener", name);
+		pr_info_ratelimited("kbus%u: ksock %u bound %s %s\n", dev->index, ks->id,
+				    replier ? "replier" : "listener", name);
 	return 0;
 
 free:
@@ -103,8 +103,8 @@ int kbus_unbind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_
 	 */
 	kbus_wake_senders(dev);
 	if (dev->verbose)
-		pr_info("kbus%u: ksock %u unbound %s %s\n", dev->index, ks->id,
-			replier ? "replier" : "listener", name);
+		pr_info_ratelimited("kbus%u: ksock %u unbound %s %s\n", dev->index, ks->id,
+				    replier ? "replier" : "listener", name);
 	return 0;
 }
 

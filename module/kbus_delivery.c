@@ -322,8 +322,8 @@ static void kbus_status_queue(struct kbus_ksock *target, struct kbus_status *st,
 	st->msg = NULL;
 	st->entry = NULL;
 	if (dev->verbose)
-		pr_info("kbus%u: %s to ksock %u for [%u:%u]\n", dev->index, name, target->id,
-			in_reply_to.network_id, in_reply_to.serial_num);
+		pr_info_ratelimited("kbus%u: %s to ksock %u for [%u:%u]\n", dev->index, name,
+				    target->id, in_reply_to.network_id, in_reply_to.serial_num);
 }
 
 /*
@@ -482,8 +482,9 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 		cond_resched();	/* a fan-out may reach millions of bindings */
 	}
 	if (dev->verbose)
-		pr_info("kbus%u: ksock %u sent [%u:%u] %s flags %#x\n", dev->index, sender->id,
-			msg->id.network_id, msg->id.serial_num, msg->name, msg->flags);
+		pr_info_ratelimited("kbus%u: ksock %u sent [%u:%u] %s flags %#x\n", dev->index,
+				    sender->id, msg->id.network_id, msg->id.serial_num, msg->name,
+				    msg->flags);
 }
 
 /*

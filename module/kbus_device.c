@@ -3,9 +3,11 @@
  * KBUS devices: module load and unload, the character device region, the
  * "kbus" class, the /dev/kbusN nodes and NEWDEVICE.
  *
- * Device nodes are created with mode kbus_dev_mode (default 0666, what KBUS
- * installations have always given /dev/kbus* through a udev rule); load the
- * module with e.g. kbus_dev_mode=0660 to tighten it.
+ * Device nodes are created with mode kbus_dev_mode, by default 0660: the
+ * node's owner and group (root, or what a udev rule gives them, the kbus
+ * group with the kbus-dkms package) may use the bus, nobody else
+ * (docs/kbus.md §18.5). A product that wants every process on the bus
+ * loads the module with kbus_dev_mode=0666.
  */
 #define KBUS_MODNAME "kbus"
 #define pr_fmt(fmt) KBUS_MODNAME ": " fmt
@@ -20,9 +22,9 @@ static int kbus_num_devices = KBUS_DEF_NUM_DEVICES;
 module_param(kbus_num_devices, int, 0444);
 MODULE_PARM_DESC(kbus_num_devices, "Number of KBUS devices created at load (1..256)");
 
-static ushort kbus_dev_mode = 0666;
+static ushort kbus_dev_mode = 0660;
 module_param(kbus_dev_mode, ushort, 0444);
-MODULE_PARM_DESC(kbus_dev_mode, "Permission bits of /dev/kbusN nodes (default 0666)");
+MODULE_PARM_DESC(kbus_dev_mode, "Permission bits of /dev/kbusN nodes (default 0660)");
 
 static dev_t kbus_devt;
 static struct class *kbus_class;

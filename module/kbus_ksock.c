@@ -10,6 +10,8 @@
  * Waiting for a lock can be interrupted: open and ioctl then return
  * ERESTARTSYS, read and write EAGAIN, as the original did.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
@@ -61,7 +63,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	list_add(&ks->node, &dev->ksocks);
 	kbus_wake_senders(dev);
 	if (dev->verbose)
-		pr_info("kbus%u: ksock %u opened by pid %d\n", dev->index, id, ks->pid);
+		pr_info_ratelimited("kbus%u: ksock %u opened by pid %d\n", dev->index, id, ks->pid);
 	mutex_unlock(&dev->lock);
 
 	file->private_data = ks;
@@ -140,7 +142,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	list_del(&ks->node);
 	kbus_wake_senders(dev);
 	if (dev->verbose)
-		pr_info("kbus%u: ksock %u closed\n", dev->index, ks->id);
+		pr_info_ratelimited("kbus%u: ksock %u closed\n", dev->index, ks->id);
 	mutex_unlock(&dev->lock);
 	mutex_destroy(&ks->read_lock);
 	mutex_destroy(&ks->write_lock);
@@ -804,6 +806,31 @@ static int kbus_check_result(unsigned int cmd, void __user *arg)
 	return 0;
 }
 
+/*
+ * Changes that every Ksock of the device sees (docs/kbus.md §18.5): only
+ * for the owner of the node the Ksock was opened through, or a caller
+ * with CAP_SYS_ADMIN. Asking is anyone's.
+ */
+static bool kbus_may_change_device(struct file *file)
+{
+	return uid_eq(current_fsuid(), file_inode(file)->i_uid) || capable(CAP_SYS_ADMIN);
+}
+
+static bool kbus_changes_device(unsigned int cmd, u32 val)
+{
+	switch (cmd) {
+	case KBUS_IOC_NEWDEVICE:
+		return true;
+	case KBUS_IOC_VERBOSE:
+	case KBUS_IOC_REPORTREPLIERBINDS:
+		return val != KBUS_QUERY;
+	case KBUS_IOC_MAXMSGSIZE:
+		return val > 1;		/* 0 and 1 ask */
+	default:
+		return false;
+	}
+}
+
 static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct kbus_ksock *ks = file->private_data;
@@ -833,6 +860,8 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KBUS_IOC_DISCARD:
 		return kbus_write_ioctl(ks, cmd, uarg);
 	case KBUS_IOC_NEWDEVICE:
+		if (!kbus_may_change_device(file))
+			return -EPERM;
 		/* Takes the device table lock, never under a device lock. */
 		err = kbus_new_device(&a.val);
 		if (err)
@@ -849,6 +878,8 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (err)
 			return err;
 	}
+	if (kbus_changes_device(cmd, a.val) && !kbus_may_change_device(file))
+		return -EPERM;
 	if (mutex_lock_interruptible(&dev->lock))
 		return -ERESTARTSYS;
 	err = kbus_locked_ioctl(ks, cmd, &a);

@@ -2,7 +2,8 @@
 # scripts/build-deb.sh OUTDIR
 # Builds kbus-dkms_<version>_all.deb into OUTDIR with debhelper's dh-dkms:
 # the module's source for /usr/src/kbus-<version>, its dkms.conf, the uapi
-# header for /usr/include/linux and the modprobe.d defaults. Prints the
+# header for /usr/include/linux, the modprobe.d defaults, and the kbus group
+# with its udev rule (docs/kbus.md §18.5). Prints the
 # .deb's path last.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,8 @@ mkdir -p "$stage/src" "$stage/debian"
 rm -f "$stage/src/"*.mod.c
 cp "$here"/packaging/debian/{control,rules,copyright} "$stage/debian/"
 cp "$here/packaging/debian/kbus.modprobe.conf" "$stage/debian/kbus.conf"
+# The kbus group (postinst) and the udev rule giving it the nodes (dh_installudev).
+cp "$here"/packaging/debian/kbus-dkms.{postinst,udev} "$stage/debian/"
 cat >"$stage/debian/kbus-dkms.install" <<EOI
 src/* usr/src/kbus-$ver/
 src/include/uapi/linux/kbus_defns.h usr/include/linux/

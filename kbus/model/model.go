@@ -92,10 +92,23 @@ type Ksock struct {
 	pending     *kbus.Message    // an ALL_OR_WAIT send in progress
 	lastSent    kbus.MessageID
 	reading     []byte // what is still unread of the message NEXTMSG selected
+	// mayChange: opened by the node's owner or a process with
+	// CAP_SYS_ADMIN, who may change the whole device (docs/kbus.md §18.5).
+	mayChange bool
 }
 
-// Open opens a Ksock, for writing or not.
+// Open opens a Ksock, for writing or not, as root or the node's owner
+// would: one that may change the whole device.
 func (d *Device) Open(writable bool) *Ksock {
+	k := d.OpenAsOther(writable)
+	k.mayChange = true
+	return k
+}
+
+// OpenAsOther opens a Ksock as a process that neither owns the device's
+// node nor has CAP_SYS_ADMIN, but may open it (its group): it gets EPERM
+// for every change to the whole device, and may ask (docs/kbus.md §18.5).
+func (d *Device) OpenAsOther(writable bool) *Ksock {
 	for {
 		d.nextKsock++
 		if d.nextKsock == 0 {
@@ -381,7 +394,7 @@ func (d *Device) dropAside(k *Ksock, b *binding, all bool) {
 // replier binding, newest first, onto k: ErrQueueFull when k fills up.
 func (k *Ksock) ReportReplierBinds(v uint32) (uint32, error) {
 	d := k.dev
-	old, err := toggle(&d.reportBinds, v)
+	old, err := k.deviceToggle(&d.reportBinds, v)
 	if err != nil {
 		return 0, err
 	}
@@ -744,7 +757,19 @@ func (k *Ksock) OnlyOnce(v uint32) (uint32, error) {
 
 // Verbose is VERBOSE, the device's switch for its kernel log.
 func (k *Ksock) Verbose(v uint32) (uint32, error) {
-	return toggle(&k.dev.verbose, v)
+	return k.deviceToggle(&k.dev.verbose, v)
+}
+
+// deviceToggle is toggle for a switch of the whole device: setting it
+// needs mayChange (EPERM, after the value's own check).
+func (k *Ksock) deviceToggle(sw *bool, v uint32) (uint32, error) {
+	if v != 0 && v != 1 && v != raw.Query {
+		return 0, kbus.ErrInvalid
+	}
+	if v != raw.Query && !k.mayChange {
+		return 0, kbus.ErrNotPermitted
+	}
+	return toggle(sw, v)
 }
 
 // toggle is a switch's ioctl (docs/kbus.md §7): 0 or 1 sets it, raw.Query
@@ -772,6 +797,8 @@ func (k *Ksock) MaxMessageSize(v uint32) (uint32, error) {
 		return k.dev.maxSize, nil
 	case v == 1:
 		return MaxMessageSizeCeiling, nil
+	case !k.mayChange:
+		return 0, kbus.ErrNotPermitted
 	case v < MinMaxMessageSize || v > MaxMessageSizeCeiling:
 		return 0, kbus.ErrInvalid
 	}

@@ -221,3 +221,36 @@ func TestReplierBindEventsAndTheSetAsideList(t *testing.T) {
 		t.Fatalf("events %v", got)
 	}
 }
+
+// docs/kbus.md §18.5: a Ksock of someone who neither owns the node nor
+// has CAP_SYS_ADMIN may ask, but not change the whole device.
+func TestOnlyTheOwnerChangesTheDevice(t *testing.T) {
+	d := NewDevice()
+	other, owner := d.OpenAsOther(true), d.Open(true)
+	for name, call := range map[string]func() (uint32, error){
+		"VERBOSE 1":            func() (uint32, error) { return other.Verbose(1) },
+		"VERBOSE 0":            func() (uint32, error) { return other.Verbose(0) },
+		"REPORTREPLIERBINDS 1": func() (uint32, error) { return other.ReportReplierBinds(1) },
+		"MAXMSGSIZE 100":       func() (uint32, error) { return other.MaxMessageSize(100) },
+		"MAXMSGSIZE 50":        func() (uint32, error) { return other.MaxMessageSize(50) },
+	} {
+		if _, err := call(); !errors.Is(err, kbus.ErrNotPermitted) {
+			t.Errorf("%s: %v, want EPERM", name, err)
+		}
+	}
+	if _, err := other.Verbose(7); !errors.Is(err, kbus.ErrInvalid) {
+		t.Errorf("VERBOSE 7: %v, want EINVAL before EPERM", err)
+	}
+	if v, err := other.Verbose(0xFFFFFFFF); err != nil || v != 0 {
+		t.Errorf("asking VERBOSE: %d, %v", v, err)
+	}
+	if v, err := other.MaxMessageSize(0); err != nil || v != DefaultMaxMessageSize {
+		t.Errorf("asking MAXMSGSIZE: %d, %v", v, err)
+	}
+	if _, err := owner.Verbose(1); err != nil {
+		t.Errorf("the owner's VERBOSE 1: %v", err)
+	}
+	if v, _ := other.Verbose(0xFFFFFFFF); v != 1 {
+		t.Error("the owner's change is seen by the other Ksock")
+	}
+}

@@ -35,10 +35,10 @@ var _ = Describe("/dev/kbus0", func() {
 		Expect("/sys/class/kbus/kbus0").To(BeADirectory())
 	})
 
-	It("has the documented default mode 0666", func() {
+	It("has the documented default mode 0660: its owner and group only (§18.5)", func() {
 		fi, err := os.Stat("/dev/kbus0")
 		Expect(err).NotTo(HaveOccurred())
-		Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o666)))
+		Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o660)))
 	})
 
 	It("opens for reading and writing, and closes", func() {

@@ -1,0 +1,11 @@
+//go:build !arm
+
+package support
+
+import "golang.org/x/sys/unix"
+
+const (
+	sysSetgroups = unix.SYS_SETGROUPS
+	sysSetresgid = unix.SYS_SETRESGID
+	sysSetresuid = unix.SYS_SETRESUID
+)
