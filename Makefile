@@ -104,15 +104,19 @@ runner-test: deps
 module-check: deps rig
 	$(MAKE) -C module check KDIR=$$($(KERNEL_BUILD) x86_64 default | tail -n1)
 
+# The hostile neighbours (specs/hostile) run on every architecture and the
+# debug kernel, not on the other targets, whose differences (kernel version,
+# a distribution's kernel, a boot path) they would not test again.
+HOSTILE_LABELS = !soak && !pair && !fuzz && !stress
 # The debug kernel leaves out the specs labelled large (a fan-out to half a
 # million bindings): under KASAN and TCG they take minutes of CI.
-DEBUG_LABELS = $(or $(LABELS),!soak && !pair && !fuzz && !stress && !large)
+DEBUG_LABELS = $(or $(LABELS),$(HOSTILE_LABELS) && !large)
 qemu-test-debug: deps rig
 	$(RIG) test -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(DEBUG_LABELS)'
 
 # Every architecture (one summary table), then the debug kernel on x86_64.
 qemu-test-all: deps rig
-	$(RIG) test -arch all -kernel $(KERNEL) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
+	$(RIG) test -arch all -kernel $(KERNEL) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(or $(LABELS),$(HOSTILE_LABELS))'
 
 # The minutes-long soak (label soak), off by default.
 qemu-test-soak: deps rig

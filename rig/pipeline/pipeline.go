@@ -91,8 +91,10 @@ type Net struct {
 
 // DefaultLabels is the label filter when none is given: everything but the
 // minutes-long soak, the two-machine specs, the fuzzer and the stress run,
-// which make test runs in boots of their own.
-const DefaultLabels = "!soak && !pair && !fuzz && !stress"
+// which make test runs in boots of their own, and the hostile neighbours,
+// which it runs on x86_64, arm64 (both ABIs), armv7 and the debug kernel
+// (docs/testing.md).
+const DefaultLabels = "!soak && !pair && !fuzz && !stress && !hostile"
 
 type runner struct {
 	cfg     Config

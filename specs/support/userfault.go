@@ -1,96 +1,22 @@
 package support
 
 import (
-	"unsafe"
-
+	"github.com/kbus-project/kbus/internal/usermem"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"golang.org/x/sys/unix"
 )
 
-// userfaultfd(2)'s ioctls (linux/userfaultfd.h): _IOWR(0xAA, nr, size).
-const (
-	uffdAPI          = 0xAA
-	uffdioAPI        = 0xC018AA3F // struct uffdio_api, 24 bytes
-	uffdioRegister   = 0xC020AA00 // struct uffdio_register, 32 bytes
-	uffdioZeropage   = 0xC020AA04 // struct uffdio_zeropage, 32 bytes
-	uffdRegMissing   = 1
-	uffdMsgPagefault = 0x12
-)
+// Userfault is memory whose pages wait until the spec fills them
+// (usermem.Userfault): Resolve fills every page; the spec's cleanup does
+// too, so nothing is left waiting.
+type Userfault struct{ *usermem.Userfault }
 
-type uffdioAPIArg struct{ API, Features, Ioctls uint64 }
-
-type uffdioRange struct{ Start, Len uint64 }
-
-type uffdioRegisterArg struct {
-	Range       uffdioRange
-	Mode, Ioctl uint64
-}
-
-type uffdioZeropageArg struct {
-	Range    uffdioRange
-	Mode     uint64
-	Zeropage int64
-}
-
-// Userfault is anonymous memory whose pages are missing until the spec
-// fills them (userfaultfd): a copy the kernel makes to or from it waits,
-// as a copy to a page on its way from a slow disk would, for as long as
-// the spec likes. Resolve fills every page; the spec's cleanup does too,
-// so nothing is left waiting.
-type Userfault struct {
-	fd  int
-	mem []byte
-}
-
-// NewUserfault maps n pages registered with a new userfaultfd.
+// NewUserfault maps n pages registered with a new userfaultfd, closed
+// when the spec ends.
 func NewUserfault(n int) *Userfault {
 	GinkgoHelper()
-	fd, _, e := unix.Syscall(unix.SYS_USERFAULTFD, unix.O_CLOEXEC|unix.O_NONBLOCK, 0, 0)
-	Expect(e).To(BeZero(), "userfaultfd (CONFIG_USERFAULTFD)")
-	u := &Userfault{fd: int(fd)}
-	api := uffdioAPIArg{API: uffdAPI}
-	Expect(u.ioctl(uffdioAPI, unsafe.Pointer(&api))).To(Succeed())
-	mem, err := unix.Mmap(-1, 0, n*unix.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	u, err := usermem.NewUserfault(n)
 	Expect(err).NotTo(HaveOccurred())
-	u.mem = mem
-	reg := uffdioRegisterArg{Range: u.whole(), Mode: uffdRegMissing}
-	Expect(u.ioctl(uffdioRegister, unsafe.Pointer(&reg))).To(Succeed())
-	DeferCleanup(func() {
-		u.Resolve()
-		_ = unix.Close(u.fd)
-		// The memory is not unmapped: a copy that was waiting may still be
-		// finishing on another thread, and Go frees nothing it mapped anyway.
-	})
-	return u
-}
-
-func (u *Userfault) ioctl(req uintptr, arg unsafe.Pointer) error {
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(u.fd), req, uintptr(arg)); e != 0 {
-		return e
-	}
-	return nil
-}
-
-func (u *Userfault) whole() uffdioRange {
-	return uffdioRange{Start: uint64(uintptr(unsafe.Pointer(&u.mem[0]))), Len: uint64(len(u.mem))}
-}
-
-// Mem is the registered memory. Touching it from Go waits too.
-func (u *Userfault) Mem() []byte { return u.mem }
-
-// Faulted says whether something is waiting for a page: the kernel has
-// queued a page-fault message on the userfaultfd.
-func (u *Userfault) Faulted() bool {
-	fds := []unix.PollFd{{Fd: int32(u.fd), Events: unix.POLLIN}}
-	n, err := unix.Poll(fds, 0)
-	return err == nil && n == 1
-}
-
-// Resolve fills every missing page with zeros, waking whatever waits.
-func (u *Userfault) Resolve() {
-	z := uffdioZeropageArg{Range: u.whole()}
-	// EEXIST for pages already filled is expected; other pages are filled.
-	_ = u.ioctl(uffdioZeropage, unsafe.Pointer(&z))
+	DeferCleanup(u.Close)
+	return &Userfault{u}
 }

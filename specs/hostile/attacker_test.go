@@ -1,0 +1,295 @@
+package hostile_test
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/internal/usermem"
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/raw"
+	. "github.com/kbus-project/kbus/specs/support"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"golang.org/x/sys/unix"
+)
+
+// attackEnv makes the suite's binary a child process that makes one
+// attack (TestHostile).
+const attackEnv = "KBUS_HOSTILE_ATTACK"
+
+// hold is how long an attacker keeps a page from coming.
+const hold = 4 * time.Second
+
+// queuedRequests is how many requests the closing attacker leaves queued.
+const queuedRequests = 20000
+
+// attacker is a running child process: it has set its attack up, and
+// makes it when told.
+type attacker struct {
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+// startAttacker starts the attack name in a child process running as
+// Nobody in the kbus group, and waits until it is ready.
+func startAttacker(name string) *attacker {
+	GinkgoHelper()
+	self, err := os.Executable()
+	Expect(err).NotTo(HaveOccurred())
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), attackEnv+"="+name)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{
+		Uid: Nobody, Gid: Nobody, Groups: []uint32{kbusGroup}}}
+	cmd.Stderr = GinkgoWriter
+	in, err := cmd.StdinPipe()
+	Expect(err).NotTo(HaveOccurred())
+	out, err := cmd.StdoutPipe()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(cmd.Start()).To(Succeed())
+	DeferCleanup(func() {
+		in.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			Expect(err).NotTo(HaveOccurred(), "the attacker cleans up and exits")
+		case <-time.After(time.Minute):
+			_ = cmd.Process.Kill()
+			Fail("the attacker did not exit")
+		}
+	})
+	a := &attacker{in: in, out: bufio.NewReader(out)}
+	Expect(a.line(5 * time.Minute)).To(Equal("ready"))
+	return a
+}
+
+func (a *attacker) line(d time.Duration) string {
+	GinkgoHelper()
+	got := make(chan string, 1)
+	go func() {
+		s, _ := a.out.ReadString('\n')
+		got <- strings.TrimSpace(s)
+	}()
+	var s string
+	Eventually(got).WithTimeout(d).Should(Receive(&s), "the attacker reports")
+	return s
+}
+
+// attack tells the attacker to attack and waits until it says it is done:
+// what it said.
+func (a *attacker) attack() string {
+	GinkgoHelper()
+	_, err := io.WriteString(a.in, "go\n")
+	Expect(err).NotTo(HaveOccurred())
+	s := a.line(5 * time.Minute)
+	Expect(s).To(HavePrefix("done"))
+	return strings.TrimSpace(strings.TrimPrefix(s, "done"))
+}
+
+// runAttack is the child process. It sets the attack up, says "ready",
+// waits for "go", attacks, says "done" and what it saw, and exits when its
+// input closes. Exit status 1: the attack could not be made.
+func runAttack(name string) int {
+	in := bufio.NewReader(os.Stdin)
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(os.Stderr, "attacker %s: %s\n", name, fmt.Sprintf(format, args...))
+		return 1
+	}
+	wait := func() { _, _ = in.ReadString('\n') }
+	a, ok := attacks[name]
+	if !ok {
+		return fail("no such attack")
+	}
+	do, err := a()
+	if err != nil {
+		return fail("setting up: %v", err)
+	}
+	fmt.Println("ready")
+	wait()
+	detail, err := do()
+	if err != nil {
+		return fail("%v", err)
+	}
+	fmt.Println("done " + detail)
+	_, _ = io.Copy(io.Discard, in)
+	return 0
+}
+
+// An attack sets itself up and returns what it does when told to.
+type attack func() (do func() (string, error), err error)
+
+var attacks = map[string]attack{
+	"slow pointy SEND":    slowMemory("send"),
+	"slow write":          slowMemory("write"),
+	"slow RECVMSG":        slowMemory("recvmsg"),
+	"requests then close": requestsThenClose,
+	"device-wide calls":   deviceWide,
+}
+
+// slowMemory is a call whose user memory (a pointy message's data, the
+// buffer of write() or RECVMSG) is a page that does not come for hold.
+func slowMemory(call string) attack {
+	return func() (func() (string, error), error) {
+		fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		uf, err := usermem.NewUserfault(1)
+		if err != nil {
+			return nil, err
+		}
+		name := []byte("$.Attacker.Slow\x00")
+		switch call {
+		case "send":
+			hdr := raw.Native.EncodePointy(raw.Header{NameLen: uint32(len(name) - 1), DataLen: 64},
+				uint64(uintptr(unsafe.Pointer(&name[0]))), uint64(uintptr(unsafe.Pointer(&uf.Mem()[0]))))
+			if _, err := unix.Write(fd, hdr); err != nil {
+				return nil, err
+			}
+		case "recvmsg":
+			if err := ioctl(fd, raw.NrBind, unsafe.Pointer(&raw.BindRequest{NameLen: uint32(len(name) - 1),
+				Name: &name[0]})); err != nil {
+				return nil, err
+			}
+			m := kbus.NewAnnouncement(string(name[:len(name)-1]), []byte("for the slow reader"))
+			if _, err := unix.Write(fd, m.Bytes()); err != nil {
+				return nil, err
+			}
+			var id raw.MsgID
+			if err := ioctl(fd, raw.NrSend, unsafe.Pointer(&id)); err != nil {
+				return nil, err
+			}
+		}
+		return func() (string, error) {
+			result := make(chan error, 1)
+			go func() {
+				switch call {
+				case "send":
+					var id raw.MsgID
+					result <- ioctl(fd, raw.NrSend, unsafe.Pointer(&id))
+				case "write":
+					_, err := unix.Write(fd, uf.Mem()[:256])
+					if e, ok := err.(unix.Errno); ok {
+						err = kbus.Errno(e)
+					}
+					result <- err
+				case "recvmsg":
+					r := raw.Receive{Len: uint32(len(uf.Mem())), Buf: &uf.Mem()[0]}
+					result <- ioctl(fd, raw.NrRecvMsg, unsafe.Pointer(&r))
+				}
+				runtime.KeepAlive(name)
+			}()
+			if !uf.WaitFaulted(10 * time.Second) {
+				return "", fmt.Errorf("the %s never waited for its page", call)
+			}
+			time.Sleep(hold)
+			uf.Resolve()
+			select {
+			case err := <-result:
+				return fmt.Sprintf("%s: %v", call, err), nil
+			case <-time.After(time.Minute):
+				return "", fmt.Errorf("the %s did not end after its page came", call)
+			}
+		}, nil
+	}
+}
+
+func ioctl(fd, nr int, arg unsafe.Pointer) error {
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(arg)); e != 0 {
+		return kbus.Errno(e)
+	}
+	return nil
+}
+
+// requestsThenClose leaves queuedRequests requests queued on a replier
+// of its own, then closes it: the close owes each a status.
+func requestsThenClose() (func() (string, error), error) {
+	replier, err := kbus.Open(0, kbus.ReadWrite)
+	if err != nil {
+		return nil, err
+	}
+	sender, err := kbus.Open(0, kbus.ReadWrite)
+	if err != nil {
+		return nil, err
+	}
+	for _, ks := range []*kbus.Ksock{replier, sender} {
+		if _, err := ks.SetMaxMessages(queuedRequests + 10); err != nil {
+			return nil, err
+		}
+	}
+	if err := replier.BindReplier("$.Attacker.Sink"); err != nil {
+		return nil, err
+	}
+	for i := 0; i < queuedRequests; i++ {
+		if _, err := sender.Send(kbus.NewRequest("$.Attacker.Sink", nil)); err != nil {
+			return nil, fmt.Errorf("request %d: %w", i, err)
+		}
+	}
+	return func() (string, error) {
+		start := time.Now()
+		if err := replier.Close(); err != nil {
+			return "", err
+		}
+		took := time.Since(start)
+		n, err := sender.NumMessages()
+		if err != nil {
+			return "", err
+		}
+		sender.Close()
+		return fmt.Sprintf("closed in %v, %d statuses", took.Round(time.Millisecond), n), nil
+	}, nil
+}
+
+// deviceWide tries every change to the whole device, and NEWDEVICE until
+// the device numbers would run out: what each gave.
+func deviceWide() (func() (string, error), error) {
+	fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	return func() (string, error) {
+		var out []string
+		for _, c := range []struct {
+			name string
+			nr   int
+			v    uint32
+		}{
+			{"VERBOSE", raw.NrVerbose, 1}, {"REPORTREPLIERBINDS", raw.NrReportReplierBinds, 1},
+			{"MAXMSGSIZE", raw.NrMaxMsgSize, 100},
+		} {
+			v := c.v
+			out = append(out, fmt.Sprintf("%s=%s", c.name, errName(ioctl(fd, c.nr, unsafe.Pointer(&v)))))
+		}
+		made := 0
+		var last error
+		for i := 0; i < 255; i++ {
+			var n uint32
+			if last = ioctl(fd, raw.NrNewDevice, unsafe.Pointer(&n)); last != nil {
+				break
+			}
+			made++
+		}
+		out = append(out, fmt.Sprintf("NEWDEVICE=%s made=%d", errName(last), made))
+		return strings.Join(out, " "), nil
+	}, nil
+}
+
+func errName(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var e kbus.Errno
+	if errors.As(err, &e) {
+		return e.Name()
+	}
+	return err.Error()
+}

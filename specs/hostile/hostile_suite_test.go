@@ -1,0 +1,56 @@
+// Package hostile_test puts KBUS among hostile neighbours (docs/kbus.md
+// §18): a victim — a replier, a requester asking at a steady rate and an
+// announcement listener — runs throughout, while each attack runs beside
+// it in a process of its own, as an unprivileged user that may use the
+// device (its group), as a third-party app on a set-top box would. Each
+// spec says what the attack may not do to the victim: stall its round
+// trips, leave a task in D state, or change the device under it.
+package hostile_test
+
+import (
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/kbus-project/kbus/kbus"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+func TestHostile(t *testing.T) {
+	if name := os.Getenv(attackEnv); name != "" {
+		os.Exit(runAttack(name)) // a child process: one attack
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Hostile neighbours", Label("hostile"))
+}
+
+// kbusGroup is the group the suite gives the device node, as the kbus-dkms
+// package's udev rule gives it the kbus group; the attackers are members.
+const kbusGroup = 990
+
+// setFile writes value to a /proc or /sys file and puts the old value
+// back when the suite ends; a file the kernel does not have is left.
+func setFile(path, value string) {
+	GinkgoHelper()
+	old, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return
+	}
+	Expect(err).NotTo(HaveOccurred())
+	Expect(os.WriteFile(path, []byte(value), 0)).To(Succeed())
+	DeferCleanup(os.WriteFile, path, old, os.FileMode(0))
+}
+
+var _ = BeforeSuite(func() {
+	node := kbus.DevicePath(0)
+	Expect(node).To(BeAnExistingFile(), "the kbus module must be loaded")
+	Expect(os.Chown(node, 0, kbusGroup)).To(Succeed())
+	DeferCleanup(os.Chown, node, 0, 0)
+	// Slow memory behind a pointer: on boxes that let users have a
+	// userfaultfd (or a FUSE mount) any user can make a copy wait.
+	setFile("/proc/sys/vm/unprivileged_userfaultfd", "1")
+	// On the debug kernel a task blocked this long is a splat, which
+	// fails the run (docs/testing.md).
+	setFile("/proc/sys/kernel/hung_task_timeout_secs", strconv.Itoa(5))
+})

@@ -1,0 +1,90 @@
+package hostile_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// Bounds on what an attack may cost the victim (docs/kbus.md §18). A
+// round trip under TCG takes milliseconds to a few hundred (arm64, the
+// debug kernel, a machine running two guests); an attack that held the
+// device would cost the victim the attacker's whole hold, and stop its
+// round trips meanwhile.
+const (
+	worstTrip   = hold / 2    // the victim's slowest round trip while attacked
+	tripsPerSec = 2           // round trips the victim still makes, at the least
+	dState      = time.Second // the longest any task may sit in D state
+)
+
+var _ = Describe("§18 KBUS among hostile neighbours", func() {
+	var v *victim
+	BeforeEach(func() {
+		v = startVictim()
+		time.Sleep(20 * victimPeriod) // the victim gets going first
+	})
+
+	// under runs the attacker's attack beside the victim and checks what
+	// the victim saw meanwhile; what the attacker said comes back.
+	under := func(name string) string {
+		GinkgoHelper()
+		a := startAttacker(name)
+		stop := blockedTasks(dState)
+		from := time.Now()
+		said := a.attack()
+		to := time.Now()
+		blocked := stop()
+		v.settle(to) // a round trip the attack held up ends, and counts
+		lat := v.latency(from, to)
+		report := fmt.Sprintf("%s: %d round trips in %v, p99 %v, worst %v; attacker: %s", name, lat.n,
+			to.Sub(from).Round(time.Millisecond), lat.p99, lat.worst, said)
+		fmt.Fprintln(GinkgoWriter, report)
+		AddReportEntry("victim under "+name, report)
+		Expect(v.failure()).NotTo(HaveOccurred(), "every round trip of the victim succeeds")
+		Expect(blocked).To(BeEmpty(), "no task sits in D state longer than %v", dState)
+		Expect(lat.worst).To(BeNumerically("<", worstTrip), "the victim's slowest round trip")
+		Expect(lat.n).To(BeNumerically(">=", int(to.Sub(from).Seconds()*tripsPerSec)),
+			"the victim's round trips go on during the attack")
+		return said
+	}
+
+	When("an attacker's memory is slow to come", func() {
+		// Each holds its page for the whole hold, so the victim must
+		// still make round trips all along.
+		for _, c := range []struct{ call, ends string }{
+			{"slow pointy SEND", "send: <nil>"}, // the data came, as zeros
+			{"slow write", "write: EINVAL"},     // zeros are no message header
+			{"slow RECVMSG", "recvmsg: <nil>"},  // the message went into the page
+		} {
+			call, ends := c.call, c.ends
+			It("keeps the victim's round trips going through a "+call[5:]+" that waits for its page", func() {
+				Expect(under(call)).To(HavePrefix(ends), "the call ends once its page comes")
+			})
+		}
+	})
+
+	When("an attacker closes a replier that holds many requests", func() {
+		It("answers them all in slices while the victim's round trips go on", func() {
+			said := under("requests then close")
+			Expect(said).To(HaveSuffix(fmt.Sprintf("%d statuses", queuedRequests)),
+				"every queued request got its status")
+		})
+	})
+
+	When("an attacker tries to change the whole device", func() {
+		It("refuses every change with EPERM and makes no device", func() {
+			ks, err := kbus.Open(0, kbus.ReadOnly)
+			Expect(err).NotTo(HaveOccurred())
+			defer ks.Close()
+			size, err := ks.MaxMessageSize()
+			Expect(err).NotTo(HaveOccurred())
+			said := under("device-wide calls")
+			Expect(said).To(Equal("VERBOSE=EPERM REPORTREPLIERBINDS=EPERM MAXMSGSIZE=EPERM NEWDEVICE=EPERM made=0"))
+			Expect(ks.Verbose()).To(BeFalse())
+			Expect(ks.MaxMessageSize()).To(Equal(size))
+		})
+	})
+})
