@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/rig/figure"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -42,7 +43,9 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		report := fmt.Sprintf("%s: %d round trips in %v, p99 %v, worst %v; attacker: %s", name, lat.n,
 			to.Sub(from).Round(time.Millisecond), lat.p99, lat.worst, said)
 		fmt.Fprintln(GinkgoWriter, report)
-		AddReportEntry("victim under "+name, report)
+		x, y := v.series(from, to)
+		AddReportEntry("victim under "+name, figure.NewSeries("victim's round trips under "+name+
+			" (ms, by when they started)", "ms", x, y))
 		Expect(v.failure()).NotTo(HaveOccurred(), "every round trip of the victim succeeds")
 		Expect(blocked).To(BeEmpty(), "no task sits in D state longer than %v", dState)
 		Expect(lat.worst).To(BeNumerically("<", worstTrip), "the victim's slowest round trip")

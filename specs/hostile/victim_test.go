@@ -138,6 +138,20 @@ func (v *victim) settle(t time.Time) {
 	}).WithTimeout(time.Minute).WithPolling(victimPeriod).Should(BeTrue(), "the victim asks again after the attack")
 }
 
+// series is the victim's round trips that started between from and to:
+// when each started (seconds after from) and how long it took (ms).
+func (v *victim) series(from, to time.Time) (x, y []float64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, t := range v.trips {
+		if !t.at.Before(from) && t.at.Before(to) {
+			x = append(x, t.at.Sub(from).Seconds())
+			y = append(y, float64(t.took)/float64(time.Millisecond))
+		}
+	}
+	return x, y
+}
+
 func (v *victim) failure() error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
