@@ -178,7 +178,7 @@ var _ = Describe("§7 ioctls", func() {
 			WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
 		fi, err := os.Stat(path)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o666)))
+		Expect(fi.Mode().Perm()).To(Equal(os.FileMode(0o660)), "the module's default mode (§18.5)")
 		other := Open(int(n), kbus.ReadWrite)
 		Expect(ID(other)).To(Equal(uint32(1)), "ids are per device")
 		Expect(ProcFile("stats")).To(ContainSubstring(fmt.Sprintf("dev %2d: next ksock", n)))
