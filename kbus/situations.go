@@ -85,7 +85,7 @@ var situations = map[unix.Errno][]string{
 		"SEND of a stateful request whose 'to' is no longer the replier for the name",
 	},
 	unix.EINTR: {
-		"open, release or an ioctl interrupted while waiting for the device lock (ERESTARTSYS in the kernel)",
+		"open or an ioctl interrupted while waiting for the device lock (ERESTARTSYS in the kernel); close waits and cannot fail",
 		"a RECVMSG wait with a time limit interrupted by a signal",
 	},
 	unix.EBADF: {
