@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -55,9 +56,8 @@ func (c signalConsole) print(text string) {
 		log.Printf("cannot keep kernel messages off the console while signalling: %v", err)
 	}
 	_, _ = c.out.WriteString(text)
-	// TCSBRK with a non-zero argument is tcdrain(): the UART has sent
-	// every byte before the kernel may write to it again.
-	_ = unix.IoctlSetInt(int(c.out.Fd()), unix.TCSBRK, 1)
+	// Every byte sent before the kernel may write to the UART again.
+	drain(int(c.out.Fd()), drainLimit)
 	flooded := stopFlood()
 	if quiet {
 		if _, err := unix.Klogctl(unix.SYSLOG_ACTION_CONSOLE_ON, nil); err != nil {
@@ -68,6 +68,34 @@ func (c signalConsole) print(text string) {
 		replayHeldBack(kmsg, c.out, flooded)
 		_ = unix.Close(kmsg)
 	}
+}
+
+// drainLimit bounds how long a block waits for the console to send it.
+const drainLimit = 30 * time.Second
+
+// drain waits until the terminal fd has sent every byte written to it, for
+// at most limit. tcdrain (TCSBRK with a non-zero argument) waits
+// interruptibly and fails with EINTR when a signal comes, and Go's runtime
+// signals its threads (preemption, the garbage collector): a tcdrain that
+// returned early once let kernel lines cut into the rest of a block on a
+// LAVA job's console. So it is retried, and the driver's output queue
+// (TIOCOUTQ) must be empty too. A descriptor that is not a terminal has
+// nothing to wait for.
+func drain(fd int, limit time.Duration) {
+	for end := time.Now().Add(limit); time.Now().Before(end); {
+		err := unix.IoctlSetInt(fd, unix.TCSBRK, 1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return // not a terminal
+		}
+		if n, err := unix.IoctlGetInt(fd, unix.TIOCOUTQ); err != nil || n == 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	log.Printf("console: still sending after %v", limit)
 }
 
 // openKmsgAtEnd opens the kernel log for reading from its next record;

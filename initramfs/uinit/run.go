@@ -199,8 +199,7 @@ func (r *run) finish(runErr error) {
 // power-off does not wait for a UART, and the end marker must get out.
 func drainConsole() {
 	for _, fd := range []int{1, 2} {
-		// TCSBRK with a non-zero argument is tcdrain().
-		_ = unix.IoctlSetInt(fd, unix.TCSBRK, 1)
+		drain(fd, drainLimit)
 	}
 	time.Sleep(200 * time.Millisecond)
 }
