@@ -1,12 +1,9 @@
 package core_test
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path"
 	"runtime"
 	"strconv"
@@ -30,30 +27,9 @@ import (
 var flooder = path.Join(guestproto.BinDir, guestproto.CFlood)
 
 // startFlood starts the flooding process in cg.
-func startFlood(cg *MemCgroup, how string) (*exec.Cmd, io.WriteCloser, *bufio.Reader) {
+func startFlood(cg *MemCgroup, how string) *Helper {
 	GinkgoHelper()
-	cmd := cg.Command(flooder, how)
-	cmd.Stderr = GinkgoWriter
-	in, err := cmd.StdinPipe()
-	Expect(err).NotTo(HaveOccurred())
-	out, err := cmd.StdoutPipe()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(cmd.Start()).To(Succeed())
-	DeferCleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, in, bufio.NewReader(out)
-}
-
-// readLine reads one line from the flooding process, within d.
-func readLine(r *bufio.Reader, d time.Duration) string {
-	GinkgoHelper()
-	got := make(chan string, 1)
-	go func() {
-		line, _ := r.ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	var line string
-	Eventually(got).WithTimeout(d).Should(Receive(&line), "the flooding process reports")
-	return line
+	return StartHelper(cg.Command(flooder, how))
 }
 
 // fnv1a is the unseeded 32-bit FNV-1a hash the name table once used.
@@ -122,8 +98,7 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 				BindReplier(owner, fmt.Sprintf("$.Flood.R%d", i))
 			}
 			cg := NewMemCgroup("kbus-flood-replay", 32<<20)
-			_, _, out := startFlood(cg, "replay")
-			line := readLine(out, 3*time.Minute)
+			line := startFlood(cg, "replay").Line(3 * time.Minute)
 			fmt.Fprintf(GinkgoWriter, "flood of replayed bind events: %s (calls, queued); memory.events max %d\n",
 				line, cg.Value("memory.events", "max"))
 			Expect(line).To(HavePrefix("ENOMEM "), "the flood ends in ENOMEM, not unbounded growth")
@@ -149,8 +124,8 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			Expect(err).NotTo(HaveOccurred())
 			BindReplier(service, "$.Flood.Service")
 			cg := NewMemCgroup("kbus-flood-requests", 32<<20)
-			_, in, out := startFlood(cg, "requests")
-			line := readLine(out, 3*time.Minute)
+			flood := startFlood(cg, "requests")
+			line := flood.Line(3 * time.Minute)
 			var accepted, queued int
 			_, err = fmt.Sscanf(line, "ENOMEM %d %d", &accepted, &queued)
 			Expect(err).NotTo(HaveOccurred(), "the flood ends in ENOMEM: %q", line)
@@ -161,8 +136,8 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			// The replier goes away without reading: every request it
 			// held gets GoneAway, from the statuses reserved with them.
 			Expect(service.Close()).To(Succeed())
-			Expect(in.Close()).To(Succeed())
-			Expect(readLine(out, time.Minute)).To(Equal("statuses " + strconv.Itoa(accepted)))
+			Expect(flood.In.Close()).To(Succeed())
+			Expect(flood.Line(time.Minute)).To(Equal("statuses " + strconv.Itoa(accepted)))
 		})
 	})
 

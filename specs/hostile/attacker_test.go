@@ -32,16 +32,10 @@ const hold = 4 * time.Second
 // queuedRequests is how many requests the closing attacker leaves queued.
 const queuedRequests = 20000
 
-// attacker is a running child process: it has set its attack up, and
-// makes it when told.
-type attacker struct {
-	in  io.WriteCloser
-	out *bufio.Reader
-}
-
 // startAttacker starts the attack name in a child process running as
-// Nobody in the kbus group, and waits until it is ready.
-func startAttacker(name string) *attacker {
+// Nobody in the kbus group, and waits until it is ready. When the spec
+// ends the attacker must clean up and exit 0.
+func startAttacker(name string) *Helper {
 	GinkgoHelper()
 	self, err := os.Executable()
 	Expect(err).NotTo(HaveOccurred())
@@ -49,48 +43,19 @@ func startAttacker(name string) *attacker {
 	cmd.Env = append(os.Environ(), attackEnv+"="+name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{
 		Uid: Nobody, Gid: Nobody, Groups: []uint32{kbusGroup}}}
-	cmd.Stderr = GinkgoWriter
-	in, err := cmd.StdinPipe()
-	Expect(err).NotTo(HaveOccurred())
-	out, err := cmd.StdoutPipe()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(cmd.Start()).To(Succeed())
-	DeferCleanup(func() {
-		in.Close()
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			Expect(err).NotTo(HaveOccurred(), "the attacker cleans up and exits")
-		case <-time.After(time.Minute):
-			_ = cmd.Process.Kill()
-			Fail("the attacker did not exit")
-		}
-	})
-	a := &attacker{in: in, out: bufio.NewReader(out)}
-	Expect(a.line(5 * time.Minute)).To(Equal("ready"))
+	a := StartHelper(cmd)
+	DeferCleanup(func() { Expect(a.End()).To(Succeed(), "the attacker cleans up and exits") })
+	Expect(a.Line(5 * time.Minute)).To(Equal("ready"))
 	return a
 }
 
-func (a *attacker) line(d time.Duration) string {
+// strike tells the attacker a to attack and waits until it says it is
+// done: what it said.
+func strike(a *Helper) string {
 	GinkgoHelper()
-	got := make(chan string, 1)
-	go func() {
-		s, _ := a.out.ReadString('\n')
-		got <- strings.TrimSpace(s)
-	}()
-	var s string
-	Eventually(got).WithTimeout(d).Should(Receive(&s), "the attacker reports")
-	return s
-}
-
-// attack tells the attacker to attack and waits until it says it is done:
-// what it said.
-func (a *attacker) attack() string {
-	GinkgoHelper()
-	_, err := io.WriteString(a.in, "go\n")
+	_, err := io.WriteString(a.In, "go\n")
 	Expect(err).NotTo(HaveOccurred())
-	s := a.line(5 * time.Minute)
+	s := a.Line(5 * time.Minute)
 	Expect(s).To(HavePrefix("done"))
 	return strings.TrimSpace(strings.TrimPrefix(s, "done"))
 }
@@ -203,12 +168,8 @@ func slowMemory(call string) attack {
 	}
 }
 
-func ioctl(fd, nr int, arg unsafe.Pointer) error {
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(arg)); e != 0 {
-		return kbus.Errno(e)
-	}
-	return nil
-}
+// ioctl is RawKsock's, on a descriptor the attacker opened itself.
+func ioctl(fd, nr int, arg unsafe.Pointer) error { return (&RawKsock{Fd: fd}).Ioctl(nr, arg) }
 
 // requestsThenClose leaves queuedRequests requests queued on a replier
 // of its own, then closes it: the close owes each a status.

@@ -35,7 +35,7 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		a := startAttacker(name)
 		stop := blockedTasks(dState)
 		from := time.Now()
-		said := a.attack()
+		said := strike(a)
 		to := time.Now()
 		blocked := stop()
 		v.settle(to) // a round trip the attack held up ends, and counts
