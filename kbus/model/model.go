@@ -760,13 +760,10 @@ func (k *Ksock) Verbose(v uint32) (uint32, error) {
 	return k.deviceToggle(&k.dev.verbose, v)
 }
 
-// deviceToggle is toggle for a switch of the whole device: setting it
-// needs mayChange (EPERM, after the value's own check).
+// deviceToggle is toggle for a switch of the whole device: setting it (0
+// or 1) needs mayChange; other values are toggle's EINVAL first.
 func (k *Ksock) deviceToggle(sw *bool, v uint32) (uint32, error) {
-	if v != 0 && v != 1 && v != raw.Query {
-		return 0, kbus.ErrInvalid
-	}
-	if v != raw.Query && !k.mayChange {
+	if v <= 1 && !k.mayChange {
 		return 0, kbus.ErrNotPermitted
 	}
 	return toggle(sw, v)
