@@ -11,9 +11,14 @@ import (
 	"github.com/kbus-project/kbus/kbus"
 )
 
-// open opens a Ksock on device 0, as each example's parties do.
+// open opens a Ksock on the device $KBUS_DEVICE names (0 if unset), as
+// each example's parties do.
 func open(mode kbus.Mode) *kbus.Ksock {
-	ks, err := kbus.Open(0, mode)
+	dev, err := kbus.DefaultDevice()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ks, err := kbus.Open(dev, mode)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -115,6 +116,25 @@ type Ksock struct {
 
 // DevicePath returns the path of KBUS device n.
 func DevicePath(n int) string { return fmt.Sprintf("/dev/kbus%d", n) }
+
+// DeviceEnv names the environment variable that tells a program which
+// device to open when its command line does not (docs/kbus.md §14.5).
+const DeviceEnv = "KBUS_DEVICE"
+
+// DefaultDevice returns the device number in $KBUS_DEVICE, or 0 when it
+// is unset or empty; a value that is not a device number is an error
+// wrapping ErrInvalid.
+func DefaultDevice() (int, error) {
+	v := os.Getenv(DeviceEnv)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%s=%q is not a device number: %w", DeviceEnv, v, ErrInvalid)
+	}
+	return n, nil
+}
 
 // Open opens a Ksock on device n.
 func Open(n int, mode Mode) (*Ksock, error) {

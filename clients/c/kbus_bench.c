@@ -24,6 +24,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/kbus_defns.h>
+#include "kbus_device.h"
 
 #define DATA_LEN	64
 #define MAX_MSG		4096
@@ -522,6 +523,11 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int opt;
 
+	device = kbus_device_path();
+	if (!device) {
+		perror("kbus-bench: KBUS_DEVICE");
+		return 2;
+	}
 	while ((opt = getopt(argc, argv, "r:n:d:")) != -1) {
 		switch (opt) {
 		case 'r':

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <linux/kbus_defns.h>
+#include "kbus_device.h"
 
 static const char *device = "/dev/kbus0";
 
@@ -237,10 +238,9 @@ static int cmd_reply(const char *name, const char *data, long count)
 
 int main(int argc, char **argv)
 {
-	const char *env = getenv("KBUS_DEVICE");
-
-	if (env)
-		device = env;
+	device = kbus_device_path();
+	if (!device)
+		return fail("KBUS_DEVICE");
 	if (argc == 4 && !strcmp(argv[1], "send"))
 		return cmd_send(argv[2], argv[3]);
 	if (argc == 4 && !strcmp(argv[1], "request"))

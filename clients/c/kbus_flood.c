@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <linux/kbus_defns.h>
+#include "kbus_device.h"
 
 #define ROUNDS		8000		/* replay rounds if KBUS never refuses */
 #define REQUESTS	(ROUNDS * 64)
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 	unsigned int v, queued = 0;
 	unsigned long n, limit;
 	int replay, fd, err = 0;
+	const char *device;
 	char *ballast;
 
 	if (argc != 2 || (strcmp(argv[1], "replay") && strcmp(argv[1], "requests"))) {
@@ -89,7 +91,8 @@ int main(int argc, char **argv)
 	if (ballast == MAP_FAILED)
 		return 1;
 	memset(ballast, 1, BALLAST);
-	fd = open("/dev/kbus0", O_RDWR);
+	device = kbus_device_path();
+	fd = device ? open(device, O_RDWR) : -1;
 	if (fd < 0)
 		return 1;
 	v = 1 << 24;

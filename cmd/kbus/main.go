@@ -27,6 +27,7 @@ import (
 	"syscall"
 
 	"github.com/kbus-project/kbus/internal/version"
+	"github.com/kbus-project/kbus/kbus"
 )
 
 type command struct {
@@ -98,6 +99,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c.name != args[0] {
 			continue
 		}
+		if _, err := kbus.DefaultDevice(); err != nil {
+			fmt.Fprintf(stderr, "kbus %s: %v\n", c.name, err)
+			return exitUsage
+		}
 		err := c.run(ctx, args[1:], stdin, stdout, stderr)
 		code := exitCode(err)
 		if code != exitOK {
@@ -154,9 +159,11 @@ func newFlags(name, args, summary string, stdout io.Writer) *flag.FlagSet {
 	return fs
 }
 
-// deviceFlag adds --device to a command that opens a device.
+// deviceFlag adds --device to a command that opens a device; its default
+// is $KBUS_DEVICE (run has refused a value that is no number), else 0.
 func deviceFlag(fs *flag.FlagSet) *int {
-	return fs.Int("device", 0, "KBUS device number: /dev/kbusN")
+	dev, _ := kbus.DefaultDevice()
+	return fs.Int("device", dev, "KBUS device number: /dev/kbusN (default $"+kbus.DeviceEnv+", else 0)")
 }
 
 // parse parses flags anywhere among the arguments ("kbus reply '$.A' --exec cat").

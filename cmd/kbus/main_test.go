@@ -131,3 +131,19 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+func TestDeviceComesFromTheEnvironment(t *testing.T) {
+	t.Setenv(kbus.DeviceEnv, "250")
+	code, _, errOut := runCLI("send", "$.Fred", "x")
+	if code != 1 || !strings.Contains(errOut, "/dev/kbus250") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestABadDeviceInTheEnvironmentIsUsage(t *testing.T) {
+	t.Setenv(kbus.DeviceEnv, "kbus3")
+	code, _, errOut := runCLI("send", "$.Fred", "x")
+	if code != 2 || !strings.Contains(errOut, `KBUS_DEVICE="kbus3" is not a device number`) {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}

@@ -14,11 +14,17 @@ import (
 	"strings"
 
 	"github.com/kbus-project/kbus/internal/bench"
+	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/rig/figure"
 )
 
 func main() {
-	dev := flag.Int("device", 0, "KBUS device number")
+	def, err := kbus.DefaultDevice()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kbusbench:", err)
+		os.Exit(2)
+	}
+	dev := flag.Int("device", def, "KBUS device number (default $"+kbus.DeviceEnv+", else 0)")
 	repeats := flag.Int("repeats", 5, "runs per figure")
 	n := flag.Int("n", 20000, "messages per throughput run")
 	jsonPath := flag.String("json", "", "also write the figures to this file, as JSON")

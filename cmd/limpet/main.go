@@ -19,11 +19,17 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/limpet"
 )
 
 func main() {
-	dev := flag.Int("device", 0, "local KBUS device number")
+	def, err := kbus.DefaultDevice()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "limpet:", err)
+		os.Exit(2)
+	}
+	dev := flag.Int("device", def, "local KBUS device number (default $"+kbus.DeviceEnv+", else 0)")
 	id := flag.Uint("id", 0, "this Limpet's network id (non-zero, unique)")
 	listen := flag.String("listen", "", "serve on this address (host:port or unix:PATH)")
 	connect := flag.String("connect", "", "connect to the peer at this address")

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/sim/device"
 	"github.com/kbus-project/kbus/sim/plant"
 	"github.com/kbus-project/kbus/sim/stb"
@@ -32,6 +33,10 @@ func main() {
 		os.Exit(2)
 	}
 	name := os.Args[1]
+	if _, err := kbus.DefaultDevice(); err != nil {
+		fmt.Fprintln(os.Stderr, "simdev:", err)
+		os.Exit(2)
+	}
 	fs := flag.NewFlagSet("simdev "+name, flag.ExitOnError)
 	var cfg device.Config
 	cfg.Flags(fs)

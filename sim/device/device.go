@@ -32,7 +32,8 @@ type Config struct {
 
 // Flags registers the common flags on fs.
 func (c *Config) Flags(fs *flag.FlagSet) {
-	fs.IntVar(&c.Bus, "bus", 0, "KBUS device number (/dev/kbusN)")
+	bus, _ := kbus.DefaultDevice() // simdev refuses a bad $KBUS_DEVICE
+	fs.IntVar(&c.Bus, "bus", bus, "KBUS device number: /dev/kbusN (default $"+kbus.DeviceEnv+", else 0)")
 	fs.StringVar(&c.Log, "log", "", "write observed events as JSON lines to this file (- for stdout)")
 	fs.DurationVar(&c.Latency, "latency", 0, "delay before every reply or action")
 	fs.IntVar(&c.CrashAfter, "crash-after", 0, "fault: exit abruptly after this many requests")
