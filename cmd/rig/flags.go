@@ -25,6 +25,7 @@ type options struct {
 	// spec group
 	suites        listFlag
 	labels, focus string
+	streams       int
 	// boot group
 	params, kargs listFlag
 	timeout       time.Duration
@@ -98,6 +99,8 @@ func addSpecFlags(o *options, fs *flag.FlagSet) {
 	fs.StringVar(&o.labels, "labels", "", "Ginkgo label filter for the specs, e.g. 'stb || industrial' (default "+
 		fmt.Sprintf("%q", pipeline.DefaultLabels)+")")
 	fs.StringVar(&o.focus, "focus", "", "run only the specs whose full text matches this regular expression")
+	fs.IntVar(&o.streams, "streams", 0, "suites the guest runs side by side, each on a KBUS device of its own; "+
+		"1 runs them one at a time (default: one per vCPU; docs/testing.md)")
 }
 
 // addBootFlags are what the guest's kernel and module are given.

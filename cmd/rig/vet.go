@@ -53,6 +53,9 @@ func vet(c *command, fs *flag.FlagSet, o *options) error {
 	if strings.Contains(o.labels+o.focus, `"`) {
 		return fmt.Errorf("-labels and -focus cannot hold a double quote (the kernel command line cannot carry one)")
 	}
+	if o.streams < 0 || o.streams > guestproto.MaxStreams {
+		return fmt.Errorf("-streams %d is outside 0..%d", o.streams, guestproto.MaxStreams)
+	}
 	if _, err := regexp.Compile(o.focus); err != nil {
 		return fmt.Errorf("-focus: %w", err)
 	}
@@ -138,7 +141,7 @@ func (o *options) guestConfig(c *command) (pipeline.Config, error) {
 	cfg := pipeline.Config{
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out,
 		CacheDir: o.cache, Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params,
-		KernelArgs: o.kargs, Timeout: o.timeout, Image: o.image, PrintkFlood: o.flood,
+		KernelArgs: o.kargs, Timeout: o.timeout, Image: o.image, PrintkFlood: o.flood, Streams: o.streams,
 		Stage: os.Getenv(stageEnv),
 	}
 	if o.distro != "" {

@@ -40,11 +40,18 @@ type signalConsole struct {
 	// flood floods the kernel log from user space while a block is
 	// written (rig.printk-flood): the proof that nothing is lost.
 	flood bool
+	// mu, held for the whole block, keeps the output of suites running
+	// side by side off its lines.
+	mu *sync.Mutex
 }
 
 // print writes text as described above. It never fails: a console that
 // cannot be quietened is still written to, and the reason logged.
 func (c signalConsole) print(text string) {
+	if c.mu != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	kmsg := openKmsgAtEnd()
 	stopFlood := func() int { return 0 }
 	if c.flood {

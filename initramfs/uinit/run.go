@@ -11,11 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/onsi/ginkgo/v2/types"
 	"golang.org/x/sys/unix"
@@ -31,6 +33,10 @@ type run struct {
 	status   guestproto.Status
 	finished bool
 	shared   bool // the results share is mounted
+
+	// consoleMu is held for each write of suite output to the console
+	// and for each whole signal block (lineWriter, signalConsole).
+	consoleMu sync.Mutex
 }
 
 func newRun(req guestproto.Request, start time.Time) *run {
@@ -95,7 +101,7 @@ func (r *run) steps() error {
 	deadline := r.start.Add(r.req.Timeout)
 	if r.req.Mode == guestproto.ModeBench {
 		r.setPhase("bench")
-		res := runBench(deadline)
+		res := r.runBench(deadline)
 		r.mu.Lock()
 		r.status.Suites = append(r.status.Suites, res)
 		r.mu.Unlock()
@@ -105,15 +111,21 @@ func (r *run) steps() error {
 		if err != nil {
 			return err
 		}
-		for _, s := range suites {
-			res := runSuite(s, r.req, deadline)
+		devs, err := streamDevices(streamCount(r.req, len(suites)))
+		if err != nil {
+			return err
+		}
+		log.Printf("running %d suites in %d streams on devices %v", len(suites), len(devs), devs)
+		results := runStreams(suites, devs, func(suite string, dev int) guestproto.SuiteResult {
+			res := r.runSuite(suite, dev, len(devs) > 1, deadline)
 			if r.req.Results != "" {
 				r.console().print(signalText(res.Name))
 			}
-			r.mu.Lock()
-			r.status.Suites = append(r.status.Suites, res)
-			r.mu.Unlock()
-		}
+			return res
+		})
+		r.mu.Lock()
+		r.status.Suites = append(r.status.Suites, results...)
+		r.mu.Unlock()
 	}
 
 	r.setPhase("kmemleak-after-specs")
@@ -215,7 +227,7 @@ func powerOff() {
 
 // console is where the guest prints the lines a farm reads.
 func (r *run) console() signalConsole {
-	return signalConsole{out: os.Stdout, flood: r.req.PrintkFlood}
+	return signalConsole{out: os.Stdout, flood: r.req.PrintkFlood, mu: &r.consoleMu}
 }
 
 // signalText is a suite's specs as LAVA test cases, one console line
@@ -245,9 +257,12 @@ func findSuites(dir string) ([]string, error) {
 	return matches, nil
 }
 
-// runSuite runs one compiled Ginkgo suite with its reports going to the
-// share, its output to the console and to a log beside the reports.
-func runSuite(path string, req guestproto.Request, deadline time.Time) (res guestproto.SuiteResult) {
+// runSuite runs one compiled Ginkgo suite on device dev with its reports
+// going to the share, its output to the console (each line marked with
+// the suite's name when suites run side by side) and to a log beside the
+// reports.
+func (r *run) runSuite(path string, dev int, marked bool, deadline time.Time) (res guestproto.SuiteResult) {
+	req := r.req
 	name := strings.TrimSuffix(filepath.Base(path), guestproto.SuiteSuffix)
 	res.Name = name
 	start := time.Now()
@@ -280,16 +295,21 @@ func runSuite(path string, req guestproto.Request, deadline time.Time) (res gues
 	if req.Focus != "" {
 		args = append(args, "-ginkgo.focus="+req.Focus)
 	}
-	var env []string
+	env := []string{kbus.DeviceEnv + "=" + strconv.Itoa(dev)}
 	if req.Peer != "" {
 		env = append(env, guestproto.EnvPeer+"="+req.Peer)
 	}
-	execute(&res, logFile, deadline, env, path, args...)
+	console := &lineWriter{mu: &r.consoleMu, out: os.Stdout}
+	if marked {
+		console.prefix = name + "| "
+	}
+	defer console.Flush()
+	execute(&res, console, logFile, deadline, env, path, args...)
 	return res
 }
 
 // runBench runs the benchmark, its output to the console and the share.
-func runBench(deadline time.Time) (res guestproto.SuiteResult) {
+func (r *run) runBench(deadline time.Time) (res guestproto.SuiteResult) {
 	res.Name = "kbusbench"
 	start := time.Now()
 	defer func() { res.Duration = time.Since(start) }()
@@ -300,7 +320,9 @@ func runBench(deadline time.Time) (res guestproto.SuiteResult) {
 		return res
 	}
 	defer out.Close()
-	execute(&res, out, deadline, nil, guestproto.BenchPath,
+	console := &lineWriter{mu: &r.consoleMu, out: os.Stdout}
+	defer console.Flush()
+	execute(&res, console, out, deadline, nil, guestproto.BenchPath,
 		"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON),
 		"-c", filepath.Join(guestproto.BinDir, guestproto.CBench))
 	return res
@@ -308,16 +330,16 @@ func runBench(deadline time.Time) (res guestproto.SuiteResult) {
 
 // execute runs a guest program with env added to its environment until it
 // exits or the deadline, recording its exit in res and copying its output
-// to the console and to w.
-func execute(res *guestproto.SuiteResult, w io.Writer, deadline time.Time, env []string, path string, args ...string) {
+// to console and to w.
+func execute(res *guestproto.SuiteResult, console, w io.Writer, deadline time.Time, env []string, path string, args ...string) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = "/tmp"
-	out := io.MultiWriter(os.Stdout, w)
+	out := io.MultiWriter(console, w)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
-	log.Printf("%s: %s", res.Name, strings.Join(cmd.Args, " "))
+	log.Printf("%s: %s %s", res.Name, strings.Join(env, " "), strings.Join(cmd.Args, " "))
 
 	err := cmd.Run()
 	var exitErr *exec.ExitError

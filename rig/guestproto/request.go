@@ -1,6 +1,7 @@
 package guestproto
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,6 +32,9 @@ const (
 	// its console signals, to prove that none is lost (docs/boards.md,
 	// "Signals and kernel messages"). It needs printk.devkmsg=on too.
 	ArgPrintkFlood = "rig.printk-flood"
+	// ArgStreams is how many suites the guest runs side by side, each on
+	// a KBUS device of its own (docs/testing.md, "Suites side by side").
+	ArgStreams = "rig.streams"
 	// ModuleParamPrefix marks a module parameter: kbus.NAME=VALUE.
 	ModuleParamPrefix = "kbus."
 )
@@ -42,6 +46,9 @@ const (
 	FaultInitPanic   = "init-panic"   // the init panics
 	FaultKernelPanic = "kernel-panic" // the kernel crashes (sysrq c)
 )
+
+// MaxStreams bounds Request.Streams: each stream is a KBUS device.
+const MaxStreams = 16
 
 // DefaultTimeout is the guest's watchdog when the request names none.
 const DefaultTimeout = 10 * time.Minute
@@ -69,6 +76,9 @@ type Request struct {
 	// PrintkFlood floods the kernel log from user space while the guest
 	// prints its console signals (ArgPrintkFlood).
 	PrintkFlood bool
+	// Streams is how many suites run side by side: 1 runs them one at a
+	// time on device 0, 0 means one stream per online CPU.
+	Streams int
 }
 
 // KernelArgs returns the request as kernel command-line arguments, in the
@@ -101,6 +111,9 @@ func (r Request) KernelArgs() []string {
 		// lines in five seconds: no flood at all.
 		args = append(args, ArgPrintkFlood+"=1", "printk.devkmsg=on")
 	}
+	if r.Streams > 0 {
+		add(ArgStreams, strconv.Itoa(r.Streams))
+	}
 	for _, p := range r.ModuleParams {
 		args = append(args, ModuleParamPrefix+p)
 	}
@@ -109,7 +122,7 @@ func (r Request) KernelArgs() []string {
 
 // ParseCmdline reads a request from a kernel command line, ignoring the
 // arguments that are not the rig's. A later argument overrides an earlier
-// one; a bad timeout leaves the default.
+// one; a bad timeout or stream count leaves the default.
 func ParseCmdline(line string) Request {
 	req := Request{Mode: ModeTest, Timeout: DefaultTimeout}
 	for _, arg := range splitArgs(line) {
@@ -138,6 +151,10 @@ func ParseCmdline(line string) Request {
 			req.Results = val
 		case key == ArgPrintkFlood:
 			req.PrintkFlood = val == "1"
+		case key == ArgStreams:
+			if n, err := strconv.Atoi(val); err == nil && n >= 0 && n <= MaxStreams {
+				req.Streams = n
+			}
 		case strings.HasPrefix(key, ModuleParamPrefix):
 			req.ModuleParams = append(req.ModuleParams, strings.TrimPrefix(key, ModuleParamPrefix)+"="+val)
 		}

@@ -22,8 +22,8 @@ func TestParseCmdline(t *testing.T) {
 }
 
 func TestParseCmdlineDefaults(t *testing.T) {
-	req := ParseCmdline("console=ttyS0 rig.timeout=bogus")
-	if req.Timeout != DefaultTimeout || req.Mode != ModeTest || req.ModuleParams != nil || req.IP != "" {
+	req := ParseCmdline("console=ttyS0 rig.timeout=bogus rig.streams=-2")
+	if req.Timeout != DefaultTimeout || req.Mode != ModeTest || req.ModuleParams != nil || req.IP != "" || req.Streams != 0 {
 		t.Errorf("unexpected defaults: %+v", req)
 	}
 }
@@ -37,6 +37,8 @@ func TestKernelArgsRoundTrip(t *testing.T) {
 			ModuleParams: []string{"kbus_num_devices=3"}},
 		{Mode: ModeShell, Timeout: DefaultTimeout, Fault: FaultKernelPanic},
 		{Mode: ModeTest, Timeout: time.Minute, Results: "RIGRESULTS", PrintkFlood: true},
+		{Mode: ModeTest, Timeout: time.Minute, Streams: 1},
+		{Mode: ModeTest, Timeout: time.Minute, Streams: 3},
 	} {
 		line := "console=ttyS0 " + strings.Join(req.KernelArgs(), " ") + " loglevel=5"
 		if got := ParseCmdline(line); !reflect.DeepEqual(got, req) {

@@ -29,7 +29,7 @@ func (r *runner) request() guestproto.Request {
 	_, guest := r.timeouts()
 	req := guestproto.Request{
 		Mode: r.cfg.Mode, Timeout: guest, Labels: r.cfg.Labels, Focus: r.cfg.Focus, ModuleParams: r.cfg.ModuleParams,
-		PrintkFlood: r.cfg.PrintkFlood,
+		PrintkFlood: r.cfg.PrintkFlood, Streams: r.cfg.Streams,
 	}
 	if req.Labels == "" {
 		req.Labels = DefaultLabels

@@ -77,6 +77,9 @@ type Config struct {
 	// its console signals (guestproto.ArgPrintkFlood), for the rig's
 	// proof that kernel messages cost no test case.
 	PrintkFlood bool
+	// Streams is how many suites the guest runs side by side
+	// (guestproto.Request.Streams); 0 means one per vCPU.
+	Streams int
 	// NativeOnly builds the suites for the target's own Go target only,
 	// not also for the 32-bit one its kernel can run (Target.Compat).
 	NativeOnly bool

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -141,10 +142,7 @@ var _ = Describe("kbus request", func() {
 			defer GinkgoRecover()
 			done <- kbusRun(nil, "request", "$.Dying", "x")
 		}()
-		Eventually(func() (string, error) {
-			b, err := os.ReadFile("/proc/kbus/stats")
-			return string(b), err
-		}).WithTimeout(10 * time.Second).Should(ContainSubstring("unsent replies 1"))
+		Eventually(support.DeviceStats).WithTimeout(10 * time.Second).Should(ContainSubstring("unsent replies 1"))
 		Expect(replier.cmd.Process.Signal(syscall.SIGKILL)).To(Succeed())
 		var r result
 		Eventually(done).WithTimeout(10 * time.Second).Should(Receive(&r))

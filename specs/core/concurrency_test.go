@@ -21,7 +21,7 @@ const childEnv = "KBUS_SPEC_CHILD"
 // runChild is what a helper process does: bind as replier to the name,
 // then read requests forever without answering.
 func runChild(name string) {
-	ks, err := kbus.Open(0, kbus.ReadWrite)
+	ks, err := kbus.Open(Device, kbus.ReadWrite)
 	if err != nil {
 		os.Exit(2)
 	}
@@ -56,7 +56,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 						return
 					default:
 					}
-					ks, err := kbus.Open(0, kbus.ReadWrite)
+					ks, err := kbus.Open(Device, kbus.ReadWrite)
 					Expect(err).NotTo(HaveOccurred())
 					Expect(ks.BindReplier(name)).To(Succeed())
 					for i := 0; i < 10+r.Intn(30); i++ {
@@ -85,7 +85,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 			go func(q int) {
 				defer GinkgoRecover()
 				defer rwg.Done()
-				ks, err := kbus.Open(0, kbus.ReadWrite)
+				ks, err := kbus.Open(Device, kbus.ReadWrite)
 				Expect(err).NotTo(HaveOccurred())
 				defer ks.Close()
 				_, err = ks.SetMaxMessages(4 * perRequester) // room for every reply
@@ -130,7 +130,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 		Eventually(func() bool { _, found, _ := ks.FindReplier("$.Child.Svc"); return found }).
 			WithTimeout(10 * time.Second).WithPolling(10 * time.Millisecond).Should(BeTrue())
 		read := Send(ks, kbus.NewRequest("$.Child.Svc", []byte("first")))
-		Eventually(func() string { return ProcFile("stats") }).WithTimeout(5*time.Second).
+		Eventually(DeviceStats).WithTimeout(5*time.Second).
 			Should(MatchRegexp(`unsent replies 1`), "the child has read the first request")
 		queued := Send(ks, kbus.NewRequest("$.Child.Svc", []byte("second")))
 		_ = queued
@@ -159,7 +159,7 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 				defer GinkgoRecover()
 				defer wg.Done()
 				for i := 0; i < 100; i++ {
-					ks, err := kbus.Open(0, kbus.ReadWrite)
+					ks, err := kbus.Open(Device, kbus.ReadWrite)
 					Expect(err).NotTo(HaveOccurred())
 					Expect(ks.BindListener(fmt.Sprintf("$.Churn.G%d.*", g))).To(Succeed())
 					Expect(ks.BindListener("$.Churn.%")).To(Succeed())

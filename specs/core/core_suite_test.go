@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/specs/support"
 )
 
 func TestCore(t *testing.T) {
@@ -24,12 +25,12 @@ func TestCore(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	Expect(kbus.DevicePath(0)).To(BeAnExistingFile(), "the kbus module must be loaded")
+	Expect(kbus.DevicePath(support.Device)).To(BeAnExistingFile(), "the kbus module must be loaded")
 })
 
 // Device-wide switches are put back after every spec that touches them.
 var _ = AfterEach(func() {
-	ks, err := kbus.Open(0, kbus.ReadWrite)
+	ks, err := kbus.Open(support.Device, kbus.ReadWrite)
 	Expect(err).NotTo(HaveOccurred())
 	defer ks.Close()
 	_, err = ks.SetReportReplierBinds(false)

@@ -170,8 +170,12 @@ var _ = Describe("§7 ioctls", func() {
 	})
 
 	It("NEWDEVICE creates the next device, whose node appears and works", func() {
-		n, err := ks.NewDevice()
-		Expect(err).NotTo(HaveOccurred())
+		var n uint32
+		CreatingDevices(func() {
+			var err error
+			n, err = ks.NewDevice()
+			Expect(err).NotTo(HaveOccurred())
+		})
 		Expect(n).To(BeNumerically(">=", 1))
 		path := kbus.DevicePath(int(n))
 		Eventually(func() error { _, err := os.Stat(path); return err }).

@@ -28,8 +28,8 @@ var _ = Describe("§12 /proc/kbus", func() {
 		BindReplier(ks, "$.Proc.*")
 		text := ProcFile("bindings")
 		Expect(text).To(HavePrefix("# <device> is bound to <Ksock-ID> in <process-PID> as <Replier|Listener> for <message-name>\n"))
-		replierLine := fmt.Sprintf("  0: %8d %8d  R  $.Proc.*\n", id, os.Getpid())
-		listenerLine := fmt.Sprintf("  0: %8d %8d  L  $.Proc.Listener\n", id, os.Getpid())
+		replierLine := fmt.Sprintf("%3d: %8d %8d  R  $.Proc.*\n", Device, id, os.Getpid())
+		listenerLine := fmt.Sprintf("%3d: %8d %8d  L  $.Proc.Listener\n", Device, id, os.Getpid())
 		Expect(text).To(ContainSubstring(replierLine + listenerLine))
 	})
 
@@ -47,8 +47,8 @@ var _ = Describe("§12 /proc/kbus", func() {
 		Send(ks, kbus.NewRequest("$.Proc.S", nil))
 		id, _ := ks.Syscalls().LastSent()
 		Expect(ks.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Proc.Part", nil))).To(Succeed())
-		text := ProcFile("stats")
-		Expect(text).To(MatchRegexp(`(?m)^dev  0: next ksock \d+ next msg \d+ unsent unbindings \d+$`))
+		text := DeviceStats()
+		Expect(text).To(MatchRegexp(`^dev %2d: next ksock \d+ next msg \d+ unsent unbindings \d+\n`, Device))
 		block := regexp.MustCompile(fmt.Sprintf(`(?m)^    ksock %d last msg 0:%d queue 1 of 100\n`+
 			`      read byte 0 of 0, wrote byte \d+ of FINAL \(finished\), not sending\n`+
 			`      outstanding requests 1 \(size 16, max 1\), unsent replies 0 \(max 0\)$`, ID(ks), id.Serial))

@@ -80,10 +80,10 @@ func collidingNames(n int, seed int64) []string {
 	return names[:n]
 }
 
-// nameHash reads /sys/class/kbus/kbus0/name_hash.
+// nameHash reads the spec device's name_hash in sysfs.
 func nameHash() (buckets, bindings, longest int) {
 	GinkgoHelper()
-	b, err := os.ReadFile("/sys/class/kbus/kbus0/name_hash")
+	b, err := os.ReadFile(fmt.Sprintf("/sys/class/kbus/kbus%d/name_hash", Device))
 	Expect(err).NotTo(HaveOccurred())
 	_, err = fmt.Sscanf(string(b), "buckets %d bindings %d longest %d", &buckets, &bindings, &longest)
 	Expect(err).NotTo(HaveOccurred(), "name_hash: %q", b)
@@ -161,7 +161,7 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 				b, _ := os.ReadFile("/proc/kbus/stats")
 				stats <- string(b)
 			}()
-			Eventually(stats).WithTimeout(10*time.Second).Should(Receive(ContainSubstring("dev  0")),
+			Eventually(stats).WithTimeout(10*time.Second).Should(Receive(ContainSubstring(fmt.Sprintf("dev %2d:", Device))),
 				"/proc/kbus/stats is not held up by the waiting read")
 			other := RW()
 			BindListener(other, "$.Uffd.Other")
@@ -452,9 +452,12 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 				Expect(err).NotTo(HaveOccurred())
 				return len(entries)
 			}
-			before := devices()
-			Expect(ReadOnlyIoctl(RW().Fd(), raw.NrNewDevice, make([]byte, 4))).To(MatchError(kbus.ErrFault))
-			Expect(devices()).To(Equal(before))
+			fd := RW().Fd()
+			CountingDevices(func() {
+				before := devices()
+				Expect(ReadOnlyIoctl(fd, raw.NrNewDevice, make([]byte, 4))).To(MatchError(kbus.ErrFault))
+				Expect(devices()).To(Equal(before))
+			})
 		})
 	})
 })

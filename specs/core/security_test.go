@@ -37,28 +37,30 @@ var _ = Describe("§18.5 Who may use and change a device", func() {
 			verbose := ks.U32(raw.NrVerbose, raw.Query)
 			binds := ks.U32(raw.NrReportReplierBinds, raw.Query)
 			size := ks.U32(raw.NrMaxMsgSize, 0)
-			devices, err := os.ReadDir("/sys/class/kbus")
-			Expect(err).NotTo(HaveOccurred())
+			CountingDevices(func() {
+				devices, err := os.ReadDir("/sys/class/kbus")
+				Expect(err).NotTo(HaveOccurred())
 
-			AsUser(Nobody, Nobody, func() {
-				for _, c := range []struct {
-					nr int
-					v  uint32
-				}{
-					{raw.NrVerbose, 1}, {raw.NrVerbose, 0},
-					{raw.NrReportReplierBinds, 1}, {raw.NrReportReplierBinds, 0},
-					{raw.NrMaxMsgSize, 100}, {raw.NrMaxMsgSize, 409600},
-					{raw.NrNewDevice, 0},
-				} {
-					_, err := u32(ks, c.nr, c.v)
-					Expect(err).To(MatchError(kbus.ErrNotPermitted), "ioctl %d with %d", c.nr, c.v)
-				}
+				AsUser(Nobody, Nobody, func() {
+					for _, c := range []struct {
+						nr int
+						v  uint32
+					}{
+						{raw.NrVerbose, 1}, {raw.NrVerbose, 0},
+						{raw.NrReportReplierBinds, 1}, {raw.NrReportReplierBinds, 0},
+						{raw.NrMaxMsgSize, 100}, {raw.NrMaxMsgSize, 409600},
+						{raw.NrNewDevice, 0},
+					} {
+						_, err := u32(ks, c.nr, c.v)
+						Expect(err).To(MatchError(kbus.ErrNotPermitted), "ioctl %d with %d", c.nr, c.v)
+					}
+				})
+
+				Expect(ks.U32(raw.NrVerbose, raw.Query)).To(Equal(verbose))
+				Expect(ks.U32(raw.NrReportReplierBinds, raw.Query)).To(Equal(binds))
+				Expect(ks.U32(raw.NrMaxMsgSize, 0)).To(Equal(size))
+				Expect(os.ReadDir("/sys/class/kbus")).To(HaveLen(len(devices)), "no new device")
 			})
-
-			Expect(ks.U32(raw.NrVerbose, raw.Query)).To(Equal(verbose))
-			Expect(ks.U32(raw.NrReportReplierBinds, raw.Query)).To(Equal(binds))
-			Expect(ks.U32(raw.NrMaxMsgSize, 0)).To(Equal(size))
-			Expect(os.ReadDir("/sys/class/kbus")).To(HaveLen(len(devices)), "no new device")
 		})
 
 		It("answers its questions and lets it use its own Ksock as before", func() {

@@ -104,7 +104,7 @@ var attacks = map[string]attack{
 // buffer of write() or RECVMSG) is a page that does not come for hold.
 func slowMemory(call string) attack {
 	return func() (func() (string, error), error) {
-		fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDWR|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(kbus.DevicePath(Device), unix.O_RDWR|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return nil, err
 		}
@@ -174,11 +174,11 @@ func ioctl(fd, nr int, arg unsafe.Pointer) error { return (&RawKsock{Fd: fd}).Io
 // requestsThenClose leaves queuedRequests requests queued on a replier
 // of its own, then closes it: the close owes each a status.
 func requestsThenClose() (func() (string, error), error) {
-	replier, err := kbus.Open(0, kbus.ReadWrite)
+	replier, err := kbus.Open(Device, kbus.ReadWrite)
 	if err != nil {
 		return nil, err
 	}
-	sender, err := kbus.Open(0, kbus.ReadWrite)
+	sender, err := kbus.Open(Device, kbus.ReadWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func requestsThenClose() (func() (string, error), error) {
 // deviceWide tries every change to the whole device, and NEWDEVICE until
 // the device numbers would run out: what each gave.
 func deviceWide() (func() (string, error), error) {
-	fd, err := unix.Open(kbus.DevicePath(0), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(kbus.DevicePath(Device), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
 	}

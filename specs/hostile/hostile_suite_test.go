@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -43,7 +44,7 @@ func setFile(path, value string) {
 }
 
 var _ = BeforeSuite(func() {
-	node := kbus.DevicePath(0)
+	node := kbus.DevicePath(support.Device)
 	Expect(node).To(BeAnExistingFile(), "the kbus module must be loaded")
 	Expect(os.Chown(node, 0, kbusGroup)).To(Succeed())
 	DeferCleanup(os.Chown, node, 0, 0)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/rig/figure"
+	"github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -79,7 +80,7 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 
 	When("an attacker tries to change the whole device", func() {
 		It("refuses every change with EPERM and makes no device", func() {
-			ks, err := kbus.Open(0, kbus.ReadOnly)
+			ks, err := kbus.Open(support.Device, kbus.ReadOnly)
 			Expect(err).NotTo(HaveOccurred())
 			defer ks.Close()
 			size, err := ks.MaxMessageSize()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -46,7 +47,7 @@ const victimPeriod = 10 * time.Millisecond
 func startVictim() *victim {
 	GinkgoHelper()
 	open := func() *kbus.Ksock {
-		ks, err := kbus.Open(0, kbus.ReadWrite)
+		ks, err := kbus.Open(support.Device, kbus.ReadWrite)
 		Expect(err).NotTo(HaveOccurred())
 		return ks
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -22,12 +23,15 @@ func TestLimpet(t *testing.T) {
 var buses []int
 
 var _ = BeforeSuite(func() {
-	ks, err := kbus.Open(0, kbus.ReadOnly)
+	ks, err := kbus.Open(support.Device, kbus.ReadOnly)
 	Expect(err).NotTo(HaveOccurred())
 	defer ks.Close()
 	for i := 0; i < 2; i++ {
-		n, err := ks.NewDevice()
-		Expect(err).NotTo(HaveOccurred())
+		var n uint32
+		support.CreatingDevices(func() {
+			n, err = ks.NewDevice()
+			Expect(err).NotTo(HaveOccurred())
+		})
 		Eventually(func() error { _, err := os.Stat(kbus.DevicePath(int(n))); return err }).
 			WithTimeout(5 * time.Second).Should(Succeed())
 		buses = append(buses, int(n))

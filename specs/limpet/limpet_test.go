@@ -166,7 +166,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 		dir := GinkgoT().TempDir()
 		key := filepath.Join(dir, "k.key")
 		Expect(os.WriteFile(key, []byte("k"), 0o600)).To(Succeed())
-		server := []string{"--device", "0", "--id", "41", "--listen", "unix:" + filepath.Join(dir, "back.sock"), "--key-file", key}
+		server := []string{"--device", strconv.Itoa(Device), "--id", "41", "--listen", "unix:" + filepath.Join(dir, "back.sock"), "--key-file", key}
 		first := StartProc("limpet", server...)
 		client := StartProc("limpet", "--device", strconv.Itoa(far), "--id", "42",
 			"--connect", "unix:"+filepath.Join(dir, "back.sock"), "--key-file", key)

@@ -22,8 +22,12 @@ var devices [program.Devices]string
 
 var _ = BeforeSuite(func() {
 	devices[0] = kbus.DevicePath(Device)
-	n, err := RW().NewDevice()
-	Expect(err).NotTo(HaveOccurred())
+	var n uint32
+	CreatingDevices(func() {
+		var err error
+		n, err = RW().NewDevice()
+		Expect(err).NotTo(HaveOccurred())
+	})
 	devices[1] = kbus.DevicePath(int(n))
 	Eventually(func() error { _, err := os.Stat(devices[1]); return err }).
 		WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())

@@ -76,7 +76,7 @@ var _ = Describe("A set-top box under load for minutes", func() {
 			go func(r int) {
 				defer GinkgoRecover()
 				defer rwg.Done()
-				ks, err := kbus.Open(0, kbus.ReadWrite)
+				ks, err := kbus.Open(Device, kbus.ReadWrite)
 				Expect(err).NotTo(HaveOccurred())
 				defer ks.Close()
 				replies := map[kbus.MessageID]int{}

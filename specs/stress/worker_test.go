@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/specs/support"
 )
 
 // workerEnv makes the suite binary a worker: "ROLE SEED SECONDS LOG".
@@ -96,7 +97,7 @@ func runWorker(spec string) int {
 // accepted and "R id name" for each reply or status, then waits for the
 // replies still owed.
 func requester(r *rand.Rand, log *logger, end time.Time) error {
-	ks, err := kbus.Open(0, kbus.ReadWrite)
+	ks, err := kbus.Open(support.Device, kbus.ReadWrite)
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func requester(r *rand.Rand, log *logger, end time.Time) error {
 // listener logs "L thread id" for every message it sees on the services'
 // wildcard, in order, until the end.
 func listener(log *logger, end time.Time, t int) error {
-	ks, err := kbus.Open(0, kbus.ReadOnly)
+	ks, err := kbus.Open(support.Device, kbus.ReadOnly)
 	if err != nil {
 		return err
 	}
@@ -200,7 +201,7 @@ func listener(log *logger, end time.Time, t int) error {
 // it is killed.
 func replier(r *rand.Rand, log *logger) error {
 	for {
-		ks, err := kbus.Open(0, kbus.ReadWrite)
+		ks, err := kbus.Open(support.Device, kbus.ReadWrite)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ package support
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -18,8 +19,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Device is the device the core specs use.
-const Device = 0
+// Device is the device every suite's specs use: the one the guest gives
+// the suite in $KBUS_DEVICE, so that suites run side by side each on a
+// device of its own (docs/testing.md, "Suites side by side"), else 0.
+var Device = deviceFromEnv()
+
+func deviceFromEnv() int {
+	dev, err := kbus.DefaultDevice()
+	if err != nil {
+		panic(err)
+	}
+	return dev
+}
 
 // Open opens a Ksock on dev that is closed when the current spec ends.
 func Open(dev int, mode kbus.Mode) *kbus.Ksock {
@@ -176,6 +187,27 @@ func ProcFile(name string) string {
 	b, err := os.ReadFile("/proc/kbus/" + name)
 	Expect(err).NotTo(HaveOccurred())
 	return string(b)
+}
+
+// DeviceStats returns Device's part of /proc/kbus/stats: its "dev N:"
+// line and the Ksock lines under it.
+func DeviceStats() string {
+	GinkgoHelper()
+	head := fmt.Sprintf("dev %2d:", Device)
+	var part []string
+	for _, line := range strings.SplitAfter(ProcFile("stats"), "\n") {
+		switch {
+		case strings.HasPrefix(line, head):
+			part = append(part, line)
+		case strings.HasPrefix(line, "dev "):
+			if len(part) > 0 {
+				return strings.Join(part, "")
+			}
+		case len(part) > 0:
+			part = append(part, line)
+		}
+	}
+	return strings.Join(part, "")
 }
 
 // Param reads NAME=N (e.g. fuzz.seconds=60) from the guest's kernel

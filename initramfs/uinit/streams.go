@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/rig/guestproto"
+)
+
+// Suites run side by side in streams (docs/testing.md, "Suites side by
+// side"): each stream is a goroutine with a KBUS device of its own, given
+// to its suites in $KBUS_DEVICE, taking the next suite from a shared list
+// when its last one ends. Stream 0 uses device 0, the others devices made
+// with NEWDEVICE before the first suite starts.
+
+// streamCount is how many streams a request asks for, never more than
+// there are suites.
+func streamCount(req guestproto.Request, suites int) int {
+	n := req.Streams
+	if n == 0 {
+		n = runtime.NumCPU()
+	}
+	return max(1, min(n, suites))
+}
+
+// nodeWait bounds the wait for a new device's node to appear.
+const nodeWait = 5 * time.Second
+
+// streamDevices returns n devices: 0 and n-1 new ones.
+func streamDevices(n int) ([]int, error) {
+	devs := []int{0}
+	if n == 1 {
+		return devs, nil
+	}
+	ks, err := kbus.Open(0, kbus.ReadOnly)
+	if err != nil {
+		return nil, fmt.Errorf("devices for %d streams: %w", n, err)
+	}
+	defer ks.Close()
+	for len(devs) < n {
+		d, err := ks.NewDevice()
+		if err != nil {
+			return nil, fmt.Errorf("devices for %d streams: %w", n, err)
+		}
+		path := kbus.DevicePath(int(d))
+		for end := time.Now().Add(nodeWait); ; time.Sleep(10 * time.Millisecond) {
+			if _, err = os.Stat(path); err == nil {
+				break
+			}
+			if time.Now().After(end) {
+				return nil, fmt.Errorf("devices for %d streams: no node %s after %v: %w", n, path, nodeWait, err)
+			}
+		}
+		devs = append(devs, int(d))
+	}
+	return devs, nil
+}
+
+// runStreams runs each of suites once, on as many streams as devs has
+// devices, and returns their results in the order of suites.
+func runStreams(suites []string, devs []int, runOne func(suite string, dev int) guestproto.SuiteResult) []guestproto.SuiteResult {
+	results := make([]guestproto.SuiteResult, len(suites))
+	next := make(chan int, len(suites))
+	for i := range suites {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for _, dev := range devs {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = runOne(suites[i], dev)
+			}
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// lineWriter passes whole lines to out, each in one write under mu, so
+// that suites side by side and the console's signal blocks (which hold
+// mu) never share a line. Flush writes a last line left without its
+// newline.
+type lineWriter struct {
+	mu     *sync.Mutex
+	out    io.Writer
+	prefix string
+	buf    []byte
+}
+
+// maxLine is where a line with no end is cut, so that a program writing
+// no newline still shows its output.
+const maxLine = 64 << 10
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	end := bytes.LastIndexByte(w.buf, '\n') + 1
+	if end == 0 && len(w.buf) >= maxLine {
+		end = len(w.buf)
+	}
+	if end > 0 {
+		w.emit(w.buf[:end])
+		w.buf = append(w.buf[:0], w.buf[end:]...)
+	}
+	return len(p), nil
+}
+
+// Flush writes what is left, ended with a newline.
+func (w *lineWriter) Flush() {
+	if len(w.buf) > 0 {
+		w.emit(append(w.buf, '\n'))
+		w.buf = w.buf[:0]
+	}
+}
+
+func (w *lineWriter) emit(lines []byte) {
+	if w.prefix != "" {
+		var b bytes.Buffer
+		for line := range bytes.Lines(lines) {
+			b.WriteString(w.prefix)
+			b.Write(line)
+		}
+		lines = b.Bytes()
+	}
+	if !bytes.HasSuffix(lines, []byte("\n")) {
+		lines = append(lines, '\n')
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, err := w.out.Write(lines); err != nil {
+		log.Printf("console: %v", err)
+	}
+}
