@@ -21,15 +21,20 @@
  *    reserved slot is released or MAXMSGS changes (docs/kbus.md §17.4).
  *
  * Memory: what a Ksock's action makes KBUS allocate is charged to that
- * Ksock's memory cgroup, and fails with ENOMEM before anything changes.
+ * Ksock's memory cgroup, and fails with ENOMEM before anything changes;
+ * only what a message's receivers hold (their queue entries, and a copy
+ * of the message for a receiver in another cgroup) is charged to them, and
+ * a receiver at its limit has no room, as a full queue (docs/kbus.md §18.1).
  * The status a request may need (Unbound, GoneAway, Ignored, ...) is
  * allocated when the request is sent, with its queue entry, so keeping the
  * reply guarantee never allocates. Only a closing Ksock's unbind events and
  * their set-aside entries must not fail (__GFP_NOFAIL); there are at most
  * as many as the Ksock had replier bindings, each of them charged.
  */
+#include <linux/memcontrol.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "kbus_internal.h"
@@ -40,6 +45,22 @@ bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
 
 	lockdep_assert_held(&ks->dev->lock);
 	return used >= (u64)ks->max_messages + reserved_credit;
+}
+
+/* No room in @ks's queue for @msg: MAXMSGS, or its bytes (§18.1). */
+static bool kbus_no_room(const struct kbus_ksock *ks, u32 reserved_credit,
+			 const struct kbus_msg *msg)
+{
+	return kbus_ksock_full(ks, reserved_credit) ||
+	       ks->queue_bytes + kbus_msg_bytes(msg) > kbus_max_queue_bytes;
+}
+
+/* kbus_unqueue - take @e off @ks's queue; the caller frees it. */
+void kbus_unqueue(struct kbus_ksock *ks, struct kbus_qentry *e)
+{
+	list_del(&e->node);
+	ks->queue_len--;
+	ks->queue_bytes -= kbus_msg_bytes(e->msg);
 }
 
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
@@ -89,9 +110,9 @@ void kbus_stop_sending(struct kbus_ksock *ks)
 }
 
 /*
- * Queue entries come from a cache of their own: a message to many
- * listeners takes one from it per listener, charged to the sender's memory
- * cgroup (SLAB_ACCOUNT).
+ * Queue entries come from a cache of their own (SLAB_ACCOUNT): a message
+ * to many listeners takes one from it per listener, each charged to its
+ * listener's memory cgroup (kbus_prepare).
  */
 static struct kmem_cache *kbus_qentry_cache;
 
@@ -152,6 +173,7 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 	else
 		list_add_tail(&e->node, &ks->queue);
 	ks->queue_len++;
+	ks->queue_bytes += kbus_msg_bytes(msg);
 	ks->last_pushed = msg->id;
 	if (woken)
 		return;
@@ -348,14 +370,69 @@ void kbus_send_status(struct kbus_dev *dev, const char *name, u32 from, u32 to,
 	kbus_outstanding_drop(target, o);
 }
 
+/* The last copy of a message made for a receiver in another cgroup. */
+struct kbus_copy {
+	struct mem_cgroup	*memcg;
+	struct kbus_msg		*msg;
+};
+
+/*
+ * kbus_prepare - the queue entry for a copy of @msg to @ks, charged to
+ * @ks's memory cgroup, added to @pool in the order kbus_commit takes them.
+ * A receiver in another cgroup than the sender's gets a copy of the message
+ * of its own, charged to it too; @copy keeps the last such copy for the
+ * next receivers in the same cgroup. Fails with ENOMEM when @ks's cgroup
+ * is at its limit: the receiver, not the sender, is short of memory.
+ *
+ * A listener's entry is allocated without reclaim (KBUS_GFP_LISTENER): a
+ * listener at its limit just misses the message, as a datagram socket
+ * does, and costs the sender no reclaim in a cgroup not the sender's. The
+ * replier of a request and the sender a reply goes to may reclaim
+ * (KBUS_GFP_RECEIVER): one each per message.
+ */
+#define KBUS_GFP_LISTENER	(GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN)
+#define KBUS_GFP_RECEIVER	(KBUS_GFP_USER | __GFP_NOWARN)
+
+static int kbus_prepare(struct kbus_ksock *sender, struct kbus_ksock *ks, struct kbus_msg *msg,
+			struct kbus_copy *copy, struct list_head *pool, gfp_t gfp)
+{
+	struct mem_cgroup *old = set_active_memcg(ks->memcg);
+	struct kbus_qentry *e = kbus_qentry_alloc(gfp);
+	struct kbus_msg *own = NULL;
+
+	if (e && ks->memcg != sender->memcg) {
+		if (!copy->msg || copy->memcg != ks->memcg) {
+			own = kbus_msg_clone(msg);
+			if (own) {
+				kbus_msg_put(copy->msg);
+				copy->msg = own;
+				copy->memcg = ks->memcg;
+			}
+		}
+		own = copy->msg && copy->memcg == ks->memcg ? kbus_msg_get(copy->msg) : NULL;
+		if (!own) {
+			kbus_qentry_free(e);
+			e = NULL;
+		}
+	}
+	set_active_memcg(old);
+	if (!e)
+		return -ENOMEM;
+	e->msg = own;	/* NULL: the message itself */
+	list_add_tail(&e->node, pool);
+	return 0;
+}
+
+/* @n entries for a bind event's copies, charged to the binder. */
 static int kbus_prealloc(struct list_head *pool, u32 n)
 {
 	struct kbus_qentry *e;
 
 	while (n--) {
-		e = kmem_cache_alloc(kbus_qentry_cache, KBUS_GFP_USER);
+		e = kbus_qentry_alloc(KBUS_GFP_USER);
 		if (!e)
 			return -ENOMEM;
+		e->msg = NULL;
 		list_add(&e->node, pool);
 		cond_resched();
 	}
@@ -375,6 +452,7 @@ static void kbus_free_pool(struct list_head *pool)
 	struct kbus_qentry *e, *tmp;
 
 	list_for_each_entry_safe(e, tmp, pool, node) {
+		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
 		cond_resched();
 	}
@@ -386,25 +464,30 @@ struct kbus_recipients {
 	u32			n;
 	struct kbus_binding	*replier;	/* of a request, else NULL */
 	struct kbus_ksock	*target;	/* of a reply, else NULL */
-	u32			needed;		/* queue entries to allocate */
 	struct kbus_outstanding	*outstanding;	/* a request's record, reserved */
 };
 
 /*
  * kbus_check_recipients - every check that can refuse @msg, before anything
  * is queued: the replier of a request, the sender of the request a reply
- * answers, room in every queue as the send flags demand (§9.1). Listeners
- * without room are dropped from @r unless the flags forbid it. A request's
- * reply slot is reserved here; it is used only once the message is queued.
+ * answers, room in every queue as the send flags demand (§9.1), and each
+ * copy's queue entry, charged to its receiver (kbus_prepare), into @pool.
+ * A receiver whose cgroup is at its limit has no room, as a full one.
+ * Listeners without room are dropped from @r unless the flags forbid it. A
+ * request's reply slot is reserved here; it is used only once the message
+ * is queued.
  */
 static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg,
-				 struct kbus_recipients *r)
+				 struct kbus_recipients *r, struct list_head *pool)
 {
 	bool request = msg->flags & KBUS_BIT_WANT_A_REPLY;
 	bool reply = !kbus_id_zero(msg->in_reply_to);
 	bool all_or_wait = msg->flags & KBUS_BIT_ALL_OR_WAIT;
 	bool all_or_fail = msg->flags & KBUS_BIT_ALL_OR_FAIL;
-	int err;
+	int full = all_or_wait ? -EAGAIN : -EBUSY;
+	struct kbus_ksock *short_of_memory = NULL;
+	struct kbus_copy copy = { };
+	int err = 0;
 	u32 i;
 
 	/*
@@ -421,37 +504,68 @@ static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg
 			return -EADDRNOTAVAIL;
 		if (!kbus_outstanding_has(r->target, msg->in_reply_to))
 			return -ECONNREFUSED;
-		if (kbus_ksock_full(r->target, 1))
-			return all_or_wait ? -EAGAIN : -EBUSY;
-		r->needed++;
+		/* A reply has its slot reserved, whatever its size. */
+		if (kbus_ksock_full(r->target, 1) ||
+		    kbus_prepare(sender, r->target, msg, &copy, pool, KBUS_GFP_RECEIVER)) {
+			err = full;
+			goto out;
+		}
 	}
 	if (request) {
-		if (msg->to && r->replier->ksock->id != msg->to)
-			return -EPIPE;
-		if (kbus_ksock_full(r->replier->ksock, 0))
-			return all_or_wait ? -EAGAIN : -EBUSY;
+		if (msg->to && r->replier->ksock->id != msg->to) {
+			err = -EPIPE;
+			goto out;
+		}
+		if (kbus_no_room(r->replier->ksock, 0, msg) ||
+		    kbus_prepare(sender, r->replier->ksock, msg, &copy, pool, KBUS_GFP_RECEIVER)) {
+			err = full;
+			goto out;
+		}
 		err = kbus_outstanding_reserve(sender, &r->outstanding);
 		if (err)
-			return err;
-		r->needed++;
+			goto out;
 	}
 	for (i = 0; i < r->n; i++) {
-		if (!kbus_ksock_full(r->listeners[i]->ksock, 0)) {
-			r->needed++;
-			continue;
+		struct kbus_ksock *ks = r->listeners[i]->ksock;
+
+		/* A Ksock bound many times that ran short is not asked again. */
+		if (ks != short_of_memory && !kbus_no_room(ks, 0, msg)) {
+			if (!kbus_prepare(sender, ks, msg, &copy, pool, KBUS_GFP_LISTENER))
+				continue;
+			short_of_memory = ks;
 		}
-		if (all_or_wait)
-			return -EAGAIN;
-		if (all_or_fail)
-			return -EBUSY;
+		if (all_or_wait || all_or_fail) {
+			err = full;
+			goto out;
+		}
 		r->listeners[i] = NULL;	/* no room: this listener misses it */
 	}
-	return 0;
+out:
+	kbus_msg_put(copy.msg);
+	return err;
+}
+
+/*
+ * Queue the next entry of @pool, for @ks, with its own copy of @msg if
+ * kbus_prepare made one. With @check_once (a listener's copy), MSGONLYONCE
+ * may skip it, and the entry is freed.
+ */
+static void kbus_commit_one(struct kbus_ksock *ks, struct list_head *pool, struct kbus_msg *msg,
+			    struct kbus_binding *binding, u32 flags, bool check_once)
+{
+	struct kbus_qentry *e = kbus_take(pool);
+	struct kbus_msg *own = e->msg;
+
+	if (check_once && ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
+		kbus_qentry_free(e);
+	else
+		kbus_queue_entry(ks, e, own ? own : msg, binding, flags);
+	kbus_msg_put(own);
 }
 
 /*
  * kbus_commit - queue the copies of a checked message, from @pool, which
- * holds an entry for each: nothing can fail now.
+ * holds an entry for each, in order: nothing can fail now.
  */
 static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 			struct kbus_recipients *r, struct list_head *pool)
@@ -461,24 +575,19 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 	u32 i;
 
 	if (r->target) {
-		kbus_queue_entry(r->target, kbus_take(pool), msg, NULL, plain);
+		kbus_commit_one(r->target, pool, msg, NULL, plain, false);
 		kbus_outstanding_remove(r->target, msg->in_reply_to);
 		kbus_unreplied_remove(sender, msg->in_reply_to, msg->to);
 	}
 	if (msg->flags & KBUS_BIT_WANT_A_REPLY) {
-		kbus_queue_entry(r->replier->ksock, kbus_take(pool), msg, r->replier,
-				 msg->flags | KBUS_BIT_WANT_YOU_TO_REPLY);
+		kbus_commit_one(r->replier->ksock, pool, msg, r->replier,
+				msg->flags | KBUS_BIT_WANT_YOU_TO_REPLY, false);
 		kbus_outstanding_add(sender, msg->id, &r->outstanding);
 	}
 	for (i = 0; i < r->n; i++) {
-		struct kbus_ksock *ks;
-
-		if (!r->listeners[i])
-			continue;
-		ks = r->listeners[i]->ksock;
-		if (ks->only_once && kbus_id_eq(ks->last_pushed, msg->id))
-			continue;
-		kbus_queue_entry(ks, kbus_take(pool), msg, r->listeners[i], plain);
+		if (r->listeners[i])
+			kbus_commit_one(r->listeners[i]->ksock, pool, msg, r->listeners[i], plain,
+					true);
 		cond_resched();	/* a fan-out may reach millions of bindings */
 	}
 	if (dev->verbose)
@@ -504,9 +613,7 @@ int kbus_deliver(struct kbus_ksock *sender, struct kbus_msg *msg)
 			   &r.replier, KBUS_GFP_USER);
 	if (err)
 		return err;
-	err = kbus_check_recipients(sender, msg, &r);
-	if (!err)
-		err = kbus_prealloc(&pool, r.needed);
+	err = kbus_check_recipients(sender, msg, &r, &pool);
 	if (!err)
 		kbus_commit(sender, msg, &r, &pool);
 	kbus_free_pool(&pool);
@@ -821,8 +928,7 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 	list_for_each_entry_safe(e, tmp, &ks->queue, node) {
 		if (e->binding != binding)
 			continue;
-		list_del(&e->node);
-		ks->queue_len--;
+		kbus_unqueue(ks, e);
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
 			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,

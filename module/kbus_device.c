@@ -26,6 +26,11 @@ static ushort kbus_dev_mode = 0660;
 module_param(kbus_dev_mode, ushort, 0444);
 MODULE_PARM_DESC(kbus_dev_mode, "Permission bits of /dev/kbusN nodes (default 0660)");
 
+unsigned int kbus_max_queue_bytes = KBUS_DEF_MAX_QUEUE_BYTES;
+module_param(kbus_max_queue_bytes, uint, 0444);
+MODULE_PARM_DESC(kbus_max_queue_bytes,
+		 "Bytes of messages one Ksock's queue may hold (4096..1073741824)");
+
 static dev_t kbus_devt;
 static struct class *kbus_class;
 
@@ -175,6 +180,12 @@ static int __init kbus_init(void)
 	if (kbus_num_devices < 1 || kbus_num_devices > KBUS_MAX_NUM_DEVICES) {
 		pr_err("kbus_num_devices=%d is outside 1..%d\n",
 		       kbus_num_devices, KBUS_MAX_NUM_DEVICES);
+		return -EINVAL;
+	}
+	if (kbus_max_queue_bytes < KBUS_MIN_MAX_QUEUE_BYTES ||
+	    kbus_max_queue_bytes > KBUS_MAX_MAX_QUEUE_BYTES) {
+		pr_err("kbus_max_queue_bytes=%u is outside %u..%u\n", kbus_max_queue_bytes,
+		       KBUS_MIN_MAX_QUEUE_BYTES, KBUS_MAX_MAX_QUEUE_BYTES);
 		return -EINVAL;
 	}
 

@@ -52,6 +52,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/siphash.h>
+#include <linux/sizes.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -66,6 +67,16 @@
 #define KBUS_ABS_MAX_MESSAGE_SIZE	409600
 #define KBUS_MIN_MAX_MESSAGE_SIZE	100
 #define KBUS_MAX_UNSENT_UNBIND_MESSAGES	1000
+/*
+ * What one Ksock's queue may hold, in bytes of the messages in it, beside
+ * MAXMSGS (docs/kbus.md §18.1; kbus_max_queue_bytes): each counts its
+ * padded name and data and KBUS_QUEUED_MSG_OVERHEAD. By default room for
+ * MAXMSGS's default number of the largest messages, at most 1 GiB.
+ */
+#define KBUS_QUEUED_MSG_OVERHEAD	128
+#define KBUS_DEF_MAX_QUEUE_BYTES	SZ_64M
+#define KBUS_MIN_MAX_QUEUE_BYTES	4096U
+#define KBUS_MAX_MAX_QUEUE_BYTES	SZ_1G
 
 #define KBUS_QUERY			0xFFFFFFFFU
 
@@ -129,6 +140,7 @@ enum kbus_match {
 };
 
 struct kbus_ksock;
+struct mem_cgroup;
 
 /* One binding of a Ksock to a name or wildcard. */
 struct kbus_binding {
@@ -229,6 +241,13 @@ struct kbus_ksock {
 
 	struct list_head	queue;
 	u32			queue_len;
+	size_t			queue_bytes;	/* of the messages in queue */
+	/*
+	 * The opener's memory cgroup: what this Ksock's queue holds (its
+	 * entries, and copies of messages from other cgroups) is charged
+	 * here, as a socket's receive buffer is (docs/kbus.md §18.1).
+	 */
+	struct mem_cgroup	*memcg;
 	u32			max_messages;
 	wait_queue_head_t	readq;
 	struct kbus_msg_id	last_pushed;	/* for MSGONLYONCE */
@@ -308,10 +327,13 @@ int kbus_new_device(u32 *index);
 
 /* kbus_ksock.c */
 extern const struct file_operations kbus_fops;
+extern unsigned int kbus_max_queue_bytes;
 
 /* kbus_msg.c */
 bool kbus_name_valid(const char *name, u32 len, bool allow_wildcard);
 struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len);
+struct kbus_msg *kbus_msg_clone(const struct kbus_msg *msg);
+size_t kbus_msg_bytes(const struct kbus_msg *msg);
 struct kbus_msg *kbus_msg_synthetic(struct kbus_dev *dev, const char *name, u32 flags,
 				    u32 data_len, gfp_t gfp);
 struct kbus_msg *kbus_status_alloc(void);
@@ -379,6 +401,7 @@ int kbus_qentry_cache_init(void);
 void kbus_qentry_cache_exit(void);
 void kbus_qentry_free(struct kbus_qentry *e);
 bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit);
+void kbus_unqueue(struct kbus_ksock *ks, struct kbus_qentry *e);
 void kbus_push(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
 	       struct kbus_binding *binding, u32 flags, bool check_once);
 struct kbus_qentry *kbus_qentry_alloc(gfp_t gfp);

@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
+#include <linux/memcontrol.h>
 #include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
@@ -34,6 +35,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	ks->pid = task_tgid_nr(current);
 	ks->writable = file->f_mode & FMODE_WRITE;
 	ks->max_messages = KBUS_DEF_MAX_MESSAGES;
+	ks->memcg = get_mem_cgroup_from_mm(current->mm);
 	INIT_LIST_HEAD(&ks->queue);
 	INIT_LIST_HEAD(&ks->unreplied);
 	mutex_init(&ks->read_lock);
@@ -44,6 +46,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&ks->sending_node);
 
 	if (mutex_lock_interruptible(&dev->lock)) {
+		mem_cgroup_put(ks->memcg);
 		kfree(ks);
 		return -ERESTARTSYS;
 	}
@@ -56,6 +59,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	} while (err == -EBUSY);
 	if (err) {
 		mutex_unlock(&dev->lock);
+		mem_cgroup_put(ks->memcg);
 		kfree(ks);
 		return err;
 	}
@@ -118,8 +122,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	kbus_outstanding_free(ks);
 
 	while ((e = list_first_entry_or_null(&ks->queue, struct kbus_qentry, node))) {
-		list_del(&e->node);
-		ks->queue_len--;
+		kbus_unqueue(ks, e);
 		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
 					 e->msg->id);
@@ -146,6 +149,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	mutex_unlock(&dev->lock);
 	mutex_destroy(&ks->read_lock);
 	mutex_destroy(&ks->write_lock);
+	mem_cgroup_put(ks->memcg);
 	kfree(ks);
 	return 0;
 }
@@ -276,8 +280,7 @@ static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
 	struct kbus_msg *msg = e->msg;
 
 	lockdep_assert_held(&ks->dev->lock);
-	list_del(&e->node);
-	ks->queue_len--;
+	kbus_unqueue(ks, e);
 	if (u) {
 		u->n.id = msg->id;
 		u->from = msg->from;

@@ -91,6 +91,32 @@ struct kbus_msg *kbus_msg_alloc(u32 name_len, u32 data_len)
 	return msg ? kbus_msg_init(msg, name_len, data_len) : NULL;
 }
 
+/*
+ * kbus_msg_clone - a copy of a message made by kbus_msg_alloc, charged to
+ * the memory cgroup active now (the receiver's, kbus_delivery.c).
+ */
+struct kbus_msg *kbus_msg_clone(const struct kbus_msg *msg)
+{
+	size_t size = sizeof(*msg) + kbus_body_len(msg->name_len, msg->data_len);
+	struct kbus_msg *copy;
+
+	copy = kvmalloc(size, KBUS_GFP_USER | __GFP_NOWARN);
+	if (!copy)
+		return NULL;
+	memcpy(copy, msg, size);
+	return kbus_msg_init(copy, msg->name_len, msg->data_len);
+}
+
+/*
+ * kbus_msg_bytes - what a queued @msg counts against its queue's bytes:
+ * its name and data, padded as in the entire form, and a fixed overhead,
+ * the same on every architecture (docs/kbus.md §18.1).
+ */
+size_t kbus_msg_bytes(const struct kbus_msg *msg)
+{
+	return KBUS_QUEUED_MSG_OVERHEAD + kbus_body_len(msg->name_len, msg->data_len);
+}
+
 static void kbus_msg_release(struct kref *ref)
 {
 	kvfree(container_of(ref, struct kbus_msg, ref));

@@ -16,10 +16,20 @@
  * here), or why the flood did not end that way (exit 1). With requests it
  * then waits for end of file on its input (the spec closes the replier
  * meanwhile) and prints "statuses N", the GoneAway statuses it read.
+ *
+ *   kbus-flood hoard N S  the hostile suite's hoarding listener: binds
+ *                         "$.*" N times on a read-only Ksock with room for
+ *                         a million messages and never reads. It prints
+ *                         "ready", waits for a line, sleeps S seconds,
+ *                         prints "done queued Q" (what its queue holds)
+ *                         and keeps its queue until end of file. Its
+ *                         cgroup fills with what others send it: nothing
+ *                         it needs is left to fault in by then.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -70,6 +80,32 @@ static int send_request(int fd)
 	return ioctl(fd, KBUS_IOC_SEND, &id);
 }
 
+static int hoard(unsigned long bindings, unsigned int seconds)
+{
+	static const char all[] = "$.*";
+	struct kbus_bind_request b = { 0, sizeof(all) - 1, (char *)all };
+	const char *device = kbus_device_path();
+	unsigned int v = 1 << 20, queued = 0;
+	unsigned long i;
+	int fd;
+
+	fd = device ? open(device, O_RDONLY) : -1;
+	if (fd < 0 || ioctl(fd, KBUS_IOC_MAXMSGS, &v) < 0)
+		return 1;
+	for (i = 0; i < bindings; i++)
+		if (ioctl(fd, KBUS_IOC_BIND, &b) < 0)
+			return 1;
+	say("ready\n", 0, 0);
+	if (read(0, buf, sizeof(buf)) <= 0)
+		return 1;
+	sleep(seconds);
+	ioctl(fd, KBUS_IOC_NUMMSGS, &queued);
+	say("done queued %lu%.0lu\n", queued, 0);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned int v, queued = 0;
@@ -78,15 +114,17 @@ int main(int argc, char **argv)
 	const char *device;
 	char *ballast;
 
-	if (argc != 2 || (strcmp(argv[1], "replay") && strcmp(argv[1], "requests"))) {
-		say("usage: kbus-flood replay|requests\n", 0, 0);
-		return 2;
-	}
-	replay = !strcmp(argv[1], "replay");
 	memset(buf, 0, sizeof(buf));
 	memset(data, 'x', sizeof(data));
 	say("", 0, 0);
 	touch_stack();
+	if (argc == 4 && !strcmp(argv[1], "hoard"))
+		return hoard(strtoul(argv[2], NULL, 10), strtoul(argv[3], NULL, 10));
+	if (argc != 2 || (strcmp(argv[1], "replay") && strcmp(argv[1], "requests"))) {
+		say("usage: kbus-flood replay|requests|hoard BINDINGS SECONDS\n", 0, 0);
+		return 2;
+	}
+	replay = !strcmp(argv[1], "replay");
 	ballast = mmap(NULL, BALLAST, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ballast == MAP_FAILED)
 		return 1;

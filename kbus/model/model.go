@@ -34,7 +34,19 @@ const (
 	// MaxSetAside is how many unbind events the set-aside list holds
 	// before it goes "tragic" (docs/kbus.md §11.3).
 	MaxSetAside = 1000
+	// DefaultMaxQueueBytes is what one Ksock's queue may hold, counting
+	// each message as QueueBytes does (docs/kbus.md §18.1; the module's
+	// kbus_max_queue_bytes).
+	DefaultMaxQueueBytes = 64 << 20
+	// QueuedMessageOverhead is what a queued message counts beside its
+	// padded name and data.
+	QueuedMessageOverhead = 128
 )
+
+// QueueBytes is what a queued message counts against its queue's bytes.
+func QueueBytes(m *kbus.Message) int {
+	return QueuedMessageOverhead + int(raw.PaddedNameLen(uint32(len(m.Name)))) + int(raw.PaddedDataLen(uint32(len(m.Data))))
+}
 
 // Device is one KBUS device.
 type Device struct {
@@ -147,6 +159,18 @@ func (k *Ksock) ID() uint32 { return k.id }
 // for their replies, less credit (docs/kbus.md §9.6).
 func (k *Ksock) full(credit int) bool {
 	return len(k.queue)+len(k.outstanding)-credit >= int(k.maxMessages)
+}
+
+// noRoom reports whether m does not fit k's queue: MAXMSGS, or its bytes.
+func (k *Ksock) noRoom(m *kbus.Message) bool {
+	if k.full(0) {
+		return true
+	}
+	n := QueueBytes(m)
+	for i := range k.queue {
+		n += QueueBytes(&k.queue[i].msg)
+	}
+	return n > DefaultMaxQueueBytes
 }
 
 func (k *Ksock) awaits(id kbus.MessageID) bool {
@@ -608,13 +632,13 @@ func (d *Device) deliver(sender *Ksock, m kbus.Message) error {
 		if m.To != 0 && replier.ks.id != m.To {
 			return kbus.ErrWrongReplier
 		}
-		if replier.ks.full(0) {
+		if replier.ks.noRoom(&m) {
 			return full()
 		}
 	}
 	var room []*binding
 	for _, b := range listeners {
-		if !b.ks.full(0) {
+		if !b.ks.noRoom(&m) {
 			room = append(room, b)
 			continue
 		}

@@ -254,3 +254,36 @@ func TestOnlyTheOwnerChangesTheDevice(t *testing.T) {
 		t.Error("the owner's change is seen by the other Ksock")
 	}
 }
+
+// A listener's queue holds at most DefaultMaxQueueBytes of messages,
+// whatever its MAXMSGS (docs/kbus.md §18.1): past that it misses them, and
+// a replier refuses the request as a full one.
+func TestAQueueHoldsABoundedNumberOfBytes(t *testing.T) {
+	d := NewDevice()
+	l, r, s := d.Open(true), d.Open(true), d.Open(true)
+	l.SetMaxMessages(10000)
+	r.SetMaxMessages(10000)
+	s.SetMaxMessages(10000)
+	must(t, l.Bind("$.Big", false))
+	must(t, r.Bind("$.Big.Ask", true))
+	m := kbus.Message{Name: "$.Big", Data: make([]byte, 400000)}
+	fit := DefaultMaxQueueBytes / QueueBytes(&m)
+	for i := 0; i < fit+10; i++ {
+		_, err := s.Send(m)
+		must(t, err)
+	}
+	if l.NumMessages() != fit {
+		t.Errorf("the listener holds %d messages of %d bytes, want %d", l.NumMessages(), QueueBytes(&m), fit)
+	}
+	if _, err := s.Send(kbus.Message{Name: "$.Big", Data: m.Data, Flags: kbus.FlagAllOrFail}); !errors.Is(err, kbus.ErrQueueFull) {
+		t.Errorf("ALL_OR_FAIL to the full listener: %v", err)
+	}
+	ask := kbus.Message{Name: "$.Big.Ask", Data: m.Data, Flags: kbus.FlagWantAReply}
+	for i := 0; i < fit; i++ {
+		_, err := s.Send(ask)
+		must(t, err)
+	}
+	if _, err := s.Send(ask); !errors.Is(err, kbus.ErrQueueFull) {
+		t.Errorf("a request to the replier holding %d bytes: %v", fit*QueueBytes(&ask), err)
+	}
+}

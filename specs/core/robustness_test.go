@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/model"
 	"github.com/kbus-project/kbus/kbus/raw"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	. "github.com/kbus-project/kbus/specs/support"
@@ -92,6 +93,39 @@ func nameHash() (buckets, bindings, longest int) {
 
 var _ = Describe("§18 Memory, locks and hostile input", func() {
 	Describe("§18.1 memory is charged to whoever causes it", func() {
+		It("lets a queue hold at most kbus_max_queue_bytes of messages, whatever its MAXMSGS", func() {
+			// The listener goes before the replier fills: one queue of
+			// 64 MiB at a time (armv7's kernel has little of it).
+			listener, err := kbus.Open(Device, kbus.ReadWrite)
+			Expect(err).NotTo(HaveOccurred())
+			defer listener.Close()
+			replier, sender := RW(), RW()
+			for _, ks := range []*kbus.Ksock{listener, replier, sender} {
+				_, err := ks.SetMaxMessages(10000)
+				Expect(err).NotTo(HaveOccurred())
+			}
+			BindListener(listener, "$.Bytes")
+			BindReplier(replier, "$.Bytes.Ask")
+			big := kbus.NewAnnouncement("$.Bytes", make([]byte, 400000))
+			fit := model.DefaultMaxQueueBytes / model.QueueBytes(big)
+			for i := 0; i < fit+5; i++ {
+				Send(sender, big) // the last five miss the full listener
+			}
+			Expect(listener.NumMessages()).To(BeEquivalentTo(fit))
+			all := kbus.NewAnnouncement("$.Bytes", big.Data)
+			all.Flags = kbus.FlagAllOrFail
+			_, err = sender.Send(all)
+			Expect(err).To(MatchError(kbus.ErrQueueFull), "ALL_OR_FAIL to the full listener")
+			Expect(listener.Close()).To(Succeed())
+
+			ask := kbus.NewRequest("$.Bytes.Ask", big.Data)
+			for i := 0; i < fit; i++ {
+				Send(sender, ask)
+			}
+			_, err = sender.Send(ask)
+			Expect(err).To(MatchError(kbus.ErrQueueFull), "a request to a replier holding its bytes")
+		})
+
 		It("refuses replayed bind events with ENOMEM at the caller's cgroup limit, and the bus goes on", func() {
 			owner := RW()
 			for i := 0; i < 64; i++ {
@@ -123,7 +157,10 @@ var _ = Describe("§18 Memory, locks and hostile input", func() {
 			_, err := service.SetMaxMessages(1 << 24)
 			Expect(err).NotTo(HaveOccurred())
 			BindReplier(service, "$.Flood.Service")
-			cg := NewMemCgroup("kbus-flood-requests", 32<<20)
+			// Small enough that the flooder's own share of each request
+			// (its record and reserved status) reaches the limit before
+			// the service's queue holds kbus_max_queue_bytes (§18.1).
+			cg := NewMemCgroup("kbus-flood-requests", 16<<20)
 			flood := startFlood(cg, "requests")
 			line := flood.Line(3 * time.Minute)
 			var accepted, queued int

@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/kbus-project/kbus/internal/usermem"
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/raw"
+	"github.com/kbus-project/kbus/rig/guestproto"
 	. "github.com/kbus-project/kbus/specs/support"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -32,21 +35,43 @@ const hold = 4 * time.Second
 // queuedRequests is how many requests the closing attacker leaves queued.
 const queuedRequests = 20000
 
-// startAttacker starts the attack name in a child process running as
-// Nobody in the kbus group, and waits until it is ready. When the spec
-// ends the attacker must clean up and exit 0.
+// startAttacker starts the attack name in a child process (this suite's
+// binary, runAttack) running as Nobody in the kbus group, and waits until
+// it is ready. When the spec ends the attacker must clean up and exit 0.
 func startAttacker(name string) *Helper {
 	GinkgoHelper()
 	self, err := os.Executable()
 	Expect(err).NotTo(HaveOccurred())
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), attackEnv+"="+name)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{
-		Uid: Nobody, Gid: Nobody, Groups: []uint32{kbusGroup}}}
+	return attackWith(cmd)
+}
+
+// attackWith starts cmd, an attacker that speaks runAttack's protocol, as
+// Nobody in the kbus group (inside a cgroup if cmd says so).
+func attackWith(cmd *exec.Cmd) *Helper {
+	GinkgoHelper()
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Credential = &syscall.Credential{Uid: Nobody, Gid: Nobody, Groups: []uint32{kbusGroup}}
 	a := StartHelper(cmd)
 	DeferCleanup(func() { Expect(a.End()).To(Succeed(), "the attacker cleans up and exits") })
 	Expect(a.Line(5 * time.Minute)).To(Equal("ready"))
 	return a
+}
+
+// hoardBindings is how many times the hoarding listener binds "$.*".
+const hoardBindings = 1000
+
+// startHoarder starts the hoarding listener in cg: the C program
+// kbus-flood, which binds "$.*" hoardBindings times and never reads, with
+// every page it needs touched beforehand, so that when its cgroup is full
+// it does not fault (docs/testing.md, "Hostile neighbours").
+func startHoarder(cg *MemCgroup) *Helper {
+	GinkgoHelper()
+	return attackWith(cg.Command(path.Join(guestproto.BinDir, guestproto.CFlood), "hoard",
+		strconv.Itoa(hoardBindings), strconv.Itoa(int(hold/time.Second))))
 }
 
 // strike tells the attacker a to attack and waits until it says it is

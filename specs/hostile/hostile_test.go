@@ -29,11 +29,11 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		time.Sleep(20 * victimPeriod) // the victim gets going first
 	})
 
-	// under runs the attacker's attack beside the victim and checks what
-	// the victim saw meanwhile; what the attacker said comes back.
-	under := func(name string) string {
+	// under runs the attack of a, started by startAttacker, beside the
+	// victim and checks what the victim saw meanwhile; what the attacker
+	// said comes back.
+	under := func(a *support.Helper, name string) string {
 		GinkgoHelper()
-		a := startAttacker(name)
 		stop := blockedTasks(dState)
 		from := time.Now()
 		said := strike(a)
@@ -65,16 +65,45 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		} {
 			call, ends := c.call, c.ends
 			It("keeps the victim's round trips going through a "+call[5:]+" that waits for its page", func() {
-				Expect(under(call)).To(HavePrefix(ends), "the call ends once its page comes")
+				Expect(under(startAttacker(call), call)).To(HavePrefix(ends), "the call ends once its page comes")
 			})
 		}
 	})
 
 	When("an attacker closes a replier that holds many requests", func() {
 		It("answers them all in slices while the victim's round trips go on", func() {
-			said := under("requests then close")
+			said := under(startAttacker("requests then close"), "requests then close")
 			Expect(said).To(HaveSuffix(fmt.Sprintf("%d statuses", queuedRequests)),
 				"every queued request got its status")
+		})
+	})
+
+	When("an attacker listens to everything and never reads", func() {
+		It("charges what its queue holds to the attacker, which alone runs short of memory", func() {
+			cg := support.NewMemCgroup("kbus-hoarder", 1<<30)
+			a := startHoarder(cg)
+			// Room for the attacker as it is now and 4 MiB more: far less
+			// than a thousand queue entries for each of the victim's
+			// announcements during hold.
+			cg.SetMax(cg.Value("memory.current", "") + 4<<20)
+			slab := cg.Value("memory.stat", "slab_unreclaimable")
+			heard := v.heardSoFar()
+			said := under(a, "hoarding listener")
+			// The attacker still holds its queue, in slab memory. (The
+			// cgroup may reclaim the attacker's own pages to make room,
+			// and memory.events does not count a limit met by an
+			// allocation that may not reclaim.)
+			held := cg.Value("memory.stat", "slab_unreclaimable") - slab
+			Expect(held).To(BeNumerically(">=", 3<<20),
+				"the attacker's queue entries are charged to the attacker, up to its limit")
+			var queued int
+			_, err := fmt.Sscanf(said, "queued %d", &queued)
+			Expect(err).NotTo(HaveOccurred(), "the attacker said %q", said)
+			news := v.heardSoFar() - heard
+			Expect(news).To(BeNumerically(">", 0), "the victim's own listener hears its news")
+			Expect(queued).To(BeNumerically(">", 0), "the attacker got some copies")
+			Expect(queued).To(BeNumerically("<", news*hoardBindings),
+				"at its limit the attacker missed copies, and nobody else paid for them")
 		})
 	})
 
@@ -85,7 +114,7 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 			defer ks.Close()
 			size, err := ks.MaxMessageSize()
 			Expect(err).NotTo(HaveOccurred())
-			said := under("device-wide calls")
+			said := under(startAttacker("device-wide calls"), "device-wide calls")
 			Expect(said).To(Equal("VERBOSE=EPERM REPORTREPLIERBINDS=EPERM MAXMSGSIZE=EPERM NEWDEVICE=EPERM made=0"))
 			Expect(ks.Verbose()).To(BeFalse())
 			Expect(ks.MaxMessageSize()).To(Equal(size))

@@ -104,6 +104,13 @@ func startVictim() *victim {
 	return v
 }
 
+// heardSoFar is how many announcements the victim's listener has heard.
+func (v *victim) heardSoFar() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.heard
+}
+
 // latency is what the victim saw between from and to: round trips that
 // started then, the longest, and the 99th percentile.
 type latency struct {

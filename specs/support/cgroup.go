@@ -28,12 +28,13 @@ type MemCgroup struct {
 }
 
 // NewMemCgroup creates the group name under the root with memory.max
-// limit bytes and no swap.
+// limit bytes and no swap. The group's name ends in the spec device's
+// number, so that suites side by side never share one.
 func NewMemCgroup(name string, limit int64) *MemCgroup {
 	GinkgoHelper()
 	Expect(filepath.Join(CgroupRoot, "cgroup.controllers")).To(BeAnExistingFile(), "cgroup v2 is mounted")
 	Expect(os.WriteFile(filepath.Join(CgroupRoot, "cgroup.subtree_control"), []byte("+memory"), 0)).To(Succeed())
-	dir := filepath.Join(CgroupRoot, name)
+	dir := filepath.Join(CgroupRoot, name+"-dev"+strconv.Itoa(Device))
 	Expect(os.Mkdir(dir, 0o755)).To(Succeed())
 	c := &MemCgroup{Dir: dir}
 	DeferCleanup(c.remove)
@@ -53,8 +54,20 @@ func (c *MemCgroup) write(file, value string) error {
 // CLONE_INTO_CGROUP), so that all it allocates is charged there.
 func (c *MemCgroup) Command(name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: c.fd}
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
+	c.Into(cmd.SysProcAttr)
 	return cmd
+}
+
+// Into makes a process started with attr start inside the group.
+func (c *MemCgroup) Into(attr *syscall.SysProcAttr) {
+	attr.UseCgroupFD, attr.CgroupFD = true, c.fd
+}
+
+// SetMax sets the group's memory.max to limit bytes.
+func (c *MemCgroup) SetMax(limit int64) {
+	GinkgoHelper()
+	Expect(c.write("memory.max", strconv.FormatInt(limit, 10))).To(Succeed())
 }
 
 // Value is one number from a file of the group (memory.current, or a key
