@@ -97,7 +97,11 @@ func runErrno(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stdout, "KBUS does not use this error.")
 		return nil
 	}
-	fmt.Fprintf(stdout, "To KBUS it means %s.\n", e.Meaning())
+	says := e.Meaning()
+	if !strings.HasSuffix(says, "?") {
+		says += "."
+	}
+	fmt.Fprintf(stdout, "To KBUS it means %s\n", says)
 	fmt.Fprintln(stdout, "KBUS returns it for:")
 	for _, s := range e.Situations() {
 		fmt.Fprintf(stdout, "  - %s\n", s)

@@ -115,8 +115,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return code
 	}
-	fmt.Fprintf(stderr, "kbus: unknown command %q\n\n", args[0])
-	usage(stderr)
+	if strings.HasPrefix(args[0], "-") {
+		fmt.Fprintf(stderr, "kbus: unknown flag %q: flags go after the command\n", args[0])
+	} else {
+		fmt.Fprintf(stderr, "kbus: unknown command %q\n", args[0])
+	}
+	fmt.Fprintf(stderr, "Run 'kbus help' for the commands.\n")
 	return exitUsage
 }
 
@@ -167,11 +171,17 @@ func deviceFlag(fs *flag.FlagSet) *int {
 }
 
 // parse parses flags anywhere among the arguments ("kbus reply '$.A' --exec cat").
+// The flag set's usage is printed when asked for (--help), not on a mistake:
+// run prints the mistake and where to find the usage.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	printUsage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = printUsage }()
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				printUsage()
 				return nil, err
 			}
 			return nil, usageError{err.Error()}

@@ -147,3 +147,40 @@ func TestABadDeviceInTheEnvironmentIsUsage(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+func TestAFlagBeforeTheCommandIsNamedAsAFlag(t *testing.T) {
+	code, out, errOut := runCLI("--bogus")
+	if code != 2 || out != "" || !strings.Contains(errOut, `unknown flag "--bogus"`) || strings.Contains(errOut, "Commands:") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+}
+
+func TestABadFlagIsOneLineNotTheFlagList(t *testing.T) {
+	code, out, errOut := runCLI("send", "--bogus", "$.A", "x")
+	if code != 2 || out != "" || strings.Contains(errOut, "all-or-fail") ||
+		!strings.Contains(errOut, "flag provided but not defined: -bogus") || !strings.Contains(errOut, "kbus help send") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	// Asked for, the list is printed.
+	if code, out, _ := runCLI("send", "--help"); code != 0 || !strings.Contains(out, "all-or-fail") {
+		t.Errorf("send --help: exit %d\n%s", code, out)
+	}
+}
+
+func TestAllOrFailWithAllOrWaitIsBadUsage(t *testing.T) {
+	code, _, errOut := runCLI("send", "--device", "250", "--all-or-fail", "--all-or-wait", "$.A", "x")
+	if code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestErrnoMeaningEndsInOneMark(t *testing.T) {
+	for _, arg := range []string{"ENOENT", "EPIPE", "EBUSY"} {
+		_, out, _ := runCLI("errno", arg)
+		line, _, _ := strings.Cut(out[strings.Index(out, "To KBUS"):], "\n")
+		if strings.HasSuffix(line, "?.") || strings.HasSuffix(line, "..") ||
+			!(strings.HasSuffix(line, ".") || strings.HasSuffix(line, "?")) {
+			t.Errorf("errno %s: %q", arg, line)
+		}
+	}
+}

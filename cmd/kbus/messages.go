@@ -55,10 +55,18 @@ func checkName(name string, wildcard bool) error {
 
 // openToSend parses the flags and "NAME [DATA|-]", checks the name, reads
 // the data and opens a Ksock for writing. dev and file are flags of fs.
-func openToSend(fs *flag.FlagSet, args []string, dev *int, file *string, stdin io.Reader) (string, []byte, *kbus.Ksock, error) {
+// openToSend parses a sending command's line, checks it (and with vet,
+// if given, the flags that go together) and opens the device.
+func openToSend(fs *flag.FlagSet, args []string, dev *int, file *string, stdin io.Reader,
+	vet func() error) (string, []byte, *kbus.Ksock, error) {
 	pos, err := parse(fs, args)
 	if err != nil {
 		return "", nil, nil, err
+	}
+	if vet != nil {
+		if err := vet(); err != nil {
+			return "", nil, nil, err
+		}
 	}
 	if len(pos) < 1 || len(pos) > 2 {
 		return "", nil, nil, usageError{"want NAME and at most one DATA"}
@@ -84,7 +92,12 @@ func runSend(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	urgent := fs.Bool("urgent", false, "jump the queue of every recipient")
 	allOrFail := fs.Bool("all-or-fail", false, "deliver to every listener or to none (EBUSY)")
 	allOrWait := fs.Bool("all-or-wait", false, "wait until every listener has room")
-	name, data, ks, err := openToSend(fs, args, dev, file, stdin)
+	name, data, ks, err := openToSend(fs, args, dev, file, stdin, func() error {
+		if *allOrFail && *allOrWait {
+			return usageError{"--all-or-fail and --all-or-wait exclude each other (KBUS refuses both with EINVAL)"}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -116,7 +129,7 @@ func runRequest(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	to := fs.Uint("to", 0, "address the request to this Ksock id (a stateful request)")
 	dataOnly := fs.Bool("data", false, "print only the reply's data, raw")
 	asJSON := fs.Bool("json", false, "print the reply as JSON (name as a string, data base64-encoded)")
-	name, data, ks, err := openToSend(fs, args, dev, file, stdin)
+	name, data, ks, err := openToSend(fs, args, dev, file, stdin, nil)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,10 @@
 // built without it derives the same form from the VCS revision Go records.
 package version
 
-import "runtime/debug"
+import (
+	"runtime/debug"
+	"strings"
+)
 
 // Version is set at link time; see the package documentation.
 var Version string
@@ -18,6 +21,10 @@ func String() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "0.0.0+unknown"
+	}
+	// go install MODULE/cmd/kbus@VERSION records the module's version.
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return strings.TrimPrefix(v, "v")
 	}
 	var rev, dirty string
 	for _, s := range bi.Settings {
