@@ -116,6 +116,7 @@ func (r *run) steps() error {
 			return err
 		}
 		log.Printf("running %d suites in %d streams on devices %v", len(suites), len(devs), devs)
+		began := time.Now()
 		results := runStreams(suites, devs, func(suite string, dev int) guestproto.SuiteResult {
 			res := r.runSuite(suite, dev, len(devs) > 1, deadline)
 			if r.req.Results != "" {
@@ -125,6 +126,7 @@ func (r *run) steps() error {
 		})
 		r.mu.Lock()
 		r.status.Suites = append(r.status.Suites, results...)
+		r.status.Streams, r.status.SuitesWall = len(devs), time.Since(began)
 		r.mu.Unlock()
 	}
 

@@ -60,6 +60,11 @@ type Status struct {
 	BootTime   time.Time     `json:"boot_time"`
 	BootToInit time.Duration `json:"boot_to_init_ns"`
 	Duration   time.Duration `json:"duration_ns"`
+	// Streams is how many suites ran side by side, SuitesWall the time
+	// from the first suite's start to the last one's end (docs/testing.md,
+	// "Suites side by side"); the suites' own durations add up to more.
+	Streams    int           `json:"streams,omitempty"`
+	SuitesWall time.Duration `json:"suites_wall_ns,omitempty"`
 }
 
 // ErrNoStatus means the guest never wrote its status file.

@@ -107,6 +107,9 @@ type Guest struct {
 type Part struct {
 	Name     string
 	Duration time.Duration
+	// Within: the part ran inside the part before it that is not Within
+	// (a suite among suites side by side), so it adds nothing to the whole.
+	Within bool `json:",omitempty"`
 }
 
 // Stage is one stage of the run with its share of the whole and the
@@ -206,10 +209,22 @@ func exitNote(s Stage) string {
 	return fmt.Sprintf(" (exit %d)", s.Exit)
 }
 
+// PartsText is the guest's parts as the profile prints them: a part's
+// Within parts in parentheses after it.
+func (g Guest) PartsText() string { return parts(g.Parts) }
+
 func parts(ps []Part) string {
 	var b []string
-	for _, p := range ps {
-		b = append(b, fmt.Sprintf("%s %v", p.Name, round(p.Duration)))
+	for i := 0; i < len(ps); i++ {
+		s := fmt.Sprintf("%s %v", ps[i].Name, round(ps[i].Duration))
+		var in []string
+		for ; i+1 < len(ps) && ps[i+1].Within; i++ {
+			in = append(in, fmt.Sprintf("%s %v", ps[i+1].Name, round(ps[i+1].Duration)))
+		}
+		if len(in) > 0 {
+			s += " (" + strings.Join(in, ", ") + ")"
+		}
+		b = append(b, s)
 	}
 	return strings.Join(b, ", ")
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"time"
 
@@ -24,9 +25,19 @@ func ProfileGuest(t *TargetReport) profile.Guest {
 			g.Parts = append(g.Parts, profile.Part{Name: "boot to init", Duration: t.BootToInit})
 			rest -= t.BootToInit
 		}
+		if t.Streams > 1 && t.SuitesWall > 0 {
+			// Side by side: the suites' wall time counts, each suite
+			// is shown within it.
+			g.Parts = append(g.Parts, profile.Part{
+				Name: fmt.Sprintf("suites, %d side by side", t.Streams), Duration: t.SuitesWall})
+			rest -= t.SuitesWall
+		}
 		for _, s := range t.Suites {
-			g.Parts = append(g.Parts, profile.Part{Name: s.Name, Duration: s.Duration})
-			rest -= s.Duration
+			within := t.Streams > 1 && t.SuitesWall > 0
+			g.Parts = append(g.Parts, profile.Part{Name: s.Name, Duration: s.Duration, Within: within})
+			if !within {
+				rest -= s.Duration
+			}
 		}
 		g.Parts = append(g.Parts, profile.Part{Name: "power-off and collect", Duration: max(rest, 0)})
 	}

@@ -76,3 +76,17 @@ func TestNoProfileWithoutALog(t *testing.T) {
 		t.Fatal("a profile section without a profile")
 	}
 }
+
+// Suites side by side count once, as their wall time; each is shown
+// within it.
+func TestProfileGuestWithSuitesSideBySide(t *testing.T) {
+	tr := &TargetReport{TargetMeta: TargetMeta{Name: "x86_64", Total: 60 * time.Second,
+		Stages:     []Stage{{Name: "specs", Duration: 2 * time.Second}, {Name: BootStage, Duration: 50 * time.Second}},
+		BootToInit: 5 * time.Second, Streams: 2, SuitesWall: 40 * time.Second},
+		Suites: []SuiteTime{{Name: "core", Duration: 30 * time.Second}, {Name: "model", Duration: 25 * time.Second}}}
+	g := ProfileGuest(tr)
+	want := "specs 2s, boot to init 5s, suites, 2 side by side 40s (core 30s, model 25s), power-off and collect 5s"
+	if got := g.PartsText(); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -64,6 +64,10 @@ type TargetMeta struct {
 	// target's time by them.
 	Start      time.Time     `json:",omitempty"`
 	BootToInit time.Duration `json:",omitempty"`
+	// Streams and SuitesWall: how many suites the guest ran side by side,
+	// and the time from the first one's start to the last one's end.
+	Streams    int           `json:",omitempty"`
+	SuitesWall time.Duration `json:",omitempty"`
 }
 
 // Kernel is the kernel a target ran.
@@ -164,6 +168,7 @@ func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
 		if meta.Kernel.Release == "" {
 			t.Kernel.Release = st.Kernel
 		}
+		t.Streams, t.SuitesWall = st.Streams, st.SuitesWall
 		for _, s := range st.Suites {
 			fam, _ := Family(s.Name)
 			t.Suites = append(t.Suites, SuiteTime{Name: s.Name, Family: fam, Duration: s.Duration, ExitCode: s.ExitCode, Error: s.Error})
