@@ -95,6 +95,15 @@ static int hoard(unsigned long bindings, unsigned int seconds)
 	for (i = 0; i < bindings; i++)
 		if (ioctl(fd, KBUS_IOC_BIND, &b) < 0)
 			return 1;
+	/*
+	 * Every page in now, copy-on-write ones copied: a write to the C
+	 * library's data the first time sleep() runs faulted on arm64 once
+	 * the cgroup was full, and the OOM killer ended the hoarder.
+	 */
+	if (mlockall(MCL_CURRENT) < 0) {
+		say("mlockall: errno %lu%.0lu\n", errno, 0);
+		return 1;
+	}
 	say("ready\n", 0, 0);
 	if (read(0, buf, sizeof(buf)) <= 0)
 		return 1;

@@ -204,7 +204,7 @@ var _ = Describe("kbus bindings and stats", func() {
 		pid := listener.cmd.Process.Pid
 		r := kbusRun(nil, "bindings")
 		Expect(r.Code).To(Equal(0))
-		Expect(r.Stdout).To(MatchRegexp(`(?m)^0\s+\d+\s+` + itoa(pid) + `\s+listener\s+\$\.Visible\.\*$`))
+		Expect(r.Stdout).To(MatchRegexp(`(?m)^` + itoa(support.Device) + `\s+\d+\s+` + itoa(pid) + `\s+listener\s+\$\.Visible\.\*$`))
 		r = kbusRun(nil, "bindings", "--json")
 		var bs []struct {
 			PID     int
@@ -221,8 +221,8 @@ var _ = Describe("kbus bindings and stats", func() {
 			Ksocks []struct{ ID uint32 }
 		}
 		Expect(json.Unmarshal([]byte(r.Stdout), &devs)).To(Succeed())
-		Expect(devs).NotTo(BeEmpty())
-		Expect(devs[0].Ksocks).NotTo(BeEmpty())
+		Expect(devs).To(ContainElement(And(HaveField("Index", support.Device), HaveField("Ksocks", Not(BeEmpty())))),
+			"the spec device, with the listener's Ksock")
 	})
 })
 

@@ -43,7 +43,7 @@ func farReplier(far int, name string) *kbus.Ksock {
 	GinkgoHelper()
 	ks := Open(far, kbus.ReadWrite)
 	BindReplier(ks, name)
-	ReplierOf(0, name, proxyBudget)
+	ReplierOf(Device, name, proxyBudget)
 	return ks
 }
 
@@ -68,7 +68,7 @@ func answer(ks *kbus.Ksock, prefix string, n int) {
 var _ = Describe("A Limpet pair joining two buses", func() {
 	It("answers a request on one bus from a replier on the other, and carries announcements both ways", func() {
 		far := buses[0]
-		join(0, far, 1, 2, "k", "k")
+		join(Device, far, 1, 2, "k", "k")
 		replier := farReplier(far, "$.Far.Svc")
 		answer(replier, "far: ", 1)
 
@@ -91,7 +91,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 	It("carries a stateful request to the same far replier, and refuses it once that replier is replaced", func() {
 		far := buses[0]
-		join(0, far, 3, 4, "k", "k")
+		join(Device, far, 3, 4, "k", "k")
 		replier := farReplier(far, "$.State.Svc")
 		answer(replier, "", 2)
 
@@ -115,7 +115,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 	It("carries a stateful request to a far replier bound with a wildcard (the original answered GoneAway)", func() {
 		far := buses[0]
-		join(0, far, 31, 32, "k", "k")
+		join(Device, far, 31, 32, "k", "k")
 		replier := farReplier(far, "$.Wild.%")
 		answer(replier, "wild: ", 2)
 
@@ -134,7 +134,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 	It("gives the sender a status when the far replier dies", func() {
 		far := buses[0]
-		join(0, far, 5, 6, "k", "k")
+		join(Device, far, 5, 6, "k", "k")
 		replier := farReplier(far, "$.Dies")
 		sender := RW()
 		id := Send(sender, kbus.NewRequest("$.Dies", nil))
@@ -148,7 +148,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 	It("gives the sender a status when the link is cut mid-request, and withdraws the proxy replier", func() {
 		far := buses[0]
-		_, client := join(0, far, 7, 8, "k", "k")
+		_, client := join(Device, far, 7, 8, "k", "k")
 		replier := farReplier(far, "$.Cut")
 		sender := RW()
 		id := Send(sender, kbus.NewRequest("$.Cut", nil))
@@ -183,7 +183,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 		StartProc("limpet", server...)
 		Eventually(client.Output()).WithTimeout(10 * time.Second).Should(gbytes.Say(`joined to peer 41`))
-		ReplierOf(0, "$.Back.Svc", proxyBudget)
+		ReplierOf(Device, "$.Back.Svc", proxyBudget)
 		id := Send(sender, kbus.NewRequest("$.Back.Svc", []byte("again")))
 		rep := WaitNext(sender, 10*time.Second)
 		Expect(rep.InReplyTo).To(Equal(id))
@@ -192,11 +192,11 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 
 	It("proxies only the names its filter covers, announcements and replier bindings alike", func() {
 		far := buses[0]
-		join(0, far, 71, 72, "k", "k", "--forward", "$.Only.*")
+		join(Device, far, 71, 72, "k", "k", "--forward", "$.Only.*")
 		only, other := Open(far, kbus.ReadWrite), Open(far, kbus.ReadWrite)
 		BindReplier(other, "$.Other.Svc")
 		BindReplier(only, "$.Only.Svc")
-		ReplierOf(0, "$.Only.Svc", proxyBudget)
+		ReplierOf(Device, "$.Only.Svc", proxyBudget)
 		sender := RW()
 		Consistently(func() bool { _, found, _ := sender.FindReplier("$.Other.Svc"); return found }).
 			WithTimeout(time.Second).Should(BeFalse(), "a replier outside the filter is not proxied")
@@ -212,16 +212,16 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	})
 
 	It("refuses a second Limpet with a network id already used on its bus", func() {
-		join(0, buses[0], 51, 52, "k", "k")
-		ReplierOf(0, "$.Limpet.Network.51", proxyBudget)
-		second, _ := join(0, buses[1], 51, 53, "k", "k")
+		join(Device, buses[0], 51, 52, "k", "k")
+		ReplierOf(Device, "$.Limpet.Network.51", proxyBudget)
+		second, _ := join(Device, buses[1], 51, 53, "k", "k")
 		Eventually(second.Output()).WithTimeout(10 * time.Second).
 			Should(gbytes.Say(`network id 51 is already used by a Limpet on this bus`))
 	})
 
 	It("refuses a peer that does not hold the key: nothing is proxied", func() {
 		far := buses[0]
-		join(0, far, 9, 10, "right", "wrong")
+		join(Device, far, 9, 10, "right", "wrong")
 		replier := Open(far, kbus.ReadWrite)
 		BindReplier(replier, "$.Secret")
 		sender := RW()
@@ -235,12 +235,12 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 var _ = Describe("A chain of three buses through an intermediate bus", func() {
 	It("answers a request from the first bus with a replier on the third", func() {
 		mid, far := buses[0], buses[1]
-		join(0, mid, 11, 12, "k", "k")
+		join(Device, mid, 11, 12, "k", "k")
 		join(mid, far, 13, 14, "k", "k")
 		replier := Open(far, kbus.ReadWrite)
 		BindReplier(replier, "$.Chain.Svc")
 		ReplierOf(mid, "$.Chain.Svc", proxyBudget)
-		ReplierOf(0, "$.Chain.Svc", proxyBudget)
+		ReplierOf(Device, "$.Chain.Svc", proxyBudget)
 		answer(replier, "third: ", 1)
 		sender := RW()
 		id := Send(sender, kbus.NewRequest("$.Chain.Svc", []byte("hi")))
@@ -253,9 +253,9 @@ var _ = Describe("A chain of three buses through an intermediate bus", func() {
 var _ = Describe("A loop of three Limpet pairs", func() {
 	It("drops a message when it comes back to the bus it started from, instead of circulating it forever", func() {
 		a, b := buses[0], buses[1]
-		back, _ := join(0, a, 21, 22, "k", "k")
+		back, _ := join(Device, a, 21, 22, "k", "k")
 		join(a, b, 23, 24, "k", "k")
-		join(b, 0, 25, 26, "k", "k")
+		join(b, Device, 25, 26, "k", "k")
 		here, onA := RW(), Open(a, kbus.ReadWrite)
 		BindListener(here, "$.Loop")
 		BindListener(onA, "$.Loop")
