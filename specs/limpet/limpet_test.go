@@ -260,7 +260,7 @@ var _ = Describe("A loop of three Limpet pairs", func() {
 		BindListener(here, "$.Loop")
 		BindListener(onA, "$.Loop")
 		// Every Limpet is up: each holds its presence binding on its bus.
-		for dev, ids := range map[int][]int{0: {21, 26}, a: {22, 23}, b: {24, 25}} {
+		for dev, ids := range map[int][]int{Device: {21, 26}, a: {22, 23}, b: {24, 25}} {
 			for _, id := range ids {
 				ReplierOf(dev, fmt.Sprintf("$.Limpet.Network.%d", id), proxyBudget)
 			}
