@@ -48,10 +48,9 @@ bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
 }
 
 /* No room in @ks's queue for @msg: MAXMSGS, or its bytes (§18.1). */
-static bool kbus_no_room(const struct kbus_ksock *ks, u32 reserved_credit,
-			 const struct kbus_msg *msg)
+static bool kbus_no_room(const struct kbus_ksock *ks, const struct kbus_msg *msg)
 {
-	return kbus_ksock_full(ks, reserved_credit) ||
+	return kbus_ksock_full(ks, 0) ||
 	       ks->queue_bytes + kbus_msg_bytes(msg) > kbus_max_queue_bytes;
 }
 
@@ -516,7 +515,7 @@ static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg
 			err = -EPIPE;
 			goto out;
 		}
-		if (kbus_no_room(r->replier->ksock, 0, msg) ||
+		if (kbus_no_room(r->replier->ksock, msg) ||
 		    kbus_prepare(sender, r->replier->ksock, msg, &copy, pool, KBUS_GFP_RECEIVER)) {
 			err = full;
 			goto out;
@@ -529,7 +528,7 @@ static int kbus_check_recipients(struct kbus_ksock *sender, struct kbus_msg *msg
 		struct kbus_ksock *ks = r->listeners[i]->ksock;
 
 		/* A Ksock bound many times that ran short is not asked again. */
-		if (ks != short_of_memory && !kbus_no_room(ks, 0, msg)) {
+		if (ks != short_of_memory && !kbus_no_room(ks, msg)) {
 			if (!kbus_prepare(sender, ks, msg, &copy, pool, KBUS_GFP_LISTENER))
 				continue;
 			short_of_memory = ks;
