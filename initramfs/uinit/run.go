@@ -118,11 +118,11 @@ func (r *run) steps() error {
 		log.Printf("running %d suites in %d streams on devices %v", len(suites), len(devs), devs)
 		began := time.Now()
 		results := runStreams(suites, devs, func(suite string, dev int) guestproto.SuiteResult {
-			res := r.runSuite(suite, dev, len(devs) > 1, deadline)
+			return r.runSuite(suite, dev, len(devs) > 1, deadline)
+		}, func(res guestproto.SuiteResult) {
 			if r.req.Results != "" {
 				r.console().print(signalText(res.Name))
 			}
-			return res
 		})
 		r.mu.Lock()
 		r.status.Suites = append(r.status.Suites, results...)

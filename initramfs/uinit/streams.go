@@ -64,19 +64,35 @@ func streamDevices(n int) ([]int, error) {
 }
 
 // runStreams runs each of suites once, on as many streams as devs has
-// devices, and returns their results in the order of suites.
-func runStreams(suites []string, devs []int, runOne func(suite string, dev int) guestproto.SuiteResult) []guestproto.SuiteResult {
+// devices, and returns their results in the order of suites. done is
+// called with each result in that order too, as soon as it and every
+// suite before it have ended: LAVA's monitors expect the test sets in the
+// order of the job's suites (docs/boards.md, "LAVA"), and suites side by
+// side end in any order. done calls never overlap.
+func runStreams(suites []string, devs []int, runOne func(suite string, dev int) guestproto.SuiteResult,
+	done func(guestproto.SuiteResult)) []guestproto.SuiteResult {
 	results := make([]guestproto.SuiteResult, len(suites))
 	next := make(chan int, len(suites))
 	for i := range suites {
 		next <- i
 	}
 	close(next)
+	var (
+		mu    sync.Mutex
+		ended = make([]bool, len(suites))
+		shown int // results[:shown] went to done
+	)
 	var wg sync.WaitGroup
 	for _, dev := range devs {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = runOne(suites[i], dev)
+				res := runOne(suites[i], dev)
+				mu.Lock()
+				results[i], ended[i] = res, true
+				for ; shown < len(suites) && ended[shown]; shown++ {
+					done(results[shown])
+				}
+				mu.Unlock()
 			}
 		})
 	}

@@ -74,7 +74,7 @@ func TestRunStreamsRunsEverySuiteOnceOnEveryDevice(t *testing.T) {
 		mu.Unlock()
 		time.Sleep(5 * time.Millisecond)
 		return guestproto.SuiteResult{Name: suite}
-	})
+	}, func(guestproto.SuiteResult) {})
 	var names []string
 	for _, r := range res {
 		names = append(names, r.Name)
@@ -84,6 +84,32 @@ func TestRunStreamsRunsEverySuiteOnceOnEveryDevice(t *testing.T) {
 	}
 	if used[0] == 0 || used[3] == 0 || used[0]+used[3] != len(suites) {
 		t.Errorf("suites per device %v", used)
+	}
+}
+
+// The console's signal blocks come in the order of the suites however
+// the suites end: a LAVA job's monitors wait for its test sets in that
+// order, and one out of order loses the rest.
+func TestRunStreamsHandsOnResultsInSuiteOrder(t *testing.T) {
+	suites := []string{"slow", "b", "c", "d"}
+	var mu sync.Mutex
+	var ended, shown []string
+	runStreams(suites, []int{0, 1}, func(suite string, dev int) guestproto.SuiteResult {
+		if suite == "slow" {
+			time.Sleep(100 * time.Millisecond)
+		}
+		mu.Lock()
+		ended = append(ended, suite)
+		mu.Unlock()
+		return guestproto.SuiteResult{Name: suite}
+	}, func(res guestproto.SuiteResult) {
+		shown = append(shown, res.Name)
+	})
+	if ended[0] == "slow" {
+		t.Fatalf("the slow suite ended first (%v): the test shows nothing", ended)
+	}
+	if !slices.Equal(shown, suites) {
+		t.Errorf("results handed on in the order %v, want the suites' order %v (they ended %v)", shown, suites, ended)
 	}
 }
 

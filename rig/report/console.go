@@ -95,16 +95,29 @@ func CheckSignals(console io.Reader, res *Results) (string, error) {
 	if !ended {
 		return "", fmt.Errorf("the console never showed the guest's end marker %s", guestproto.EndMarker)
 	}
-	// What the guest should have printed, from the reports it wrote.
-	var want []string
+	// What the guest should have printed, from the reports it wrote, and
+	// the order of its test sets: the suites' order, which a LAVA job's
+	// monitors wait for one after another (docs/boards.md, "LAVA").
+	var want, wantSets []string
 	for i, rep := range res.Reports {
-		for _, s := range guestproto.LAVACases(res.ReportSuites[i], []types.Report{rep}) {
+		for j, s := range guestproto.LAVACases(res.ReportSuites[i], []types.Report{rep}) {
 			want = append(want, s.CaseID+" "+s.Result)
+			if j == 0 && (len(wantSets) == 0 || wantSets[len(wantSets)-1] != s.Set) {
+				wantSets = append(wantSets, s.Set)
+			}
 		}
 	}
 	got := make([]string, len(sigs))
+	var gotSets []string
 	for i, s := range sigs {
 		got[i] = s.CaseID + " " + s.Result
+		if i == 0 || s.Set != sigs[i-1].Set {
+			gotSets = append(gotSets, s.Set)
+		}
+	}
+	if !slices.Equal(gotSets, wantSets) {
+		return "", fmt.Errorf("the console's LAVA test sets come in the order %v, the suites ran in the order %v",
+			gotSets, wantSets)
 	}
 	sort.Strings(want)
 	sort.Strings(got)

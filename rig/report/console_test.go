@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/onsi/ginkgo/v2/types"
 )
 
 // What a board's console alone gives: the reports and the status the
@@ -49,5 +50,33 @@ func TestConsoleShareRebuildsTheResults(t *testing.T) {
 	res, _ = Collect(share, t.TempDir(), guestproto.ModeTest)
 	if v, _ := Decide(res.Evidence(nil, guestproto.ModeTest)); v != Infra {
 		t.Errorf("no status: verdict %v", v)
+	}
+}
+
+// The console's test sets must come in the suites' order, as a LAVA job's
+// monitors wait for them one after another; the same cases in another
+// order are refused.
+func TestCheckSignalsWantsTheSuitesOrder(t *testing.T) {
+	spec := func(text string) types.SpecReport {
+		return types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, State: types.SpecStatePassed}
+	}
+	res := &Results{
+		Reports: []types.Report{
+			{SpecReports: types.SpecReports{spec("binds")}},
+			{SpecReports: types.SpecReports{spec("sends")}},
+		},
+		ReportSuites: []string{"core", "cli"},
+	}
+	block := func(set, id string) string {
+		return "<LAVA_SIGNAL_TESTSET START " + set + ">\n<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=" + id +
+			" RESULT=pass>\n<LAVA_SIGNAL_TESTSET STOP>\n"
+	}
+	inOrder := block("core", "binds") + block("cli", "sends") + guestproto.EndMarker + "\n"
+	if _, err := CheckSignals(strings.NewReader(inOrder), res); err != nil {
+		t.Errorf("suites' order refused: %v", err)
+	}
+	swapped := block("cli", "sends") + block("core", "binds") + guestproto.EndMarker + "\n"
+	if _, err := CheckSignals(strings.NewReader(swapped), res); err == nil || !strings.Contains(err.Error(), "order") {
+		t.Errorf("test sets out of order: err %v, want one about their order", err)
 	}
 }
