@@ -14,8 +14,9 @@ pkgs=(
 	sparse
 	# the report's browser test opens the run's page in headless Chromium
 	chromium
-	# make deb / distro-test: the DKMS package, built for Debian's own kernel
-	dkms dh-dkms debhelper fakeroot linux-headers-amd64
+	# make deb / distro-test / qemu-test-6.12: the DKMS package, built for
+	# Debian's own kernels, its 6.1 and its 6.12
+	dkms dh-dkms debhelper fakeroot linux-headers-amd64 linux-headers-6.12-amd64
 	# make image / image-test / flash: the boards' firmware and boot
 	# loaders, the image tools, the block map
 	u-boot-qemu ovmf systemd-boot-efi genimage mtools dosfstools bmap-tools

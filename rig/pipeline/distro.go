@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/report"
+	"github.com/ulikunitz/xz"
 )
 
 // Distro is a distribution's kernel, which the rig boots instead of one it
@@ -20,7 +23,8 @@ type Distro struct {
 	// Root is the kernel's image package unpacked: boot/vmlinuz-RELEASE,
 	// boot/config-RELEASE, lib/modules/RELEASE/.
 	Root string
-	// Module is kbus.ko built for that kernel.
+	// Module is kbus.ko built for that kernel, or kbus.ko.xz where the
+	// distribution compresses its modules (Debian's 6.12 does).
 	Module string
 	// Load are the kernel's own modules the guest needs (virtio, 9P):
 	// the image carries them with what they depend on, and u-root's init
@@ -62,12 +66,35 @@ func (d Distro) Info(release string) report.Kernel {
 	return k
 }
 
-// modulePaths resolves names, with what they depend on, to their files
-// under lib/modules/RELEASE, from the kernel's modules.dep.
-func modulePaths(dir string, names []string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, "modules.dep"))
+// builtIn are the names of the modules the kernel has built in, from its
+// modules.builtin (none when it has no such file).
+func builtIn(dir string) (map[string]bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "modules.builtin"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
+	}
+	names := map[string]bool{}
+	for _, line := range strings.Fields(string(b)) {
+		names[strings.ReplaceAll(moduleName(line), "-", "_")] = true
+	}
+	return names, nil
+}
+
+// modulePaths resolves names, with what they depend on, to their files
+// under lib/modules/RELEASE, from the kernel's modules.dep, and says which
+// of names are to be loaded: those the kernel has not built in (Debian's
+// 6.12 has virtio_pci built in, its 6.1 has it as a module).
+func modulePaths(dir string, names []string) (files, load []string, err error) {
+	builtin, err := builtIn(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, "modules.dep"))
+	if err != nil {
+		return nil, nil, err
 	}
 	defer f.Close()
 	deps := map[string][]string{} // module file -> the files it needs
@@ -80,11 +107,11 @@ func modulePaths(dir string, names []string) ([]string, error) {
 			continue
 		}
 		deps[file] = strings.Fields(rest)
-		name := strings.TrimSuffix(path.Base(file), ".ko")
+		name := moduleName(file)
 		byName[strings.ReplaceAll(name, "-", "_")] = file
 	}
 	if err := sc.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	seen := map[string]bool{}
 	var add func(file string)
@@ -98,18 +125,33 @@ func modulePaths(dir string, names []string) ([]string, error) {
 		}
 	}
 	for _, n := range names {
-		file, ok := byName[strings.ReplaceAll(n, "-", "_")]
-		if !ok {
-			return nil, fmt.Errorf("module %s is not in %s/modules.dep (built in?)", n, dir)
+		key := strings.ReplaceAll(n, "-", "_")
+		file, ok := byName[key]
+		switch {
+		case ok:
+			add(file)
+			load = append(load, n)
+		case builtin[key]:
+		default:
+			return nil, nil, fmt.Errorf("module %s is neither in %s/modules.dep nor built in", n, dir)
 		}
-		add(file)
 	}
-	files := make([]string, 0, len(seen))
+	files = make([]string, 0, len(seen))
 	for f := range seen {
 		files = append(files, f)
 	}
 	sort.Strings(files)
-	return files, nil
+	return files, load, nil
+}
+
+// moduleName is a module file's name without its extension: the kernel
+// may keep its modules compressed (kbus.ko.xz), which u-root's init reads.
+func moduleName(file string) string {
+	base := path.Base(file)
+	for _, ext := range []string{".xz", ".gz", ".zst"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return strings.TrimSuffix(base, ".ko")
 }
 
 // files are what the image needs of the distribution's kernel: the
@@ -117,7 +159,7 @@ func modulePaths(dir string, names []string) ([]string, error) {
 // modules-load.d file naming them, written into build.
 func (d Distro) files(release, build string) ([]initramfs.File, error) {
 	dir := filepath.Join(d.Root, "lib", "modules", release)
-	mods, err := modulePaths(dir, d.Load)
+	mods, load, err := modulePaths(dir, d.Load)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +169,7 @@ func (d Distro) files(release, build string) ([]initramfs.File, error) {
 		files = append(files, initramfs.File{Src: filepath.Join(dir, m), Dst: path.Join(dst, m)})
 	}
 	conf := filepath.Join(build, "distro-modules.conf")
-	if err := os.WriteFile(conf, []byte(strings.Join(d.Load, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(conf, []byte(strings.Join(load, "\n")+"\n"), 0o644); err != nil {
 		return nil, err
 	}
 	return append(files, initramfs.File{Src: conf, Dst: "lib/modules-load.d/rig.conf"}), nil
@@ -144,10 +186,32 @@ func (d Distro) kernel() (kernel, string, error) {
 }
 
 // module is the build stage "module" for a distribution kernel: the
-// module DKMS built for it.
-func (d Distro) module() (module, string, error) {
-	if _, err := os.Stat(d.Module); err != nil {
+// module DKMS built for it, unpacked into build when the distribution
+// compresses it (the guest's init loads a plain kbus.ko).
+func (d Distro) module(build string) (module, string, error) {
+	f, err := os.Open(d.Module)
+	if err != nil {
 		return module{}, "", fmt.Errorf("the module built for the distribution kernel: %w", err)
 	}
-	return module{path: d.Module}, "built elsewhere: " + d.Module, nil
+	defer f.Close()
+	if !strings.HasSuffix(d.Module, ".xz") {
+		return module{path: d.Module}, "built elsewhere: " + d.Module, nil
+	}
+	r, err := xz.NewReader(f)
+	if err != nil {
+		return module{}, "", fmt.Errorf("the module built for the distribution kernel: %s: %w", d.Module, err)
+	}
+	out := filepath.Join(build, "kbus.ko")
+	w, err := os.Create(out)
+	if err != nil {
+		return module{}, "", err
+	}
+	if _, err := io.Copy(w, r); err != nil {
+		w.Close()
+		return module{}, "", fmt.Errorf("unpacking %s: %w", d.Module, err)
+	}
+	if err := w.Close(); err != nil {
+		return module{}, "", err
+	}
+	return module{path: out}, "built elsewhere: " + d.Module + ", unpacked", nil
 }

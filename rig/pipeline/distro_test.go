@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/ulikunitz/xz"
 )
 
 func TestDistroModulesComeWithWhatTheyNeed(t *testing.T) {
@@ -26,7 +29,7 @@ func TestDistroModulesComeWithWhatTheyNeed(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "modules.dep"), []byte(dep), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := modulePaths(dir, []string{"9p", "9pnet_virtio"})
+	got, _, err := modulePaths(dir, []string{"9p", "9pnet_virtio"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +38,7 @@ func TestDistroModulesComeWithWhatTheyNeed(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
 	}
-	if _, err := modulePaths(dir, []string{"virtio_blk"}); err == nil {
+	if _, _, err := modulePaths(dir, []string{"virtio_blk"}); err == nil {
 		t.Error("a module not in modules.dep was found")
 	}
 	d := Distro{Root: root, Load: []string{"9p"}}
@@ -49,5 +52,49 @@ func TestDistroModulesComeWithWhatTheyNeed(t *testing.T) {
 	}
 	if n := len(files); n != 1+4+1 { // modules.dep, 9p and its three, the load list
 		t.Errorf("%d files: %v", n, files)
+	}
+}
+
+// Debian's 6.12 keeps its modules xz-compressed: modules.dep names them
+// so, and DKMS leaves kbus.ko.xz, which the guest gets unpacked.
+func TestDistroModulesMayBeCompressed(t *testing.T) {
+	dir := t.TempDir()
+	dep := "kernel/net/9p/9pnet_virtio.ko.xz: kernel/net/9p/9pnet.ko.xz\nkernel/net/9p/9pnet.ko.xz:\n"
+	if err := os.WriteFile(filepath.Join(dir, "modules.dep"), []byte(dep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// virtio_pci is built into Debian's 6.12: nothing to carry or load.
+	if err := os.WriteFile(filepath.Join(dir, "modules.builtin"), []byte("kernel/drivers/virtio/virtio_pci.ko\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, load, err := modulePaths(dir, []string{"virtio_pci", "9pnet_virtio"})
+	if want := []string{"kernel/net/9p/9pnet.ko.xz", "kernel/net/9p/9pnet_virtio.ko.xz"}; err != nil ||
+		!reflect.DeepEqual(got, want) || !reflect.DeepEqual(load, []string{"9pnet_virtio"}) {
+		t.Errorf("got %v, load %v, %v; want %v, load [9pnet_virtio]", got, load, err, want)
+	}
+
+	elf := []byte("\x7fELF a module's bytes")
+	var packed bytes.Buffer
+	w, err := xz.NewWriter(&packed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(elf); err != nil || w.Close() != nil {
+		t.Fatal(err)
+	}
+	ko := filepath.Join(dir, "kbus.ko.xz")
+	if err := os.WriteFile(ko, packed.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := t.TempDir()
+	m, _, err := Distro{Module: ko}.module(build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(m.path); err != nil || !bytes.Equal(b, elf) || filepath.Dir(m.path) != build {
+		t.Errorf("unpacked module %s: %q, %v", m.path, b, err)
+	}
+	if _, _, err := (Distro{Module: filepath.Join(dir, "modules.dep.xz")}).module(build); err == nil {
+		t.Error("a missing module was accepted")
 	}
 }

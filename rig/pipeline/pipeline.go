@@ -375,7 +375,7 @@ func (r *runner) buildGuest(ctx context.Context, build string) (guest, error) {
 		if g.kernel, err = step(r, "kernel", d.kernel); err != nil {
 			return g, err
 		}
-		if g.module, err = step(r, "module", d.module); err != nil {
+		if g.module, err = step(r, "module", func() (module, string, error) { return d.module(build) }); err != nil {
 			return g, err
 		}
 	} else {
