@@ -15,7 +15,7 @@ const (
 	DmesgFile   = "dmesg.txt"
 	BenchFile   = "bench.txt"
 	BenchJSON   = "bench.json" // the benchmark's figures ([]figure.Figure)
-	KmemleakDir = "kmemleak"   // one report per scan: after-specs.txt, after-rmmod.txt
+	KmemleakDir = "kmemleak"   // the scan after the module's unload: after-rmmod.txt
 	// ArtifactsDir holds what a suite leaves for people to read or
 	// reuse (the fuzzer's figures, new corpus entries, reproducers), one
 	// folder per suite; the host copies each into the report folder.

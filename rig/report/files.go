@@ -23,7 +23,7 @@ const (
 	SerialFile     = "serial.log" // the guest's console
 	DmesgFile      = guestproto.DmesgFile
 	SuitesDir      = guestproto.SuitesDir
-	KmemleakPrefix = "kmemleak-" // kmemleak-after-specs.txt, kmemleak-after-rmmod.txt
+	KmemleakPrefix = "kmemleak-" // kmemleak-after-rmmod.txt
 	mergeScrap     = ".junit-merge"
 )
 
