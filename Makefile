@@ -161,7 +161,8 @@ dkms-install: deb
 # DISTRO_RUN META ARGS: the x86_64 specs on the Debian kernel META names,
 # with the module DKMS built for it.
 DISTRO_RUN = root=$$(scripts/distro-kernel.sh $(RIG_CACHE) $(1)) && rel=$$(basename $$root/lib/modules/*) && \
-	$(RIG) test -arch x86_64 -distro $$root -distro-module $$(ls /var/lib/dkms/kbus/$(VERSION)/$$rel/x86_64/module/kbus.ko*) \
+	ko=$$(ls /var/lib/dkms/kbus/$(VERSION)/$$rel/x86_64/module/kbus.ko*) && \
+	$(RIG) test -arch x86_64 -distro $$root -distro-module $$ko \
 		$(2) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)'
 
 # Debian's own amd64 kernel, booted with the module DKMS built for it.
