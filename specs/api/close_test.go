@@ -33,7 +33,10 @@ var _ = Describe("Closing a Ksock", func() {
 		Expect(ks.Close()).To(Succeed())
 		var got error
 		Eventually(waited).WithTimeout(time.Second).Should(Receive(&got))
-		Expect(returned.Sub(start)).To(BeNumerically("<", 100*time.Millisecond))
+		// At once: the API has no tick, so only the close can end the
+		// wait, well inside the second it is given. On the debug kernel
+		// with three guests sharing two cores the wake once took 140 ms.
+		Expect(returned.Sub(start)).To(BeNumerically("<", 500*time.Millisecond))
 		Expect(errors.Is(got, kbus.ErrClosed)).To(BeTrue(), "Receive returned %v", got)
 
 		st := WaitNext(asker, 2*time.Second)

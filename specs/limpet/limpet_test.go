@@ -14,8 +14,6 @@ import (
 	"github.com/onsi/gomega/gbytes"
 )
 
-var sockets int
-
 // join starts a Limpet pair between two devices over a Unix socket; both
 // Limpets get the extra arguments.
 func join(devA, devB int, idA, idB uint32, keyA, keyB string, extra ...string) (server, client *Proc) {
@@ -24,8 +22,10 @@ func join(devA, devB int, idA, idB uint32, keyA, keyB string, extra ...string) (
 	ka, kb := filepath.Join(dir, "a.key"), filepath.Join(dir, "b.key")
 	Expect(os.WriteFile(ka, []byte(keyA), 0o600)).To(Succeed())
 	Expect(os.WriteFile(kb, []byte(keyB), 0o600)).To(Succeed())
-	sockets++
-	sock := fmt.Sprintf("unix:/tmp/limpet%d.sock", sockets)
+	// The socket lives in the spec's own folder: the same suite built for
+	// another ABI may run beside this one (docs/testing.md, "Suites side
+	// by side"), and a path both choose would join the wrong Limpets.
+	sock := "unix:" + filepath.Join(dir, "link.sock")
 	server = StartProc("limpet", append([]string{"--device", strconv.Itoa(devA), "--id", fmt.Sprint(idA),
 		"--listen", sock, "--key-file", ka}, extra...)...)
 	time.Sleep(100 * time.Millisecond)
