@@ -62,10 +62,16 @@ func (c signalConsole) print(text string) {
 		quiet = false
 		log.Printf("cannot keep kernel messages off the console while signalling: %v", err)
 	}
+	// A kernel line that passed the console's level just before is still
+	// going out on the UART: wait for it before the block's first byte.
+	consoleBarrier()
 	_, _ = c.out.WriteString(text)
 	// Every byte sent before the kernel may write to the UART again.
 	drain(int(c.out.Fd()), drainLimit)
 	flooded := stopFlood()
+	// Lines logged during the block but not yet handled must meet the
+	// quiet level, not the one switched back on below.
+	consoleBarrier()
 	if quiet {
 		if _, err := unix.Klogctl(unix.SYSLOG_ACTION_CONSOLE_ON, nil); err != nil {
 			log.Printf("switching kernel messages back on: %v", err)
@@ -75,6 +81,16 @@ func (c signalConsole) print(text string) {
 		replayHeldBack(kmsg, c.out, flooded)
 		_ = unix.Close(kmsg)
 	}
+}
+
+// consoleBarrier returns once no kernel line is being written to the
+// consoles: reading /proc/consoles takes and releases the console lock,
+// which the kernel holds while it prints (Linux 6.1; later kernels list
+// the consoles under another lock, and there this is only a read). Two
+// blocks written back to back once had kernel lines, printed as they
+// began, cut into their first signal line.
+func consoleBarrier() {
+	_, _ = os.ReadFile("/proc/consoles")
 }
 
 // drainLimit bounds how long a block waits for the console to send it.
