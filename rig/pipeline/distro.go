@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/report"
+	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 )
 
@@ -145,7 +147,8 @@ func modulePaths(dir string, names []string) (files, load []string, err error) {
 }
 
 // moduleName is a module file's name without its extension: the kernel
-// may keep its modules compressed (kbus.ko.xz), which u-root's init reads.
+// may keep its modules compressed (kbus.ko.xz), which u-root's init reads,
+// and module unpacks kbus.ko the same three ways.
 func moduleName(file string) string {
 	base := path.Base(file)
 	for _, ext := range []string{".xz", ".gz", ".zst"} {
@@ -194,10 +197,21 @@ func (d Distro) module(build string) (module, string, error) {
 		return module{}, "", fmt.Errorf("the module built for the distribution kernel: %w", err)
 	}
 	defer f.Close()
-	if !strings.HasSuffix(d.Module, ".xz") {
+	var r io.Reader
+	switch filepath.Ext(d.Module) {
+	case ".xz":
+		r, err = xz.NewReader(f)
+	case ".gz":
+		r, err = gzip.NewReader(f)
+	case ".zst":
+		var z *zstd.Decoder
+		if z, err = zstd.NewReader(f); err == nil {
+			defer z.Close()
+			r = z
+		}
+	default:
 		return module{path: d.Module}, "built elsewhere: " + d.Module, nil
 	}
-	r, err := xz.NewReader(f)
 	if err != nil {
 		return module{}, "", fmt.Errorf("the module built for the distribution kernel: %s: %w", d.Module, err)
 	}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -93,6 +94,19 @@ func TestDistroModulesMayBeCompressed(t *testing.T) {
 	}
 	if b, err := os.ReadFile(m.path); err != nil || !bytes.Equal(b, elf) || filepath.Dir(m.path) != build {
 		t.Errorf("unpacked module %s: %q, %v", m.path, b, err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(elf); err != nil || zw.Close() != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "kbus.ko.gz"), gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m, _, err := (Distro{Module: filepath.Join(dir, "kbus.ko.gz")}).module(t.TempDir()); err != nil {
+		t.Error(err)
+	} else if b, _ := os.ReadFile(m.path); !bytes.Equal(b, elf) {
+		t.Errorf("gzip: unpacked %q", b)
 	}
 	if _, _, err := (Distro{Module: filepath.Join(dir, "modules.dep.xz")}).module(build); err == nil {
 		t.Error("a missing module was accepted")
