@@ -215,10 +215,7 @@ BOARD ?= qemu-arm64
 # signals, the proof that kernel messages cost no test case (make test's
 # board image does; docs/boards.md).
 FLOOD ?=
-# With FLOOD the suites run one at a time: side by side they can end
-# together, their signal blocks then follow each other at once, and the
-# flood has been seen cutting into such a block (issue 28, open).
-IMAGE_FLAGS = -board $(BOARD) $(RUN_FLAGS) -cache $(RIG_CACHE) $(if $(FLOOD),-printk-flood -streams 1)
+IMAGE_FLAGS = -board $(BOARD) $(RUN_FLAGS) -cache $(RIG_CACHE) $(if $(FLOOD),-printk-flood)
 image: deps rig
 	$(RIG) image $(IMAGE_FLAGS)
 

@@ -83,6 +83,37 @@ func (c signalConsole) print(text string) {
 	}
 }
 
+// writeToConsoleDirectly makes fds 1 and 2 the console itself. u-root's
+// init, given console= on the kernel command line, starts the uinit with
+// a pipe as its output and copies the pipe to the console in a goroutine;
+// on a pipe drain has nothing to wait for, so a signal block would end its
+// quiet window while its bytes were still on their way to the UART
+// (docs/boards.md, "Signals and kernel messages"). Output written to the
+// console descriptor goes to the UART's driver, which drain can wait on.
+// If the console cannot be opened the pipe stays, and the reason is logged.
+func writeToConsoleDirectly() {
+	if _, err := unix.IoctlGetTermios(1, unix.TCGETS); err == nil {
+		return // already a terminal
+	}
+	fd, err := unix.Open("/dev/console", unix.O_WRONLY|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		log.Printf("output is not a terminal and /dev/console cannot be opened (%v): signal blocks cannot wait for the UART", err)
+		return
+	}
+	defer unix.Close(fd)
+	if _, err := unix.IoctlGetTermios(fd, unix.TCGETS); err != nil {
+		log.Printf("/dev/console is not a terminal (%v): signal blocks cannot wait for the UART", err)
+		return
+	}
+	for _, to := range []int{1, 2} {
+		if err := unix.Dup3(fd, to, 0); err != nil {
+			log.Printf("writing fd %d to /dev/console: %v", to, err)
+			return
+		}
+	}
+	log.Printf("output was not a terminal; writing to /dev/console directly")
+}
+
 // consoleBarrier returns once no kernel line is being written to the
 // consoles: reading /proc/consoles takes and releases the console lock,
 // which the kernel holds while it prints (Linux 6.1; later kernels list

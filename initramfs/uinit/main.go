@@ -37,6 +37,7 @@ func main() {
 	// the rest (and /proc itself, should it be missing) before anything
 	// is read from it.
 	mountBasics()
+	writeToConsoleDirectly()
 	useCgroup2()
 	cmdline, err := os.ReadFile("/proc/cmdline")
 	if err != nil {

@@ -128,30 +128,43 @@ func Expected(reportDir string, suites []string) ([]Case, error) {
 	return cases, nil
 }
 
-// Compare says how LAVA's cases differ from the expected ones.
-func Compare(got, want []Case) error {
-	count := map[Case]int{}
+// Compare says how LAVA's cases differ from the expected ones. Lost or
+// extra cases (by suite and id) are the error: a signal the console
+// mangled. The LAVA job boots the image again, so a spec may end there
+// otherwise than in the image-test run it is compared with; those cases
+// are returned as flipped (LAVA's result), not as an error: LAVA recorded
+// them faithfully, and a failure among them fails the job anyway.
+func Compare(got, want []Case) (flipped []Case, err error) {
+	type key struct{ suite, id string }
+	count := map[key]int{}
+	wantResult := map[key]string{}
 	for _, c := range want {
-		count[c]++
+		k := key{c.Suite, c.ID}
+		count[k]++
+		wantResult[k] = c.Result
 	}
 	for _, c := range got {
-		count[c]--
+		k := key{c.Suite, c.ID}
+		count[k]--
+		if r, ok := wantResult[k]; ok && r != c.Result {
+			flipped = append(flipped, c)
+		}
 	}
 	var missing, extra []string
-	for c, n := range count {
+	for k, n := range count {
 		for ; n > 0; n-- {
-			missing = append(missing, c.String())
+			missing = append(missing, k.suite+"/"+k.id)
 		}
 		for ; n < 0; n++ {
-			extra = append(extra, c.String())
+			extra = append(extra, k.suite+"/"+k.id)
 		}
 	}
 	if len(missing) == 0 && len(extra) == 0 {
-		return nil
+		return flipped, nil
 	}
 	sort.Strings(missing)
 	sort.Strings(extra)
-	return fmt.Errorf("LAVA recorded %d test cases, the guest's reports hold %d: %d not in LAVA (%s), %d only in LAVA (%s)",
+	return flipped, fmt.Errorf("LAVA recorded %d test cases, the guest's reports hold %d: %d not in LAVA (%s), %d only in LAVA (%s)",
 		len(got), len(want), len(missing), first(missing), len(extra), first(extra))
 }
 

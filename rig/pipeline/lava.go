@@ -80,8 +80,8 @@ func WriteLAVAJobs(ctx context.Context, cfg Config) (*LAVAFiles, error) {
 
 // RunLAVA writes the board's jobs, runs the QEMU job with lava-run and
 // sets what LAVA recorded against the board's last image-test run, suite
-// by suite for the suites the job's image holds (report.DecideLAVA
-// decides). The record is nil when the job never ran.
+// by suite for the suites the job's image holds: the same test cases, each
+// result as its own boot gave it (report.DecideLAVA decides). The record is nil when the job never ran.
 func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Record, report.LAVAEvidence) {
 	var e report.LAVAEvidence
 	f, err := WriteLAVAJobs(ctx, cfg)
@@ -107,6 +107,10 @@ func RunLAVA(ctx context.Context, cfg Config) (*LAVAFiles, *lava.Record, report.
 		}
 	}
 	e.Cases, e.Suites = len(out.Cases), len(suites)
-	e.Mismatch = lava.Compare(out.Cases, want)
+	flipped, err := lava.Compare(out.Cases, want)
+	e.Mismatch = err
+	for _, c := range flipped {
+		e.Flipped = append(e.Flipped, c.String())
+	}
 	return f, out, e
 }

@@ -127,6 +127,9 @@ type LAVAEvidence struct {
 	// Mismatch says LAVA recorded other test cases or results than the
 	// guest's reports hold.
 	Mismatch error
+	// Flipped are the cases whose result in the job's boot differs from
+	// the image-test run's (suite/id result, as LAVA has it).
+	Flipped []string
 	// Cases, Suites and Failed count what LAVA recorded.
 	Cases, Suites, Failed int
 }
@@ -141,7 +144,25 @@ func DecideLAVA(e LAVAEvidence) (Verdict, string) {
 	case e.Mismatch != nil:
 		return Fail, e.Mismatch.Error()
 	case e.Failed > 0:
-		return Fail, fmt.Sprintf("LAVA recorded the guest's results faithfully, and %d specs failed", e.Failed)
+		return Fail, fmt.Sprintf("LAVA recorded every test case the guest signalled, and %d specs failed%s", e.Failed, flips(e.Flipped))
 	}
-	return Pass, fmt.Sprintf("LAVA recorded %d test cases in %d suites, each as the guest's reports have it", e.Cases, e.Suites)
+	return Pass, fmt.Sprintf("LAVA recorded %d test cases in %d suites, each the guest signalled%s", e.Cases, e.Suites, flips(e.Flipped))
+}
+
+// flips names the cases whose result changed between the image-test run
+// and the LAVA job's boot: a spec that is not stable.
+func flips(cases []string) string {
+	if len(cases) == 0 {
+		return ""
+	}
+	const shown = 3
+	list := cases
+	if len(list) > shown {
+		list = list[:shown]
+	}
+	more := ""
+	if len(cases) > shown {
+		more = fmt.Sprintf(" and %d more", len(cases)-shown)
+	}
+	return fmt.Sprintf("; %d ended otherwise in the image-test run: %s%s", len(cases), strings.Join(list, "; "), more)
 }

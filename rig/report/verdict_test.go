@@ -82,6 +82,8 @@ func TestLAVAVerdicts(t *testing.T) {
 		{LAVAEvidence{Mismatch: errors.New("LAVA recorded 561 test cases, the reports hold 562"), Cases: 561}, Fail, "561"},
 		{LAVAEvidence{Cases: 562, Suites: 9, Failed: 2}, Fail, "2 specs failed"},
 		{LAVAEvidence{Cases: 562, Suites: 9}, Pass, "562 test cases in 9 suites"},
+		{LAVAEvidence{Cases: 562, Suites: 9, Failed: 1, Flipped: []string{"core/a fail"}}, Fail,
+			"1 ended otherwise in the image-test run: core/a fail"},
 	} {
 		v, why := DecideLAVA(c.e)
 		if v != c.want || !strings.Contains(why, c.says) {

@@ -170,6 +170,6 @@ var _ = Describe("Concurrency: many Ksocks, threads and processes at once", func
 			}(g)
 		}
 		wg.Wait()
-		Expect(ProcFile("bindings")).NotTo(ContainSubstring("$.Churn"))
+		Expect(DeviceBindings()).NotTo(ContainSubstring("$.Churn"))
 	})
 })

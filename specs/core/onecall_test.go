@@ -275,7 +275,7 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			Consistently(got).WithTimeout(200 * time.Millisecond).ShouldNot(Receive())
 			Send(sender, kbus.NewAnnouncement("$.Recv.Closing", nil))
 			Eventually(got).WithTimeout(2 * time.Second).Should(Receive(Equal("$.Recv.Closing")))
-			Eventually(func() string { return ProcFile("bindings") }).ShouldNot(ContainSubstring("$.Recv.Closing"),
+			Eventually(func() string { return DeviceBindings() }).ShouldNot(ContainSubstring("$.Recv.Closing"),
 				"released once the call returned")
 		})
 

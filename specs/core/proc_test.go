@@ -36,9 +36,9 @@ var _ = Describe("§12 /proc/kbus", func() {
 	It("forgets the bindings of a closed Ksock", func() {
 		ks := RW()
 		BindListener(ks, "$.Proc.Gone")
-		Expect(ProcFile("bindings")).To(ContainSubstring("$.Proc.Gone"))
+		Expect(DeviceBindings()).To(ContainSubstring("$.Proc.Gone"))
 		Expect(ks.Close()).To(Succeed())
-		Expect(ProcFile("bindings")).NotTo(ContainSubstring("$.Proc.Gone"))
+		Expect(DeviceBindings()).NotTo(ContainSubstring("$.Proc.Gone"))
 	})
 
 	It("shows each device and Ksock in the stats format", func() {

@@ -152,6 +152,6 @@ var _ = Describe("A set-top box under load for minutes", func() {
 			Expect(k.Outstanding).To(BeZero(), "ksock %d", k.ID)
 			Expect(k.UnsentReplies).To(BeZero(), "ksock %d", k.ID)
 		}
-		Expect(strings.Count(ProcFile("bindings"), "$.STB.*")).To(BeZero())
+		Expect(strings.Count(DeviceBindings(), "$.STB.*")).To(BeZero())
 	})
 })

@@ -189,6 +189,22 @@ func ProcFile(name string) string {
 	return string(b)
 }
 
+// DeviceBindings returns Device's lines of /proc/kbus/bindings. The file
+// lists every device, and suites run side by side each on a device of its
+// own (docs/testing.md): a spec that read the whole file would see
+// another suite's bindings, which may carry the same names.
+func DeviceBindings() string {
+	GinkgoHelper()
+	head := fmt.Sprintf("%3d:", Device)
+	var part []string
+	for _, line := range strings.SplitAfter(ProcFile("bindings"), "\n") {
+		if strings.HasPrefix(line, head) {
+			part = append(part, line)
+		}
+	}
+	return strings.Join(part, "")
+}
+
 // DeviceStats returns Device's part of /proc/kbus/stats: its "dev N:"
 // line and the Ksock lines under it.
 func DeviceStats() string {
