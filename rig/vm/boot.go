@@ -84,7 +84,7 @@ func (c Config) options() (*qemu.Options, error) {
 		qemu.WithQEMUCommand(qemuCmd),
 		qemu.WithKernel(c.Kernel),
 		qemu.WithInitramfs(c.Initramfs),
-		qemu.WithAppendKernel(append([]string{"console=" + q.Console, "loglevel=5"}, c.KernelArgs...)...),
+		qemu.WithAppendKernel(append(append([]string{"console=" + q.Console, "loglevel=5"}, q.KernelArgs...), c.KernelArgs...)...),
 		qemu.HaltOnKernelPanic(),
 		qemu.WithVMTimeout(timeout),
 	}
