@@ -22,6 +22,8 @@ type options struct {
 	arch, flavour, kver, name string
 	// distro group
 	distro, distroModule string
+	distroPackage        string
+	memberSuites         commaList
 	// spec group
 	suites        listFlag
 	labels, focus string
@@ -53,6 +55,19 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// commaList is a flag of comma-separated names, repeatable.
+type commaList []string
+
+func (l *commaList) String() string { return strings.Join(*l, ",") }
+func (l *commaList) Set(v string) error {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
 
 // A flagGroup is flags that several verbs share, the way Ginkgo's CLI
 // combines its flag sets per command; rig VERB -h lists them by group.
@@ -91,6 +106,10 @@ func addDistroFlags(o *options, fs *flag.FlagSet) {
 	fs.StringVar(&o.distro, "distro", "", "boot this distribution kernel instead of building one: its image package unpacked "+
 		"(x86_64 only; with -distro-module)")
 	fs.StringVar(&o.distroModule, "distro-module", "", "kbus.ko built for the -distro kernel (by DKMS)")
+	fs.StringVar(&o.distroPackage, "distro-package", "", "the module's package installed here (kbus-dkms): the guest "+
+		"starts the distribution's udev with the package's rules (with -distro)")
+	fs.Var(&o.memberSuites, "member-suites", "comma-separated suites the guest runs as a member of the group the "+
+		"package's rules give the device nodes, not as root (with -distro-package)")
 }
 
 // addSpecFlags choose the specs the guest carries and runs.

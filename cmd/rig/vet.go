@@ -65,6 +65,12 @@ func vet(c *command, fs *flag.FlagSet, o *options) error {
 	if o.distro != "" && (len(o.targets) != 1 || o.targets[0].Name != target.X86_64 || o.topology == "pair") {
 		return fmt.Errorf("-distro boots one x86_64 guest")
 	}
+	if o.distroPackage != "" && o.distro == "" {
+		return fmt.Errorf("-distro-package goes with -distro")
+	}
+	if len(o.memberSuites) > 0 && o.distroPackage == "" {
+		return fmt.Errorf("-member-suites needs -distro-package: the group comes from the package's udev rules")
+	}
 	return nil
 }
 
@@ -145,10 +151,16 @@ func (o *options) guestConfig(c *command) (pipeline.Config, error) {
 		Stage: os.Getenv(stageEnv),
 	}
 	if o.distro != "" {
-		d := &pipeline.Distro{Root: o.distro, Module: o.distroModule, Load: pipeline.DistroLoad}
+		d := &pipeline.Distro{Root: o.distro, Module: o.distroModule, Load: pipeline.DistroLoad,
+			MemberSuites: o.memberSuites}
 		rel, err := d.Release()
 		if err != nil {
 			return pipeline.Config{}, err
+		}
+		if o.distroPackage != "" {
+			if d.Package, err = pipeline.LookupPackage(o.distroPackage); err != nil {
+				return pipeline.Config{}, err
+			}
 		}
 		cfg.Distro = d
 		if cfg.Name == "" {

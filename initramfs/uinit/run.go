@@ -98,6 +98,13 @@ func (r *run) steps() error {
 		return err
 	}
 
+	if r.req.Udev {
+		r.setPhase("udev")
+		if err := startUdev(); err != nil {
+			return err
+		}
+	}
+
 	deadline := r.start.Add(r.req.Timeout)
 	if r.req.Mode == guestproto.ModeBench {
 		r.setPhase("bench")
@@ -114,6 +121,12 @@ func (r *run) steps() error {
 		devs, err := streamDevices(streamCount(r.req, len(suites)))
 		if err != nil {
 			return err
+		}
+		if r.req.Udev {
+			if err := settleUdev(); err != nil {
+				return err
+			}
+			logNodes()
 		}
 		log.Printf("running %d suites in %d streams on devices %v", len(suites), len(devs), devs)
 		began := time.Now()
@@ -300,12 +313,22 @@ func (r *run) runSuite(path string, dev int, marked bool, deadline time.Time) (r
 	if req.Peer != "" {
 		env = append(env, guestproto.EnvPeer+"="+req.Peer)
 	}
+	var cred *syscall.Credential
+	if req.Member.Has(name) {
+		if err := prepareForMember(junit, jsonReport); err != nil {
+			res.Error = fmt.Sprintf("preparing to run as a member of group %d: %v", req.Member.GID, err)
+			res.ExitCode = -1
+			return res
+		}
+		cred = memberCredential(req.Member)
+		res.Member = true
+	}
 	console := &lineWriter{mu: &r.consoleMu, out: os.Stdout}
 	if marked {
 		console.prefix = name + "| "
 	}
 	defer console.Flush()
-	execute(&res, console, logFile, deadline, env, path, args...)
+	execute(&res, console, logFile, deadline, cred, env, path, args...)
 	return res
 }
 
@@ -323,24 +346,33 @@ func (r *run) runBench(deadline time.Time) (res guestproto.SuiteResult) {
 	defer out.Close()
 	console := &lineWriter{mu: &r.consoleMu, out: os.Stdout}
 	defer console.Flush()
-	execute(&res, console, out, deadline, nil, guestproto.BenchPath,
+	execute(&res, console, out, deadline, nil, nil, guestproto.BenchPath,
 		"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON),
 		"-c", filepath.Join(guestproto.BinDir, guestproto.CBench))
 	return res
 }
 
-// execute runs a guest program with env added to its environment until it
-// exits or the deadline, recording its exit in res and copying its output
-// to console and to w.
-func execute(res *guestproto.SuiteResult, console, w io.Writer, deadline time.Time, env []string, path string, args ...string) {
+// execute runs a guest program with env added to its environment, as cred
+// (nil: as root), until it exits or the deadline, recording its exit in res
+// and copying its output to console and to w.
+func execute(res *guestproto.SuiteResult, console, w io.Writer, deadline time.Time, cred *syscall.Credential,
+	env []string, path string, args ...string) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Dir = "/tmp"
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		env = append(env, fmt.Sprintf("%s=%d", guestproto.EnvMemberGID, cred.Groups[0]))
+	}
 	out := io.MultiWriter(console, w)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.Env = append(os.Environ(), env...)
-	log.Printf("%s: %s %s", res.Name, strings.Join(env, " "), strings.Join(cmd.Args, " "))
+	as := ""
+	if cred != nil {
+		as = fmt.Sprintf(" (as uid %d, groups %v)", cred.Uid, cred.Groups)
+	}
+	log.Printf("%s: %s %s%s", res.Name, strings.Join(env, " "), strings.Join(cmd.Args, " "), as)
 
 	err := cmd.Run()
 	var exitErr *exec.ExitError

@@ -17,10 +17,13 @@ package guestproto
 // Paths in the guest image. Not under /lib/modules: u-root's init loads
 // every module found there before the uinit runs, without our parameters.
 const (
-	ModulePath   = "/kbus/kbus.ko"
-	SpecsDir     = "/specs" // the compiled suites, NAME.test
-	BinDir       = "/bin"   // the uinit and our commands
-	UinitPath    = "/bin/uinit"
+	ModulePath = "/kbus/kbus.ko"
+	SpecsDir   = "/specs" // the compiled suites, NAME.test
+	BinDir     = "/bin"   // the uinit and our commands
+	UinitPath  = "/bin/uinit"
+	// UdevadmPath is where a distribution run's image carries the
+	// distribution's udevadm, which is also its udev daemon.
+	UdevadmPath  = "/usr/bin/udevadm"
 	BenchPath    = "/bin/kbusbench"
 	ResultsMount = "/results" // where the guest mounts the share
 	// ResultsLabel is the volume label of a board image's results
@@ -43,4 +46,7 @@ const (
 const (
 	// EnvPeer is the other guest's address in a two-machine run.
 	EnvPeer = "KBUS_RIG_PEER"
+	// EnvMemberGID is the group a suite run as a member of it (not as
+	// root) belongs to, for the specs that check it.
+	EnvMemberGID = "KBUS_RIG_MEMBER_GID"
 )

@@ -35,6 +35,12 @@ const (
 	// ArgStreams is how many suites the guest runs side by side, each on
 	// a KBUS device of its own (docs/testing.md, "Suites side by side").
 	ArgStreams = "rig.streams"
+	// ArgUdev starts udev in the guest before the suites: the device
+	// nodes then get what the distribution package's rules give them.
+	ArgUdev = "rig.udev"
+	// ArgMember runs the named suites as a member of a group and not as
+	// root: GID:SUITE,SUITE (docs/kbus.md §18.5).
+	ArgMember = "rig.member"
 	// ModuleParamPrefix marks a module parameter: kbus.NAME=VALUE.
 	ModuleParamPrefix = "kbus."
 )
@@ -79,6 +85,46 @@ type Request struct {
 	// Streams is how many suites run side by side: 1 runs them one at a
 	// time on device 0, 0 means one stream per online CPU.
 	Streams int
+	// Udev starts udev before the suites (ArgUdev).
+	Udev bool
+	// Member, when its Suites are set, runs those suites as the
+	// unprivileged user Nobody with group Member.GID among its groups.
+	Member Member
+}
+
+// Nobody is the user and group id the guest runs unprivileged suites as.
+const Nobody = 65534
+
+// Member is a group and the suites run as a member of it (ArgMember).
+type Member struct {
+	GID    int
+	Suites []string
+}
+
+// Has says whether suite runs as a member.
+func (m Member) Has(suite string) bool {
+	for _, s := range m.Suites {
+		if s == suite {
+			return true
+		}
+	}
+	return false
+}
+
+func (m Member) String() string {
+	if len(m.Suites) == 0 {
+		return ""
+	}
+	return strconv.Itoa(m.GID) + ":" + strings.Join(m.Suites, ",")
+}
+
+func parseMember(val string) (Member, bool) {
+	gid, list, ok := strings.Cut(val, ":")
+	n, err := strconv.Atoi(gid)
+	if !ok || err != nil || n <= 0 || list == "" {
+		return Member{}, false
+	}
+	return Member{GID: n, Suites: strings.Split(list, ",")}, true
 }
 
 // KernelArgs returns the request as kernel command-line arguments, in the
@@ -114,6 +160,10 @@ func (r Request) KernelArgs() []string {
 	if r.Streams > 0 {
 		add(ArgStreams, strconv.Itoa(r.Streams))
 	}
+	if r.Udev {
+		add(ArgUdev, "1")
+	}
+	add(ArgMember, r.Member.String())
 	for _, p := range r.ModuleParams {
 		args = append(args, ModuleParamPrefix+p)
 	}
@@ -154,6 +204,12 @@ func ParseCmdline(line string) Request {
 		case key == ArgStreams:
 			if n, err := strconv.Atoi(val); err == nil && n >= 0 && n <= MaxStreams {
 				req.Streams = n
+			}
+		case key == ArgUdev:
+			req.Udev = val == "1"
+		case key == ArgMember:
+			if m, ok := parseMember(val); ok {
+				req.Member = m
 			}
 		case strings.HasPrefix(key, ModuleParamPrefix):
 			req.ModuleParams = append(req.ModuleParams, strings.TrimPrefix(key, ModuleParamPrefix)+"="+val)

@@ -39,6 +39,7 @@ func TestKernelArgsRoundTrip(t *testing.T) {
 		{Mode: ModeTest, Timeout: time.Minute, Results: "RIGRESULTS", PrintkFlood: true},
 		{Mode: ModeTest, Timeout: time.Minute, Streams: 1},
 		{Mode: ModeTest, Timeout: time.Minute, Streams: 3},
+		{Mode: ModeTest, Timeout: time.Minute, Udev: true, Member: Member{GID: 111, Suites: []string{"api", "cli"}}},
 	} {
 		line := "console=ttyS0 " + strings.Join(req.KernelArgs(), " ") + " loglevel=5"
 		if got := ParseCmdline(line); !reflect.DeepEqual(got, req) {
@@ -51,5 +52,17 @@ func TestLaterArgumentsOverrideEarlierOnes(t *testing.T) {
 	req := ParseCmdline(strings.Join(append(Request{Timeout: time.Minute}.KernelArgs(), ArgTimeout+"=1h"), " "))
 	if req.Timeout != time.Hour {
 		t.Errorf("timeout %v, want the later 1h", req.Timeout)
+	}
+}
+
+func TestABadMemberArgumentRunsEverySuiteAsRoot(t *testing.T) {
+	for _, val := range []string{"", "kbus:api", "0:api", "111:", "111"} {
+		if m := ParseCmdline(ArgMember + "=" + val).Member; len(m.Suites) != 0 {
+			t.Errorf("%s=%s read as %+v", ArgMember, val, m)
+		}
+	}
+	m := ParseCmdline(ArgMember + "=111:api,cli").Member
+	if !m.Has("cli") || m.Has("core") {
+		t.Errorf("member %+v", m)
 	}
 }

@@ -39,6 +39,9 @@ type SuiteResult struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Error is set when the suite could not be run or was killed.
 	Error string `json:"error,omitempty"`
+	// Member says the suite ran as Nobody in the Request's Member group,
+	// not as root.
+	Member bool `json:"member,omitempty"`
 }
 
 // Status is the guest's final word on a run.

@@ -32,6 +32,11 @@ type Distro struct {
 	// the image carries them with what they depend on, and u-root's init
 	// loads them before the uinit runs.
 	Load []string
+	// Package, when set, is the module's package installed here: the
+	// guest starts udev with its rules, and runs MemberSuites as a member
+	// of the group they give the nodes, not as root.
+	Package      *Package
+	MemberSuites []string
 }
 
 // DistroLoad are the modules a Debian kernel needs to give the guest its
@@ -175,7 +180,15 @@ func (d Distro) files(release, build string) ([]initramfs.File, error) {
 	if err := os.WriteFile(conf, []byte(strings.Join(load, "\n")+"\n"), 0o644); err != nil {
 		return nil, err
 	}
-	return append(files, initramfs.File{Src: conf, Dst: "lib/modules-load.d/rig.conf"}), nil
+	files = append(files, initramfs.File{Src: conf, Dst: "lib/modules-load.d/rig.conf"})
+	if d.Package != nil {
+		pf, err := d.Package.files(build)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pf...)
+	}
+	return files, nil
 }
 
 // kernel is the build stage "kernel" for a distribution kernel: nothing

@@ -112,3 +112,24 @@ func TestDistroModulesMayBeCompressed(t *testing.T) {
 		t.Error("a missing module was accepted")
 	}
 }
+
+func TestParseLddKeepsTheLibrariesAndTheLoader(t *testing.T) {
+	out := []byte(`	linux-vdso.so.1 (0x00007ffd)
+	libsystemd-shared-252.so => /lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so (0x00007f)
+	libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)
+	/lib64/ld-linux-x86-64.so.2 (0x00007f)
+`)
+	got := parseLdd(out)
+	want := []string{"/lib/x86_64-linux-gnu/libc.so.6", "/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so",
+		"/lib64/ld-linux-x86-64.so.2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestGroupRuleFindsTheGroupAUdevRuleGives(t *testing.T) {
+	rule := `SUBSYSTEM=="kbus", KERNEL=="kbus[0-9]*", GROUP="kbus", MODE="0660"`
+	if m := groupRule.FindStringSubmatch(rule); m == nil || m[1] != "kbus" {
+		t.Errorf("found %q", m)
+	}
+}

@@ -37,6 +37,10 @@ func (r *runner) request() guestproto.Request {
 	if n := r.cfg.Net; n != nil {
 		req.IP, req.Peer = n.IP, n.Peer
 	}
+	if d := r.cfg.Distro; d != nil && d.Package != nil {
+		req.Udev = true
+		req.Member = guestproto.Member{GID: d.Package.GID, Suites: d.MemberSuites}
+	}
 	return req
 }
 

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kbus-project/kbus/rig/guestproto"
@@ -186,6 +187,9 @@ func (r *runner) finish(rigErr error) *Outcome {
 	out.Total = time.Since(r.start)
 	ev := report.Evidence{RigErr: rigErr, Mode: r.cfg.Mode}
 	if res := r.results; res != nil {
+		if rigErr == nil {
+			rigErr = r.checkMembers(res.Status)
+		}
 		ev = res.Evidence(rigErr, r.cfg.Mode)
 		out.Bench = res.Bench
 		if res.Status != nil {
@@ -394,4 +398,31 @@ func (r *runner) buildGuest(ctx context.Context, build string) (guest, error) {
 		return r.buildInitramfs(g.kernel, g.module, bins, build)
 	})
 	return g, err
+}
+
+// checkMembers fails a distribution run whose guest did not run each
+// suite -member-suites names as a member of the package's group (a name
+// that is no suite of the run, or a guest that ignored the request).
+func (r *runner) checkMembers(st *guestproto.Status) error {
+	d := r.cfg.Distro
+	if d == nil || len(d.MemberSuites) == 0 || st == nil || st.Phase != guestproto.PhaseDone {
+		return nil
+	}
+	ran := map[string]bool{}
+	for _, s := range st.Suites {
+		if s.Member {
+			ran[s.Name] = true
+		}
+	}
+	var missing []string
+	for _, s := range d.MemberSuites {
+		if !ran[s] {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("suites %s were to run as members of group %s, not as root, and did not",
+			strings.Join(missing, ", "), d.Package.Group)
+	}
+	return nil
 }

@@ -89,8 +89,7 @@ var _ = Describe("§18.5 Who may use and change a device", func() {
 
 	It("lets the node's owner change the device, as root can", func() {
 		const owner = 4242
-		Expect(os.Chown(node, owner, owner)).To(Succeed())
-		DeferCleanup(os.Chown, node, 0, 0)
+		ChownNode(node, owner, owner)
 		AsUser(owner, owner, func() {
 			fd, err := unix.Open(node, unix.O_RDWR|unix.O_CLOEXEC, 0)
 			Expect(err).NotTo(HaveOccurred(), "the owner opens its node")

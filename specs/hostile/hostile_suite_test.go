@@ -46,8 +46,7 @@ func setFile(path, value string) {
 var _ = BeforeSuite(func() {
 	node := kbus.DevicePath(support.Device)
 	Expect(node).To(BeAnExistingFile(), "the kbus module must be loaded")
-	Expect(os.Chown(node, 0, kbusGroup)).To(Succeed())
-	DeferCleanup(os.Chown, node, 0, 0)
+	support.ChownNode(node, 0, kbusGroup)
 	// Slow memory behind a pointer: on boxes that let users have a
 	// userfaultfd (or a FUSE mount) any user can make a copy wait.
 	setFile("/proc/sys/vm/unprivileged_userfaultfd", "1")

@@ -73,7 +73,7 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 	When("an attacker closes a replier that holds many requests", func() {
 		It("answers them all in slices while the victim's round trips go on", func() {
 			said := under(startAttacker("requests then close"), "requests then close")
-			Expect(said).To(HaveSuffix(fmt.Sprintf("%d statuses", queuedRequests)),
+			Expect(said).To(HaveSuffix(fmt.Sprintf("%d statuses", queuedRequests())),
 				"every queued request got its status")
 		})
 	})

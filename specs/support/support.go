@@ -189,6 +189,19 @@ func ProcFile(name string) string {
 	return string(b)
 }
 
+// ChownNode gives the node path to uid and gid until the spec (or the
+// suite, in a BeforeSuite) ends, and then gives it back to whoever had it:
+// a distribution run's udev gives the nodes to the kbus group
+// (docs/kbus.md §18.5), and other suites, run as members of it, open
+// them after this one.
+func ChownNode(path string, uid, gid int) {
+	GinkgoHelper()
+	var st unix.Stat_t
+	Expect(unix.Stat(path, &st)).To(Succeed())
+	Expect(os.Chown(path, uid, gid)).To(Succeed())
+	DeferCleanup(os.Chown, path, int(st.Uid), int(st.Gid))
+}
+
 // DeviceBindings returns Device's lines of /proc/kbus/bindings. The file
 // lists every device, and suites run side by side each on a device of its
 // own (docs/testing.md): a spec that read the whole file would see
