@@ -21,11 +21,19 @@ import (
 // open, mid-call.
 
 // childEnv names the device the child opens; childNoCover is set when
-// the parent runs without coverage.
+// the parent runs without coverage; childAs, "UID:GID", is who the child
+// becomes once its threads have their coverage buffers.
 const (
 	childEnv     = "KBUS_FUZZ_CHILD"
 	childNoCover = "KBUS_FUZZ_CHILD_NOCOVER"
+	childAs      = "KBUS_FUZZ_CHILD_AS"
 )
+
+// ChildUID is the user the child runs as when the fuzzer runs as root: a
+// second user, who may open the device through the node's group but not
+// change it (docs/kbus.md §18.5), so that the module's refusals and a
+// process of another user dying mid-call are fuzzed too.
+const ChildUID = 65534
 
 // childJob is what the parent sends: ops for one of the child's threads.
 type childJob struct {
@@ -59,6 +67,11 @@ func serveChild(device string, noCover bool, in io.Reader, out io.Writer) error 
 	e, err := NewExecutor(device, noCover)
 	if err != nil {
 		return err
+	}
+	if as := os.Getenv(childAs); as != "" {
+		if err := becomeUser(as); err != nil {
+			return err
+		}
 	}
 	dec, enc := gob.NewDecoder(in), gob.NewEncoder(out)
 	var mu sync.Mutex // guards enc
@@ -106,6 +119,13 @@ func startChild(device string, noCover bool) (*child, error) {
 	}
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), childEnv+"="+device)
+	if os.Geteuid() == 0 {
+		var st syscall.Stat_t
+		if err := syscall.Stat(device, &st); err != nil {
+			return nil, fmt.Errorf("fuzz: the child's device: %w", err)
+		}
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d:%d", childAs, ChildUID, st.Gid))
+	}
 	if noCover {
 		cmd.Env = append(cmd.Env, childNoCover+"=1")
 	}
@@ -195,4 +215,24 @@ func (c *child) alive() bool {
 	default:
 		return true
 	}
+}
+
+// becomeUser makes every thread of the process the user and group "UID:GID"
+// says, with no supplementary groups (Go's syscall package changes all
+// threads, the coverage threads included).
+func becomeUser(as string) error {
+	var uid, gid int
+	if _, err := fmt.Sscanf(as, "%d:%d", &uid, &gid); err != nil {
+		return fmt.Errorf("fuzz child: %s=%q: %w", childAs, as, err)
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("fuzz child: setgroups: %w", err)
+	}
+	if err := syscall.Setresgid(gid, gid, gid); err != nil {
+		return fmt.Errorf("fuzz child: setresgid: %w", err)
+	}
+	if err := syscall.Setresuid(uid, uid, uid); err != nil {
+		return fmt.Errorf("fuzz child: setresuid: %w", err)
+	}
+	return nil
 }

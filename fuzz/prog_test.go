@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -114,8 +115,18 @@ func TestExecutorBoundsAPollsTimeout(t *testing.T) {
 // Operations with Proc 1 run in a second process, which OpKill ends with
 // SIGKILL and the next such operation starts again.
 func TestExecutorRunsTheSecondProcessAndKillsIt(t *testing.T) {
-	dev := filepath.Join(t.TempDir(), "device")
-	if err := os.WriteFile(dev, nil, 0o644); err != nil {
+	dir := t.TempDir()
+	dev := filepath.Join(dir, "device")
+	// Run as root, the child is another user, who must reach the file.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(dev, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dev, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	e, err := NewExecutor(dev, true)
@@ -141,6 +152,16 @@ func TestExecutorRunsTheSecondProcessAndKillsIt(t *testing.T) {
 	}
 	if !opened {
 		t.Fatalf("the second process has not opened %s (%v)", dev, err)
+	}
+	if os.Geteuid() == 0 {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", first.cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("Uid:\t%d\t%d\t%d\t%d\n", ChildUID, ChildUID, ChildUID, ChildUID)
+		if !strings.Contains(string(status), want) {
+			t.Errorf("the second process of a fuzzer run as root is not user %d:\n%s", ChildUID, status)
+		}
 	}
 	if _, err := e.Run(Program{{Kind: OpKill, Proc: 1}, {Kind: OpOpen, Slot: 0, Proc: 1}}); err != nil {
 		t.Fatal(err)

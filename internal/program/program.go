@@ -68,6 +68,7 @@ type Op struct {
 	Name     string
 	Replier  bool           // Bind, Unbind
 	Writable bool           // Open
+	Other    bool           // Open: by a process that neither owns the node nor has CAP_SYS_ADMIN (§18.5)
 	Dev      int            // Open: the device, 0 to Devices-1
 	Flags    uint32         // Send
 	Request  bool           // Send
@@ -104,7 +105,11 @@ func short(name string) string {
 func (o Op) String() string {
 	switch o.Kind {
 	case Open:
-		return fmt.Sprintf("%d open writable=%v dev=%d", o.Slot, o.Writable, o.Dev)
+		other := ""
+		if o.Other {
+			other = " as other"
+		}
+		return fmt.Sprintf("%d open writable=%v dev=%d%s", o.Slot, o.Writable, o.Dev, other)
 	case Bind, Unbind:
 		return fmt.Sprintf("%d %s %s replier=%v", o.Slot, o.Kind, short(o.Name), o.Replier)
 	case Replier:
@@ -177,7 +182,8 @@ func Generate(seed int64, n int) Program {
 	r := rand.New(rand.NewSource(seed))
 	var p Program
 	for s := 0; s < Slots; s++ {
-		p = append(p, Op{Kind: Open, Slot: s, Writable: s != Slots-1 || r.Intn(2) == 0, Dev: pickDevice(r)})
+		p = append(p, Op{Kind: Open, Slot: s, Writable: s != Slots-1 || r.Intn(2) == 0, Dev: pickDevice(r),
+			Other: r.Intn(4) == 0})
 	}
 	for len(p) < n+Slots {
 		o := Op{Slot: r.Intn(Slots), To: -1}
@@ -185,7 +191,7 @@ func Generate(seed int64, n int) Program {
 		case x < 3:
 			o.Kind = Close
 		case x < 6:
-			o.Kind, o.Writable, o.Dev = Open, r.Intn(4) != 0, pickDevice(r)
+			o.Kind, o.Writable, o.Dev, o.Other = Open, r.Intn(4) != 0, pickDevice(r), r.Intn(4) == 0
 		case x < 17:
 			o.Kind, o.Name, o.Replier = Bind, pick(r, bindNames, badBinds), r.Intn(3) == 0
 		case x < 21:
@@ -326,7 +332,10 @@ func badArg(r *rand.Rand, o Op) Op {
 // Target is what a program runs against: the model, or the module.
 // Errors are kbus.Errno values.
 type Target interface {
-	Open(slot int, writable bool, dev int) (id uint32)
+	// Open opens slot's Ksock, as root or, if other, as a process that may
+	// open the node but not change the whole device (docs/kbus.md §18.5):
+	// the slot's later calls are that process's too.
+	Open(slot int, writable bool, dev int, other bool) (id uint32)
 	Close(slot int)
 	Bind(slot int, name string, replier bool) error
 	Unbind(slot int, name string, replier bool) error
@@ -450,7 +459,7 @@ func Run(t Target, p Program) []string {
 		line := ""
 		switch o.Kind {
 		case Open:
-			ids[o.Slot], dev[o.Slot] = t.Open(o.Slot, o.Writable, o.Dev), o.Dev
+			ids[o.Slot], dev[o.Slot] = t.Open(o.Slot, o.Writable, o.Dev, o.Other), o.Dev
 			open[o.Slot], last[o.Slot] = true, nil
 			n.opens[o.Slot]++
 			n.ksocks[o.Dev][ids[o.Slot]] = fmt.Sprintf("k%d%s", o.Slot, strings.Repeat("'", n.opens[o.Slot]-1))

@@ -67,3 +67,21 @@ func TestShrinkKeepsWhatStillDiffers(t *testing.T) {
 		t.Errorf("shrunk to %d operations:\n%v", len(got), got)
 	}
 }
+
+// Programs open some Ksocks as another user, whose device-wide changes
+// the model refuses with EPERM: the comparison with the module covers
+// who may change a device (docs/kbus.md §18.5).
+func TestProgramsChangeDevicesAsAnotherUserToo(t *testing.T) {
+	refused := 0
+	for seed := int64(1); seed <= 50; seed++ {
+		for _, line := range Run(NewModel(), Generate(seed, 400)) {
+			if strings.Contains(line, "EPERM") {
+				refused++
+			}
+		}
+	}
+	if refused == 0 {
+		t.Error("no operation of 50 programs was refused with EPERM")
+	}
+	t.Logf("%d operations refused with EPERM", refused)
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/kbus-project/kbus/internal/creds"
 	"github.com/kbus-project/kbus/internal/usermem"
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/model"
@@ -29,8 +30,12 @@ func NewModel() *Model {
 	return m
 }
 
-func (m *Model) Open(s int, writable bool, dev int) uint32 {
-	m.ks[s] = m.devs[dev].Open(writable)
+func (m *Model) Open(s int, writable bool, dev int, other bool) uint32 {
+	if other {
+		m.ks[s] = m.devs[dev].OpenAsOther(writable)
+	} else {
+		m.ks[s] = m.devs[dev].Open(writable)
+	}
 	return m.ks[s].ID()
 }
 func (m *Model) Close(s int)                                   { m.ks[s].Close() }
@@ -82,6 +87,29 @@ type Module struct {
 	fds   [Slots]int
 	ids   [Slots]uint32
 	devs  [Slots]int // the device of each slot's Ksock
+	// otherGID is the group an other slot's calls are made with; -1 for
+	// the slots that act as the process itself (root).
+	otherGID [Slots]int
+}
+
+// OtherUID is who an "other" slot's calls are made as: the unprivileged
+// user, with the group of the node it opens (root's on the devices the
+// model comparison makes, the kbus group's under a package's udev rule),
+// so that it may open the node and is not its owner.
+const OtherUID = 65534
+
+// as makes call as the slot's process: itself, or the other user on a
+// thread of its own (internal/creds). The module decides at each
+// device-wide call who is asking, so an other slot's open and those calls
+// go through here.
+func (m *Module) as(s int, call func()) {
+	if m.otherGID[s] < 0 {
+		call()
+		return
+	}
+	if err := creds.Do(OtherUID, m.otherGID[s], call); err != nil {
+		panic("program: " + err.Error())
+	}
 }
 
 // NewModule runs programs on the devices at paths, with the device-wide
@@ -123,12 +151,22 @@ func (m *Module) u32(s, nr int, v uint32) uint32 {
 	return v
 }
 
-func (m *Module) Open(s int, writable bool, dev int) uint32 {
+func (m *Module) Open(s int, writable bool, dev int, other bool) uint32 {
 	flags := unix.O_RDONLY
 	if writable {
 		flags = unix.O_RDWR
 	}
-	fd, err := unix.Open(m.paths[dev], flags|unix.O_CLOEXEC, 0)
+	m.otherGID[s] = -1
+	if other {
+		var st unix.Stat_t
+		if err := unix.Stat(m.paths[dev], &st); err != nil {
+			panic("program: " + err.Error())
+		}
+		m.otherGID[s] = int(st.Gid)
+	}
+	var fd int
+	var err error
+	m.as(s, func() { fd, err = unix.Open(m.paths[dev], flags|unix.O_CLOEXEC, 0) })
 	if err != nil {
 		panic("program: opening " + m.paths[dev] + ": " + err.Error())
 	}
@@ -265,8 +303,13 @@ func (m *Module) Read(s int, n int, readOnly bool) (int, uint32, error) {
 func (m *Module) SetMaxMessages(s int, n uint32) uint32 { return m.u32(s, raw.NrMaxMsgs, n) }
 
 // value is an ioctl that takes a u32 and gives one back.
+// value is an ioctl that takes and gives a u32: a switch, MAXMSGS or
+// MAXMSGSIZE, made as the slot's process (the device-wide ones are
+// decided by who asks).
 func (m *Module) value(s, nr int, v uint32) (uint32, error) {
-	if _, err := m.ioctl(s, nr, unsafe.Pointer(&v)); err != nil {
+	var err error
+	m.as(s, func() { _, err = m.ioctl(s, nr, unsafe.Pointer(&v)) })
+	if err != nil {
 		return 0, err
 	}
 	return v, nil

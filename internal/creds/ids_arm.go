@@ -1,4 +1,4 @@
-package support
+package creds
 
 import "golang.org/x/sys/unix"
 

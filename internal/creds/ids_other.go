@@ -1,6 +1,6 @@
 //go:build !arm
 
-package support
+package creds
 
 import "golang.org/x/sys/unix"
 
