@@ -210,3 +210,39 @@ func ExampleMessage_String() {
 	// <Request '$.Actor.Ask', id=[0:342], from=113, flags=0x1 (REQ), data='Why?'>
 	// <Announcement '$.Actor.Speak', data='Hello\n'>
 }
+
+// README's first program: a tuner answers requests, a client asks it. The
+// guest runs it against the module (specs/api), so the README's program
+// is one that works.
+func Example_firstProgram() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	dev, err := kbus.DefaultDevice() // $KBUS_DEVICE, else 0: /dev/kbus0
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tuner, err := kbus.Open(dev, kbus.ReadWrite)
+	if err != nil {
+		log.Fatal(err) // EACCES: join the kbus group (docs/kbus.md §18.5)
+	}
+	defer tuner.Close()
+	if err := tuner.BindReplier("$.Tuner.Tune"); err != nil {
+		log.Fatal(err)
+	}
+	go tuner.Serve(ctx, func(_ context.Context, req *kbus.Message) ([]byte, error) {
+		return []byte("tuned to " + string(req.Data)), nil
+	})
+
+	client, err := kbus.Open(dev, kbus.ReadWrite)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+	reply, err := client.Request(ctx, kbus.NewRequest("$.Tuner.Tune", []byte("BBC One")))
+	if err != nil {
+		log.Fatal(err) // KBUS guarantees an answer: a reply, or a status that says why not
+	}
+	fmt.Println(string(reply.Data))
+	// Output: tuned to BBC One
+}

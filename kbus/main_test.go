@@ -8,7 +8,7 @@ import (
 )
 
 // deviceExamples need a KBUS device; specs/api runs them in the guest.
-const deviceExamples = `^Example$|^ExampleKsock_`
+const deviceExamples = `^Example$|^Example_firstProgram$|^ExampleKsock_`
 
 func TestMain(m *testing.M) {
 	flag.Parse()

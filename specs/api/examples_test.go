@@ -17,7 +17,7 @@ var _ = Describe("The kbus package's examples", func() {
 		out, err := exec.Command(bin, "-test.run", "^Example", "-test.v").CombinedOutput()
 		Expect(err).NotTo(HaveOccurred(), "%s", out)
 		for _, name := range []string{"Example", "ExampleKsock_Request", "ExampleKsock_Serve", "ExampleKsock_Messages",
-			"ExampleMatches", "ExampleValidateName", "ExampleMessage_String"} {
+			"ExampleMatches", "ExampleValidateName", "ExampleMessage_String", "Example_firstProgram"} {
 			Expect(string(out)).To(ContainSubstring("--- PASS: "+name+" "), "%s", out)
 		}
 	})

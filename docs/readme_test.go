@@ -1,0 +1,48 @@
+package docs_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// README's first program is kbus's Example_firstProgram, which the guest
+// runs against the module: the two must not drift apart.
+func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "## A first program")
+	if ok {
+		_, block, ok = strings.Cut(block, "```go\n")
+	}
+	if ok {
+		block, _, ok = strings.Cut(block, "```")
+	}
+	if !ok {
+		t.Fatal("README has no Go block under \"## A first program\"")
+	}
+	example, err := os.ReadFile("../kbus/example_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body, ok := strings.Cut(string(example), "func Example_firstProgram() {\n")
+	if ok {
+		body, _, ok = strings.Cut(body, "\t// Output:")
+	}
+	if !ok {
+		t.Fatal("kbus/example_test.go has no Example_firstProgram with an Output comment")
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "\t"))
+	}
+	want := strings.Join(lines, "\n")
+	// README says what the program prints where the example's Output does.
+	got := strings.Replace(strings.TrimSpace(block), "fmt.Println(string(reply.Data)) // tuned to BBC One",
+		"fmt.Println(string(reply.Data))", 1)
+	if got != want {
+		t.Errorf("README's first program differs from Example_firstProgram:\n--- README\n%s\n--- example\n%s", got, want)
+	}
+}
