@@ -240,7 +240,10 @@ var _ = Describe("Messages and Serve", func() {
 		var got error
 		Eventually(served).WithTimeout(time.Second).Should(Receive(&got))
 		Expect(got).NotTo(HaveOccurred())
-		Expect(time.Since(start)).To(BeNumerically("<", 100*time.Millisecond))
+		// Woken by the context, not by a later wait's timeout: well
+		// inside the second above. 100 ms was once missed by 9 ms on an
+		// emulated arm64 board beside another guest.
+		Expect(time.Since(start)).To(BeNumerically("<", 500*time.Millisecond))
 		Expect(seen).To(Equal([]kbus.Kind{kbus.KindAnnouncement, kbus.KindRequest}))
 		Empty(asker)
 	})
