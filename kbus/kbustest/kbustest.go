@@ -91,6 +91,16 @@ func (k *Ksock) do(op string, f func() error) error {
 	return opErr(op, err)
 }
 
+// SetMaxMessages sets how many messages the Ksock's queue holds (MAXMSGS;
+// 0 asks) and returns the number now in force, as *kbus.Ksock's does. A
+// queue also holds at most model.DefaultMaxQueueBytes of messages, whatever
+// this number (docs/kbus.md §18.1).
+func (k *Ksock) SetMaxMessages(n uint32) (uint32, error) {
+	var v uint32
+	err := k.do("set max messages", func() error { v = k.k.SetMaxMessages(n); return nil })
+	return v, err
+}
+
 // ID is the Ksock's id.
 func (k *Ksock) ID() (uint32, error) {
 	var id uint32

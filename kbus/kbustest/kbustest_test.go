@@ -9,6 +9,7 @@ import (
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/kbustest"
+	"github.com/kbus-project/kbus/kbus/model"
 )
 
 func ctx(t *testing.T) context.Context {
@@ -135,5 +136,49 @@ func TestRequestKeepsOtherMessages(t *testing.T) {
 	m, err := asker.Receive(ctx(t))
 	if err != nil || string(m.Data) != "first" {
 		t.Fatalf("kept message: %v %v", m, err)
+	}
+}
+
+// A replier that never reads fills up by its MAXMSGS, and, with MAXMSGS
+// raised, by the bytes its queue holds: the requests after that fail with
+// ErrQueueFull, as the module's do (docs/kbus.md §18.1).
+func TestAQueueIsBoundedByItsCountAndItsBytes(t *testing.T) {
+	bus := kbustest.New()
+	replier, asker := bus.Open(), bus.Open()
+	if err := replier.BindReplier("$.Slow"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := replier.SetMaxMessages(2); err != nil || n != 2 {
+		t.Fatalf("MAXMSGS 2: %d, %v", n, err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := asker.Send(kbus.NewRequest("$.Slow", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := asker.Send(kbus.NewRequest("$.Slow", nil)); !errors.Is(err, kbus.ErrQueueFull) {
+		t.Errorf("the third request to a queue of two: %v", err)
+	}
+
+	bus = kbustest.New()
+	replier, asker = bus.Open(), bus.Open()
+	if err := replier.BindReplier("$.Slow"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replier.SetMaxMessages(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asker.SetMaxMessages(1 << 20); err != nil {
+		t.Fatal(err)
+	}
+	big := kbus.NewRequest("$.Slow", make([]byte, 400000))
+	fit := model.DefaultMaxQueueBytes / model.QueueBytes(big)
+	for i := 0; i < fit; i++ {
+		if _, err := asker.Send(big); err != nil {
+			t.Fatalf("request %d of the %d that fit: %v", i, fit, err)
+		}
+	}
+	if _, err := asker.Send(big); !errors.Is(err, kbus.ErrQueueFull) {
+		t.Errorf("a request past %d bytes of queue: %v", model.DefaultMaxQueueBytes, err)
 	}
 }
