@@ -13,13 +13,7 @@ func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, block, ok := strings.Cut(string(readme), "## A first program")
-	if ok {
-		_, block, ok = strings.Cut(block, "```go\n")
-	}
-	if ok {
-		block, _, ok = strings.Cut(block, "```")
-	}
+	block, ok := between(string(readme), "## A first program", "```go\n", "```")
 	if !ok {
 		t.Fatal("README has no Go block under \"## A first program\"")
 	}
@@ -27,10 +21,7 @@ func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, body, ok := strings.Cut(string(example), "func Example_firstProgram() {\n")
-	if ok {
-		body, _, ok = strings.Cut(body, "\t// Output:")
-	}
+	body, ok := between(string(example), "func Example_firstProgram() {\n", "", "\t// Output:")
 	if !ok {
 		t.Fatal("kbus/example_test.go has no Example_firstProgram with an Output comment")
 	}
@@ -45,4 +36,18 @@ func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
 	if got != want {
 		t.Errorf("README's first program differs from Example_firstProgram:\n--- README\n%s\n--- example\n%s", got, want)
 	}
+}
+
+// between is the text of s after the marks from (in order) and before
+// to, and whether every mark was there.
+func between(s string, from ...string) (string, bool) {
+	to := from[len(from)-1]
+	for _, m := range from[:len(from)-1] {
+		var ok bool
+		if _, s, ok = strings.Cut(s, m); !ok {
+			return "", false
+		}
+	}
+	s, _, ok := strings.Cut(s, to)
+	return s, ok
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/kbus-project/kbus/internal/creds"
 )
 
 // A program's operations with Proc 1 run in a second process, the child:
@@ -33,7 +35,7 @@ const (
 // second user, who may open the device through the node's group but not
 // change it (docs/kbus.md §18.5), so that the module's refusals and a
 // process of another user dying mid-call are fuzzed too.
-const ChildUID = 65534
+const ChildUID = creds.Nobody
 
 // childJob is what the parent sends: ops for one of the child's threads.
 type childJob struct {

@@ -10,6 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Nobody is the unprivileged user (and group) id the project acts as
+// wherever it needs another user: the specs, the model comparison, the
+// fuzzer's second process, the guest's member suites.
+const Nobody = 65534
+
 // Do runs f on an operating-system thread of its own whose user and group
 // ids are uid and gid, with no supplementary groups and so no
 // capabilities, and waits for it. The ids are changed with the raw system

@@ -96,7 +96,7 @@ type Module struct {
 // user, with the group of the node it opens (root's on the devices the
 // model comparison makes, the kbus group's under a package's udev rule),
 // so that it may open the node and is not its owner.
-const OtherUID = 65534
+const OtherUID = creds.Nobody
 
 // as makes call as the slot's process: itself, or the other user on a
 // thread of its own (internal/creds). The module decides at each

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kbus-project/kbus/internal/creds"
 )
 
 // Mode is what a guest run does.
@@ -93,7 +95,7 @@ type Request struct {
 }
 
 // Nobody is the user and group id the guest runs unprivileged suites as.
-const Nobody = 65534
+const Nobody = creds.Nobody
 
 // Member is a group and the suites run as a member of it (ArgMember).
 type Member struct {

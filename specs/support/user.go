@@ -7,7 +7,7 @@ import (
 )
 
 // Nobody is the unprivileged user and group the specs act as.
-const Nobody = 65534
+const Nobody = creds.Nobody
 
 // AsUser runs f on an operating-system thread of its own whose user and
 // group ids are uid and gid, with no supplementary groups and so no
