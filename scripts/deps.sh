@@ -17,6 +17,9 @@ pkgs=(
 	# make deb / distro-test / qemu-test-6.12: the DKMS package, built for
 	# Debian's own kernels, its 6.1 and its 6.12
 	dkms dh-dkms debhelper fakeroot linux-headers-amd64 linux-headers-6.12-amd64
+	# distro-test: Debian's udev (udevadm, also its daemon) goes into the
+	# guest to apply the package's rule
+	udev
 	# make image / image-test / flash: the boards' firmware and boot
 	# loaders, the image tools, the block map
 	u-boot-qemu ovmf systemd-boot-efi genimage mtools dosfstools bmap-tools
