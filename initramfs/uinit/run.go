@@ -68,6 +68,9 @@ func (r *run) execute() {
 		r.mu.Lock()
 		phase := r.status.Phase
 		r.mu.Unlock()
+		// What every task is blocked in and what every CPU runs, into
+		// the kernel log that finish saves as dmesg.txt.
+		dumpKernelState()
 		r.finish(fmt.Errorf("guest watchdog: run exceeded %v in phase %q", r.req.Timeout, phase))
 	})
 	defer watchdog.Stop()
@@ -185,6 +188,12 @@ func (r *run) injectFault() error {
 // finish records the outcome, saves dmesg, writes the status file and
 // powers off. Only the first call does anything; later callers (the
 // watchdog racing the main path) wait for power-off.
+//
+// The status reaches the share before anything is written to the console:
+// a console that no longer sends (a stalled UART, a wedged tty) blocks its
+// writers, and must neither keep the host from the results nor keep the
+// machine up. For the same reason the power-off does not wait for the
+// console's last lines longer than finishConsoleLimit.
 func (r *run) finish(runErr error) {
 	r.mu.Lock()
 	if r.finished {
@@ -194,7 +203,6 @@ func (r *run) finish(runErr error) {
 	r.finished = true
 	if runErr != nil {
 		r.status.Error = runErr.Error()
-		log.Printf("error: %v", runErr)
 	}
 	r.status.Duration = time.Since(r.start)
 	shared := r.shared
@@ -202,16 +210,21 @@ func (r *run) finish(runErr error) {
 	r.mu.Unlock()
 
 	if shared {
-		if err := saveDmesg(filepath.Join(guestproto.ResultsMount, guestproto.DmesgFile)); err != nil {
-			log.Printf("saving dmesg: %v", err)
+		saved := make(chan struct{})
+		go func() {
+			defer close(saved)
+			r.saveResults(&st)
+		}()
+		select {
+		case <-saved:
+		case <-time.After(shareLimit):
+			// The share is stuck: power off anyway, the host reports
+			// a run without a status as an infrastructure error.
 		}
-		if err := guestproto.WriteStatus(guestproto.ResultsMount, &st); err != nil {
-			log.Printf("%v", err)
-		}
-		unix.Sync()
-		if err := unix.Unmount(guestproto.ResultsMount, 0); err != nil {
-			log.Printf("unmounting %s: %v", guestproto.ResultsMount, err)
-		}
+	}
+	time.AfterFunc(finishConsoleLimit, powerOff)
+	if runErr != nil {
+		log.Printf("error: %v", runErr)
 	}
 	log.Printf("run finished in %v (phase %s); powering off", st.Duration.Round(time.Millisecond), st.Phase)
 	// A board's console reader (rig board-test, a LAVA farm) stops here:
@@ -219,6 +232,42 @@ func (r *run) finish(runErr error) {
 	r.console().print(guestproto.StatusText(&st) + "\n" + guestproto.EndMarker + "\n")
 	drainConsole()
 	powerOff()
+}
+
+// shareLimit bounds the writes of dmesg and the status to the share;
+// finishConsoleLimit bounds the console's last lines after them.
+const (
+	shareLimit         = 2 * time.Minute
+	finishConsoleLimit = drainLimit + 30*time.Second
+)
+
+// saveResults writes dmesg and the status to the share and unmounts it.
+func (r *run) saveResults(st *guestproto.Status) {
+	var problems []string
+	if err := saveDmesg(filepath.Join(guestproto.ResultsMount, guestproto.DmesgFile)); err != nil {
+		problems = append(problems, fmt.Sprintf("saving dmesg: %v", err))
+	}
+	if err := guestproto.WriteStatus(guestproto.ResultsMount, st); err != nil {
+		problems = append(problems, err.Error())
+	}
+	unix.Sync()
+	if err := unix.Unmount(guestproto.ResultsMount, 0); err != nil {
+		problems = append(problems, fmt.Sprintf("unmounting %s: %v", guestproto.ResultsMount, err))
+	}
+	for _, p := range problems {
+		log.Print(p)
+	}
+}
+
+// dumpKernelState asks the kernel (magic SysRq) to log the stack of every
+// blocked task and a backtrace of every CPU: what a hung run was waiting
+// for, in dmesg.txt and on the console.
+func dumpKernelState() {
+	for _, key := range []string{"w", "l"} {
+		if err := os.WriteFile("/proc/sysrq-trigger", []byte(key), 0); err != nil {
+			log.Printf("sysrq %s: %v", key, err)
+		}
+	}
 }
 
 // drainConsole waits until the console has sent what was written to it:
@@ -230,8 +279,9 @@ func drainConsole() {
 	time.Sleep(200 * time.Millisecond)
 }
 
+// powerOff needs no sync: the root is in memory, and finish synced and
+// unmounted the share (a sync could wait for ever on a stuck share).
 func powerOff() {
-	unix.Sync()
 	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
 		log.Printf("power off: %v; restarting instead (QEMU runs with -no-reboot)", err)
 	}

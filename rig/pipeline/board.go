@@ -225,9 +225,24 @@ func consoleTail(path string) string {
 	if len(said) > 0 {
 		out.WriteString("; the boot loader said:\n    " + strings.Join(said, "\n    "))
 	}
-	if len(lines) > 12 {
-		lines = lines[len(lines)-12:]
-	}
-	out.WriteString("; the console's last lines:\n    " + strings.Join(lines, "\n    "))
+	out.WriteString(lastLines(lines, 12))
 	return out.String()
+}
+
+// guestConsoleTail quotes the last lines of a guest's console for an error
+// message, so that a guest that hung or died says where even in a CI log
+// that keeps only the end of the output.
+func guestConsoleTail(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) == 0 {
+		return ""
+	}
+	return lastLines(strings.Split(strings.TrimRight(strings.ReplaceAll(string(b), "\r", ""), "\n"), "\n"), 30)
+}
+
+func lastLines(lines []string, n int) string {
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return "; the console's last lines:\n    " + strings.Join(lines, "\n    ")
 }

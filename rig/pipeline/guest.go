@@ -73,7 +73,7 @@ func (r *runner) boot(ctx context.Context, g guestFiles) error {
 	r.out.Cmdline = res.Cmdline
 	r.logf("qemu: %s", res.Cmdline)
 	if err != nil {
-		return fmt.Errorf("booting the guest: %w", err)
+		return fmt.Errorf("booting the guest: %w%s", err, guestConsoleTail(serial.Name()))
 	}
 	return nil
 }

@@ -199,7 +199,7 @@ const ArchFragment = "${arch}"
 
 var flavours = []Flavour{
 	{Name: "default", Fragments: []string{"common.config", ArchFragment}, TimeoutFactor: 1},
-	{Name: "debug", Fragments: []string{"common.config", ArchFragment, "debug.config"}, TimeoutFactor: 3},
+	{Name: "debug", Fragments: []string{"common.config", ArchFragment, "debug.config"}, TimeoutFactor: 2},
 }
 
 // DefaultFlavour is the kernel flavour when none is named.

@@ -52,7 +52,7 @@ func TestFlavours(t *testing.T) {
 	if got := strings.Join(arm64.Fragments(debug), " "); got != "common.config arm64.config debug.config" {
 		t.Errorf("arm64 debug fragments: %s", got)
 	}
-	if got := arm64.TimeoutFor(debug); got != 60*time.Minute {
+	if got := arm64.TimeoutFor(debug); got != 40*time.Minute {
 		t.Errorf("arm64 debug budget %v", got)
 	}
 	if _, err := LookupFlavour("fast"); err == nil {
