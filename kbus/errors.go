@@ -40,6 +40,9 @@ const (
 	ErrTimedOut      = Errno(unix.ETIMEDOUT)
 	ErrNotPermitted  = Errno(unix.EPERM)
 	ErrNoAccess      = Errno(unix.EACCES)
+	// ErrTooManyBindings: the caller's user holds as many bindings on
+	// the device as it may (docs/kbus.md §18.5).
+	ErrTooManyBindings = Errno(unix.ENOSPC)
 )
 
 type errnoText struct{ name, meaning string }
@@ -86,6 +89,9 @@ var errnoTexts = map[Errno]errnoText{
 	ErrNotPermitted: {"EPERM",
 		"changing the whole device (VERBOSE, REPORTREPLIERBINDS, MAXMSGSIZE, NEWDEVICE) needs the owner of the " +
 			"device node or CAP_SYS_ADMIN; asking is anyone's"},
+	ErrTooManyBindings: {"ENOSPC",
+		"this user already holds as many bindings on the device as a user who neither owns the device node nor has " +
+			"CAP_SYS_ADMIN may (max_user_bindings in /sys/class/kbus/kbusN); unbind some, or ask root to raise it"},
 	ErrNoAccess: {"EACCES",
 		"the device node's permissions do not let this user open it: by default only its owner and group " +
 			"(the kbus group, with the kbus-dkms package) may"},
@@ -117,7 +123,7 @@ func Errnos() []Errno {
 	return []Errno{
 		ErrNotPermitted, ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrNoAccess,
 		ErrFault, ErrQueueFull,
-		ErrInvalid, ErrNotKBUS, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
+		ErrInvalid, ErrNotKBUS, ErrTooManyBindings, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
 		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrTimedOut, ErrNotExpected, ErrSending,
 	}
 }

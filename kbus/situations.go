@@ -9,6 +9,10 @@ var situations = map[unix.Errno][]string{
 		"VERBOSE or REPORTREPLIERBINDS set to 0 or 1, MAXMSGSIZE set, or NEWDEVICE, by a caller that neither " +
 			"owns the device node nor has CAP_SYS_ADMIN",
 	},
+	unix.ENOSPC: {
+		"BIND by a caller that neither owns the device node nor has CAP_SYS_ADMIN, when its user already holds " +
+			"the device's max_user_bindings bindings",
+	},
 	unix.EACCES: {
 		"opening /dev/kbusN as a user the node's permission bits leave out (by default 0660: owner and group)",
 	},

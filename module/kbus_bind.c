@@ -11,6 +11,7 @@
  * (kbus_ksock.c does that before taking the device lock); the table itself
  * is kbus_bindings.c's. Everything here runs under the device lock.
  */
+#include <linux/cred.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "kbus_internal.h"
@@ -24,9 +25,11 @@ static bool kbus_is_bind_event_name(const char *name, u32 name_len)
 /*
  * kbus_bind - bind @ks to @name as a replier or a listener. A replier's
  * name must be free, and when bind events are on, the event must reach
- * every listener or the BIND fails with EAGAIN and changes nothing.
+ * every listener or the BIND fails with EAGAIN and changes nothing. A
+ * @limited caller (not the node's owner, no CAP_SYS_ADMIN) may hold only
+ * max_user_bindings bindings on the device (ENOSPC, docs/kbus.md §18.5).
  */
-int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len)
+int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len, bool limited)
 {
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_binding *b;
@@ -44,6 +47,11 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_le
 		err = -EADDRINUSE;
 		goto free;
 	}
+	if (limited) {
+		err = kbus_user_bindings_charge(dev, b, current_fsuid());
+		if (err)
+			goto free;
+	}
 	if (replier && dev->report_binds) {
 		err = kbus_bind_event(dev, true, ks->id, name, name_len, false);
 		if (err)
@@ -59,6 +67,7 @@ int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_le
 	return 0;
 
 free:
+	kbus_user_bindings_uncharge(dev, b);
 	kfree(b);
 	return err;
 }

@@ -30,6 +30,8 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
 #include <linux/string.h>
 #include <linux/mm.h>
 #include "kbus_internal.h"
@@ -88,6 +90,8 @@ static struct hlist_head *kbus_bucket(struct kbus_dev *dev, u32 hash)
 
 int kbus_bindings_init(struct kbus_dev *dev)
 {
+	xa_init_flags(&dev->user_bindings, XA_FLAGS_ACCOUNT);
+	dev->max_user_bindings = kbus_max_user_bindings;
 	get_random_bytes(&dev->hash_key, sizeof(dev->hash_key));
 	dev->hash_bits = KBUS_HASH_MIN_BITS;
 	dev->hash = kvcalloc(1U << dev->hash_bits, sizeof(*dev->hash), GFP_KERNEL);
@@ -96,6 +100,7 @@ int kbus_bindings_init(struct kbus_dev *dev)
 
 void kbus_bindings_free(struct kbus_dev *dev)
 {
+	xa_destroy(&dev->user_bindings);
 	kvfree(dev->hash);
 	dev->hash = NULL;
 }
@@ -174,10 +179,56 @@ void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b)
 	kbus_hash_grow(dev);
 }
 
+/*
+ * kbus_user_bindings_charge - count @b, about to be bound by @uid, a caller
+ * without the device's privileges, against that user's bindings on the
+ * device (docs/kbus.md §18.5): -ENOSPC when the user already holds
+ * max_user_bindings. Each binding can cost every matching send a copy
+ * made under the device lock, so one user's bindings must not make every
+ * other user's sends as slow as it likes.
+ */
+int kbus_user_bindings_charge(struct kbus_dev *dev, struct kbus_binding *b, kuid_t uid)
+{
+	u32 user = from_kuid(&init_user_ns, uid);
+	void *held;
+	unsigned long n;
+	int err;
+
+	lockdep_assert_held(&dev->lock);
+	held = xa_load(&dev->user_bindings, user);
+	n = held ? xa_to_value(held) : 0;
+	if (dev->max_user_bindings && n >= dev->max_user_bindings)
+		return -ENOSPC;
+	err = xa_err(xa_store(&dev->user_bindings, user, xa_mk_value(n + 1), KBUS_GFP_USER));
+	if (err)
+		return err;
+	b->limited = true;
+	b->user = user;
+	return 0;
+}
+
+/* kbus_user_bindings_uncharge - @b goes: its user holds one binding fewer. */
+void kbus_user_bindings_uncharge(struct kbus_dev *dev, struct kbus_binding *b)
+{
+	unsigned long n;
+
+	lockdep_assert_held(&dev->lock);
+	if (!b->limited)
+		return;
+	b->limited = false;
+	n = xa_to_value(xa_load(&dev->user_bindings, b->user));
+	if (n <= 1)
+		xa_erase(&dev->user_bindings, b->user);
+	else
+		/* Replacing an entry allocates nothing, so it cannot fail. */
+		xa_store(&dev->user_bindings, b->user, xa_mk_value(n - 1), GFP_NOWAIT);
+}
+
 /* kbus_binding_remove - take @b out of the table and free it. */
 void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b)
 {
 	lockdep_assert_held(&dev->lock);
+	kbus_user_bindings_uncharge(dev, b);
 	list_del(&b->dev_node);
 	list_del(&b->ksock_node);
 	hlist_del(&b->hash_node);
@@ -216,6 +267,7 @@ void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers)
 
 	lockdep_assert_held(&dev->lock);
 	list_for_each_entry_safe(b, tmp, &ks->bindings, ksock_node) {
+		kbus_user_bindings_uncharge(dev, b);
 		list_del(&b->dev_node);
 		hlist_del(&b->hash_node);
 		dev->num_bindings--;

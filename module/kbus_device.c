@@ -31,6 +31,11 @@ module_param(kbus_max_queue_bytes, uint, 0444);
 MODULE_PARM_DESC(kbus_max_queue_bytes,
 		 "Bytes of messages one Ksock's queue may hold (4096..1073741824)");
 
+unsigned int kbus_max_user_bindings = KBUS_DEF_MAX_USER_BINDINGS;
+module_param(kbus_max_user_bindings, uint, 0444);
+MODULE_PARM_DESC(kbus_max_user_bindings,
+		 "Bindings one unprivileged user may hold on a new device (0: no limit)");
+
 static dev_t kbus_devt;
 static struct class *kbus_class;
 
@@ -78,8 +83,40 @@ static ssize_t name_hash_show(struct device *d, struct device_attribute *attr, c
 /* Root only: it walks the whole table under the device lock. */
 static DEVICE_ATTR_ADMIN_RO(name_hash);
 
+/*
+ * /sys/class/kbus/kbusN/max_user_bindings: how many bindings one user
+ * without the device's privileges may hold on it (docs/kbus.md §18.5);
+ * 0 lifts the limit. Bindings already made stay when it is lowered.
+ */
+static ssize_t max_user_bindings_show(struct device *d, struct device_attribute *attr, char *buf)
+{
+	struct kbus_dev *dev = dev_get_drvdata(d);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(dev->max_user_bindings));
+}
+
+static ssize_t max_user_bindings_store(struct device *d, struct device_attribute *attr,
+				       const char *buf, size_t count)
+{
+	struct kbus_dev *dev = dev_get_drvdata(d);
+	u32 val;
+	int err;
+
+	err = kstrtou32(buf, 0, &val);
+	if (err)
+		return err;
+	if (mutex_lock_interruptible(&dev->lock))
+		return -ERESTARTSYS;
+	WRITE_ONCE(dev->max_user_bindings, val);
+	mutex_unlock(&dev->lock);
+	return count;
+}
+
+static DEVICE_ATTR_RW(max_user_bindings);
+
 static struct attribute *kbus_dev_attrs[] = {
 	&dev_attr_name_hash.attr,
+	&dev_attr_max_user_bindings.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(kbus_dev);

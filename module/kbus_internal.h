@@ -74,6 +74,12 @@
  * MAXMSGS's default number of the largest messages, at most 1 GiB.
  */
 #define KBUS_QUEUED_MSG_OVERHEAD	128
+/*
+ * Bindings one user without the device's privileges may hold on a device
+ * (docs/kbus.md §18.5; kbus_max_user_bindings, and the device's
+ * max_user_bindings in sysfs): each may cost every matching send a copy.
+ */
+#define KBUS_DEF_MAX_USER_BINDINGS	4096
 #define KBUS_DEF_MAX_QUEUE_BYTES	SZ_64M
 #define KBUS_MIN_MAX_QUEUE_BYTES	4096U
 #define KBUS_MAX_MAX_QUEUE_BYTES	SZ_1G
@@ -151,6 +157,8 @@ struct kbus_binding {
 	u32			hash;
 	u64			seq;		/* bind order on the device */
 	bool			is_replier;
+	bool			limited;	/* counted in user_bindings */
+	u32			user;		/* its binder's uid, if limited */
 	enum kbus_match		match;
 	u32			name_len;
 	char			name[];		/* NUL-terminated */
@@ -307,6 +315,9 @@ struct kbus_dev {
 	hsiphash_key_t		hash_key;	/* random, per device */
 	u32			num_bindings;
 	u64			bind_seq;
+	/* uid -> bindings held by its unprivileged callers (§18.5) */
+	struct xarray		user_bindings;
+	u32			max_user_bindings;	/* 0: no limit */
 
 	struct list_head	setaside;	/* unsent unbind events, oldest first */
 	u32			num_setaside;
@@ -328,6 +339,7 @@ int kbus_new_device(u32 *index);
 /* kbus_ksock.c */
 extern const struct file_operations kbus_fops;
 extern unsigned int kbus_max_queue_bytes;
+extern unsigned int kbus_max_user_bindings;
 
 /* kbus_msg.c */
 bool kbus_name_valid(const char *name, u32 len, bool allow_wildcard);
@@ -380,6 +392,8 @@ void kbus_bindings_free(struct kbus_dev *dev);
 struct kbus_binding *kbus_binding_alloc(const char *name, u32 len, bool replier);
 void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b);
 void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b);
+int kbus_user_bindings_charge(struct kbus_dev *dev, struct kbus_binding *b, kuid_t uid);
+void kbus_user_bindings_uncharge(struct kbus_dev *dev, struct kbus_binding *b);
 struct kbus_binding *kbus_binding_newest(struct kbus_ksock *ks, bool replier, const char *name,
 					 u32 len);
 void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers);
@@ -392,7 +406,7 @@ int kbus_collect(struct kbus_dev *dev, const struct kbus_msg *msg, struct kbus_b
 u32 kbus_hash_longest_chain(struct kbus_dev *dev);
 
 /* kbus_bind.c: what BIND and UNBIND mean for the device */
-int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len);
+int kbus_bind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len, bool limited);
 int kbus_unbind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_len);
 void kbus_unbind_all(struct kbus_ksock *ks);
 

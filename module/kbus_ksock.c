@@ -601,7 +601,8 @@ free:
  * REPLIER's answer goes out after it (its place was checked writable
  * before, kbus_check_result).
  */
-static long kbus_name_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg)
+static long kbus_name_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user *arg,
+			    bool limited)
 {
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_name_args a;
@@ -618,7 +619,7 @@ static long kbus_name_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user
 	}
 	switch (cmd) {
 	case KBUS_IOC_BIND:
-		err = kbus_bind(ks, a.first, a.name, a.name_len);
+		err = kbus_bind(ks, a.first, a.name, a.name_len, limited);
 		break;
 	case KBUS_IOC_UNBIND:
 		err = kbus_unbind(ks, a.first, a.name, a.name_len);
@@ -819,6 +820,17 @@ static bool kbus_may_change_device(struct file *file)
 	return uid_eq(current_fsuid(), file_inode(file)->i_uid) || capable(CAP_SYS_ADMIN);
 }
 
+/*
+ * The same test for BIND, whose callers without those privileges have
+ * their bindings counted (docs/kbus.md §18.5). Not audited: a BIND is not
+ * refused for want of the capability, only counted.
+ */
+static bool kbus_bind_limited(struct file *file)
+{
+	return !uid_eq(current_fsuid(), file_inode(file)->i_uid) &&
+	       !has_capability_noaudit(current, CAP_SYS_ADMIN);
+}
+
 static bool kbus_changes_device(unsigned int cmd, u32 val)
 {
 	switch (cmd) {
@@ -855,9 +867,11 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case KBUS_IOC_RECVMSG:
 		return kbus_recvmsg(file, ks, uarg);	/* may wait; copies out unlocked */
 	case KBUS_IOC_BIND:
+		/* copies the name in first */
+		return kbus_name_ioctl(ks, cmd, uarg, kbus_bind_limited(file));
 	case KBUS_IOC_UNBIND:
 	case KBUS_IOC_REPLIER:
-		return kbus_name_ioctl(ks, cmd, uarg);	/* copies the name in first */
+		return kbus_name_ioctl(ks, cmd, uarg, false);
 	case KBUS_IOC_SEND:
 	case KBUS_IOC_SENDMSG:
 	case KBUS_IOC_DISCARD:

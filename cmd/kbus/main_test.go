@@ -27,7 +27,7 @@ func TestErrnoExplainsEPIPE(t *testing.T) {
 }
 
 func TestErrnoOfAnErrorKBUSDoesNotUse(t *testing.T) {
-	code, out, _ := runCLI("errno", "ENOSPC")
+	code, out, _ := runCLI("errno", "ESRCH")
 	if code != 0 || !strings.Contains(out, "KBUS does not use this error") {
 		t.Errorf("exit %d\n%s", code, out)
 	}

@@ -2,7 +2,9 @@ package program
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -21,11 +23,17 @@ type Model struct {
 	ks   [Slots]*model.Ksock
 }
 
+// MaxUserBindings is how many bindings the other user may hold on each
+// device a program runs on (docs/kbus.md §18.5): few, so that random
+// programs reach the bound.
+const MaxUserBindings = 3
+
 // NewModel returns fresh model devices.
 func NewModel() *Model {
 	m := &Model{}
 	for d := range m.devs {
 		m.devs[d] = model.NewDevice()
+		m.devs[d].SetMaxUserBindings(MaxUserBindings)
 	}
 	return m
 }
@@ -127,8 +135,18 @@ func NewModule(paths [Devices]string) *Module {
 			_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&v)))
 		}
 		unix.Close(fd)
+		// As the model's; without root this fails, and the programs'
+		// binds of the other user say so.
+		if n, err := deviceNumber(path); err == nil {
+			_ = kbus.SetMaxUserBindings(n, MaxUserBindings)
+		}
 	}
 	return m
+}
+
+// deviceNumber is N of /dev/kbusN.
+func deviceNumber(path string) (int, error) {
+	return strconv.Atoi(strings.TrimPrefix(filepath.Base(path), "kbus"))
 }
 
 func errno(err error) error {
@@ -188,12 +206,16 @@ func (m *Module) bind(s, nr int, name string, replier bool) error {
 	return err
 }
 
-func (m *Module) Bind(s int, name string, replier bool) error {
-	return m.bind(s, raw.NrBind, name, replier)
+// Bind and Unbind are made as the slot's user: the module counts an
+// other user's bindings (docs/kbus.md §18.5).
+func (m *Module) Bind(s int, name string, replier bool) (err error) {
+	m.as(s, func() { err = m.bind(s, raw.NrBind, name, replier) })
+	return err
 }
 
-func (m *Module) Unbind(s int, name string, replier bool) error {
-	return m.bind(s, raw.NrUnbind, name, replier)
+func (m *Module) Unbind(s int, name string, replier bool) (err error) {
+	m.as(s, func() { err = m.bind(s, raw.NrUnbind, name, replier) })
+	return err
 }
 
 // badPointer is an address no program can read.

@@ -34,14 +34,33 @@ func New() *Bus {
 	return &Bus{dev: model.NewDevice(), changed: make(chan struct{})}
 }
 
-// Open opens a read-write Ksock on the bus.
-func (b *Bus) Open() *Ksock {
+// Open opens a read-write Ksock on the bus, as root or the device node's
+// owner would.
+func (b *Bus) Open() *Ksock { return b.open((*model.Device).Open) }
+
+// OpenAsMember opens a read-write Ksock as a process that may open the
+// device (its group) but neither owns the node nor has CAP_SYS_ADMIN, as
+// a service in the kbus group does (docs/kbus.md §18.5): it cannot change
+// the whole device (ErrNotPermitted), and all such Ksocks together hold at
+// most the bus's SetMaxUserBindings bindings (ErrTooManyBindings).
+func (b *Bus) OpenAsMember() *Ksock { return b.open((*model.Device).OpenAsOther) }
+
+func (b *Bus) open(how func(*model.Device, bool) *model.Ksock) *Ksock {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	k := &Ksock{bus: b, k: b.dev.Open(true)}
+	k := &Ksock{bus: b, k: how(b.dev, true)}
 	b.ksocks = append(b.ksocks, k)
 	b.changedLocked()
 	return k
+}
+
+// SetMaxUserBindings sets how many bindings the members' Ksocks may hold
+// together, as root does in /sys/class/kbus/kbusN/max_user_bindings
+// (model.DefaultMaxUserBindings at first; 0 lifts the bound).
+func (b *Bus) SetMaxUserBindings(n uint32) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.dev.SetMaxUserBindings(n)
 }
 
 // changedLocked wakes every waiting Receive and retries pending

@@ -182,3 +182,32 @@ func TestAQueueIsBoundedByItsCountAndItsBytes(t *testing.T) {
 		t.Errorf("a request past %d bytes of queue: %v", model.DefaultMaxQueueBytes, err)
 	}
 }
+
+// A member of the device's group (not its owner) may hold only so many
+// bindings, counted over its Ksocks (docs/kbus.md §18.5); root may hold any.
+func TestAMembersBindingsAreBounded(t *testing.T) {
+	bus := kbustest.New()
+	bus.SetMaxUserBindings(2)
+	a, b, root := bus.OpenAsMember(), bus.OpenAsMember(), bus.Open()
+	if err := a.BindListener("$.*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.BindListener("$.*"); err != nil {
+		t.Fatal(err)
+	}
+	err := b.BindReplier("$.Tuner.Tune")
+	if !errors.Is(err, kbus.ErrTooManyBindings) {
+		t.Fatalf("a third binding: %v, want ENOSPC", err)
+	}
+	for i := 0; i < 5; i++ {
+		if err := root.BindListener("$.*"); err != nil {
+			t.Fatalf("root's binding %d: %v", i, err)
+		}
+	}
+	if err := a.UnbindListener("$.*"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.BindReplier("$.Tuner.Tune"); err != nil {
+		t.Errorf("after an unbind: %v", err)
+	}
+}

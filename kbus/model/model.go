@@ -8,13 +8,14 @@
 // in pointy form with a bad name or data pointer if asked (EFAULT). How
 // the writes split it does not change the outcome, so the model does not
 // follow them. A message is read whole (Next), or selected (NextMsg) and
-// read in pieces (Read, LenLeft). Replier bind events, the set-aside list
-// (docs/kbus.md §11), the device's maximum message size and its switches
-// are modelled, and ioctls given an argument they cannot read or write
-// back (BadArgument), and messages a Limpet sends (ids from another
-// network kept at SEND, orig_from and final_to passed on); not modelled
-// yet: /proc beyond a Ksock's counts. Devices share nothing: several are
-// several Device values.
+// read in pieces (Read, LenLeft). Modelled too: replier bind events, the
+// set-aside list (docs/kbus.md §11), the device's maximum message size and
+// its switches; who may change the device, and how many bindings a user
+// who may not can hold (OpenAsOther, docs/kbus.md §18.5); ioctls given an
+// argument they cannot read or write back (BadArgument); and messages a
+// Limpet sends (ids from another network kept at SEND, orig_from and
+// final_to passed on). Not modelled yet: /proc beyond a Ksock's counts.
+// Devices share nothing: several are several Device values.
 package model
 
 import (
@@ -41,6 +42,10 @@ const (
 	// QueuedMessageOverhead is what a queued message counts beside its
 	// padded name and data.
 	QueuedMessageOverhead = 128
+	// DefaultMaxUserBindings is how many bindings a user who neither owns
+	// the device node nor has CAP_SYS_ADMIN may hold on a device
+	// (docs/kbus.md §18.5; the module's kbus_max_user_bindings).
+	DefaultMaxUserBindings = 4096
 )
 
 // QueueBytes is what a queued message counts against its queue's bytes.
@@ -55,6 +60,10 @@ type Device struct {
 	ksocks     []*Ksock   // newest first
 	bindings   []*binding // newest first
 	maxSize    uint32
+
+	// maxUserBindings bounds the bindings of the other user's Ksocks
+	// (OpenAsOther); 0: no bound.
+	maxUserBindings uint32
 
 	reportBinds bool    // REPORTREPLIERBINDS
 	verbose     bool    // VERBOSE
@@ -71,12 +80,31 @@ type aside struct {
 }
 
 // NewDevice returns a device as the module creates it at load.
-func NewDevice() *Device { return &Device{maxSize: DefaultMaxMessageSize} }
+func NewDevice() *Device {
+	return &Device{maxSize: DefaultMaxMessageSize, maxUserBindings: DefaultMaxUserBindings}
+}
+
+// SetMaxUserBindings sets how many bindings the other user may hold, as
+// root does for a device in /sys/class/kbus/kbusN/max_user_bindings; 0
+// lifts the bound. Bindings already made stay.
+func (d *Device) SetMaxUserBindings(n uint32) { d.maxUserBindings = n }
+
+// userBindings is how many bindings the other user holds.
+func (d *Device) userBindings() uint32 {
+	var n uint32
+	for _, b := range d.bindings {
+		if b.limited {
+			n++
+		}
+	}
+	return n
+}
 
 type binding struct {
 	ks      *Ksock
 	replier bool
 	name    string
+	limited bool // made by the other user: counted (docs/kbus.md §18.5)
 }
 
 type entry struct {
@@ -243,14 +271,19 @@ func (k *Ksock) Bind(name string, replier bool) error {
 				return kbus.ErrReplierExists
 			}
 		}
-		// The event goes before the binding is made (docs/kbus.md §11.2).
-		if k.dev.reportBinds {
-			if err := k.dev.bindEvent(true, k.id, name, false); err != nil {
-				return err
-			}
+	}
+	// Counted before the event: a refused BIND announces nothing.
+	limited := !k.mayChange
+	if limited && k.dev.maxUserBindings > 0 && k.dev.userBindings() >= k.dev.maxUserBindings {
+		return kbus.ErrTooManyBindings
+	}
+	// The event goes before the binding is made (docs/kbus.md §11.2).
+	if replier && k.dev.reportBinds {
+		if err := k.dev.bindEvent(true, k.id, name, false); err != nil {
+			return err
 		}
 	}
-	k.dev.bindings = append([]*binding{{ks: k, replier: replier, name: name}}, k.dev.bindings...)
+	k.dev.bindings = append([]*binding{{ks: k, replier: replier, name: name, limited: limited}}, k.dev.bindings...)
 	return nil
 }
 

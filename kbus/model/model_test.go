@@ -255,6 +255,47 @@ func TestOnlyTheOwnerChangesTheDevice(t *testing.T) {
 	}
 }
 
+// docs/kbus.md §18.5: the other user's bindings on a device, over all its
+// Ksocks, are bounded; a refused BIND changes nothing and announces
+// nothing; the owner's are never counted; an unbind makes room.
+func TestTheOtherUsersBindingsAreBounded(t *testing.T) {
+	d := NewDevice()
+	d.SetMaxUserBindings(3)
+	a, b, owner := d.OpenAsOther(true), d.OpenAsOther(false), d.Open(true)
+	if _, err := owner.ReportReplierBinds(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Bind(kbus.NameReplierBindEvent, false); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"$.*", "$.*", "$.A"} {
+		if err := []*Ksock{a, b, a}[i].Bind(name, false); err != nil {
+			t.Fatalf("bind %d: %v", i, err)
+		}
+	}
+	if err := b.Bind("$.R", true); !errors.Is(err, kbus.ErrTooManyBindings) {
+		t.Fatalf("fourth bind: %v, want ENOSPC", err)
+	}
+	if owner.Next() != nil {
+		t.Error("a refused replier BIND was announced")
+	}
+	for i := 0; i < 10; i++ {
+		if err := owner.Bind("$.*", false); err != nil {
+			t.Fatalf("the owner's bind %d: %v", i, err)
+		}
+	}
+	if err := a.Unbind("$.A", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Bind("$.R", true); err != nil {
+		t.Errorf("after an unbind: %v", err)
+	}
+	d.SetMaxUserBindings(0)
+	if err := b.Bind("$.S", false); err != nil {
+		t.Errorf("with no bound: %v", err)
+	}
+}
+
 // A listener's queue holds at most DefaultMaxQueueBytes of messages,
 // whatever its MAXMSGS (docs/kbus.md §18.1): past that it misses them, and
 // a replier refuses the request as a full one.

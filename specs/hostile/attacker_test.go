@@ -49,12 +49,12 @@ func queuedRequests() int {
 // startAttacker starts the attack name in a child process (this suite's
 // binary, runAttack) running as Nobody in the kbus group, and waits until
 // it is ready. When the spec ends the attacker must clean up and exit 0.
-func startAttacker(name string) *Helper {
+func startAttacker(name string, env ...string) *Helper {
 	GinkgoHelper()
 	self, err := os.Executable()
 	Expect(err).NotTo(HaveOccurred())
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), attackEnv+"="+name)
+	cmd.Env = append(append(os.Environ(), attackEnv+"="+name), env...)
 	return attackWith(cmd)
 }
 
@@ -77,7 +77,8 @@ func attackWith(cmd *exec.Cmd) *Helper {
 // hoardBindings is how many times the hoarding listener binds "$.*". Each
 // binding costs every send a queue entry under the device lock: with 1000
 // the debug kernel's victim made one round trip in 4 s (its allocations are
-// slow there), which is issue 27's binding-cost finding, still open.
+// slow there). How many a user may make is bounded (docs/kbus.md §18.5;
+// the bind flood's spec); this spec is about whose memory they take.
 const hoardBindings = 100
 
 // startHoarder starts the hoarding listener in cg: the C program
@@ -139,6 +140,7 @@ var attacks = map[string]attack{
 	"slow RECVMSG":        slowMemory("recvmsg"),
 	"requests then close": requestsThenClose,
 	"device-wide calls":   deviceWide,
+	"bind flood":          bindFlood,
 }
 
 // slowMemory is a call whose user memory (a pointy message's data, the
@@ -249,6 +251,49 @@ func requestsThenClose() (func() (string, error), error) {
 		}
 		sender.Close()
 		return fmt.Sprintf("closed in %v, %d statuses", took.Round(time.Millisecond), n), nil
+	}, nil
+}
+
+// floodCapEnv tells the bind flood when to stop if nothing refuses it.
+const floodCapEnv = "KBUS_HOSTILE_FLOOD_CAP"
+
+// floodKsocks is over how many Ksocks the bind flood spreads: the bound is
+// the user's, not a Ksock's (docs/kbus.md §18.5).
+const floodKsocks = 4
+
+// bindFlood binds "$.*", which every message matches, on floodKsocks
+// Ksocks in turn until KBUS refuses (or floodCapEnv bindings are made),
+// each Ksock with room for a million messages that it never reads, and
+// keeps the bindings for hold: what it bound, and how it was stopped.
+func bindFlood() (func() (string, error), error) {
+	limit, err := strconv.Atoi(os.Getenv(floodCapEnv))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", floodCapEnv, err)
+	}
+	var ks [floodKsocks]*kbus.Ksock
+	for i := range ks {
+		if ks[i], err = kbus.Open(Device, kbus.ReadWrite); err != nil {
+			return nil, err
+		}
+		if _, err := ks[i].SetMaxMessages(1 << 20); err != nil {
+			return nil, err
+		}
+	}
+	return func() (string, error) {
+		bound, stop := 0, "no refusal"
+		for ; bound < limit; bound++ {
+			if err := ks[bound%floodKsocks].BindListener("$.*"); err != nil {
+				stop = errName(err)
+				break
+			}
+		}
+		time.Sleep(hold)
+		for _, k := range ks {
+			if err := k.Close(); err != nil {
+				return "", err
+			}
+		}
+		return fmt.Sprintf("bound %d, then %s", bound, stop), nil
 	}, nil
 }
 

@@ -101,6 +101,16 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		})
 	})
 
+	When("an attacker binds what every message matches, again and again", func() {
+		It("is refused with ENOSPC at its user's bound, and the victim's round trips go on", func() {
+			limit := userBindingBound()
+			said := under(startAttacker("bind flood", fmt.Sprintf("%s=%d", floodCapEnv, 2*limit+floodKsocks)),
+				"bind flood")
+			Expect(said).To(Equal(fmt.Sprintf("bound %d, then ENOSPC", limit)),
+				"the attacker's Ksocks together hold the device's max_user_bindings (docs/kbus.md §18.5)")
+		})
+	})
+
 	When("an attacker tries to change the whole device", func() {
 		It("refuses every change with EPERM and makes no device", func() {
 			ks, err := kbus.Open(support.Device, kbus.ReadOnly)
@@ -115,3 +125,21 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		})
 	})
 })
+
+// userBindingBound is the suite device's bound on an unprivileged user's
+// bindings (docs/kbus.md §18.5), set first to hostile.bindings=N from the
+// guest's kernel command line if given (and put back when the spec ends):
+// the debug kernel's run asks for fewer, as each copy a send makes costs
+// it milliseconds (the Makefile's qemu-test-debug).
+func userBindingBound() int {
+	GinkgoHelper()
+	was, err := kbus.MaxUserBindings(support.Device)
+	Expect(err).NotTo(HaveOccurred())
+	if n, ok := support.Param("hostile.bindings"); ok && n > 0 {
+		Expect(kbus.SetMaxUserBindings(support.Device, uint32(n))).To(Succeed())
+		DeferCleanup(func() { Expect(kbus.SetMaxUserBindings(support.Device, was)).To(Succeed()) })
+		return int(n)
+	}
+	Expect(was).To(BeNumerically(">", 0), "a bound is set")
+	return int(was)
+}

@@ -18,9 +18,13 @@ func param(name string) (int64, bool) { return Param("difftest." + name) }
 
 // devices are the spec device and a second one, made by NEWDEVICE for
 // this suite, so that it starts as fresh as the model's second device.
-var devices [program.Devices]string
+var (
+	devices       [program.Devices]string
+	deviceNumbers [program.Devices]int
+)
 
 var _ = BeforeSuite(func() {
+	deviceNumbers[0] = Device
 	devices[0] = kbus.DevicePath(Device)
 	var n uint32
 	CreatingDevices(func() {
@@ -28,6 +32,7 @@ var _ = BeforeSuite(func() {
 		n, err = RW().NewDevice()
 		Expect(err).NotTo(HaveOccurred())
 	})
+	deviceNumbers[1] = int(n)
 	devices[1] = kbus.DevicePath(int(n))
 	Eventually(func() error { _, err := os.Stat(devices[1]); return err }).
 		WithTimeout(5 * time.Second).WithPolling(20 * time.Millisecond).Should(Succeed())
@@ -57,10 +62,18 @@ var _ = Describe("The module against the model of docs/kbus.md", Label("model"),
 		Expect(err).NotTo(HaveOccurred())
 		size, err := ks.MaxMessageSize()
 		Expect(err).NotTo(HaveOccurred())
+		var bound [program.Devices]uint32
+		for i := range devices {
+			bound[i], err = kbus.MaxUserBindings(deviceNumbers[i])
+			Expect(err).NotTo(HaveOccurred(), "the device's binding bound for other users (docs/kbus.md §18.5)")
+		}
 		DeferCleanup(func() {
 			ks.SetMaxMessageSize(size)
 			ks.SetVerbose(verbose)
 			ks.SetReportReplierBinds(was)
+			for i := range devices {
+				Expect(kbus.SetMaxUserBindings(deviceNumbers[i], bound[i])).To(Succeed())
+			}
 		})
 		Empty(ks)
 	})
