@@ -101,9 +101,15 @@ int kbus_unbind(struct kbus_ksock *ks, bool replier, const char *name, u32 name_
 		if (err)
 			return err;
 	}
-	removed = kbus_remove_queued(ks, b);
+	/*
+	 * Out of the table first, so that nothing more comes through it;
+	 * then its copies go, in slices (kbus_remove_queued), and it is
+	 * freed once the last has gone.
+	 */
+	kbus_binding_unlink(dev, b);
 	kbus_drop_setaside(ks, b, false);
-	kbus_binding_remove(dev, b);
+	removed = kbus_remove_queued(ks, b);
+	kfree(b);
 	if (removed)
 		kbus_move_setaside(ks);
 	/*

@@ -154,6 +154,7 @@ struct kbus_binding *kbus_binding_alloc(const char *name, u32 len, bool replier)
 	b->name[len] = '\0';
 	b->name_len = len;
 	b->is_replier = replier;
+	INIT_LIST_HEAD(&b->queued);
 	if (name[len - 1] == '*')
 		b->match = KBUS_MATCH_STAR;
 	else if (name[len - 1] == '%')
@@ -224,8 +225,12 @@ void kbus_user_bindings_uncharge(struct kbus_dev *dev, struct kbus_binding *b)
 		xa_store(&dev->user_bindings, b->user, xa_mk_value(n - 1), GFP_NOWAIT);
 }
 
-/* kbus_binding_remove - take @b out of the table and free it. */
-void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b)
+/*
+ * kbus_binding_unlink - take @b out of the table and its Ksock's list: no
+ * send finds it any more, and no UNBIND. The copies it brought may still
+ * be queued (b->queued); the caller frees @b once they are gone.
+ */
+void kbus_binding_unlink(struct kbus_dev *dev, struct kbus_binding *b)
 {
 	lockdep_assert_held(&dev->lock);
 	kbus_user_bindings_uncharge(dev, b);
@@ -233,6 +238,13 @@ void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b)
 	list_del(&b->ksock_node);
 	hlist_del(&b->hash_node);
 	dev->num_bindings--;
+}
+
+/* kbus_binding_remove - take @b, which brought nothing still queued, out and free it. */
+void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b)
+{
+	kbus_binding_unlink(dev, b);
+	WARN_ON_ONCE(!list_empty(&b->queued));
 	kfree(b);
 }
 

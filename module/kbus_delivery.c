@@ -58,6 +58,8 @@ static bool kbus_no_room(const struct kbus_ksock *ks, const struct kbus_msg *msg
 void kbus_unqueue(struct kbus_ksock *ks, struct kbus_qentry *e)
 {
 	list_del(&e->node);
+	if (e->binding)
+		list_del(&e->bnode);
 	ks->queue_len--;
 	ks->queue_bytes -= kbus_msg_bytes(e->msg);
 }
@@ -167,10 +169,16 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 	e->msg = kbus_msg_get(msg);
 	e->binding = binding;
 	e->flags = flags;
-	if (msg->flags & KBUS_BIT_URGENT)
+	/* binding->queued is in queue order too: UNBIND answers in it. */
+	if (msg->flags & KBUS_BIT_URGENT) {
 		list_add(&e->node, &ks->queue);
-	else
+		if (binding)
+			list_add(&e->bnode, &binding->queued);
+	} else {
 		list_add_tail(&e->node, &ks->queue);
+		if (binding)
+			list_add_tail(&e->bnode, &binding->queued);
+	}
 	ks->queue_len++;
 	ks->queue_bytes += kbus_msg_bytes(msg);
 	ks->last_pushed = msg->id;
@@ -915,27 +923,41 @@ void kbus_drop_setaside(struct kbus_ksock *ks, struct kbus_binding *binding, boo
 }
 
 /*
- * kbus_remove_queued - UNBIND: remove the copies queued through @binding;
- * each request among them gets $.KBUS.Replier.Unbound for its sender.
+ * kbus_remove_queued - UNBIND: remove the copies queued through @binding,
+ * already out of the table; each request among them gets
+ * $.KBUS.Replier.Unbound for its sender. A replier may hold a million
+ * requests, so the device is let go every KBUS_UNBIND_SLICE copies and
+ * other Ksocks go on meanwhile (docs/kbus.md §18.3); @binding's own list
+ * of its copies stays right across the gaps, as whatever takes one off
+ * the queue (a read of another thread of this Ksock) takes it off that
+ * list too.
  */
+#define KBUS_UNBIND_SLICE	256
+
 u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 {
-	struct kbus_qentry *e, *tmp;
+	struct kbus_dev *dev = ks->dev;
+	struct kbus_qentry *e;
 	u32 removed = 0;
 
-	lockdep_assert_held(&ks->dev->lock);
-	list_for_each_entry_safe(e, tmp, &ks->queue, node) {
-		if (e->binding != binding)
-			continue;
+	lockdep_assert_held(&dev->lock);
+	while ((e = list_first_entry_or_null(&binding->queued, struct kbus_qentry, bnode))) {
 		kbus_unqueue(ks, e);
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
-			kbus_send_status(ks->dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,
+			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,
 					 e->msg->from, e->msg->id);
 		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
+		if (removed % KBUS_UNBIND_SLICE == 0) {
+			kbus_wake_senders(dev);
+			mutex_unlock(&dev->lock);
+			cond_resched();
+			/* The binding is gone already: the UNBIND finishes. */
+			mutex_lock(&dev->lock);
+		}
 	}
 	if (removed)
-		kbus_wake_senders(ks->dev);
+		kbus_wake_senders(dev);
 	return removed;
 }

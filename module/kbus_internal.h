@@ -153,6 +153,7 @@ struct kbus_binding {
 	struct list_head	dev_node;	/* kbus_dev.bindings, newest first */
 	struct hlist_node	hash_node;	/* kbus_dev.hash, keyed by name */
 	struct list_head	ksock_node;	/* kbus_ksock.bindings */
+	struct list_head	queued;		/* the copies it brought, still queued */
 	struct kbus_ksock	*ksock;
 	u32			hash;
 	u64			seq;		/* bind order on the device */
@@ -167,6 +168,7 @@ struct kbus_binding {
 /* One message copy in a Ksock's queue (or set aside for it). */
 struct kbus_qentry {
 	struct list_head	node;
+	struct list_head	bnode;		/* binding->queued, if binding */
 	struct kbus_msg		*msg;
 	struct kbus_binding	*binding;	/* arrived through; NULL if none */
 	u32			flags;		/* as delivered to this Ksock */
@@ -392,6 +394,7 @@ void kbus_bindings_free(struct kbus_dev *dev);
 struct kbus_binding *kbus_binding_alloc(const char *name, u32 len, bool replier);
 void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b);
 void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b);
+void kbus_binding_unlink(struct kbus_dev *dev, struct kbus_binding *b);
 int kbus_user_bindings_charge(struct kbus_dev *dev, struct kbus_binding *b, kuid_t uid);
 void kbus_user_bindings_uncharge(struct kbus_dev *dev, struct kbus_binding *b);
 struct kbus_binding *kbus_binding_newest(struct kbus_ksock *ks, bool replier, const char *name,

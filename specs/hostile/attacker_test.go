@@ -135,12 +135,13 @@ func runAttack(name string) int {
 type attack func() (do func() (string, error), err error)
 
 var attacks = map[string]attack{
-	"slow pointy SEND":    slowMemory("send"),
-	"slow write":          slowMemory("write"),
-	"slow RECVMSG":        slowMemory("recvmsg"),
-	"requests then close": requestsThenClose,
-	"device-wide calls":   deviceWide,
-	"bind flood":          bindFlood,
+	"slow pointy SEND":     slowMemory("send"),
+	"slow write":           slowMemory("write"),
+	"slow RECVMSG":         slowMemory("recvmsg"),
+	"requests then close":  requestsThen("close"),
+	"requests then unbind": requestsThen("unbind"),
+	"device-wide calls":    deviceWide,
+	"bind flood":           bindFlood,
 }
 
 // slowMemory is a call whose user memory (a pointy message's data, the
@@ -214,44 +215,56 @@ func slowMemory(call string) attack {
 // ioctl is RawKsock's, on a descriptor the attacker opened itself.
 func ioctl(fd, nr int, arg unsafe.Pointer) error { return (&RawKsock{Fd: fd}).Ioctl(nr, arg) }
 
-// requestsThenClose leaves queuedRequests requests queued on a replier
-// of its own, then closes it: the close owes each a status.
-func requestsThenClose() (func() (string, error), error) {
-	n := queuedRequests()
-	replier, err := kbus.Open(Device, kbus.ReadWrite)
-	if err != nil {
-		return nil, err
-	}
-	sender, err := kbus.Open(Device, kbus.ReadWrite)
-	if err != nil {
-		return nil, err
-	}
-	for _, ks := range []*kbus.Ksock{replier, sender} {
-		if _, err := ks.SetMaxMessages(uint32(n + 10)); err != nil {
+var pastTense = map[string]string{"close": "closed", "unbind": "unbound"}
+
+// requestsThen leaves queuedRequests requests queued on a replier of its
+// own, then closes it, or unbinds its name: either owes each a status.
+func requestsThen(end string) attack {
+	return func() (func() (string, error), error) {
+		n := queuedRequests()
+		replier, err := kbus.Open(Device, kbus.ReadWrite)
+		if err != nil {
 			return nil, err
 		}
-	}
-	if err := replier.BindReplier("$.Attacker.Sink"); err != nil {
-		return nil, err
-	}
-	for i := 0; i < n; i++ {
-		if _, err := sender.Send(kbus.NewRequest("$.Attacker.Sink", nil)); err != nil {
-			return nil, fmt.Errorf("request %d: %w", i, err)
-		}
-	}
-	return func() (string, error) {
-		start := time.Now()
-		if err := replier.Close(); err != nil {
-			return "", err
-		}
-		took := time.Since(start)
-		n, err := sender.NumMessages()
+		sender, err := kbus.Open(Device, kbus.ReadWrite)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		sender.Close()
-		return fmt.Sprintf("closed in %v, %d statuses", took.Round(time.Millisecond), n), nil
-	}, nil
+		for _, ks := range []*kbus.Ksock{replier, sender} {
+			if _, err := ks.SetMaxMessages(uint32(n + 10)); err != nil {
+				return nil, err
+			}
+		}
+		const sink = "$.Attacker.Sink"
+		if err := replier.BindReplier(sink); err != nil {
+			return nil, err
+		}
+		for i := 0; i < n; i++ {
+			if _, err := sender.Send(kbus.NewRequest(sink, nil)); err != nil {
+				return nil, fmt.Errorf("request %d: %w", i, err)
+			}
+		}
+		return func() (string, error) {
+			start := time.Now()
+			if end == "close" {
+				err = replier.Close()
+			} else {
+				err = replier.UnbindReplier(sink)
+			}
+			if err != nil {
+				return "", err
+			}
+			took := time.Since(start)
+			n, err := sender.NumMessages()
+			if err != nil {
+				return "", err
+			}
+			replier.Close()
+			sender.Close()
+			return fmt.Sprintf("%s in %v (%d..%d), %d statuses", pastTense[end], took.Round(time.Millisecond),
+				start.UnixNano(), start.Add(took).UnixNano(), n), nil
+		}, nil
+	}
 }
 
 // floodCapEnv tells the bind flood when to stop if nothing refuses it.

@@ -32,6 +32,7 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 	// under runs the attack of a, started by startAttacker, beside the
 	// victim and checks what the victim saw meanwhile; what the attacker
 	// said comes back.
+	var lat latency // what the victim saw during the last attack
 	under := func(a *support.Helper, name string) string {
 		GinkgoHelper()
 		stop := blockedTasks(dState)
@@ -40,7 +41,7 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		to := time.Now()
 		blocked := stop()
 		v.settle(to) // a round trip the attack held up ends, and counts
-		lat := v.latency(from, to)
+		lat = v.latency(from, to)
 		report := fmt.Sprintf("%s: %d round trips in %v, p99 %v, worst %v; attacker: %s", name, lat.n,
 			to.Sub(from).Round(time.Millisecond), lat.p99, lat.worst, said)
 		fmt.Fprintln(GinkgoWriter, report)
@@ -70,13 +71,34 @@ var _ = Describe("§18 KBUS among hostile neighbours", func() {
 		}
 	})
 
-	When("an attacker closes a replier that holds many requests", func() {
-		It("answers them all in slices while the victim's round trips go on", func() {
-			said := under(startAttacker("requests then close"), "requests then close")
-			Expect(said).To(HaveSuffix(fmt.Sprintf("%d statuses", queuedRequests())),
-				"every queued request got its status")
+	// inSlices checks that the victim's round trips went on while the
+	// attacker's close or unbind, from..to, owed its many statuses: one
+	// long hold of the device would let at most one start meanwhile, and
+	// it would wait for the end (docs/kbus.md §18.3).
+	inSlices := func(from, to time.Time) {
+		GinkgoHelper()
+		if to.Sub(from) < 100*time.Millisecond {
+			return // too short to tell slices from one hold
+		}
+		during := v.latency(from, to)
+		fmt.Fprintf(GinkgoWriter, "%d round trips began during the %v the attacker held the statuses\n",
+			during.n, to.Sub(from).Round(time.Millisecond))
+		Expect(during.n).To(BeNumerically(">=", 3), "the victim's round trips between the slices")
+	}
+	for _, end := range []string{"close", "unbind"} {
+		When("an attacker "+end+"s a replier that holds many requests", func() {
+			It("answers them all in slices while the victim's round trips go on", func() {
+				said := under(startAttacker("requests then "+end), "requests then "+end)
+				Expect(said).To(HaveSuffix(fmt.Sprintf("%d statuses", queuedRequests())),
+					"every queued request got its status")
+				var took string
+				var from, to int64
+				_, err := fmt.Sscanf(said, pastTense[end]+" in %s (%d..%d)", &took, &from, &to)
+				Expect(err).NotTo(HaveOccurred(), "the attacker said %q", said)
+				inSlices(time.Unix(0, from), time.Unix(0, to))
+			})
 		})
-	})
+	}
 
 	When("an attacker listens to everything and never reads", func() {
 		It("charges what its queue holds to the attacker", func() {
