@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/kbus-project/kbus/fuzz/kcov"
+	"github.com/kbus-project/kbus/internal/usermem"
 	"github.com/kbus-project/kbus/kbus/raw"
 	"golang.org/x/sys/unix"
 )
@@ -62,7 +63,15 @@ type thread struct {
 	err  chan error
 	buf  []byte // for reads, reused: a program asks for up to 1 MiB a time
 	ro   []byte // a page it makes read-only once an argument is in it, then a no-access page
+	// slow is a page missing until a resolver fills it (PtrSlow); nil
+	// where userfaultfd is not to be had and coverage is optional.
+	slow *usermem.Userfault
+	// filled is closed once the page the running operation got is there.
+	filled chan struct{}
 }
+
+// slowDelay is how long a PtrSlow page keeps its call waiting.
+const slowDelay = 5 * time.Millisecond
 
 // maxRead is the most a read or RECVMSG of a program asks for.
 const maxRead = 1 << 20
@@ -97,6 +106,11 @@ func NewExecutor(device string, coverageOptional bool) (*Executor, error) {
 			return nil, fmt.Errorf("fuzz: mapping read-only memory: %w", err)
 		}
 		t := &thread{jobs: make(chan job), err: make(chan error, 1), buf: make([]byte, maxRead), ro: ro[:page]}
+		// Made before the child becomes another user, so that the page
+		// may keep the kernel waiting too (vm.unprivileged_userfaultfd).
+		if t.slow, err = usermem.NewUserfault(1); err != nil && !coverageOptional {
+			return nil, fmt.Errorf("fuzz: slow memory: %w", err)
+		}
 		e.threads[i] = t
 		go e.run(t)
 		if err := <-t.err; err != nil {
@@ -125,12 +139,14 @@ func (e *Executor) run(t *thread) {
 		for _, op := range j.ops {
 			if c == nil {
 				e.do(t, op)
+				t.settle()
 				runs = append(runs, nil)
 				continue
 			}
 			c.Reset()
 			e.do(t, op)
 			runs = append(runs, append([]uintptr(nil), c.PCs()...))
+			t.settle()
 		}
 		j.done <- runs
 	}
@@ -292,16 +308,48 @@ func (e *Executor) bytesAt(t *thread, p Ptr, b []byte) uintptr {
 		copy(e.bad.short, b)
 	case PtrReadOnly:
 		return t.readOnly(b)
+	case PtrSlow:
+		return t.slowly(b)
 	}
 	return e.ptr(p, unsafe.Pointer(&b[0]))
 }
 
 // valueAt is bytesAt for the size bytes of a Go value at v.
 func (e *Executor) valueAt(t *thread, p Ptr, v unsafe.Pointer, size uintptr) uintptr {
-	if p == PtrReadOnly {
+	switch p {
+	case PtrReadOnly:
 		return t.readOnly(unsafe.Slice((*byte)(v), size))
+	case PtrSlow:
+		return t.slowly(unsafe.Slice((*byte)(v), size))
 	}
 	return e.ptr(p, v)
+}
+
+// slowly returns the address of t's slow page, missing again, which a
+// resolver fills with what of b fits after slowDelay; settle waits for
+// that. Without the page, b itself.
+func (t *thread) slowly(b []byte) uintptr {
+	if t.slow == nil || t.slow.Drop() != nil {
+		return uintptr(unsafe.Pointer(&b[0]))
+	}
+	content := append([]byte(nil), b...)
+	filled := make(chan struct{})
+	t.filled = filled
+	go func() {
+		defer close(filled)
+		time.Sleep(slowDelay)
+		_ = t.slow.ResolveWith(content)
+	}()
+	return uintptr(unsafe.Pointer(&t.slow.Mem()[0]))
+}
+
+// settle waits until the slow page the last operation got is there, so
+// that the next one finds it missing only if it asks for it.
+func (t *thread) settle() {
+	if t.filled != nil {
+		<-t.filled
+		t.filled = nil
+	}
 }
 
 // readOnly puts what of b fits into t's read-only page, and returns its
@@ -415,10 +463,14 @@ func (e *Executor) do(t *thread, op Op) {
 		buf := t.buf[:max(min(op.N, maxRead), 1)]
 		arg := receiveArg{Len: min(op.N, maxRead), TimeoutMS: op.Val}
 		argp := uintptr(unsafe.Pointer(&arg))
-		if op.Ptr == PtrReadOnly {
+		switch op.Ptr {
+		case PtrReadOnly:
 			arg.Buf = uintptr(unsafe.Pointer(&buf[0]))
 			argp = t.readOnly(unsafe.Slice((*byte)(unsafe.Pointer(&arg)), unsafe.Sizeof(arg)))
-		} else {
+		case PtrSlow:
+			// The buffer the message is copied to: the copy waits.
+			arg.Buf = t.slowly(buf[:min(len(buf), unix.Getpagesize())])
+		default:
 			arg.Buf = e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))
 		}
 		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), command(raw.NrRecvMsg), argp)

@@ -60,6 +60,11 @@ type Stats struct {
 	New      int     // of which found by this run
 	Kills    int     // times the second process was killed mid-program
 	Scans    int     // kmemleak scans (debug kernel)
+	// Unreached are the module's functions none of whose blocks ran
+	// (from /proc/kallsyms; empty if it could not be read, and why in
+	// UnreachedErr).
+	Unreached    []string
+	UnreachedErr string `json:",omitempty"`
 }
 
 // ExecsPerSecond is the run's exec rate while it ran programs.
@@ -71,9 +76,16 @@ func (s Stats) ExecsPerSecond() float64 {
 }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("%d execs in %.0f s, %.0f s running programs (%.1f/s, %d replayed), %d blocks, %d edges, "+
+	out := fmt.Sprintf("%d execs in %.0f s, %.0f s running programs (%.1f/s, %d replayed), %d blocks, %d edges, "+
 		"corpus %d (%d new), %d kills, %d kmemleak scans",
 		s.Execs, s.Seconds, s.Running, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans)
+	switch {
+	case s.UnreachedErr != "":
+		out += "; unreached functions unknown: " + s.UnreachedErr
+	case s.Blocks > 0:
+		out += fmt.Sprintf("; %d functions never reached: %s", len(s.Unreached), strings.Join(s.Unreached, " "))
+	}
+	return out
 }
 
 // Finding is a problem the kernel reported, or a hang, with the programs
@@ -232,6 +244,12 @@ func (f *fuzzer) finish(start time.Time) Stats {
 	f.stats.Blocks, f.stats.Edges, f.stats.Corpus = len(f.blocks), len(f.edges), len(f.corpus)
 	if f.exec != nil {
 		f.stats.Kills = f.exec.kills
+	}
+	if len(f.blocks) > 0 {
+		var err error
+		if f.stats.Unreached, err = unreachedFunctions(f.blocks); err != nil {
+			f.stats.UnreachedErr = err.Error()
+		}
 	}
 	return f.stats
 }

@@ -49,6 +49,11 @@ const (
 	// PtrReadOnly is the good argument's bytes in a page the call may
 	// read but not write (for RECVMSG, struct kbus_receive itself).
 	PtrReadOnly Ptr = "readonly"
+	// PtrSlow is the good argument's bytes in a page that is missing
+	// until slowDelay after the call starts (userfaultfd): the call waits
+	// for it as for a page coming from a slow disk (docs/kbus.md §18.2),
+	// while the program's other threads go on.
+	PtrSlow Ptr = "slow"
 )
 
 // Msg describes a message to write: built as an entire message, then
@@ -144,7 +149,7 @@ func randPtr(r *rand.Rand) Ptr {
 	if r.Intn(8) != 0 {
 		return PtrGood
 	}
-	return pick(r, []Ptr{PtrNull, PtrNone, PtrKernel, PtrShort, PtrReadOnly})
+	return pick(r, []Ptr{PtrNull, PtrNone, PtrKernel, PtrShort, PtrReadOnly, PtrSlow})
 }
 
 func randMsg(r *rand.Rand) *Msg {

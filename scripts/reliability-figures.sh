@@ -7,8 +7,9 @@
 # model suite's log), the fuzzer's stats.json (programs run and the rate,
 # blocks and edges reached) with the fraction of the module's instrumented
 # basic blocks those blocks are (each calls __sanitizer_cov_trace_pc once
-# in the debug build of kbus.ko, out/build/NAME/module/kbus.ko), and the
-# stress run's summary from its suite log.
+# in the debug build of kbus.ko the guest loaded, out/build/NAME/kbus.ko) and the
+# module's functions it never reached, and the stress run's summary from
+# its suite log.
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: scripts/reliability-figures.sh REPORT_DIR..." >&2; exit 64; }
 
@@ -19,7 +20,7 @@ for dir in "$@"; do
 		grep -h "difftest: " "$dir/suites/model.log" | sed "s/^ */$name: /" || true
 	fi
 	if [ -f "$dir/fuzz/stats.json" ]; then
-		ko=$(dirname "$(dirname "$dir")")/build/$name/module/kbus.ko
+		ko=$(dirname "$(dirname "$dir")")/build/$name/kbus.ko
 		python3 - "$dir/fuzz/stats.json" "$ko" "$name" <<'PY'
 import json, os, re, subprocess, sys
 s = json.load(open(sys.argv[1]))
@@ -36,6 +37,11 @@ if os.path.exists(ko):
     total = sum(1 for sym in syms if re.fullmatch(r"__sanitizer_cov_trace_pc([+-]0x[0-9a-f]+)?", sym))
     if total:
         line += f"; {st['Blocks']} of the module's {total} instrumented blocks ({100 * st['Blocks'] / total:.0f}%)"
+if st.get("UnreachedErr"):
+    line += f"; unreached functions unknown: {st['UnreachedErr']}"
+elif st.get("Blocks"):
+    never = st.get("Unreached") or []
+    line += f"; {len(never)} functions never reached" + (": " + " ".join(never) if never else "")
 print(line)
 PY
 	fi

@@ -13,6 +13,7 @@ const (
 	uffdAPI        = 0xAA
 	uffdioAPI      = 0xC018AA3F // struct uffdio_api, 24 bytes
 	uffdioRegister = 0xC020AA00 // struct uffdio_register, 32 bytes
+	uffdioCopy     = 0xC028AA03 // struct uffdio_copy, 40 bytes
 	uffdioZeropage = 0xC020AA04 // struct uffdio_zeropage, 32 bytes
 	uffdRegMissing = 1
 )
@@ -24,6 +25,11 @@ type uffdioRange struct{ Start, Len uint64 }
 type uffdioRegisterArg struct {
 	Range       uffdioRange
 	Mode, Ioctl uint64
+}
+
+type uffdioCopyArg struct {
+	Dst, Src, Len, Mode uint64
+	Copy                int64
 }
 
 type uffdioZeropageArg struct {
@@ -106,6 +112,26 @@ func (u *Userfault) Resolve() {
 	z := uffdioZeropageArg{Range: u.whole()}
 	// EEXIST for pages already filled is expected; other pages are filled.
 	_ = u.ioctl(uffdioZeropage, unsafe.Pointer(&z))
+}
+
+// ResolveWith fills the first page, if it is still missing, with b (at
+// most a page of it, the rest zeros), waking whatever waits for it.
+func (u *Userfault) ResolveWith(b []byte) error {
+	page := make([]byte, unix.Getpagesize())
+	copy(page, b)
+	c := uffdioCopyArg{Dst: uint64(uintptr(unsafe.Pointer(&u.mem[0]))), Src: uint64(uintptr(unsafe.Pointer(&page[0]))),
+		Len: uint64(len(page))}
+	err := u.ioctl(uffdioCopy, unsafe.Pointer(&c))
+	if err == unix.EEXIST {
+		return nil // already there: nothing waited for it
+	}
+	return err
+}
+
+// Drop makes every page missing again (MADV_DONTNEED), so that the next
+// touch waits once more.
+func (u *Userfault) Drop() error {
+	return unix.Madvise(u.mem, unix.MADV_DONTNEED)
 }
 
 // Close resolves every page and closes the userfaultfd. The memory stays

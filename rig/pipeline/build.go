@@ -108,7 +108,7 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string) (modul
 			now := time.Now()
 			_ = os.Chtimes(filepath.Dir(cached), now, now)
 			m.path = cached
-			return m, "cached " + key[:16], nil
+			return m, "cached " + key[:16], r.keepLoaded(m, build)
 		}
 	}
 	cmd := exec.CommandContext(ctx, "make", "-C", dst, "KDIR="+k.dir, "ARCH="+kt.Arch, "CROSS_COMPILE="+kt.CrossCompile,
@@ -127,7 +127,17 @@ func (r *runner) buildModule(ctx context.Context, k kernel, build string) (modul
 		}
 		pruneCache(filepath.Dir(filepath.Dir(cached)), modulesKeep)
 	}
-	return m, note, nil
+	return m, note, r.keepLoaded(m, build)
+}
+
+// keepLoaded copies the module the guest loads to build/kbus.ko, as a
+// distribution's module is, for what reads it after the run (the
+// fuzzer's figures count its instrumented blocks).
+func (r *runner) keepLoaded(m module, build string) error {
+	if err := keepFile(m.path, filepath.Join(build, "kbus.ko")); err != nil {
+		return fmt.Errorf("keeping the module the guest loads: %w", err)
+	}
+	return nil
 }
 
 // modulesKeep is how many built modules the cache keeps: one per kernel

@@ -1,0 +1,82 @@
+package fuzz
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// kfunc is a function of a module, as the kernel's symbol table has it.
+type kfunc struct {
+	name  string
+	start uint64
+}
+
+// moduleFunctions reads the text symbols of module from a /proc/kallsyms
+// listing ("ADDRESS TYPE NAME [MODULE]"), sorted by address.
+func moduleFunctions(r io.Reader, module string) ([]kfunc, error) {
+	var fns []kfunc
+	sc := bufio.NewScanner(r)
+	tag := "[" + module + "]"
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 4 || f[3] != tag || (f[1] != "t" && f[1] != "T") {
+			continue
+		}
+		addr, err := strconv.ParseUint(f[0], 16, 64)
+		if err != nil {
+			return nil, fmt.Errorf("kallsyms: %q: %w", sc.Text(), err)
+		}
+		if addr == 0 {
+			return nil, fmt.Errorf("kallsyms hides the addresses of %s (kptr_restrict; run as root)", module)
+		}
+		fns = append(fns, kfunc{name: f[2], start: addr})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(fns, func(i, j int) bool { return fns[i].start < fns[j].start })
+	return fns, nil
+}
+
+// unreached are the functions of fns (sorted by address) in which none
+// of blocks lies: a function runs from its start to the next one's.
+func unreached(fns []kfunc, blocks map[uintptr]struct{}) []string {
+	hit := make([]bool, len(fns))
+	for pc := range blocks {
+		i := sort.Search(len(fns), func(i int) bool { return fns[i].start > uint64(pc) }) - 1
+		if i >= 0 {
+			hit[i] = true
+		}
+	}
+	var out []string
+	for i, f := range fns {
+		if !hit[i] {
+			out = append(out, f.name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unreachedFunctions are kbus.ko's functions the run never reached, from
+// the running kernel's symbol table.
+func unreachedFunctions(blocks map[uintptr]struct{}) ([]string, error) {
+	f, err := os.Open("/proc/kallsyms")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fns, err := moduleFunctions(f, "kbus")
+	if err != nil {
+		return nil, err
+	}
+	if len(fns) == 0 {
+		return nil, fmt.Errorf("kallsyms lists no function of kbus")
+	}
+	return unreached(fns, blocks), nil
+}
