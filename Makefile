@@ -197,7 +197,9 @@ FUZZ_SECONDS ?= 300
 FUZZ_SEED ?=
 STRESS_SECONDS ?= 120
 STRESS_SEED ?=
-RELIABILITY = -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE)
+# nokaslr: KCOV's addresses are then the symbol table's, so the fuzzer can
+# name the module's functions it never reached.
+RELIABILITY = -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE) -kernel-arg nokaslr
 FUZZ_ARGS = -kernel-arg fuzz.seconds=$(FUZZ_SECONDS) $(if $(FUZZ_SEED),-kernel-arg fuzz.seed=$(FUZZ_SEED))
 STRESS_ARGS = -kernel-arg stress.seconds=$(STRESS_SECONDS) $(if $(STRESS_SEED),-kernel-arg stress.seed=$(STRESS_SEED))
 FIGURES = scripts/reliability-figures.sh $(OUT)/reports/$(1)

@@ -131,6 +131,10 @@ func startChild(device string, noCover bool) (*child, error) {
 	if noCover {
 		cmd.Env = append(cmd.Env, childNoCover+"=1")
 	}
+	if fd, ok := childCgroup(); ok {
+		defer syscall.Close(fd) // once the child has started in it
+		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
+	}
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -147,6 +151,31 @@ func startChild(device string, noCover bool) (*child, error) {
 		gone: make(chan struct{})}
 	go c.read(out)
 	return c, nil
+}
+
+// childCgroupDir is the memory cgroup the child runs in: another one than
+// the parent's, so that messages between the two are charged to each
+// reader's own (docs/kbus.md §18.1, a copy of the message per cgroup).
+const childCgroupDir = "/sys/fs/cgroup/kbus-fuzz-child"
+
+// childCgroup opens childCgroupDir, making it if need be; false where
+// there is no cgroup v2 to make it in, or no right to.
+func childCgroup() (int, bool) {
+	if os.Geteuid() != 0 {
+		return -1, false
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err != nil {
+		return -1, false
+	}
+	_ = os.WriteFile("/sys/fs/cgroup/cgroup.subtree_control", []byte("+memory"), 0)
+	if err := os.Mkdir(childCgroupDir, 0o755); err != nil && !os.IsExist(err) {
+		return -1, false
+	}
+	fd, err := syscall.Open(childCgroupDir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, false
+	}
+	return fd, true
 }
 
 // read hands each answer to its waiter; when the child ends, the jobs it

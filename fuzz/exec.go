@@ -3,8 +3,13 @@ package fuzz
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -48,6 +53,24 @@ type Executor struct {
 
 	child *child // the second process, once an operation needs it
 	kills int    // of the second process, by OpKill
+
+	// newDevices counts this process's NEWDEVICEs: devices are never
+	// removed, so only maxNewDevices are made, the rest ask for the id.
+	newDevices atomic.Int32
+	// bound is the device's max_user_bindings when the executor started,
+	// which opReset puts back ("" if it could not be read).
+	bound string
+}
+
+// maxNewDevices is how many devices one executor may make.
+const maxNewDevices = 3
+
+// inspections is how many things OpInspect does (its N, modulo).
+const inspections = 5
+
+// deviceFile is one of the device's files under /sys/class/kbus/kbusN.
+func (e *Executor) deviceFile(name string) string {
+	return filepath.Join("/sys/class/kbus", filepath.Base(e.device), name)
 }
 
 // job is a run of consecutive operations for one thread: handing work to
@@ -90,6 +113,9 @@ func NewExecutor(device string, coverageOptional bool) (*Executor, error) {
 	e := &Executor{device: device, noCover: coverageOptional}
 	for i := range e.fds {
 		e.fds[i] = -1
+	}
+	if b, err := os.ReadFile(e.deviceFile("max_user_bindings")); err == nil {
+		e.bound = strings.TrimSpace(string(b))
 	}
 	page := unix.Getpagesize()
 	m, err := unix.Mmap(-1, 0, 3*page, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
@@ -414,6 +440,24 @@ func (e *Executor) do(t *thread, op Op) {
 			ioctl(rfd, raw.NrMaxMsgSize, uintptr(unsafe.Pointer(&size)))
 			unix.Close(rfd)
 		}
+		if e.bound != "" {
+			_ = os.WriteFile(e.deviceFile("max_user_bindings"), []byte(e.bound), 0)
+		}
+	case OpInspect:
+		// What a monitoring tool reads (docs/kbus.md §12), and the
+		// bound root sets (§18.5): other users get EACCES writing it.
+		switch op.N % inspections {
+		case 0:
+			_, _ = os.ReadFile("/proc/kbus/bindings")
+		case 1:
+			_, _ = os.ReadFile("/proc/kbus/stats")
+		case 2:
+			_, _ = os.ReadFile(e.deviceFile("name_hash"))
+		case 3:
+			_, _ = os.ReadFile(e.deviceFile("max_user_bindings"))
+		case 4:
+			_ = os.WriteFile(e.deviceFile("max_user_bindings"), []byte(strconv.FormatUint(uint64(op.Val), 10)), 0)
+		}
 	case OpBind, OpUnbind:
 		name := append([]byte(op.Name), 0)
 		req := bindArg{NameLen: uint32(len(op.Name)), Name: e.bytesAt(t, op.Ptr, name)}
@@ -482,7 +526,10 @@ func (e *Executor) do(t *thread, op Op) {
 		nr, val := int(op.N), op.Val
 		switch nr {
 		case raw.NrNewDevice:
-			nr = raw.NrKsockID // devices are never removed: not here
+			// Devices are never removed: a few, then the id instead.
+			if e.newDevices.Add(1) > maxNewDevices {
+				nr = raw.NrKsockID
+			}
 		case raw.NrVerbose:
 			val = min(val, 0) // a console full of pr_info would slow everything
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +26,11 @@ func moduleFunctions(r io.Reader, module string) ([]kfunc, error) {
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) != 4 || f[3] != tag || (f[1] != "t" && f[1] != "T") {
+			continue
+		}
+		// The sanitizers' constructors and destructors: not the
+		// module's code, and not instrumented.
+		if strings.HasPrefix(f[2], "_sub_I_") || strings.HasPrefix(f[2], "_sub_D_") {
 			continue
 		}
 		addr, err := strconv.ParseUint(f[0], 16, 64)
@@ -59,13 +65,23 @@ func unreached(fns []kfunc, blocks map[uintptr]struct{}) []string {
 			out = append(out, f.name)
 		}
 	}
-	sort.Strings(out)
-	return out
+	// Static functions of several files may share a name.
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // unreachedFunctions are kbus.ko's functions the run never reached, from
-// the running kernel's symbol table.
+// the running kernel's symbol table. KCOV reports addresses less the
+// kernel's random base offset (KASLR), so they match the symbol table
+// only on a kernel booted with nokaslr.
 func unreachedFunctions(blocks map[uintptr]struct{}) ([]string, error) {
+	cmdline, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(strings.Fields(string(cmdline)), "nokaslr") {
+		return nil, fmt.Errorf("the kernel was not booted with nokaslr, so KCOV's addresses are not the symbol table's")
+	}
 	f, err := os.Open("/proc/kallsyms")
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ ffffffffc0003000 T kbus_bind	[kbus]
 ffffffffc0004000 d kbus_fops	[kbus]
 ffffffffc0005000 t other_fn	[other]
 ffffffffc0003800 t kbus_unbind	[kbus]
+ffffffffc0006000 t _sub_I_65535_1	[kbus]
 `
 	fns, err := moduleFunctions(strings.NewReader(kallsyms), "kbus")
 	if err != nil {

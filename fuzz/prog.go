@@ -33,6 +33,7 @@ const (
 	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Ptr
 	OpIoctl   Kind = "ioctl"   // N the command number; Val the u32 argument; Ptr
 	OpPoll    Kind = "poll"    // Val timeout in ms
+	OpInspect Kind = "inspect" // N (mod 5): read /proc/kbus/bindings, /proc/kbus/stats, the device's name_hash or max_user_bindings; write Val to max_user_bindings
 	OpKill    Kind = "kill"    // SIGKILL to the second process (Proc 1), started again when next needed
 )
 
@@ -191,7 +192,7 @@ func randOp(r *rand.Rand) Op {
 	if r.Intn(4) == 0 {
 		op.Proc = 1
 	}
-	switch n := r.Intn(100); {
+	switch n := r.Intn(103); {
 	case n < 8:
 		op.Kind, op.Flag = OpOpen, r.Intn(6) == 0
 	case n < 12:
@@ -225,6 +226,8 @@ func randOp(r *rand.Rand) Op {
 		op.Kind, op.N, op.Val, op.Ptr = OpIoctl, uint32(r.Intn(24)), pick(r, u32Edges), randPtr(r)
 	case n < 99:
 		op.Kind, op.Val = OpPoll, pick(r, []uint32{0, 0, 5})
+	case n >= 100:
+		op.Kind, op.N, op.Val = OpInspect, uint32(r.Intn(inspections)), pick(r, []uint32{0, 1, 2, 4096})
 	default:
 		op = Op{Kind: OpKill, Proc: 1}
 	}

@@ -240,14 +240,6 @@ void kbus_binding_unlink(struct kbus_dev *dev, struct kbus_binding *b)
 	dev->num_bindings--;
 }
 
-/* kbus_binding_remove - take @b, which brought nothing still queued, out and free it. */
-void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b)
-{
-	kbus_binding_unlink(dev, b);
-	WARN_ON_ONCE(!list_empty(&b->queued));
-	kfree(b);
-}
-
 /*
  * kbus_binding_newest - @ks's most recent binding of exactly @name as a
  * replier or a listener, or NULL: the one an UNBIND removes.

@@ -393,7 +393,6 @@ int kbus_bindings_init(struct kbus_dev *dev);
 void kbus_bindings_free(struct kbus_dev *dev);
 struct kbus_binding *kbus_binding_alloc(const char *name, u32 len, bool replier);
 void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b);
-void kbus_binding_remove(struct kbus_dev *dev, struct kbus_binding *b);
 void kbus_binding_unlink(struct kbus_dev *dev, struct kbus_binding *b);
 int kbus_user_bindings_charge(struct kbus_dev *dev, struct kbus_binding *b, kuid_t uid);
 void kbus_user_bindings_uncharge(struct kbus_dev *dev, struct kbus_binding *b);
