@@ -60,7 +60,7 @@ void kbus_unqueue(struct kbus_ksock *ks, struct kbus_qentry *e)
 	list_del(&e->node);
 	if (e->binding)
 		list_del(&e->bnode);
-	ks->queue_len--;
+	WRITE_ONCE(ks->queue_len, ks->queue_len - 1);
 	ks->queue_bytes -= kbus_msg_bytes(e->msg);
 }
 
@@ -82,8 +82,11 @@ void kbus_wake_senders(struct kbus_dev *dev)
 
 	lockdep_assert_held(&dev->lock);
 	list_for_each_entry(ks, &dev->senders, sending_node) {
-		/* No barrier: kbus_poll registers under the lock held here. */
-		if (waitqueue_active(&ks->writeq))
+		/*
+		 * kbus_poll registers on writeq without the lock: the barrier
+		 * in wq_has_sleeper pairs with the one after its registration.
+		 */
+		if (wq_has_sleeper(&ks->writeq))
 			wake_up_interruptible_poll(&ks->writeq, EPOLLOUT | EPOLLWRNORM);
 	}
 }
@@ -93,7 +96,7 @@ void kbus_start_sending(struct kbus_ksock *ks, struct kbus_msg *msg)
 {
 	lockdep_assert_held(&ks->dev->lock);
 	ks->pending = msg;
-	ks->sending = true;
+	WRITE_ONCE(ks->sending, true);
 	list_add_tail(&ks->sending_node, &ks->dev->senders);
 }
 
@@ -107,7 +110,7 @@ void kbus_stop_sending(struct kbus_ksock *ks)
 	kbus_msg_put(ks->pending);
 	kbus_status_release(&ks->pending_status);
 	ks->pending = NULL;
-	ks->sending = false;
+	WRITE_ONCE(ks->sending, false);
 }
 
 /*
@@ -179,7 +182,7 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 		if (binding)
 			list_add_tail(&e->bnode, &binding->queued);
 	}
-	ks->queue_len++;
+	WRITE_ONCE(ks->queue_len, ks->queue_len + 1);
 	ks->queue_bytes += kbus_msg_bytes(msg);
 	ks->last_pushed = msg->id;
 	if (woken)
@@ -749,7 +752,7 @@ static void kbus_add_setaside(struct kbus_dev *dev, struct kbus_ksock *ks,
 	s->lost = lost;
 	list_add_tail(&s->node, &dev->setaside);
 	dev->num_setaside++;
-	ks->num_setaside++;
+	WRITE_ONCE(ks->num_setaside, ks->num_setaside + 1);
 	wake_up_interruptible(&ks->readq);
 }
 
@@ -869,7 +872,7 @@ int kbus_replay_binds(struct kbus_ksock *ks)
 static void kbus_free_setaside(struct kbus_dev *dev, struct kbus_setaside *s)
 {
 	list_del(&s->node);
-	s->ksock->num_setaside--;
+	WRITE_ONCE(s->ksock->num_setaside, s->ksock->num_setaside - 1);
 	dev->num_setaside--;
 	if (!dev->num_setaside)
 		dev->setaside_tragic = false;

@@ -227,29 +227,39 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 {
 	struct kbus_ksock *ks = file->private_data;
 	struct kbus_dev *dev = ks->dev;
-	__poll_t mask = 0;
+	__poll_t mask;
 
 	/*
-	 * Register under the device lock, which every wake-up also holds, so
-	 * none is lost. Register for room whether or not a send is pending
-	 * now: epoll registers once, when the Ksock is added, and must hear
-	 * of a send that becomes pending later. Only a Ksock with a send
-	 * pending is woken (kbus_wake_senders).
+	 * Register for room whether or not a send is pending now: epoll
+	 * registers once, when the Ksock is added, and must hear of a send
+	 * that becomes pending later. Only a Ksock with a send pending is
+	 * woken for room (kbus_wake_senders).
 	 */
-	if (mutex_lock_killable(&dev->lock))
-		return EPOLLERR;	/* the poller dies: nobody looks */
 	poll_wait(file, &ks->readq, wait);
 	poll_wait(file, &ks->writeq, wait);
 	/*
-	 * The retry first: a retry that fails queues a status for this
-	 * Ksock, which the mask must show as readable.
+	 * Registered before the state is read, and every waker changes the
+	 * state before it looks for sleepers (wq_has_sleeper, or a plain
+	 * wake_up): a change either shows below or wakes this poller.
 	 */
-	if (ks->writable)
-		mask |= kbus_poll_retry(ks);
+	smp_mb();
+	if (ks->writable && READ_ONCE(ks->sending)) {
+		/*
+		 * A pending ALL_OR_WAIT send is retried by poll (§8.4), under
+		 * the device lock; a poll without one does not wait for the
+		 * lock at all (docs/kbus.md §18.2).
+		 */
+		if (mutex_lock_killable(&dev->lock))
+			return EPOLLERR;	/* the poller dies: nobody looks */
+		/* A failed retry queues a status: the mask shows it below. */
+		mask = kbus_poll_retry(ks);
+		mutex_unlock(&dev->lock);
+	} else {
+		mask = ks->writable ? EPOLLOUT | EPOLLWRNORM : 0;
+	}
 	/* Events set aside for this Ksock count: NEXTMSG will bring them in. */
-	if (ks->queue_len || ks->num_setaside)
+	if (READ_ONCE(ks->queue_len) || READ_ONCE(ks->num_setaside))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	mutex_unlock(&dev->lock);
 	return mask;
 }
 
