@@ -91,6 +91,10 @@ type thread struct {
 	slow *usermem.Userfault
 	// filled is closed once the page the running operation got is there.
 	filled chan struct{}
+	// failNth is this thread's /proc/thread-self/fail-nth, or -1 where
+	// the kernel has no fault injection (Op.Fail is then ignored).
+	failNth  int
+	injected bool // failNth was set for the running operation
 }
 
 // slowDelay is how long a PtrSlow page keeps its call waiting.
@@ -149,6 +153,12 @@ func NewExecutor(device string, coverageOptional bool) (*Executor, error) {
 // run is one thread: locked to its OS thread, with KCOV enabled on it.
 func (e *Executor) run(t *thread) {
 	runtime.LockOSThread() // for good: the thread ends with the executor
+	// Opened on this thread, before the child becomes another user: the
+	// file is this task's, and stays writable.
+	t.failNth = -1
+	if fd, err := unix.Open("/proc/thread-self/fail-nth", unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
+		t.failNth = fd
+	}
 	c, err := kcov.Open(coverSize)
 	if err == nil {
 		err = c.Enable()
@@ -164,14 +174,18 @@ func (e *Executor) run(t *thread) {
 		runs := make([][]uintptr, 0, len(j.ops))
 		for _, op := range j.ops {
 			if c == nil {
+				t.injectFault(op.Fail)
 				e.do(t, op)
+				t.injectFault(0)
 				t.settle()
 				runs = append(runs, nil)
 				continue
 			}
+			t.injectFault(op.Fail)
 			c.Reset()
 			e.do(t, op)
 			runs = append(runs, append([]uintptr(nil), c.PCs()...))
+			t.injectFault(0)
 			t.settle()
 		}
 		j.done <- runs
@@ -367,6 +381,25 @@ func (t *thread) slowly(b []byte) uintptr {
 		_ = t.slow.ResolveWith(content)
 	}()
 	return uintptr(unsafe.Pointer(&t.slow.Mem()[0]))
+}
+
+// injectFault makes the nth allocation of this thread's next calls fail;
+// 0 takes back what the last call did not use.
+func (t *thread) injectFault(n uint32) {
+	if t.failNth < 0 {
+		return
+	}
+	if n == 0 {
+		// Clearing a count nobody set costs a system call per
+		// operation: only after one that asked.
+		if !t.injected {
+			return
+		}
+		t.injected = false
+	} else {
+		t.injected = true
+	}
+	_, _ = unix.Pwrite(t.failNth, []byte(strconv.FormatUint(uint64(n), 10)), 0)
 }
 
 // settle waits until the slow page the last operation got is there, so

@@ -60,6 +60,7 @@ type Stats struct {
 	New      int     // of which found by this run
 	Kills    int     // times the second process was killed mid-program
 	Scans    int     // kmemleak scans (debug kernel)
+	Faults   bool    // the kernel can make a call's Nth allocation fail (Op.Fail)
 	// Unreached are the module's functions none of whose blocks ran
 	// (from /proc/kallsyms; empty if it could not be read, and why in
 	// UnreachedErr).
@@ -77,8 +78,9 @@ func (s Stats) ExecsPerSecond() float64 {
 
 func (s Stats) String() string {
 	out := fmt.Sprintf("%d execs in %.0f s, %.0f s running programs (%.1f/s, %d replayed), %d blocks, %d edges, "+
-		"corpus %d (%d new), %d kills, %d kmemleak scans",
-		s.Execs, s.Seconds, s.Running, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans)
+		"corpus %d (%d new), %d kills, %d kmemleak scans, fault injection %s",
+		s.Execs, s.Seconds, s.Running, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans,
+		map[bool]string{true: "on", false: "not in this kernel"}[s.Faults])
 	switch {
 	case s.UnreachedErr != "":
 		out += "; unreached functions unknown: " + s.UnreachedErr
@@ -144,6 +146,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		f.cfg.Log = io.Discard
 	}
 	var err error
+	if f.stats.Faults, err = setUpFaults(); err != nil {
+		return f.stats, err
+	}
 	if f.watch, err = openKernelLog(); err != nil {
 		return f.stats, err
 	}

@@ -82,7 +82,14 @@ type Op struct {
 	Val    uint32 `json:"val,omitempty"`
 	Ptr    Ptr    `json:"ptr,omitempty"`
 	Msg    *Msg   `json:"msg,omitempty"`
+	// Fail makes the Fail-th allocation of the call fail (the kernel's
+	// fault injection, /proc/thread-self/fail-nth; the debug kernel has
+	// it): 0, none.
+	Fail uint32 `json:"fail,omitempty"`
 }
+
+// maxFail is the latest allocation of a call a program makes fail.
+const maxFail = 6
 
 // Program is a sequence of operations; every descriptor it leaves open
 // is closed after it.
@@ -231,6 +238,9 @@ func randOp(r *rand.Rand) Op {
 	default:
 		op = Op{Kind: OpKill, Proc: 1}
 	}
+	if op.Kind != OpKill && op.Kind != OpPoll && r.Intn(6) == 0 {
+		op.Fail = 1 + uint32(r.Intn(maxFail))
+	}
 	return op
 }
 
@@ -265,7 +275,9 @@ func Mutate(r *rand.Rand, p, other Program) Program {
 		case k < 8:
 			i := r.Intn(len(q))
 			op := q[i]
-			switch r.Intn(4) {
+			switch r.Intn(5) {
+			case 4:
+				op.Fail = uint32(r.Intn(maxFail + 1))
 			case 0:
 				op.Slot = r.Intn(Slots)
 			case 1:

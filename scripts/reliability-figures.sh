@@ -29,7 +29,8 @@ line = (f"{name}: fuzz: seed {s['seed']}: {st['Execs']} programs in {st['Seconds
         f"{st.get('Running', st['Seconds']):.0f} s of them running programs "
         f"({s['execs_per_second']:.1f}/s, {st['Replayed']} from the committed corpus), "
         f"{st['Blocks']} basic blocks and {st['Edges']} edges of kbus.ko reached, corpus {st['Corpus']} ({st['New']} new), "
-        f"{st.get('Kills', 0)} kills of its second process, {st.get('Scans', 0)} kmemleak scans")
+        f"{st.get('Kills', 0)} kills of its second process, {st.get('Scans', 0)} kmemleak scans, "
+        f"{'fault injection on' if st.get('Faults') else 'no fault injection'}")
 if os.path.exists(ko):
     out = subprocess.run(["objdump", "-r", ko], capture_output=True, text=True, check=True).stdout
     # A relocation's symbol, with its addend on some targets (x86_64's -0x4).
