@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"fmt"
 	"time"
 	"unsafe"
 
@@ -203,6 +204,39 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			time.Sleep(100 * time.Millisecond)
 			Send(sender, kbus.NewAnnouncement("$.Recv.Later", nil))
 			Eventually(got).WithTimeout(5 * time.Second).Should(Receive(Equal("$.Recv.Later")))
+		})
+
+		// docs/kbus.md §18.2: the message's arrival and the wait's start
+		// race on two CPUs, each time; a wake-up lost to the order in
+		// which the CPUs see the other's write would leave the wait to
+		// its limit, 2 s, with the message queued. This guards the
+		// barrier pairing (issue 27's finding 5); the window is too
+		// narrow to make the old code fail on demand.
+		It("is woken by every message that arrives as it begins to wait", func() {
+			rounds := 1000
+			if n, ok := Param("core.wakeups"); ok {
+				rounds = int(n)
+			}
+			ready := make(chan struct{})
+			took := make(chan time.Duration, rounds)
+			go func() {
+				defer GinkgoRecover()
+				for i := 0; i < rounds; i++ {
+					ready <- struct{}{}
+					start := time.Now()
+					_, _, err := RecvMsg(r.Fd, 4096, 2000)
+					Expect(err).NotTo(HaveOccurred(), "round %d", i)
+					took <- time.Since(start)
+				}
+			}()
+			var worst time.Duration
+			for i := 0; i < rounds; i++ {
+				<-ready
+				Send(sender, kbus.NewAnnouncement("$.Recv.Race", nil))
+				worst = max(worst, <-took)
+			}
+			fmt.Fprintf(GinkgoWriter, "%d waits raced with their message, the longest %v\n", rounds, worst)
+			Expect(worst).To(BeNumerically("<", time.Second), "no wait sat to its limit with its message queued")
 		})
 
 		// waitOnThread runs RECVMSG on a thread of its own, which only
