@@ -1,12 +1,17 @@
 package kbus
 
-import "context"
+import (
+	"context"
+	"iter"
+)
 
 // Conn is what an application needs of a Ksock to take part in a bus:
-// bind, send, ask and answer, receive. *Ksock is one, on a KBUS device;
-// package kbus/kbustest has another, an in-process bus that behaves as
-// docs/kbus.md says KBUS does, for testing an application's KBUS logic
-// with go test and no kernel. Write the logic against Conn to get both.
+// bind, send, ask and answer, receive, serve. *Ksock is one, on a KBUS
+// device; package kbus/kbustest has another, an in-process bus that
+// behaves as docs/kbus.md says KBUS does, for testing an application's
+// KBUS logic with go test and no kernel. Write the logic against Conn to
+// get both: the same calls, the same errors (*OpError wrapping the same
+// Errno values, *StatusError, *AppError).
 type Conn interface {
 	ID() (uint32, error)
 	BindListener(name string) error
@@ -15,10 +20,17 @@ type Conn interface {
 	UnbindReplier(name string) error
 	FindReplier(name string) (id uint32, found bool, err error)
 	Send(m *Message) (MessageID, error)
+	SendWait(ctx context.Context, m *Message) (MessageID, error)
 	Request(ctx context.Context, req *Message) (*Message, error)
 	Reply(req *Message, data []byte) (MessageID, error)
 	Receive(ctx context.Context) (*Message, error)
 	TryReceive() (*Message, error)
+	Messages(ctx context.Context) iter.Seq2[*Message, error]
+	Serve(ctx context.Context, h Handler) error
+	MaxMessages() (uint32, error)
+	SetMaxMessages(n uint32) (uint32, error)
+	OnlyOnce() (bool, error)
+	SetOnlyOnce(on bool) (bool, error)
 	Close() error
 }
 

@@ -150,10 +150,13 @@ func (k *Ksock) TryReceive() (*Message, error) {
 //		}
 //		fmt.Println(m)
 //	}
-func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
+func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] { return Messages(ctx, k) }
+
+// Messages is Ksock.Messages for any Conn (kbustest's Ksock uses it).
+func Messages(ctx context.Context, c Conn) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		for {
-			m, err := k.Receive(ctx)
+			m, err := c.Receive(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					yield(nil, err)
@@ -170,17 +173,22 @@ func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 // A Handler handles one message Serve received. For a request delivered to
 // this Ksock as its replier (m.WantsUsToReply()), Serve sends what it
 // returns as the reply, unless it returns ErrNoReply (it replies itself,
-// now or later, with Ksock.Reply). For any other message the data is
-// ignored. Any other error ends Serve, which returns it; a request left
-// unanswered is then answered by KBUS when the Ksock closes.
+// now or later, with Ksock.Reply) or an *AppError (Serve sends that as
+// the reply instead, and goes on: the requester's Request returns it). For
+// any other message the data is ignored. Any other error ends Serve, which
+// returns it; a request left unanswered is then answered by KBUS when the
+// Ksock closes.
 type Handler func(ctx context.Context, m *Message) (reply []byte, err error)
 
 // Serve receives messages until ctx ends and hands each to h, in order;
 // it replies to requests as Handler says. It returns nil when ctx ends,
 // h's error, or the error receiving or replying failed with. A reply
 // whose requester has gone meanwhile (ErrNoReplier) is not an error.
-func (k *Ksock) Serve(ctx context.Context, h Handler) error {
-	for m, err := range k.Messages(ctx) {
+func (k *Ksock) Serve(ctx context.Context, h Handler) error { return Serve(ctx, k, h) }
+
+// Serve is Ksock.Serve for any Conn (kbustest's Ksock uses it).
+func Serve(ctx context.Context, c Conn, h Handler) error {
+	for m, err := range c.Messages(ctx) {
 		if err != nil {
 			return err
 		}
@@ -188,13 +196,15 @@ func (k *Ksock) Serve(ctx context.Context, h Handler) error {
 		if errors.Is(err, ErrNoReply) {
 			continue
 		}
-		if err != nil {
+		var app *AppError
+		if errors.As(err, &app) && m.WantsUsToReply() {
+			err = replyAppError(c, m, app)
+		} else if err != nil {
 			return fmt.Errorf("kbus: handling %v: %w", m, err)
+		} else if m.WantsUsToReply() {
+			_, err = c.Reply(m, data)
 		}
-		if !m.WantsUsToReply() {
-			continue
-		}
-		if _, err := k.Reply(m, data); err != nil && !errors.Is(err, ErrNoReplier) {
+		if err != nil && !errors.Is(err, ErrNoReplier) {
 			return err
 		}
 	}

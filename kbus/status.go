@@ -58,9 +58,13 @@ func (e *StatusError) Unwrap() error {
 	return nil
 }
 
-// Err returns, for a status message, the *StatusError it means; nil for
-// any other message.
+// Err returns, for a status message, the *StatusError it means; for a
+// reply flagged FlagAppError, the *AppError it carries; nil for any other
+// message.
 func (m *Message) Err() error {
+	if m.Kind() == KindReply && m.Flags&FlagAppError != 0 {
+		return &AppError{Text: string(m.Data), Request: m.InReplyTo}
+	}
 	if m.Kind() != KindStatus {
 		return nil
 	}

@@ -14,11 +14,13 @@ package kbustest
 
 import (
 	"context"
-	"fmt"
+	"errors"
+	"iter"
 	"sync"
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/model"
+	"github.com/kbus-project/kbus/kbus/raw"
 )
 
 // Bus is one in-process device.
@@ -91,11 +93,13 @@ var _ kbus.Conn = (*Ksock)(nil)
 // ErrClosed is the error of a call on a closed Ksock, as for a real one.
 var ErrClosed = kbus.ErrClosed
 
+// opErr is the error a real Ksock gives: a *kbus.OpError (with no device
+// number) wrapping the same value.
 func opErr(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf("kbustest: %s: %w", op, err)
+	return &kbus.OpError{Op: op, Device: -1, Err: err}
 }
 
 // do runs f under the bus's lock, then tells the bus it changed.
@@ -118,6 +122,32 @@ func (k *Ksock) SetMaxMessages(n uint32) (uint32, error) {
 	var v uint32
 	err := k.do("set max messages", func() error { v = k.k.SetMaxMessages(n); return nil })
 	return v, err
+}
+
+// MaxMessages is how many messages the Ksock's queue holds.
+func (k *Ksock) MaxMessages() (uint32, error) { return k.SetMaxMessages(0) }
+
+// SetOnlyOnce sets MSGONLYONCE (a message this Ksock is bound to more
+// than once comes once) and returns what it was.
+func (k *Ksock) SetOnlyOnce(on bool) (bool, error) {
+	v := uint32(0)
+	if on {
+		v = 1
+	}
+	return k.onlyOnce("set only once", v)
+}
+
+// OnlyOnce says whether MSGONLYONCE is on.
+func (k *Ksock) OnlyOnce() (bool, error) { return k.onlyOnce("only once", raw.Query) }
+
+func (k *Ksock) onlyOnce(op string, v uint32) (bool, error) {
+	var was uint32
+	err := k.do(op, func() error {
+		var err error
+		was, err = k.k.OnlyOnce(v)
+		return err
+	})
+	return was == 1, err
 }
 
 // ID is the Ksock's id.
@@ -175,6 +205,42 @@ func (k *Ksock) Send(m *kbus.Message) (kbus.MessageID, error) {
 	return id, err
 }
 
+// SendWait sends m, and when the bus cannot deliver it yet (an
+// ALL_OR_WAIT message, a recipient's queue full) waits until it has, as
+// *kbus.Ksock's does. If ctx ends first, the pending send is discarded and
+// ctx's error returned.
+func (k *Ksock) SendWait(ctx context.Context, m *kbus.Message) (kbus.MessageID, error) {
+	id, err := k.Send(m)
+	if !errors.Is(err, kbus.ErrWouldBlock) {
+		return id, err
+	}
+	for {
+		k.bus.mu.Lock()
+		if !k.pending || k.closed {
+			k.bus.mu.Unlock()
+			return id, nil
+		}
+		changed := k.bus.changed
+		k.bus.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			_ = k.do("discard", func() error { k.k.Discard(); k.pending = false; return nil })
+			return id, opErr("send "+m.Name, ctx.Err())
+		}
+	}
+}
+
+// Messages returns the messages the Ksock receives, as Receive returns
+// them, until ctx ends or receiving fails (kbus.Messages).
+func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*kbus.Message, error] {
+	return kbus.Messages(ctx, k)
+}
+
+// Serve receives messages until ctx ends and hands each to h, replying to
+// requests as kbus.Handler says (kbus.Serve).
+func (k *Ksock) Serve(ctx context.Context, h kbus.Handler) error { return kbus.Serve(ctx, k, h) }
+
 // Reply sends the reply to req, a request delivered to this Ksock to
 // answer.
 func (k *Ksock) Reply(req *kbus.Message, data []byte) (kbus.MessageID, error) {
@@ -194,7 +260,8 @@ func (k *Ksock) Request(ctx context.Context, req *kbus.Message) (*kbus.Message, 
 		c.Flags |= kbus.FlagWantAReply
 		req = &c
 	}
-	id, err := k.Send(req)
+	// As the real Request: a request the bus cannot take yet waits.
+	id, err := k.SendWait(ctx, req)
 	if err != nil {
 		return nil, err
 	}

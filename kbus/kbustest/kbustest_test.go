@@ -211,3 +211,87 @@ func TestAMembersBindingsAreBounded(t *testing.T) {
 		t.Errorf("after an unbind: %v", err)
 	}
 }
+
+// Its errors are those of a real Ksock: a *kbus.OpError around the Errno.
+func TestErrorsAreOpErrors(t *testing.T) {
+	bus := kbustest.New()
+	k := bus.Open()
+	err := k.UnbindListener("$.Never.Bound")
+	var op *kbus.OpError
+	if !errors.As(err, &op) || !errors.Is(err, kbus.ErrInvalid) {
+		t.Errorf("%v: not a *kbus.OpError wrapping EINVAL", err)
+	}
+}
+
+// A handler's *kbus.AppError answers the request and Serve goes on; the
+// requester's Request returns it (docs/kbus.md §14.1).
+func TestServeAnswersWithAnApplicationError(t *testing.T) {
+	bus := kbustest.New()
+	asker, server := bus.Open(), bus.Open()
+	if err := server.BindReplier("$.Tuner.Tune"); err != nil {
+		t.Fatal(err)
+	}
+	c, cancel := context.WithCancel(ctx(t))
+	served := make(chan error, 1)
+	go func() {
+		served <- server.Serve(c, func(_ context.Context, m *kbus.Message) ([]byte, error) {
+			if string(m.Data) == "999" {
+				return nil, fmt.Errorf("tuning: %w", &kbus.AppError{Text: "no channel 999"})
+			}
+			return []byte("tuned " + string(m.Data)), nil
+		})
+	}()
+	_, err := asker.Request(ctx(t), kbus.NewRequest("$.Tuner.Tune", []byte("999")))
+	var app *kbus.AppError
+	if !errors.As(err, &app) || app.Text != "no channel 999" {
+		t.Fatalf("request for 999: %v, want the replier's *kbus.AppError", err)
+	}
+	rep, err := asker.Request(ctx(t), kbus.NewRequest("$.Tuner.Tune", []byte("7")))
+	if err != nil || string(rep.Data) != "tuned 7" {
+		t.Fatalf("Serve did not go on: %v %v", rep, err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
+// A request to a replier with no room waits, as the real Request does,
+// and goes once the replier has read what it held.
+func TestRequestWaitsForRoom(t *testing.T) {
+	bus := kbustest.New()
+	asker, server, other := bus.Open(), bus.Open(), bus.Open()
+	if err := server.BindReplier("$.Slow"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.SetMaxMessages(1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Send(kbus.NewRequest("$.Slow", nil)); err != nil {
+		t.Fatal(err)
+	}
+	req := kbus.NewRequest("$.Slow", nil)
+	req.Flags |= kbus.FlagAllOrWait
+	got := make(chan error, 1)
+	go func() {
+		_, err := asker.Request(ctx(t), req)
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("the request did not wait for room: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	for i := 0; i < 2; i++ {
+		m, err := server.Receive(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := server.Reply(m, []byte("ok")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-got; err != nil {
+		t.Errorf("the request, once there was room: %v", err)
+	}
+}
