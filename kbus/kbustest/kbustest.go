@@ -124,6 +124,15 @@ func (k *Ksock) SetMaxMessages(n uint32) (uint32, error) {
 	return v, err
 }
 
+// NumMessages is how many messages are queued for the Ksock (and events
+// set aside for it), as *kbus.Ksock's NumMessages; messages a Request
+// read and kept for Receive are not among them.
+func (k *Ksock) NumMessages() (uint32, error) {
+	var n int
+	err := k.do("number of messages", func() error { n = k.k.NumMessages(); return nil })
+	return uint32(n), err
+}
+
 // MaxMessages is how many messages the Ksock's queue holds.
 func (k *Ksock) MaxMessages() (uint32, error) { return k.SetMaxMessages(0) }
 
