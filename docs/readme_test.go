@@ -38,6 +38,30 @@ func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
 	}
 }
 
+// README's unit test of the first program is kbustest's
+// TestTheTunerOfTheREADME, which go test runs.
+func TestREADMEsUnitTestIsTheTestGoTestRuns(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, ok := between(string(readme), "## A first program", "func TestTuner(t *testing.T) {\n", "}\n```")
+	if !ok {
+		t.Fatal("README has no TestTuner under \"## A first program\"")
+	}
+	test, err := os.ReadFile("../kbus/kbustest/readme_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ok := between(string(test), "func TestTheTunerOfTheREADME(t *testing.T) {\n", "\n}\n")
+	if !ok {
+		t.Fatal("kbus/kbustest/readme_test.go has no TestTheTunerOfTheREADME")
+	}
+	if strings.TrimSpace(block) != strings.TrimSpace(body) {
+		t.Errorf("README's unit test differs from TestTheTunerOfTheREADME:\n--- README\n%s\n--- test\n%s", block, body)
+	}
+}
+
 // between is the text of s after the marks from (in order) and before
 // to, and whether every mark was there.
 func between(s string, from ...string) (string, bool) {
