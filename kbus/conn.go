@@ -12,6 +12,12 @@ import (
 // KBUS logic with go test and no kernel. Write the logic against Conn to
 // get both: the same calls, the same errors (*OpError wrapping the same
 // Errno values, *StatusError, *AppError).
+//
+// A listener bound to a wildcard hears every message whose name matches,
+// its own included: a Conn listening to "$.Tuner.*" that sends a request
+// to "$.Tuner.Tune" receives a copy of that request, and of the reply
+// (docs/kbus.md §9). Request sets such copies aside for the next Receive;
+// code that takes the first message it receives gets the echo first.
 type Conn interface {
 	ID() (uint32, error)
 	BindListener(name string) error

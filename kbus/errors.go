@@ -18,28 +18,28 @@ type Errno syscall.Errno
 
 // The errors KBUS returns, by what they mean.
 const (
-	ErrReplierExists = Errno(unix.EADDRINUSE)
-	ErrNoReplier     = Errno(unix.EADDRNOTAVAIL)
-	ErrWouldBlock    = Errno(unix.EAGAIN)
-	ErrSending       = Errno(unix.EALREADY)
-	ErrBadName       = Errno(unix.EBADMSG)
-	ErrQueueFull     = Errno(unix.EBUSY)
-	ErrNotExpected   = Errno(unix.ECONNREFUSED)
-	ErrFault         = Errno(unix.EFAULT)
-	ErrInvalid       = Errno(unix.EINVAL)
-	ErrTooBig        = Errno(unix.EMSGSIZE)
-	ErrNameTooLong   = Errno(unix.ENAMETOOLONG)
-	ErrNoDevice      = Errno(unix.ENOENT)
-	ErrNoReplySlot   = Errno(unix.ENOLCK)
-	ErrNoMemory      = Errno(unix.ENOMEM)
-	ErrNoMessage     = Errno(unix.ENOMSG)
-	ErrNotKBUS       = Errno(unix.ENOTTY)
-	ErrWrongReplier  = Errno(unix.EPIPE)
-	ErrReadOnly      = Errno(unix.EBADF)
-	ErrInterrupted   = Errno(unix.EINTR)
-	ErrTimedOut      = Errno(unix.ETIMEDOUT)
-	ErrNotPermitted  = Errno(unix.EPERM)
-	ErrNoAccess      = Errno(unix.EACCES)
+	ErrReplierExists  = Errno(unix.EADDRINUSE)
+	ErrNoReplier      = Errno(unix.EADDRNOTAVAIL)
+	ErrWouldBlock     = Errno(unix.EAGAIN)
+	ErrSendPending    = Errno(unix.EALREADY)
+	ErrBadName        = Errno(unix.EBADMSG)
+	ErrQueueFull      = Errno(unix.EBUSY)
+	ErrNotExpected    = Errno(unix.ECONNREFUSED)
+	ErrFault          = Errno(unix.EFAULT)
+	ErrInvalid        = Errno(unix.EINVAL)
+	ErrTooBig         = Errno(unix.EMSGSIZE)
+	ErrNameTooLong    = Errno(unix.ENAMETOOLONG)
+	ErrNoDevice       = Errno(unix.ENOENT)
+	ErrNoRoomForReply = Errno(unix.ENOLCK)
+	ErrNoMemory       = Errno(unix.ENOMEM)
+	ErrNoMessage      = Errno(unix.ENOMSG)
+	ErrNotKBUS        = Errno(unix.ENOTTY)
+	ErrWrongReplier   = Errno(unix.EPIPE)
+	ErrReadOnly       = Errno(unix.EBADF)
+	ErrInterrupted    = Errno(unix.EINTR)
+	ErrTimedOut       = Errno(unix.ETIMEDOUT)
+	ErrNotPermitted   = Errno(unix.EPERM)
+	ErrNoAccess       = Errno(unix.EACCES)
 	// ErrTooManyBindings: the caller's user holds as many bindings on
 	// the device as it may (docs/kbus.md §18.5).
 	ErrTooManyBindings = Errno(unix.ENOSPC)
@@ -54,9 +54,9 @@ var errnoTexts = map[Errno]errnoText{
 	ErrNoReplier: {"EADDRNOTAVAIL",
 		"no replier is bound for the request, or the Ksock the reply is for has gone"},
 	ErrWouldBlock: {"EAGAIN",
-		"a recipient's queue is full: an ALL_OR_WAIT send is pending (finish it with poll or SEND, or DISCARD it), " +
-			"or a replier bind event cannot be delivered yet; try again"},
-	ErrSending: {"EALREADY",
+		"a recipient's queue is full: the ALL_OR_WAIT message waits, pending, until it fits (SendWait waits for that; " +
+			"Discard gives it up), or a replier bind event cannot be delivered yet; try again"},
+	ErrSendPending: {"EALREADY",
 		"a send is still in progress on this Ksock (ALL_OR_WAIT): poll, SEND or DISCARD first; " +
 			"or SENDMSG while a message is half written"},
 	ErrBadName: {"EBADMSG",
@@ -76,8 +76,8 @@ var errnoTexts = map[Errno]errnoText{
 		"the name is longer than 1000 bytes (or empty, when asking for a replier)"},
 	ErrNoDevice: {"ENOENT",
 		"there is no such KBUS device: is the kbus module loaded (modprobe kbus), and does /dev/kbusN exist?"},
-	ErrNoReplySlot: {"ENOLCK", "the sender's own queue has no room left for the reply to this request"},
-	ErrNoMemory:    {"ENOMEM", "the kernel ran out of memory"},
+	ErrNoRoomForReply: {"ENOLCK", "the sender's own queue has no room left for the reply to this request"},
+	ErrNoMemory:       {"ENOMEM", "the kernel ran out of memory"},
 	ErrNoMessage: {"ENOMSG",
 		"there is no message to send: it was never written, already sent or failed, or discarded"},
 	ErrNotKBUS: {"ENOTTY", "not a KBUS request: unknown ioctl, or the file is not a KBUS device"},
@@ -123,8 +123,8 @@ func Errnos() []Errno {
 	return []Errno{
 		ErrNotPermitted, ErrNoDevice, ErrInterrupted, ErrReadOnly, ErrWouldBlock, ErrNoMemory, ErrNoAccess,
 		ErrFault, ErrQueueFull,
-		ErrInvalid, ErrNotKBUS, ErrTooManyBindings, ErrWrongReplier, ErrNameTooLong, ErrNoReplySlot, ErrNoMessage,
-		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrTimedOut, ErrNotExpected, ErrSending,
+		ErrInvalid, ErrNotKBUS, ErrTooManyBindings, ErrWrongReplier, ErrNameTooLong, ErrNoRoomForReply, ErrNoMessage,
+		ErrBadName, ErrTooBig, ErrReplierExists, ErrNoReplier, ErrTimedOut, ErrNotExpected, ErrSendPending,
 	}
 }
 
@@ -150,9 +150,21 @@ func (closedError) Unwrap() error   { return fs.ErrClosed }
 // waits that Close ended. errors.Is(err, fs.ErrClosed) holds too.
 const ErrClosed = closedError("use of closed Ksock")
 
-// ErrNoReply is what a Handler returns for a request it has answered, or
+// ErrReplyLater is what a Handler returns for a request it has answered, or
 // will answer, itself (with Ksock.Reply): Serve then sends nothing.
-const ErrNoReply = sentinel("kbus: the handler replies itself")
+const ErrReplyLater = sentinel("kbus: the handler replies itself")
+
+// Names that said less than they meant, kept for one release.
+const (
+	// Deprecated: ErrReplyLater; the handler will reply, there is a reply.
+	ErrNoReply = ErrReplyLater
+	// Deprecated: ErrNoRoomForReply.
+	ErrNoReplySlot = ErrNoRoomForReply
+	// Deprecated: ErrSendPending; nothing failed while sending.
+	ErrSending = ErrSendPending
+	// Deprecated: ErrNotDelivered.
+	ErrErrorSending = ErrNotDelivered
+)
 
 // OpError is a failed KBUS operation.
 type OpError struct {

@@ -172,7 +172,7 @@ func Messages(ctx context.Context, c Conn) iter.Seq2[*Message, error] {
 
 // A Handler handles one message Serve received. For a request delivered to
 // this Ksock as its replier (m.WantsUsToReply()), Serve sends what it
-// returns as the reply, unless it returns ErrNoReply (it replies itself,
+// returns as the reply, unless it returns ErrReplyLater (it replies itself,
 // now or later, with Ksock.Reply) or an *AppError (Serve sends that as
 // the reply instead, and goes on: the requester's Request returns it). For
 // any other message the data is ignored. Any other error ends Serve, which
@@ -193,7 +193,7 @@ func Serve(ctx context.Context, c Conn, h Handler) error {
 			return err
 		}
 		data, err := h(ctx, m)
-		if errors.Is(err, ErrNoReply) {
+		if errors.Is(err, ErrReplyLater) {
 			continue
 		}
 		var app *AppError

@@ -99,7 +99,7 @@ func (k *Ksock) Reply(req *Message, data []byte) (MessageID, error) {
 // When KBUS answers with a status message instead (the replier went away,
 // ignored or unbound the request, docs/kbus.md §10), Request returns an
 // error that is a *StatusError, matching ErrGoneAway, ErrIgnored,
-// ErrUnbound, ErrDisappeared or ErrErrorSending with errors.Is. Every
+// ErrUnbound, ErrDisappeared or ErrNotDelivered with errors.Is. Every
 // other message that arrives meanwhile is kept, in order, for the next
 // Receive. If ctx ends first Request returns ctx's error; the reply, when
 // it comes, is then received like any other message.

@@ -5,31 +5,37 @@ import (
 	"strings"
 )
 
-// StatusErr is the type of the errors a status message means: KBUS (or a
+// StatusReason is the type of the errors a status message means: KBUS (or a
 // Limpet) sent it instead of the reply that cannot come (docs/kbus.md §10).
-type StatusErr string
+type StatusReason string
 
-func (e StatusErr) Error() string { return "kbus: " + string(e) }
+func (e StatusReason) Error() string { return "kbus: " + string(e) }
+
+// StatusErr was StatusReason, too like StatusError, the error that holds
+// the status message.
+//
+// Deprecated: StatusReason.
+type StatusErr = StatusReason
 
 // What a status message in place of a reply means. A *StatusError matches
 // one of these with errors.Is.
 const (
-	ErrGoneAway     = StatusErr("the replier closed its Ksock before replying")
-	ErrIgnored      = StatusErr("the replier read the request but closed its Ksock without replying")
-	ErrUnbound      = StatusErr("the replier unbound from the name before reading the request")
-	ErrDisappeared  = StatusErr("the replier was gone when KBUS came to deliver the request")
-	ErrErrorSending = StatusErr("KBUS could not deliver the request to its replier")
+	ErrGoneAway     = StatusReason("the replier closed its Ksock before replying")
+	ErrIgnored      = StatusReason("the replier read the request but closed its Ksock without replying")
+	ErrUnbound      = StatusReason("the replier unbound from the name before reading the request")
+	ErrDisappeared  = StatusReason("the replier was gone when KBUS came to deliver the request")
+	ErrNotDelivered = StatusReason("KBUS could not deliver the request to its replier")
 	// Sent by Limpets (docs/kbus.md §15.6).
-	ErrNotSameKsock = StatusErr("the stateful request's replier on the far bus is no longer the same Ksock")
-	ErrRemoteError  = StatusErr("the far Limpet could not send the request")
+	ErrNotSameKsock = StatusReason("the stateful request's replier on the far bus is no longer the same Ksock")
+	ErrRemoteError  = StatusReason("the far Limpet could not send the request")
 )
 
-var statusErrs = map[string]StatusErr{
+var statusErrs = map[string]StatusReason{
 	NameReplierGoneAway:     ErrGoneAway,
 	NameReplierIgnored:      ErrIgnored,
 	NameReplierUnbound:      ErrUnbound,
 	NameReplierDisappeared:  ErrDisappeared,
-	NameErrorSending:        ErrErrorSending,
+	NameErrorSending:        ErrNotDelivered,
 	NameReplierNotSameKsock: ErrNotSameKsock,
 }
 
@@ -46,7 +52,7 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("kbus: status %s for request %v", e.Status.Name, e.Request)
 }
 
-// Unwrap returns the StatusErr the status's name means (nil for a name
+// Unwrap returns the StatusReason the status's name means (nil for a name
 // this package does not know).
 func (e *StatusError) Unwrap() error {
 	if s, ok := statusErrs[e.Status.Name]; ok {

@@ -12,7 +12,7 @@ func TestEveryStatusIsItsSentinel(t *testing.T) {
 		NameReplierIgnored:              ErrIgnored,
 		NameReplierUnbound:              ErrUnbound,
 		NameReplierDisappeared:          ErrDisappeared,
-		NameErrorSending:                ErrErrorSending,
+		NameErrorSending:                ErrNotDelivered,
 		NameReplierNotSameKsock:         ErrNotSameKsock,
 		NameRemoteErrorPrefix + "EPIPE": ErrRemoteError,
 	} {

@@ -114,7 +114,7 @@ func (l *Limpet) fromBus(ctx context.Context) error {
 		if err := l.forward(m); err != nil {
 			return nil, err
 		}
-		return nil, kbus.ErrNoReply
+		return nil, kbus.ErrReplyLater
 	})
 	if err == nil {
 		err = ctx.Err()

@@ -532,7 +532,7 @@ func (k *Ksock) send(m kbus.Message, pointy, badName, badData bool) (kbus.Messag
 		return kbus.MessageID{}, kbus.ErrReadOnly
 	}
 	if k.pending != nil {
-		return kbus.MessageID{}, kbus.ErrSending
+		return kbus.MessageID{}, kbus.ErrSendPending
 	}
 	if err := k.dev.checkHeader(m); err != nil {
 		return kbus.MessageID{}, err
@@ -552,7 +552,7 @@ func (k *Ksock) send(m kbus.Message, pointy, badName, badData bool) (kbus.Messag
 	m.Flags &^= kbus.FlagSynthetic
 	m.Data = append([]byte(nil), m.Data...)
 	if m.IsRequest() && k.full(0) {
-		return kbus.MessageID{}, kbus.ErrNoReplySlot
+		return kbus.MessageID{}, kbus.ErrNoRoomForReply
 	}
 	m.From = k.id
 	if m.ID.Network == 0 {
@@ -578,7 +578,7 @@ func (k *Ksock) Retry() (kbus.MessageID, error) {
 	m := *k.pending
 	if m.IsRequest() && k.full(0) {
 		k.pending = nil
-		return kbus.MessageID{}, kbus.ErrNoReplySlot
+		return kbus.MessageID{}, kbus.ErrNoRoomForReply
 	}
 	err := k.dev.deliver(k, m)
 	switch err {

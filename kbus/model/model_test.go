@@ -45,7 +45,7 @@ func TestRequestReplyAndTheReservedSlot(t *testing.T) {
 	s.SetMaxMessages(1)
 	id, err := s.Send(kbus.Message{Name: "$.Ask", Flags: kbus.FlagWantAReply})
 	must(t, err)
-	if _, err := s.Send(kbus.Message{Name: "$.Ask", Flags: kbus.FlagWantAReply}); !errors.Is(err, kbus.ErrNoReplySlot) {
+	if _, err := s.Send(kbus.Message{Name: "$.Ask", Flags: kbus.FlagWantAReply}); !errors.Is(err, kbus.ErrNoRoomForReply) {
 		t.Errorf("second request from a full sender: %v", err)
 	}
 	req := r.Next()
@@ -106,7 +106,7 @@ func TestAllOrWaitIsRetriedByPoll(t *testing.T) {
 	if !errors.Is(err, kbus.ErrWouldBlock) || id.IsZero() {
 		t.Fatalf("%v %v", id, err)
 	}
-	if _, err := s.Send(kbus.Message{Name: "$.Other"}); !errors.Is(err, kbus.ErrSending) {
+	if _, err := s.Send(kbus.Message{Name: "$.Other"}); !errors.Is(err, kbus.ErrSendPending) {
 		t.Errorf("send while pending: %v", err)
 	}
 	if _, w := s.Poll(); w {

@@ -146,7 +146,7 @@ func (d *Device) Serve(ctx context.Context, repliers, listeners []string, handle
 	}
 	return d.Ks.Serve(ctx, func(_ context.Context, m *kbus.Message) ([]byte, error) {
 		handle(m) // it replies itself, after its latency, or not at all (faults)
-		return nil, kbus.ErrNoReply
+		return nil, kbus.ErrReplyLater
 	})
 }
 

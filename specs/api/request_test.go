@@ -113,7 +113,7 @@ var _ = Describe("Request", func() {
 		})
 	})
 
-	It("returns ErrErrorSending when a waiting ALL_OR_WAIT request can no longer be sent", func() {
+	It("returns ErrNotDelivered when a waiting ALL_OR_WAIT request can no longer be sent", func() {
 		_, err := replier.SetMaxMessages(1)
 		Expect(err).NotTo(HaveOccurred())
 		Send(RW(), kbus.NewRequest("$.Api.Req", nil)) // the replier is full
@@ -129,7 +129,7 @@ var _ = Describe("Request", func() {
 		Send(filler, kbus.NewAnnouncement("$.Api.Fill", nil))
 		Send(filler, kbus.NewAnnouncement("$.Api.Fill", nil))
 		Next(replier)
-		statusIs(done, kbus.ErrErrorSending, kbus.NameErrorSending)
+		statusIs(done, kbus.ErrNotDelivered, kbus.NameErrorSending)
 		Expect(WaitNext(sender, time.Second).Name).To(Equal("$.Api.Fill"), "kept while Request waited")
 	})
 

@@ -244,7 +244,7 @@ var _ = Describe("§9 Delivery", func() {
 			Send(sender, kbus.NewRequest("$.Slots", nil))
 			before, _ := sender.Syscalls().LastSent()
 			_, err = sender.Send(kbus.NewRequest("$.Slots", nil))
-			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
+			Expect(err).To(MatchError(kbus.ErrNoRoomForReply))
 			Expect(sender.Syscalls().LastSent()).To(Equal(before), "no id assigned")
 			_, err = sender.Syscalls().Send()
 			Expect(err).To(MatchError(kbus.ErrNoMessage), "the message was discarded")
@@ -311,7 +311,7 @@ var _ = Describe("§9 Delivery", func() {
 			id, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
 			Expect(id.Serial).NotTo(BeZero())
-			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSendPending))
 			Empty(other)
 
 			By("retrying SEND with the same id while still full")
@@ -381,7 +381,7 @@ var _ = Describe("§9 Delivery", func() {
 			m.Flags = kbus.FlagAllOrWait
 			_, err := sender.Send(m)
 			Expect(err).To(MatchError(kbus.ErrWouldBlock))
-			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSending))
+			Expect(sender.Syscalls().WriteMsg(kbus.NewAnnouncement("$.Other", nil))).To(MatchError(kbus.ErrSendPending))
 			Next(full)
 			Expect(sender.WaitWritable(CtxFor(2 * time.Second))).To(Succeed())
 			Expect(Next(full).Data).To(Equal([]byte("kept")))

@@ -127,7 +127,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Send(sender, kbus.NewRequest("$.Svc", nil))
 		_, err = sender.Send(kbus.NewRequest("$.Svc", nil))
-		Expect(err).To(MatchError(kbus.ErrNoReplySlot))
+		Expect(err).To(MatchError(kbus.ErrNoRoomForReply))
 		Expect(replier.UnbindReplier("$.Svc")).To(Succeed())
 		Next(sender)
 		BindReplier(replier, "$.Svc")
@@ -219,7 +219,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 			Send(filler, kbus.NewAnnouncement("$.Fill", nil))
 			Next(replier)
 			_, err = sender.SendAgain()
-			Expect(err).To(MatchError(kbus.ErrNoReplySlot))
+			Expect(err).To(MatchError(kbus.ErrNoRoomForReply))
 			Expect(sender.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(2)))
 		})
 

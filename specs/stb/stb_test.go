@@ -162,7 +162,7 @@ var _ = Describe("A slow UI and a busy tuner", func() {
 				accepted[id] = true
 			case errors.Is(err, kbus.ErrQueueFull):
 				busy++
-			case errors.Is(err, kbus.ErrNoReplySlot):
+			case errors.Is(err, kbus.ErrNoRoomForReply):
 				noSlot++
 			default:
 				Fail(fmt.Sprintf("channel %d: %v", ch, err))
