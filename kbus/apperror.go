@@ -18,6 +18,7 @@ type AppError struct {
 	Request MessageID // the request refused; set on the requester's side
 }
 
+// Error says the replier refused, and why.
 func (e *AppError) Error() string { return "kbus: the replier refused the request: " + e.Text }
 
 // replyAppError answers req with e.

@@ -108,6 +108,7 @@ func (e Errno) Name() string {
 // Meaning is what KBUS means by the errno ("" for one KBUS does not use).
 func (e Errno) Meaning() string { return errnoTexts[e].meaning }
 
+// Error is the errno's name and what KBUS means by it.
 func (e Errno) Error() string {
 	if m := e.Meaning(); m != "" {
 		return e.Name() + ": " + m
@@ -173,6 +174,7 @@ type OpError struct {
 	Err    error  // an Errno when KBUS answered with one
 }
 
+// Error names the device, the operation and what went wrong.
 func (e *OpError) Error() string {
 	if e.Device < 0 {
 		return fmt.Sprintf("kbus: %s: %v", e.Op, e.Err)
@@ -180,6 +182,7 @@ func (e *OpError) Error() string {
 	return fmt.Sprintf("kbus%d: %s: %v", e.Device, e.Op, e.Err)
 }
 
+// Unwrap returns the error the operation failed with.
 func (e *OpError) Unwrap() error { return e.Err }
 
 // wrap turns a system call error into an *OpError carrying the sentinel.

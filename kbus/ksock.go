@@ -70,6 +70,7 @@ const (
 	ReadWrite             // also send messages
 )
 
+// String is "read" or "read/write".
 func (m Mode) String() string {
 	if m == ReadOnly {
 		return "read"

@@ -89,6 +89,7 @@ const (
 
 var kindNames = [...]string{"Announcement", "Request", "Reply", "Status", "ReplierBindEvent"}
 
+// String names the kind, as the printed form of a message does.
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
 		return fmt.Sprintf("Kind(%d)", int(k))

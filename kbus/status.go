@@ -9,6 +9,7 @@ import (
 // Limpet) sent it instead of the reply that cannot come (docs/kbus.md §10).
 type StatusReason string
 
+// Error is the reason, prefixed with "kbus: ".
 func (e StatusReason) Error() string { return "kbus: " + string(e) }
 
 // StatusErr was StatusReason, too like StatusError, the error that holds
@@ -45,6 +46,7 @@ type StatusError struct {
 	Status  *Message  // the status message
 }
 
+// Error names the request and what its status means.
 func (e *StatusError) Error() string {
 	if s := e.Unwrap(); s != nil {
 		return fmt.Sprintf("%v (%s, for request %v)", s, e.Status.Name, e.Request)
