@@ -195,3 +195,19 @@ var _ = Describe("A slow UI and a busy tuner", func() {
 		AddReportEntry("tuner back-pressure", fmt.Sprintf("%d accepted, %d EBUSY, %d ENOLCK", len(accepted), busy, noSlot))
 	})
 })
+
+// docs/kbus.md §14.1: application code written against kbus.Conn and
+// unit-tested on kbustest (sim/stb's TestTheTunerServiceOnKbustest) runs
+// unchanged on the module, and the same check passes.
+var _ = Describe("The tuner service tested on kbustest", func() {
+	It("serves the module's Ksocks as it served kbustest's", func() {
+		server, client := RW(), RW()
+		Expect(stb.BindTuner(server)).To(Succeed())
+		ctx := CtxFor(30 * time.Second)
+		served := make(chan error, 1)
+		go func() { served <- server.Serve(ctx, stb.TunerHandler(&stb.Tuner{Channels: 5, Level: 50, Channel: 1})) }()
+		Expect(stb.CheckTuner(ctx, client)).To(Succeed())
+		Expect(server.Close()).To(Succeed())
+		Eventually(served).WithTimeout(5 * time.Second).Should(Receive())
+	})
+})
