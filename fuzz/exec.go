@@ -560,7 +560,10 @@ func (e *Executor) do(t *thread, op Op) {
 		switch nr {
 		case raw.NrNewDevice:
 			// Devices are never removed: a few, then the id instead.
-			if e.newDevices.Add(1) > maxNewDevices {
+			// Only a call that can make one counts: one whose argument
+			// can be read and written back.
+			canMake := op.Ptr != PtrNull && op.Ptr != PtrNone && op.Ptr != PtrKernel && op.Ptr != PtrReadOnly
+			if canMake && e.newDevices.Add(1) > maxNewDevices {
 				nr = raw.NrKsockID
 			}
 		case raw.NrVerbose:

@@ -70,29 +70,43 @@ func unreached(fns []kfunc, blocks map[uintptr]struct{}) []string {
 	return slices.Compact(out)
 }
 
+// placed names every block of blocks in the form "function+0xoffset",
+// sorted, for the host to set against the module's instrumented calls.
+func placed(fns []kfunc, blocks map[uintptr]struct{}) []string {
+	var out []string
+	for pc := range blocks {
+		i := sort.Search(len(fns), func(i int) bool { return fns[i].start > uint64(pc) }) - 1
+		if i >= 0 {
+			out = append(out, fmt.Sprintf("%s+%#x", fns[i].name, uint64(pc)-fns[i].start))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // unreachedFunctions are kbus.ko's functions the run never reached, from
-// the running kernel's symbol table. KCOV reports addresses less the
+// the running kernel's symbol table, and where each reached block is. KCOV reports addresses less the
 // kernel's random base offset (KASLR), so they match the symbol table
 // only on a kernel booted with nokaslr.
-func unreachedFunctions(blocks map[uintptr]struct{}) ([]string, error) {
+func unreachedFunctions(blocks map[uintptr]struct{}) ([]string, []string, error) {
 	cmdline, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !slices.Contains(strings.Fields(string(cmdline)), "nokaslr") {
-		return nil, fmt.Errorf("the kernel was not booted with nokaslr, so KCOV's addresses are not the symbol table's")
+		return nil, nil, fmt.Errorf("the kernel was not booted with nokaslr, so KCOV's addresses are not the symbol table's")
 	}
 	f, err := os.Open("/proc/kallsyms")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fns, err := moduleFunctions(f, "kbus")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(fns) == 0 {
-		return nil, fmt.Errorf("kallsyms lists no function of kbus")
+		return nil, nil, fmt.Errorf("kallsyms lists no function of kbus")
 	}
-	return unreached(fns, blocks), nil
+	return unreached(fns, blocks), placed(fns, blocks), nil
 }

@@ -27,6 +27,9 @@ ffffffffc0006000 t _sub_I_65535_1	[kbus]
 	if got, want := unreached(fns, blocks), []string{"kbus_bind", "kbus_send"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("unreached %v, want %v", got, want)
 	}
+	if got, want := placed(fns, blocks), []string{"kbus_open+0x10", "kbus_unbind+0x100"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("placed %v, want %v", got, want)
+	}
 	if _, err := moduleFunctions(strings.NewReader("0000000000000000 t kbus_open\t[kbus]\n"), "kbus"); err == nil {
 		t.Error("hidden addresses were taken for functions at 0")
 	}

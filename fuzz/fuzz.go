@@ -66,6 +66,8 @@ type Stats struct {
 	// UnreachedErr).
 	Unreached    []string
 	UnreachedErr string `json:",omitempty"`
+	// Reached is every block reached, as "function+0xoffset".
+	Reached []string `json:",omitempty"`
 }
 
 // ExecsPerSecond is the run's exec rate while it ran programs.
@@ -252,7 +254,7 @@ func (f *fuzzer) finish(start time.Time) Stats {
 	}
 	if len(f.blocks) > 0 {
 		var err error
-		if f.stats.Unreached, err = unreachedFunctions(f.blocks); err != nil {
+		if f.stats.Unreached, f.stats.Reached, err = unreachedFunctions(f.blocks); err != nil {
 			f.stats.UnreachedErr = err.Error()
 		}
 	}

@@ -31,13 +31,34 @@ line = (f"{name}: fuzz: seed {s['seed']}: {st['Execs']} programs in {st['Seconds
         f"{st['Blocks']} basic blocks and {st['Edges']} edges of kbus.ko reached, corpus {st['Corpus']} ({st['New']} new), "
         f"{st.get('Kills', 0)} kills of its second process, {st.get('Scans', 0)} kmemleak scans, "
         f"{'fault injection on' if st.get('Faults') else 'no fault injection'}")
+# The module's instrumented blocks by function, from its disassembly: each
+# calls __sanitizer_cov_trace_pc once. Functions in the load and unload
+# sections run before and after any program can.
+per_fn, load_only = {}, 0
 if os.path.exists(ko):
-    out = subprocess.run(["objdump", "-r", ko], capture_output=True, text=True, check=True).stdout
-    # A relocation's symbol, with its addend on some targets (x86_64's -0x4).
-    syms = (l.split()[2] for l in out.splitlines() if len(l.split()) == 3)
-    total = sum(1 for sym in syms if re.fullmatch(r"__sanitizer_cov_trace_pc([+-]0x[0-9a-f]+)?", sym))
-    if total:
-        line += f"; {st['Blocks']} of the module's {total} instrumented blocks ({100 * st['Blocks'] / total:.0f}%)"
+    out = subprocess.run(["objdump", "-dr", ko], capture_output=True, text=True, check=True).stdout
+    sec = fn = ""
+    for l in out.splitlines():
+        if l.startswith("Disassembly of section "):
+            sec = l.split()[-1].rstrip(":")
+        elif re.match(r"^[0-9a-f]+ <(.+)>:$", l):
+            fn = re.match(r"^[0-9a-f]+ <(.+)>:$", l).group(1)
+        elif "__sanitizer_cov_trace_pc" in l and "R_" in l:
+            if sec in (".init.text", ".exit.text", ".text.startup", ".text.exit"):
+                load_only += 1
+            else:
+                per_fn[fn] = per_fn.get(fn, 0) + 1
+total = sum(per_fn.values()) + load_only
+if total:
+    line += (f"; {st['Blocks']} of the module's {total} instrumented blocks ({100 * st['Blocks'] / total:.0f}%), "
+             f"of the {total - load_only} outside its load and unload code ({100 * st['Blocks'] / (total - load_only):.1f}%)")
+    reached = {}
+    for r in st.get("Reached") or []:
+        f = r.rsplit("+", 1)[0]
+        reached[f] = reached.get(f, 0) + 1
+    missed = sorted(((n - reached.get(f, 0), f) for f, n in per_fn.items() if n > reached.get(f, 0)), reverse=True)
+    if st.get("Reached"):
+        line += "; most blocks missed in: " + ", ".join(f"{f} {m}/{per_fn[f]}" for m, f in missed[:8])
 if st.get("UnreachedErr"):
     line += f"; unreached functions unknown: {st['UnreachedErr']}"
 elif st.get("Blocks"):
