@@ -37,6 +37,12 @@ type Conn interface {
 	SetMaxMessages(n uint32) (uint32, error)
 	OnlyOnce() (bool, error)
 	SetOnlyOnce(on bool) (bool, error)
+	// Replier bind events (docs/kbus.md §11): a switch of the whole
+	// device, which only its owner or CAP_SYS_ADMIN may set (§18.5); the
+	// events come to listeners of NameReplierBindEvent, read with
+	// Message.BindEvent.
+	ReportReplierBinds() (bool, error)
+	SetReportReplierBinds(on bool) (bool, error)
 	Close() error
 }
 

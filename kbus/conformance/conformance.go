@@ -287,6 +287,40 @@ var cases = []Case{
 			t.Errorf("Messages gave %v", got)
 		}
 	}},
+	{"a replier's binding and unbinding are announced while bind events are on", func(t T, bus Bus) {
+		cs := open(t, bus, 2)
+		watcher, replier := cs[0], cs[1]
+		was, err := watcher.SetReportReplierBinds(true)
+		if errors.Is(err, kbus.ErrNotPermitted) {
+			// A member of the device's group, not its owner (make
+			// distro-test's member suites): asking is still anyone's.
+			if _, err := watcher.ReportReplierBinds(); err != nil {
+				t.Errorf("asking whether bind events are on: %v", err)
+			}
+			return
+		}
+		must(t, err, "switching bind events on")
+		t.Cleanup(func() { _, _ = watcher.SetReportReplierBinds(was) })
+		must(t, watcher.BindListener(kbus.NameReplierBindEvent), "listening to bind events")
+		must(t, replier.BindReplier("$.Conf.Announced"), "binding")
+		must(t, replier.UnbindReplier("$.Conf.Announced"), "unbinding")
+		id, err := replier.ID()
+		must(t, err, "ID")
+		var got []string
+		for i := 0; i < 2; i++ {
+			m, err := watcher.Receive(within(t))
+			must(t, err, "receive")
+			ev, err := m.BindEvent()
+			must(t, err, "decoding the event")
+			if ev.Binder != id {
+				t.Errorf("event from %d, want %d", ev.Binder, id)
+			}
+			got = append(got, fmt.Sprint(ev.IsBind, " ", ev.Name))
+		}
+		if fmt.Sprint(got) != "[true $.Conf.Announced false $.Conf.Announced]" {
+			t.Errorf("events %v", got)
+		}
+	}},
 	{"operations on a closed Conn fail with ErrClosed", func(t T, bus Bus) {
 		c := open(t, bus, 1)[0]
 		must(t, c.Close(), "close")

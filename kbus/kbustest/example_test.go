@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/kbustest"
@@ -35,11 +34,9 @@ func Example() {
 	go serveUpper(ctx, server)
 
 	client := bus.Open()
-	for { // until the server has bound
-		if _, found, _ := client.FindReplier("$.Text.Upper"); found {
-			break
-		}
-		time.Sleep(time.Millisecond)
+	if err := bus.WaitForReplier(ctx, "$.Text.Upper"); err != nil { // the server binds in its goroutine
+		fmt.Println(err)
+		return
 	}
 	rep, err := client.Request(ctx, kbus.NewRequest("$.Text.Upper", []byte("hello")))
 	fmt.Println(string(rep.Data), err)

@@ -7,9 +7,10 @@
 // The bus is kbus/model, the model the module is checked against: the
 // rig runs the same random programs on both and compares every result
 // (specs/model, make difftest). Where they differ, the module is right and
-// the model has a bug. The model also knows replier bind events, the
-// maximum message size and separate devices; this bus does not offer them
-// yet, nor /proc.
+// the model has a bug. The bus offers what kbus.Conn has, replier bind
+// events included, read-only opens and a member's (OpenAsMember); the
+// model also knows the maximum message size and separate devices, which
+// this bus does not offer yet, nor /proc.
 package kbustest
 
 import (
@@ -40,6 +41,12 @@ func New() *Bus {
 // owner would.
 func (b *Bus) Open() *Ksock { return b.open((*model.Device).Open) }
 
+// OpenReadOnly opens a Ksock that may bind and receive but not send
+// (kbus.ErrReadOnly), as kbus.Open with kbus.ReadOnly does.
+func (b *Bus) OpenReadOnly() *Ksock {
+	return b.open(func(d *model.Device, _ bool) *model.Ksock { return d.Open(false) })
+}
+
 // OpenAsMember opens a read-write Ksock as a process that may open the
 // device (its group) but neither owns the node nor has CAP_SYS_ADMIN, as
 // a service in the kbus group does (docs/kbus.md §18.5): it cannot change
@@ -54,6 +61,26 @@ func (b *Bus) open(how func(*model.Device, bool) *model.Ksock) *Ksock {
 	b.ksocks = append(b.ksocks, k)
 	b.changedLocked()
 	return k
+}
+
+// WaitForReplier waits until some Ksock of the bus is the replier for
+// name, or ctx ends: for a test whose service binds in a goroutine of its
+// own, instead of polling FindReplier.
+func (b *Bus) WaitForReplier(ctx context.Context, name string) error {
+	for {
+		b.mu.Lock()
+		found := b.dev.HasReplier(name)
+		changed := b.changed
+		b.mu.Unlock()
+		if found {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return opErr("wait for a replier to "+name, ctx.Err())
+		}
+	}
 }
 
 // SetMaxUserBindings sets how many bindings the members' Ksocks may hold
@@ -131,6 +158,32 @@ func (k *Ksock) NumMessages() (uint32, error) {
 	var n int
 	err := k.do("number of messages", func() error { n = k.k.NumMessages(); return nil })
 	return uint32(n), err
+}
+
+// SetReportReplierBinds switches replier bind events on or off for the
+// whole bus (docs/kbus.md §11) and returns what it was; a member's Ksock
+// gets kbus.ErrNotPermitted.
+func (k *Ksock) SetReportReplierBinds(on bool) (bool, error) {
+	v := uint32(0)
+	if on {
+		v = 1
+	}
+	return k.reportBinds("set report replier binds", v)
+}
+
+// ReportReplierBinds says whether replier bind events are on.
+func (k *Ksock) ReportReplierBinds() (bool, error) {
+	return k.reportBinds("report replier binds", raw.Query)
+}
+
+func (k *Ksock) reportBinds(op string, v uint32) (bool, error) {
+	var was uint32
+	err := k.do(op, func() error {
+		var err error
+		was, err = k.k.ReportReplierBinds(v)
+		return err
+	})
+	return was == 1, err
 }
 
 // MaxMessages is how many messages the Ksock's queue holds.

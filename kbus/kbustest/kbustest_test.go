@@ -295,3 +295,36 @@ func TestRequestWaitsForRoom(t *testing.T) {
 		t.Errorf("the request, once there was room: %v", err)
 	}
 }
+
+// A read-only Ksock binds and receives but does not send.
+func TestAReadOnlyKsockDoesNotSend(t *testing.T) {
+	bus := kbustest.New()
+	ro := bus.OpenReadOnly()
+	if err := ro.BindListener("$.RO"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Send(kbus.NewAnnouncement("$.RO", nil)); !errors.Is(err, kbus.ErrReadOnly) {
+		t.Errorf("send from a read-only Ksock: %v, want ErrReadOnly", err)
+	}
+	if _, err := bus.Open().Send(kbus.NewAnnouncement("$.RO", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := ro.Receive(ctx(t)); err != nil || m.Name != "$.RO" {
+		t.Errorf("receive: %v %v", m, err)
+	}
+}
+
+// WaitForReplier returns once a replier binds, and ends with its context.
+func TestWaitForReplier(t *testing.T) {
+	bus := kbustest.New()
+	c, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := bus.WaitForReplier(c, "$.Late"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("with nobody bound: %v", err)
+	}
+	server := bus.Open()
+	go func() { _ = server.BindReplier("$.Late") }()
+	if err := bus.WaitForReplier(ctx(t), "$.Late"); err != nil {
+		t.Error(err)
+	}
+}

@@ -89,6 +89,17 @@ func NewDevice() *Device {
 // lifts the bound. Bindings already made stay.
 func (d *Device) SetMaxUserBindings(n uint32) { d.maxUserBindings = n }
 
+// HasReplier says whether some Ksock is bound as the replier for exactly
+// name, as REPLIER (FindReplier) finds it.
+func (d *Device) HasReplier(name string) bool {
+	for _, b := range d.bindings {
+		if b.replier && b.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // userBindings is how many bindings the other user holds.
 func (d *Device) userBindings() uint32 {
 	var n uint32
