@@ -100,6 +100,45 @@ static void kbus_close_slice(struct kbus_dev *dev, u32 *done)
 	mutex_lock(&dev->lock);
 }
 
+/*
+ * kbus_take_queue - a closing Ksock's whole queue onto @to. Its bindings'
+ * lists of their copies are emptied, not walked: the copies taken are
+ * never looked up through a binding again (nothing takes them off the
+ * queue but this close, and its bindings go before the lock is let go
+ * for the last time), and a copy that arrives meanwhile joins a list
+ * that no longer leads to them.
+ */
+static void kbus_take_queue(struct kbus_ksock *ks, struct list_head *to)
+{
+	struct kbus_binding *b;
+
+	lockdep_assert_held(&ks->dev->lock);
+	list_for_each_entry(b, &ks->bindings, ksock_node)
+		INIT_LIST_HEAD(&b->queued);
+	list_splice_init(&ks->queue, to);
+	WRITE_ONCE(ks->queue_len, 0);
+	ks->queue_bytes = 0;
+}
+
+/*
+ * kbus_free_unowed - with the device lock let go, free the copies of @list
+ * that are owed nothing, leaving on it the requests to this Ksock from
+ * others, which are owed a GoneAway (§9.9).
+ */
+static void kbus_free_unowed(struct kbus_ksock *ks, struct list_head *list)
+{
+	struct kbus_qentry *e, *tmp;
+
+	list_for_each_entry_safe(e, tmp, list, node) {
+		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
+			continue;
+		list_del(&e->node);
+		kbus_msg_put(e->msg);
+		kbus_qentry_free(e);
+		cond_resched();
+	}
+}
+
 /* Close a Ksock, in the order of §9.9. */
 static int kbus_release(struct inode *inode, struct file *file)
 {
@@ -121,14 +160,29 @@ static int kbus_release(struct inode *inode, struct file *file)
 
 	kbus_outstanding_free(ks);
 
-	while ((e = list_first_entry_or_null(&ks->queue, struct kbus_qentry, node))) {
-		kbus_unqueue(ks, e);
-		if ((e->flags & KBUS_BIT_WANT_YOU_TO_REPLY) && e->msg->from != ks->id)
+	/*
+	 * The queue, taken whole: its copies are freed with the device let
+	 * go, and only the requests among them, each owed a GoneAway, come
+	 * back under the lock (in slices, in queue order). A close of a
+	 * Ksock that hoarded half a million copies so waits for nobody, and
+	 * keeps nobody waiting, for the copies. Copies its bindings bring
+	 * meanwhile are taken in the next round.
+	 */
+	while (!list_empty(&ks->queue)) {
+		LIST_HEAD(owed);
+
+		kbus_take_queue(ks, &owed);
+		mutex_unlock(&dev->lock);
+		kbus_free_unowed(ks, &owed);
+		mutex_lock(&dev->lock);
+		while ((e = list_first_entry_or_null(&owed, struct kbus_qentry, node))) {
+			list_del(&e->node);
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
 					 e->msg->id);
-		kbus_msg_put(e->msg);
-		kbus_qentry_free(e);
-		kbus_close_slice(dev, &done);
+			kbus_msg_put(e->msg);
+			kbus_qentry_free(e);
+			kbus_close_slice(dev, &done);
+		}
 	}
 
 	kbus_unbind_all(ks);
