@@ -61,16 +61,34 @@ func FindConsoleSplats(source, log string) []Splat {
 	return find(source, log, true)
 }
 
+// sysrqDump starts the stacks the guest's watchdog asks the kernel for
+// (SysRq w and l, initramfs/uinit) before it gives up on a hung run: they
+// are the run's evidence, not a problem of their own, so their "Call
+// Trace:" lines, within sysrqDumpLines kernel lines, are not splats.
+var sysrqDump = regexp.MustCompile(`sysrq: Show (Blocked State|backtrace of all active CPUs)`)
+
+const sysrqDumpLines = 400
+
 func find(source, log string, kernelOnly bool) []Splat {
 	var out []Splat
 	sc := bufio.NewScanner(strings.NewReader(log))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	n := 0
+	n, dump := 0, 0
 	for sc.Scan() {
 		n++
 		line := sc.Text()
 		if kernelOnly && !printkTime.MatchString(line) {
 			continue
+		}
+		if sysrqDump.MatchString(line) {
+			dump = sysrqDumpLines
+			continue
+		}
+		if dump > 0 {
+			dump--
+			if strings.Contains(line, "Call Trace:") && !splatPattern.MatchString(strings.Replace(line, "Call Trace:", "", 1)) {
+				continue
+			}
 		}
 		if splatPattern.MatchString(line) {
 			out = append(out, Splat{Source: source, Line: n, Text: strings.TrimSpace(line)})

@@ -1,6 +1,9 @@
 package report
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFindSplatsInDmesg(t *testing.T) {
 	cases := map[string]string{
@@ -45,5 +48,25 @@ Ran 8 of 8 Specs`
 	got := FindConsoleSplats("serial.log", console)
 	if len(got) != 1 || got[0].Line != 3 {
 		t.Errorf("got %+v, want only the kernel's BUG line", got)
+	}
+}
+
+// The stacks the guest's watchdog asks for (SysRq w, l) are evidence of a
+// hang, not splats; a real report among them still is one.
+func TestASysRqDumpIsNoSplat(t *testing.T) {
+	log := strings.Join([]string{
+		"[ 542.65] sysrq: Show Blocked State",
+		"[ 542.66] sysrq: Show backtrace of all active CPUs",
+		"[ 542.67] NMI backtrace for cpu 1",
+		"[ 542.68] Call Trace:",
+		"[ 542.69]  <TASK>",
+		"[ 543.00] BUG: KASAN: slab-use-after-free in kbus_send+0x1c/0x40",
+	}, "\n")
+	got := FindConsoleSplats("serial.log", log)
+	if len(got) != 1 || got[0].Line != 6 {
+		t.Errorf("got %+v, want only the KASAN line", got)
+	}
+	if got := FindConsoleSplats("serial.log", "[ 1.0] Call Trace:\n"); len(got) != 1 {
+		t.Errorf("a trace outside a dump: %+v", got)
 	}
 }
