@@ -168,22 +168,12 @@ func (k *Ksock) SetReportReplierBinds(on bool) (bool, error) {
 	if on {
 		v = 1
 	}
-	return k.reportBinds("set report replier binds", v)
+	return k.toggle("set report replier binds", v, k.k.ReportReplierBinds)
 }
 
 // ReportReplierBinds says whether replier bind events are on.
 func (k *Ksock) ReportReplierBinds() (bool, error) {
-	return k.reportBinds("report replier binds", raw.Query)
-}
-
-func (k *Ksock) reportBinds(op string, v uint32) (bool, error) {
-	var was uint32
-	err := k.do(op, func() error {
-		var err error
-		was, err = k.k.ReportReplierBinds(v)
-		return err
-	})
-	return was == 1, err
+	return k.toggle("report replier binds", raw.Query, k.k.ReportReplierBinds)
 }
 
 // MaxMessages is how many messages the Ksock's queue holds.
@@ -196,17 +186,19 @@ func (k *Ksock) SetOnlyOnce(on bool) (bool, error) {
 	if on {
 		v = 1
 	}
-	return k.onlyOnce("set only once", v)
+	return k.toggle("set only once", v, k.k.OnlyOnce)
 }
 
 // OnlyOnce says whether MSGONLYONCE is on.
-func (k *Ksock) OnlyOnce() (bool, error) { return k.onlyOnce("only once", raw.Query) }
+func (k *Ksock) OnlyOnce() (bool, error) { return k.toggle("only once", raw.Query, k.k.OnlyOnce) }
 
-func (k *Ksock) onlyOnce(op string, v uint32) (bool, error) {
+// toggle runs a model switch (0 or 1 sets, raw.Query asks) and says
+// whether it was on.
+func (k *Ksock) toggle(op string, v uint32, sw func(uint32) (uint32, error)) (bool, error) {
 	var was uint32
 	err := k.do(op, func() error {
 		var err error
-		was, err = k.k.OnlyOnce(v)
+		was, err = sw(v)
 		return err
 	})
 	return was == 1, err

@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -247,31 +246,6 @@ var _ = Describe("Messages and Serve", func() {
 		Expect(time.Since(start)).To(BeNumerically("<", 500*time.Millisecond))
 		Expect(seen).To(Equal([]kbus.Kind{kbus.KindAnnouncement, kbus.KindRequest}))
 		Empty(asker)
-	})
-
-	It("Serve answers with the handler's *AppError and goes on, and Request returns it (docs/kbus.md §14.1)", func() {
-		replier := RW()
-		BindReplier(replier, "$.Api.Tune")
-		ctx, cancel := context.WithCancel(context.Background())
-		served := make(chan error, 1)
-		go func() {
-			served <- replier.Serve(ctx, func(_ context.Context, m *kbus.Message) ([]byte, error) {
-				if string(m.Data) == "999" {
-					return nil, fmt.Errorf("tuning: %w", &kbus.AppError{Text: "no channel 999"})
-				}
-				return append([]byte("tuned "), m.Data...), nil
-			})
-		}()
-		asker := RW()
-		_, err := asker.Request(CtxFor(5*time.Second), kbus.NewRequest("$.Api.Tune", []byte("999")))
-		var app *kbus.AppError
-		Expect(errors.As(err, &app)).To(BeTrue(), "%v is the replier's *kbus.AppError", err)
-		Expect(app.Text).To(Equal("no channel 999"))
-		rep, err := asker.Request(CtxFor(5*time.Second), kbus.NewRequest("$.Api.Tune", []byte("7")))
-		Expect(err).NotTo(HaveOccurred(), "Serve went on")
-		Expect(string(rep.Data)).To(Equal("tuned 7"))
-		cancel()
-		Eventually(served).WithTimeout(5 * time.Second).Should(Receive(BeNil()))
 	})
 
 	It("Serve stops with the handler's error, and KBUS answers the request it left", func() {
