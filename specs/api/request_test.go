@@ -195,28 +195,6 @@ var _ = Describe("Request", func() {
 })
 
 var _ = Describe("Messages and Serve", func() {
-	It("Messages yields what arrives and ends quietly when its context ends", func() {
-		listener := RW()
-		BindListener(listener, "$.Api.Seq")
-		Send(RW(), kbus.NewAnnouncement("$.Api.Seq", []byte("a")))
-		ctx, cancel := context.WithCancel(context.Background())
-		var got []string
-		ended := make(chan struct{})
-		go func() {
-			defer close(ended)
-			for m, err := range listener.Messages(ctx) {
-				if err != nil {
-					got = append(got, "error: "+err.Error())
-					continue
-				}
-				got = append(got, string(m.Data))
-				cancel()
-			}
-		}()
-		Eventually(ended).WithTimeout(time.Second).Should(BeClosed())
-		Expect(got).To(Equal([]string{"a"}))
-	})
-
 	It("Serve answers every request with its handler's result and returns nil when its context ends", func() {
 		replier := RW()
 		BindReplier(replier, "$.Api.Echo")
