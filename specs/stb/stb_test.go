@@ -112,6 +112,10 @@ var _ = Describe("The recorder dies mid-request", func() {
 		ui := StartSim("ui")
 		StartSim("remote", "--keys", "PAUSE,REW", "--interval", "10ms").Wait(10 * time.Second)
 		recorder.EventuallyLogs("request", "name", stb.RecorderPause)
+		// The Rewind must be queued before the recorder dies: the remote
+		// has sent its key, but the UI may not have asked yet (once seen
+		// on a loaded machine: the Rewind came after, EADDRNOTAVAIL).
+		ui.EventuallyLogs("requested", "name", stb.RecorderRewind)
 		recorder.Kill()
 		Eventually(func() []string {
 			var got []string
