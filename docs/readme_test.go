@@ -9,22 +9,8 @@ import (
 // README's first program is kbus's Example_firstProgram, which the guest
 // runs against the module: the two must not drift apart.
 func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, ok := between(string(readme), "## A first program", "```go\n", "```")
-	if !ok {
-		t.Fatal("README has no Go block under \"## A first program\"")
-	}
-	example, err := os.ReadFile("../kbus/example_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, ok := between(string(example), "func Example_firstProgram() {\n", "", "\t// Output:")
-	if !ok {
-		t.Fatal("kbus/example_test.go has no Example_firstProgram with an Output comment")
-	}
+	block := section(t, "../README.md", "## A first program", "```go\n", "```")
+	body := section(t, "../kbus/example_test.go", "func Example_firstProgram() {\n", "", "\t// Output:")
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(body), "\n") {
 		lines = append(lines, strings.TrimPrefix(l, "\t"))
@@ -41,25 +27,26 @@ func TestREADMEsFirstProgramIsTheExampleTheGuestRuns(t *testing.T) {
 // README's unit test of the first program is kbustest's
 // TestTheTunerOfTheREADME, which go test runs.
 func TestREADMEsUnitTestIsTheTestGoTestRuns(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, ok := between(string(readme), "## A first program", "func TestTuner(t *testing.T) {\n", "}\n```")
-	if !ok {
-		t.Fatal("README has no TestTuner under \"## A first program\"")
-	}
-	test, err := os.ReadFile("../kbus/kbustest/readme_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, ok := between(string(test), "func TestTheTunerOfTheREADME(t *testing.T) {\n", "\n}\n")
-	if !ok {
-		t.Fatal("kbus/kbustest/readme_test.go has no TestTheTunerOfTheREADME")
-	}
+	block := section(t, "../README.md", "## A first program", "func TestTuner(t *testing.T) {\n", "}\n```")
+	body := section(t, "../kbus/kbustest/readme_test.go", "func TestTheTunerOfTheREADME(t *testing.T) {\n", "\n}\n")
 	if strings.TrimSpace(block) != strings.TrimSpace(body) {
 		t.Errorf("README's unit test differs from TestTheTunerOfTheREADME:\n--- README\n%s\n--- test\n%s", block, body)
 	}
+}
+
+// section is between for the file at path, failing t if it cannot be read
+// or a mark is missing.
+func section(t *testing.T, path string, marks ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, ok := between(string(b), marks...)
+	if !ok {
+		t.Fatalf("%s has no text between %q", path, marks)
+	}
+	return s
 }
 
 // between is the text of s after the marks from (in order) and before

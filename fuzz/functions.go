@@ -49,13 +49,18 @@ func moduleFunctions(r io.Reader, module string) ([]kfunc, error) {
 	return fns, nil
 }
 
-// unreached are the functions of fns (sorted by address) in which none
-// of blocks lies: a function runs from its start to the next one's.
+// owner is the index in fns (sorted by address) of the function pc lies
+// in, -1 if before them all: a function runs from its start to the next
+// one's.
+func owner(fns []kfunc, pc uintptr) int {
+	return sort.Search(len(fns), func(i int) bool { return fns[i].start > uint64(pc) }) - 1
+}
+
+// unreached are the functions of fns in which none of blocks lies.
 func unreached(fns []kfunc, blocks map[uintptr]struct{}) []string {
 	hit := make([]bool, len(fns))
 	for pc := range blocks {
-		i := sort.Search(len(fns), func(i int) bool { return fns[i].start > uint64(pc) }) - 1
-		if i >= 0 {
+		if i := owner(fns, pc); i >= 0 {
 			hit[i] = true
 		}
 	}
@@ -75,8 +80,7 @@ func unreached(fns []kfunc, blocks map[uintptr]struct{}) []string {
 func placed(fns []kfunc, blocks map[uintptr]struct{}) []string {
 	var out []string
 	for pc := range blocks {
-		i := sort.Search(len(fns), func(i int) bool { return fns[i].start > uint64(pc) }) - 1
-		if i >= 0 {
+		if i := owner(fns, pc); i >= 0 {
 			out = append(out, fmt.Sprintf("%s+%#x", fns[i].name, uint64(pc)-fns[i].start))
 		}
 	}
