@@ -167,10 +167,19 @@ func (v *victim) failure() error {
 }
 
 // blockedTasks watches every task's state until stop is called, and
-// returns those seen in D state (uninterruptible sleep) for longer than
-// limit: "pid/tid comm" with how long.
+// returns those seen in one uninterruptible sleep (D state) for longer
+// than limit: "pid/task/tid (comm) in FUNCTION", the function it slept
+// in. A task is in the same sleep from one look to the next only if it has
+// not been switched in meanwhile (its context switch counts are the same):
+// a reader that waits for the device a hundred times a few milliseconds
+// each is in D at every look, but never for long.
 func blockedTasks(limit time.Duration) (stop func() []string) {
-	since := map[string]time.Time{}
+	type sleep struct {
+		from     time.Time
+		switches string
+	}
+	asleep := map[string]sleep{}
+	where := map[string]string{} // a long one's wait channel when first seen long
 	var long []string
 	done := make(chan struct{})
 	finished := make(chan struct{})
@@ -191,17 +200,21 @@ func blockedTasks(limit time.Duration) (stop func() []string) {
 				if i < 0 || i+2 >= len(s) || s[i+2] != 'D' {
 					continue
 				}
-				task := strings.TrimPrefix(filepath.Dir(filepath.Dir(p)), "/proc/") + "/" + s[:i+1]
+				dir := filepath.Dir(p)
+				task := strings.TrimPrefix(filepath.Dir(dir), "/proc/") + "/" + s[:i+1]
 				seen[task] = true
-				if _, ok := since[task]; !ok {
-					since[task] = now
-				} else if now.Sub(since[task]) > limit && !slices.Contains(long, task) {
+				sw := contextSwitches(dir)
+				was, ok := asleep[task]
+				if !ok || was.switches != sw {
+					asleep[task] = sleep{from: now, switches: sw}
+				} else if now.Sub(was.from) > limit && !slices.Contains(long, task) {
 					long = append(long, task)
+					where[task] = sleepsIn(dir)
 				}
 			}
-			for t := range since {
+			for t := range asleep {
 				if !seen[t] {
-					delete(since, t)
+					delete(asleep, t)
 				}
 			}
 			select {
@@ -214,6 +227,40 @@ func blockedTasks(limit time.Duration) (stop func() []string) {
 	return func() []string {
 		close(done)
 		<-finished
-		return long
+		out := make([]string, len(long))
+		for i, t := range long {
+			out[i] = t + " in " + where[t]
+		}
+		return out
 	}
+}
+
+// contextSwitches is a task's voluntary and involuntary context switch
+// counts (from /proc/PID/task/TID/status): the same at two looks means the
+// task did not run in between.
+func contextSwitches(task string) string {
+	b, err := os.ReadFile(filepath.Join(task, "status"))
+	if err != nil {
+		return ""
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "ctxt_switches:") {
+			out = append(out, strings.TrimSpace(l[strings.IndexByte(l, ':')+1:]))
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+// sleepsIn is the kernel function a task sleeps in (its wait channel,
+// from /proc/PID/task/TID/wchan), or why it is not known.
+func sleepsIn(task string) string {
+	b, err := os.ReadFile(filepath.Join(task, "wchan"))
+	if err != nil {
+		return err.Error()
+	}
+	if len(b) == 0 || string(b) == "0" {
+		return "(running)"
+	}
+	return string(b)
 }
