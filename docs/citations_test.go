@@ -4,42 +4,29 @@
 package docs_test
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kbus-project/kbus/docs"
 )
 
 var (
-	heading = regexp.MustCompile(`^#{2,3} ([0-9]+(?:\.[0-9]+)?)[. ]`)
-	item    = regexp.MustCompile(`^([0-9]+)\. \*\*`)
-	cite    = regexp.MustCompile(`§([0-9]+(?:\.[0-9]+)?)`)
 	outside = regexp.MustCompile(`kbus-reference|shared/|\bthe reference\b|reference §|reference's`)
 )
 
 // sections returns the sections docs/kbus.md has: its numbered headings,
 // and the numbered items of the sections that are lists (16.4).
 func sections(t *testing.T) map[string]bool {
-	f, err := os.Open("kbus.md")
+	b, err := os.ReadFile("kbus.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
 	have := map[string]bool{}
-	current := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if m := heading.FindStringSubmatch(line); m != nil {
-			have[m[1]] = true
-			current = strings.SplitN(m[1], ".", 2)[0]
-			continue
-		}
-		if m := item.FindStringSubmatch(line); m != nil && current != "" {
-			have[current+"."+m[1]] = true
-		}
+	for _, s := range docs.ParseSections(string(b)) {
+		have[s.ID] = true
 	}
 	return have
 }
@@ -71,10 +58,10 @@ func TestEveryCitedSectionExists(t *testing.T) {
 			if outside.MatchString(line) && !strings.HasSuffix(path, "citations_test.go") {
 				t.Errorf("%s:%d cites a document outside the repository: %s", path, i+1, strings.TrimSpace(line))
 			}
-			for _, m := range cite.FindAllStringSubmatch(line, -1) {
+			for _, id := range docs.Cited(line) {
 				cited++
-				if !have[m[1]] {
-					t.Errorf("%s:%d cites §%s, which docs/kbus.md does not have", path, i+1, m[1])
+				if !have[id] {
+					t.Errorf("%s:%d cites §%s, which docs/kbus.md does not have", path, i+1, id)
 				}
 			}
 		}

@@ -66,6 +66,7 @@ func runReport(ctx context.Context, inv *invocation) int {
 		run.Profile.Print(inv.stdout)
 		fmt.Fprintln(inv.stdout)
 	}
+	run.PrintRequirements(inv.stdout)
 	run.PrintProblems(inv.stdout, 20)
 	fmt.Fprintf(inv.stdout, "run %s: %s: %s\n", run.RunID, run.Verdict, page)
 	if o.screenshot != "" {

@@ -54,3 +54,18 @@ func short(s string) string {
 	}
 	return s
 }
+
+// PrintRequirements writes a line of how many of the specification's
+// requirements the run's specs verified, and which no spec verifies.
+func (r *RunReport) PrintRequirements(w io.Writer) {
+	s := r.Requirements
+	if s == nil {
+		return
+	}
+	fmt.Fprintf(w, "requirements: %d of %d sections of %s verified, %d failing, %d not run, %d not verified by any spec",
+		s.Verified, s.Total, s.Doc, s.Failing, s.NotRun, s.NotVerified)
+	if len(s.NotVerifiedIDs) > 0 {
+		fmt.Fprintf(w, " (§%s)", strings.Join(s.NotVerifiedIDs, ", §"))
+	}
+	fmt.Fprintln(w)
+}

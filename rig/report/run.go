@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/rig/profile"
+	"github.com/kbus-project/kbus/rig/requirements"
 )
 
 // RunFile is the whole run's machine-readable summary, beside the run's
@@ -37,6 +38,9 @@ type RunReport struct {
 	// Profile is where the run's time went, when make test logged its
 	// stages (scripts/timed.sh).
 	Profile *profile.Profile `json:",omitempty"`
+	// Requirements counts docs/kbus.md's sections by whether the run's
+	// specs verified them (Trace).
+	Requirements *requirements.Summary `json:",omitempty"`
 }
 
 // Versions is what was tested, and with what.
@@ -66,6 +70,9 @@ func NewRun(runID string, v Versions, targets []*TargetReport) *RunReport {
 		if r.Versions.Module == "" {
 			r.Versions.Module = t.Module
 		}
+	}
+	if len(targets) > 0 {
+		r.Requirements = &r.Trace().Summary
 	}
 	return r
 }

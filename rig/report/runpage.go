@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kbus-project/kbus/rig/figure"
+	"github.com/kbus-project/kbus/rig/requirements"
 )
 
 // runPage is what the run's template is given.
@@ -29,6 +30,8 @@ type runPage struct {
 	Infra    []*TargetReport
 	// ProfileSVG draws the profile's stages, when the run has one.
 	ProfileSVG template.HTML
+	// Trace is docs/kbus.md's requirements and the specs verifying them.
+	Trace *requirements.Trace
 }
 
 type matrixRow struct {
@@ -77,6 +80,9 @@ func WriteRunPage(dir string, r *RunReport) error {
 		}
 	}
 	p.buildGrid()
+	if len(r.Targets) > 0 {
+		p.Trace = r.Trace()
+	}
 	for _, t := range r.Targets {
 		for _, f := range t.Figures {
 			p.Figures = append(p.Figures, pageFigure{Target: t.Name, Spec: f.Spec, Figure: f.Figure, SVG: figure.SVG(f.Figure)})
@@ -236,12 +242,13 @@ var funcs = template.FuncMap{
 			return d.Round(time.Millisecond).String()
 		}
 	},
-	"oneline": oneLine,
-	"lower":   func(v Verdict) string { return strings.ToLower(strings.Fields(v.String())[0]) },
-	"join":    strings.Join,
-	"num":     figure.Num,
-	"inc":     func(n int) int { return n + 1 },
-	"pct":     func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"oneline":  oneLine,
+	"lower":    func(v Verdict) string { return strings.ToLower(strings.Fields(v.String())[0]) },
+	"join":     strings.Join,
+	"reqClass": reqClass,
+	"num":      figure.Num,
+	"inc":      func(n int) int { return n + 1 },
+	"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	// the names of a report folder's files (files.go)
 	"htmlFile":   func() string { return HTMLFile },
 	"runFile":    func() string { return RunFile },
@@ -259,3 +266,17 @@ var pages = template.Must(template.New("pages").Funcs(funcs).ParseFS(pageFiles, 
 
 //go:embed page
 var pageFiles embed.FS
+
+// reqClass is a requirement's status as a cell's class.
+func reqClass(s requirements.Status) string {
+	switch s {
+	case requirements.Verified:
+		return "pass"
+	case requirements.Failing:
+		return "fail"
+	case requirements.NotRun:
+		return "skip"
+	default:
+		return "none"
+	}
+}
