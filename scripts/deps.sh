@@ -14,6 +14,8 @@ pkgs=(
 	sparse
 	# the report's browser test opens the run's page in headless Chromium
 	chromium
+	# rig accept signs and checks a run's sign-off with ssh-keygen -Y
+	openssh-client
 	# make deb / distro-test / qemu-test-6.12: the DKMS package, built for
 	# Debian's own kernels, its 6.1 and its 6.12
 	dkms dh-dkms debhelper fakeroot linux-headers-amd64 linux-headers-6.12-amd64

@@ -74,6 +74,15 @@ func commands() []*command {
 			Groups: []flagGroup{runFlags, reportFlags}, Run: runReport,
 		},
 		{
+			Name: "accept", Args: "-by \"Name <mail>\" -key KEY [-waive ID=reason ...] | -verify -allowed-signers FILE",
+			Short: "sign a run off, or check a sign-off",
+			Long: "Writes acceptance.json beside -report: the report's hash, what it tested, its verdict, the reviewer,\n" +
+				"the time, the notes and a waiver for every item that did not pass (each failed spec, target and\n" +
+				"requirement no spec verified), signed with -key by ssh-keygen; then writes the run's page again.\n" +
+				"With -verify, checks the signature against -allowed-signers and the report against its hash.",
+			Groups: []flagGroup{acceptFlags}, Run: runAccept,
+		},
+		{
 			Name: "image", Args: "-board B|all [flags]", Short: "build a board's disk image (out/images/B)",
 			Long:   "Builds the board's disk image with its block map, checksum and manifest under out/images/BOARD.",
 			Groups: board, Board: boardRequired, Run: runImage,

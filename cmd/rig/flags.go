@@ -40,6 +40,8 @@ type options struct {
 	flood        bool
 	topology     string
 	desk         pipeline.DeskBoard
+	// rig accept's own
+	acceptance acceptOptions
 	// rig report's and rig flash's own
 	screenshot string
 	force      bool
@@ -90,6 +92,7 @@ var (
 	deskFlags    = flagGroup{"board on the desk", addDeskFlags}
 	reportFlags  = flagGroup{"report", addReportFlags}
 	flashFlags   = flagGroup{"flash", addFlashFlags}
+	acceptFlags  = flagGroup{"sign-off", addAcceptFlags}
 )
 
 // addTargetFlags choose the guest's kernel: architecture, flavour, version,
@@ -181,6 +184,25 @@ func addDeskFlags(o *options, fs *flag.FlagSet) {
 // addReportFlags are rig report's own.
 func addReportFlags(o *options, fs *flag.FlagSet) {
 	fs.StringVar(&o.screenshot, "screenshot", "", "also save a PNG of the page here (needs chromium)")
+}
+
+// acceptOptions are rig accept's flags.
+type acceptOptions struct {
+	report, by, key, notes, allowedSigners string
+	verify                                 bool
+	waivers                                listFlag
+}
+
+// addAcceptFlags are rig accept's own.
+func addAcceptFlags(o *options, fs *flag.FlagSet) {
+	a := &o.acceptance
+	fs.StringVar(&a.report, "report", filepath.Join("out", "reports", "report.json"), "the run's report.json")
+	fs.StringVar(&a.by, "by", "", `the reviewer, "Name <mail>" (the mail is the principal of -allowed-signers)`)
+	fs.StringVar(&a.key, "key", "", "the reviewer's SSH private key (ssh-keygen -Y sign -f)")
+	fs.StringVar(&a.notes, "notes", "", "free text kept in the record")
+	fs.Var(&a.waivers, "waive", "ID=reason: accept an item that did not pass (repeatable; * in ID stands for any text)")
+	fs.BoolVar(&a.verify, "verify", false, "check the record beside -report instead of writing one")
+	fs.StringVar(&a.allowedSigners, "allowed-signers", "", "with -verify: who may sign, in ssh-keygen's allowed signers format")
 }
 
 // addFlashFlags are rig flash's own.

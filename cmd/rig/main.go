@@ -5,6 +5,7 @@
 //	rig bench      build, boot, run the benchmark, print its figures
 //	rig shell      build, then boot the same image to a shell on the console
 //	rig report     write the run's page from its targets' reports
+//	rig accept     sign a run off, or check a sign-off
 //	rig image      build a board's disk image (out/images/B)
 //	rig flash      write an image to an SD card or USB disk, safely
 //	rig lava-jobs  write the board's LAVA job definitions (out/lava/B)

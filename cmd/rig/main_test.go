@@ -98,6 +98,11 @@ func TestBadGuestFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"shell", "-arch", "all"}, "one architecture at a time"},
 		{[]string{"test", "stray"}, "unexpected argument"},
 		{[]string{"test", "-nonsense"}, "flag provided but not defined"},
+		{[]string{"accept"}, `-by "Name <mail>" and -key FILE are required`},
+		{[]string{"accept", "-by", "A <a@b>", "-key", "k", "-waive", "§1"}, "want ID=reason"},
+		{[]string{"accept", "-verify"}, "-verify needs -allowed-signers"},
+		{[]string{"accept", "-verify", "-allowed-signers", "f", "-waive", "x=y"}, "-waive goes with signing"},
+		{[]string{"accept", "-by", "A <a@b>", "-key", "k", "-allowed-signers", "f"}, "-allowed-signers goes with -verify"},
 	} {
 		code, _, errOut := runRig(c.args...)
 		if code != usageExit || !strings.Contains(errOut, c.says) {

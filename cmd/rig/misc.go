@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/kbus-project/kbus/internal/version"
+	"github.com/kbus-project/kbus/rig/accept"
 	"github.com/kbus-project/kbus/rig/flash"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
@@ -131,5 +133,52 @@ func runTarget(_ context.Context, inv *invocation) int {
 // runVersion is rig version (and rig --version).
 func runVersion(_ context.Context, inv *invocation) int {
 	fmt.Fprintf(inv.stdout, "rig %s\n", version.String())
+	return 0
+}
+
+// runAccept is rig accept: a run's sign-off, or its check (rig/accept).
+func runAccept(ctx context.Context, inv *invocation) int {
+	a := inv.opts.acceptance
+	dir := filepath.Dir(a.report)
+	if a.verify {
+		rec, err := accept.Verify(ctx, dir, a.allowedSigners)
+		if err != nil {
+			fmt.Fprintln(inv.stderr, "rig accept -verify:", err)
+			return 1
+		}
+		fmt.Fprintf(inv.stdout, "rig accept: run %s (%s, %s): %s; signature good\n", rec.RunID, rec.Git, rec.Verdict,
+			rec.Summary())
+		return 0
+	}
+	b, err := os.ReadFile(a.report)
+	if err != nil {
+		fmt.Fprintln(inv.stderr, "rig accept:", err)
+		return usageExit
+	}
+	run, err := report.ReadRun(a.report)
+	if err != nil {
+		fmt.Fprintln(inv.stderr, "rig accept:", err)
+		return usageExit
+	}
+	var waivers []accept.WaiverArg
+	for _, w := range a.waivers {
+		arg, _ := accept.ParseWaiver(w) // vetted
+		waivers = append(waivers, arg)
+	}
+	rec, err := accept.New(run.Subject(), filepath.Base(a.report), b, a.by, a.notes, waivers, time.Now())
+	if err != nil {
+		fmt.Fprintf(inv.stderr, "rig accept: run %s (%s) not signed: %v\n", run.RunID, run.Verdict, err)
+		return 1
+	}
+	if err := accept.Sign(ctx, rec, dir, a.key); err != nil {
+		fmt.Fprintln(inv.stderr, "rig accept:", err)
+		return 1
+	}
+	if err := report.WriteRunPage(dir, run); err != nil {
+		fmt.Fprintln(inv.stderr, "rig accept: the run's page:", err)
+		return report.Infra.ExitCode()
+	}
+	fmt.Fprintf(inv.stdout, "rig accept: run %s: %s; wrote %s and %s\n", run.RunID, rec.Summary(),
+		filepath.Join(dir, accept.File), filepath.Join(dir, accept.SigFile))
 	return 0
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kbus-project/kbus/rig/accept"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	"github.com/kbus-project/kbus/rig/pipeline"
 	"github.com/kbus-project/kbus/rig/target"
@@ -41,6 +42,11 @@ func vet(c *command, fs *flag.FlagSet, o *options) error {
 		}
 	case fs.Lookup("arch") != nil:
 		if err := vetTargets(c, set, o); err != nil {
+			return err
+		}
+	}
+	if c.Name == "accept" {
+		if err := vetAccept(set, &o.acceptance); err != nil {
 			return err
 		}
 	}
@@ -179,4 +185,30 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// vetAccept checks rig accept's flags: signing needs a reviewer and a key,
+// checking needs the allowed signers, and the two do not mix.
+func vetAccept(set map[string]bool, a *acceptOptions) error {
+	if a.verify {
+		if clash := among(set, "by", "key", "notes", "waive"); clash != "" {
+			return fmt.Errorf("-verify checks a record: -%s goes with signing one", clash)
+		}
+		if a.allowedSigners == "" {
+			return fmt.Errorf("-verify needs -allowed-signers FILE")
+		}
+		return nil
+	}
+	if a.allowedSigners != "" {
+		return fmt.Errorf("-allowed-signers goes with -verify")
+	}
+	if a.by == "" || a.key == "" {
+		return fmt.Errorf(`-by "Name <mail>" and -key FILE are required to sign`)
+	}
+	for _, w := range a.waivers {
+		if _, err := accept.ParseWaiver(w); err != nil {
+			return err
+		}
+	}
+	return nil
 }

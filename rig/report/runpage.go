@@ -32,6 +32,8 @@ type runPage struct {
 	ProfileSVG template.HTML
 	// Trace is docs/kbus.md's requirements and the specs verifying them.
 	Trace *requirements.Trace
+	// SignOff is the run's acceptance (rig accept), or that it has none.
+	SignOff signOff
 }
 
 type matrixRow struct {
@@ -80,6 +82,7 @@ func WriteRunPage(dir string, r *RunReport) error {
 		}
 	}
 	p.buildGrid()
+	p.SignOff = readSignOff(dir, r)
 	if len(r.Targets) > 0 {
 		p.Trace = r.Trace()
 	}
