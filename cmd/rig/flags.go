@@ -184,6 +184,8 @@ func addDeskFlags(o *options, fs *flag.FlagSet) {
 // addReportFlags are rig report's own.
 func addReportFlags(o *options, fs *flag.FlagSet) {
 	fs.StringVar(&o.screenshot, "screenshot", "", "also save a PNG of the page here (needs chromium)")
+	fs.StringVar(&o.publish.TrendDir, "history", "", "read the page's history view from the runs in this folder\n"+
+		"(RUNID.json or */report.json, e.g. copied from CI; default: -out's history)")
 }
 
 // acceptOptions are rig accept's flags.

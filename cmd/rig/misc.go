@@ -174,7 +174,8 @@ func runAccept(ctx context.Context, inv *invocation) int {
 		fmt.Fprintln(inv.stderr, "rig accept:", err)
 		return 1
 	}
-	if err := report.WriteRunPage(dir, run); err != nil {
+	// out/reports beside out/history: the page keeps its history view.
+	if err := report.WriteRunPage(dir, run, filepath.Join(filepath.Dir(dir), "history")); err != nil {
 		fmt.Fprintln(inv.stderr, "rig accept: the run's page:", err)
 		return report.Infra.ExitCode()
 	}

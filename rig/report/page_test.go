@@ -98,7 +98,7 @@ func render(t *testing.T, r *RunReport) (dir, page string) {
 			t.Fatal(err)
 		}
 	}
-	if err := WriteRunPage(dir, r); err != nil {
+	if err := WriteRunPage(dir, r, ""); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, HTMLFile))

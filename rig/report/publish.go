@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -13,6 +14,9 @@ import (
 type Publish struct {
 	ReportsDir string // where the targets' folders are
 	HistoryDir string
+	// TrendDir is where the page's history view reads earlier runs from
+	// (rig report -history: runs copied from CI); empty means HistoryDir.
+	TrendDir string
 	RunID      string
 	// Baseline is a run report to compare with, e.g. one downloaded from
 	// CI; empty means the newest other run in the history.
@@ -59,11 +63,20 @@ func (p Publish) Write(ctx context.Context) (*RunReport, error) {
 	if base != nil {
 		run.Compare(base)
 	}
+	from := p.TrendDir
+	if from == "" {
+		from = p.HistoryDir
+	}
+	earlier, err := ReadRuns(from, p.RunID, TrendDepth-1)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	trend := BuildTrend(append(earlier, run))
 	// A run that failed before its first guest still gets its page.
 	if err := os.MkdirAll(p.ReportsDir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := WriteRunPage(p.ReportsDir, run); err != nil {
+	if err := writeRunPage(p.ReportsDir, run, trend); err != nil {
 		return nil, err
 	}
 	if err := run.WriteJSON(filepath.Join(p.ReportsDir, RunFile)); err != nil {

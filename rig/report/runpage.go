@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"html/template"
 	"maps"
 	"path/filepath"
@@ -34,6 +36,10 @@ type runPage struct {
 	Trace *requirements.Trace
 	// SignOff is the run's acceptance (rig accept), or that it has none.
 	SignOff signOff
+	// Trend is the last runs, this one last; nil when there is no history.
+	Trend *Trend
+	// TrendSVG draws the suites' time per run.
+	TrendSVG []template.HTML
 }
 
 type matrixRow struct {
@@ -72,9 +78,22 @@ type pageFigure struct {
 	SVG          template.HTML
 }
 
-// WriteRunPage writes the whole run's page as dir/index.html.
-func WriteRunPage(dir string, r *RunReport) error {
-	p := &runPage{RunReport: r, Counts: r.Counts(), Families: r.Families(), Failures: r.Failures()}
+// WriteRunPage writes the whole run's page as dir/index.html, with the
+// runs of the history folder history (if any) in its history view.
+func WriteRunPage(dir string, r *RunReport, history string) error {
+	var trend *Trend
+	if history != "" {
+		earlier, err := ReadRuns(history, r.RunID, TrendDepth-1)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		trend = BuildTrend(append(earlier, r))
+	}
+	return writeRunPage(dir, r, trend)
+}
+
+func writeRunPage(dir string, r *RunReport, trend *Trend) error {
+	p := &runPage{Trend: trend, RunReport: r, Counts: r.Counts(), Families: r.Families(), Failures: r.Failures()}
 	for _, t := range r.Targets {
 		p.Matrix = append(p.Matrix, p.matrixRow(t))
 		if t.Verdict == Infra {
@@ -83,6 +102,11 @@ func WriteRunPage(dir string, r *RunReport) error {
 	}
 	p.buildGrid()
 	p.SignOff = readSignOff(dir, r)
+	if trend != nil {
+		for _, f := range trend.Durations {
+			p.TrendSVG = append(p.TrendSVG, figure.SVG(f))
+		}
+	}
 	if len(r.Targets) > 0 {
 		p.Trace = r.Trace()
 	}
@@ -249,6 +273,12 @@ var funcs = template.FuncMap{
 	"lower":    func(v Verdict) string { return strings.ToLower(strings.Fields(v.String())[0]) },
 	"join":     strings.Join,
 	"reqClass": reqClass,
+	"trendMark": func(state string) string {
+		return map[string]string{"passed": "✓", "failed": "✗", "skipped": "–"}[state]
+	},
+	"trendClass": func(state string) string {
+		return map[string]string{"passed": "pass", "failed": "fail", "skipped": "skip", "": "none"}[state]
+	},
 	"num":      figure.Num,
 	"inc":      func(n int) int { return n + 1 },
 	"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
