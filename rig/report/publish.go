@@ -17,7 +17,7 @@ type Publish struct {
 	// TrendDir is where the page's history view reads earlier runs from
 	// (rig report -history: runs copied from CI); empty means HistoryDir.
 	TrendDir string
-	RunID      string
+	RunID    string
 	// Baseline is a run report to compare with, e.g. one downloaded from
 	// CI; empty means the newest other run in the history.
 	Baseline string

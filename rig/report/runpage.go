@@ -5,8 +5,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"html/template"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -279,9 +279,9 @@ var funcs = template.FuncMap{
 	"trendClass": func(state string) string {
 		return map[string]string{"passed": "pass", "failed": "fail", "skipped": "skip", "": "none"}[state]
 	},
-	"num":      figure.Num,
-	"inc":      func(n int) int { return n + 1 },
-	"pct":      func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"num": figure.Num,
+	"inc": func(n int) int { return n + 1 },
+	"pct": func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	// the names of a report folder's files (files.go)
 	"htmlFile":   func() string { return HTMLFile },
 	"runFile":    func() string { return RunFile },
