@@ -2,7 +2,9 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/kbus-project/kbus/rig/accept"
 )
 
 // The run's page opened in headless Chromium: the verdict, the matrix and
@@ -115,3 +118,88 @@ func shot(t *testing.T, ctx context.Context, path string) {
 
 // Void is chromedp's "no value" for Evaluate.
 type Void = chromedp.Void
+
+// The views an acceptance reads, in headless Chromium: how many
+// requirements no spec verifies, the sign-off at the top (and void once the
+// report changed), and the history with its flaky spec and its new failure.
+func TestTheAcceptanceViewsInABrowser(t *testing.T) {
+	runs, flaky, broken := history(t)
+	run := runs[2]
+	dir := t.TempDir()
+	if err := run.WriteJSON(filepath.Join(dir, RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, RunFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject := run.Subject()
+	rec, err := accept.New(subject, RunFile, b, "Ada Lovelace <ada@example.com>", "for release 1.4",
+		[]accept.WaiverArg{{Pattern: "*", Reason: "known"}}, time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(rec)
+	if err := os.WriteFile(filepath.Join(dir, accept.File), js, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRunPage(dir, run, BuildTrend(runs)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	bctx, stop, err := Browser(ctx)
+	if errors.Is(err, ErrNoBrowser) && os.Getenv("KBUS_TEST_REQUIRE_TOOLS") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	u, err := FileURL(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return v
+	}
+	open := func() {
+		t.Helper()
+		if err := chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitVisible("#signoff")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open()
+	want := fmt.Sprintf("%d of %d requirements", run.Requirements.NotVerified, run.Requirements.Total)
+	if h := text(`document.getElementById('requirements-headline').innerText`); !strings.HasPrefix(h, want) {
+		t.Errorf("requirements headline %q, want it to start %q", h, want)
+	}
+	if s := text(`document.querySelector('#signoff b').innerText`); !strings.HasPrefix(s,
+		fmt.Sprintf("Accepted by Ada Lovelace <ada@example.com> on 2026-12-07 09:00 UTC, %d waivers", len(subject.Open))) {
+		t.Errorf("sign-off shown: %q", s)
+	}
+	rows := text(`Array.from(document.querySelectorAll('#trend tr.trend')).map(r => r.className + ':' + r.cells[1].innerText + ':' + r.cells[r.cells.length-1].innerText).join('\n')`)
+	lines := strings.Split(rows, "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], broken) || !strings.Contains(lines[0], "failing since 20261203T000000Z") ||
+		!strings.HasPrefix(lines[1], "trend flaky:") || !strings.Contains(lines[1], flaky) {
+		t.Errorf("history rows:\n%s", rows)
+	}
+	shot(t, bctx, filepath.Join(dir, "acceptance.png"))
+
+	// A report changed after its sign-off voids it on the page.
+	if err := os.WriteFile(filepath.Join(dir, RunFile), append(b, ' '), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRunPage(dir, run, BuildTrend(runs)); err != nil {
+		t.Fatal(err)
+	}
+	open()
+	if s := text(`document.querySelector('#signoff').className + ': ' + document.querySelector('#signoff b').innerText`); !strings.HasPrefix(s, "signoff fail: Signed by Ada Lovelace") || !strings.Contains(s, "void") {
+		t.Errorf("a void sign-off shows %q", s)
+	}
+}
