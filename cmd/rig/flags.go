@@ -43,7 +43,7 @@ type options struct {
 	// rig accept's own
 	acceptance acceptOptions
 	// rig report's and rig flash's own
-	screenshot string
+	screenshot, pdf string
 	force      bool
 	maxSize    int64
 
@@ -184,6 +184,7 @@ func addDeskFlags(o *options, fs *flag.FlagSet) {
 // addReportFlags are rig report's own.
 func addReportFlags(o *options, fs *flag.FlagSet) {
 	fs.StringVar(&o.screenshot, "screenshot", "", "also save a PNG of the page here (needs chromium)")
+	fs.StringVar(&o.pdf, "pdf", "", "also print the page, every part open, to this PDF (needs chromium)")
 	fs.StringVar(&o.publish.TrendDir, "history", "", "read the page's history view from the runs in this folder\n"+
 		"(RUNID.json or */report.json, e.g. copied from CI; default: -out's history)")
 }

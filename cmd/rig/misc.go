@@ -77,6 +77,13 @@ func runReport(ctx context.Context, inv *invocation) int {
 			return report.Infra.ExitCode()
 		}
 	}
+	if o.pdf != "" {
+		if err := report.PDF(ctx, page, o.pdf); err != nil {
+			fmt.Fprintln(inv.stderr, "rig report:", err)
+			return report.Infra.ExitCode()
+		}
+		fmt.Fprintf(inv.stdout, "rig report: printed the page to %s\n", o.pdf)
+	}
 	return run.Verdict.ExitCode()
 }
 

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -83,3 +85,35 @@ func Screenshot(ctx context.Context, page, png string) error {
 	}
 	return os.WriteFile(png, shot, 0o644)
 }
+
+// PDF opens a page in headless Chromium, opens every collapsed part
+// (details) so that the paper holds all of it, and prints it to pdf on A4
+// with its backgrounds (the verdict's colour). The sign-off block sits
+// under the verdict, so it is on the first page.
+func PDF(ctx context.Context, page, pdf string) error {
+	bctx, cancel, err := Browser(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	u, err := FileURL(page)
+	if err != nil {
+		return err
+	}
+	openAll := chromedp.Evaluate[Void](`document.querySelectorAll('details').forEach(d => { d.open = true })`)
+	if err := chromedp.Do(bctx, chromedp.Navigate(u), openAll); err != nil {
+		return fmt.Errorf("opening %s: %w", page, err)
+	}
+	yes := true
+	res, err := chromedp.Run(bctx, func(ctx context.Context, t *chromedp.Target) (cdppage.PrintToPDFResult, error) {
+		return cdp.Call(ctx, t, cdppage.PrintToPDF, cdppage.PrintToPDFParams{PrintBackground: &yes,
+			PaperWidth: 8.27, PaperHeight: 11.69, GenerateDocumentOutline: &yes})
+	})
+	if err != nil {
+		return fmt.Errorf("printing %s: %w", page, err)
+	}
+	return os.WriteFile(pdf, res.Data, 0o644)
+}
+
+// Void is chromedp's "no value".
+type Void = chromedp.Void

@@ -116,9 +116,6 @@ func shot(t *testing.T, ctx context.Context, path string) {
 	}
 }
 
-// Void is chromedp's "no value" for Evaluate.
-type Void = chromedp.Void
-
 // The views an acceptance reads, in headless Chromium: how many
 // requirements no spec verifies, the sign-off at the top (and void once the
 // report changed), and the history with its flaky spec and its new failure.
@@ -190,6 +187,13 @@ func TestTheAcceptanceViewsInABrowser(t *testing.T) {
 		t.Errorf("history rows:\n%s", rows)
 	}
 	shot(t, bctx, filepath.Join(dir, "acceptance.png"))
+	pdf := filepath.Join(dir, "page.pdf")
+	if err := PDF(ctx, filepath.Join(dir, HTMLFile), pdf); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(pdf); err != nil || len(b) < 10000 || string(b[:5]) != "%PDF-" {
+		t.Errorf("the page printed to PDF: %d bytes, %v", len(b), err)
+	}
 
 	// A report changed after its sign-off voids it on the page.
 	if err := os.WriteFile(filepath.Join(dir, RunFile), append(b, ' '), 0o644); err != nil {
