@@ -66,7 +66,7 @@ func cStart(args ...string) func() string {
 	}
 }
 
-var _ = Describe("A C client built against the uapi header alone", func() {
+var _ = Describe("§14.2 A C client built against the uapi header alone", func() {
 	It("hears announcements a Go program sends, read whole and checked with the header's helpers", func() {
 		wait := cStart("listen", "$.C.News.*", "2")
 		sender := RW()

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var _ = Describe("Closing a Ksock", func() {
+var _ = Describe("§14.1 Closing a Ksock", func() {
 	It("ends a Receive in another goroutine with ErrClosed at once, and KBUS still answers what it owed", func() {
 		ks, err := kbus.Open(Device, kbus.ReadWrite)
 		Expect(err).NotTo(HaveOccurred())

@@ -14,7 +14,7 @@ func (device) Open() (kbus.Conn, error) { return kbus.Open(Device, kbus.ReadWrit
 
 // The same cases go test runs on kbustest (kbus/kbustest): what an
 // application's unit tests saw is what the module does (docs/kbus.md §14.1).
-var _ = Describe("A Ksock as a kbus.Conn, as kbustest's is (kbus/conformance)", func() {
+var _ = Describe("§14.1 A Ksock as a kbus.Conn, as kbustest's is (kbus/conformance)", func() {
 	for _, c := range conformance.Cases() {
 		It(c.Name, func() { c.Run(GinkgoT(), device{}) })
 	}

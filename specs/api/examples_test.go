@@ -11,7 +11,7 @@ import (
 
 // The kbus package's examples that need a device cannot run on a build
 // host; the guest image carries the package's test binary to run them.
-var _ = Describe("The kbus package's examples", func() {
+var _ = Describe("§14.1 The kbus package's examples", func() {
 	It("run against the module and print what their Output comments say", func() {
 		bin := path.Join(guestproto.BinDir, guestproto.APIExamples)
 		out, err := exec.Command(bin, "-test.run", "^Example", "-test.v").CombinedOutput()

@@ -43,7 +43,7 @@ func statusIs(done <-chan error, sentinel error, name string) {
 	Expect(st.Status.InReplyTo).To(Equal(st.Request))
 }
 
-var _ = Describe("Request", func() {
+var _ = Describe("§14.1 Request", func() {
 	var replier, sender *kbus.Ksock
 	BeforeEach(func() {
 		replier, sender = RW(), RW()
@@ -194,7 +194,7 @@ var _ = Describe("Request", func() {
 	})
 })
 
-var _ = Describe("Messages and Serve", func() {
+var _ = Describe("§14.1 Messages and Serve", func() {
 	It("Serve answers every request with its handler's result and returns nil when its context ends", func() {
 		replier := RW()
 		BindReplier(replier, "$.Api.Echo")

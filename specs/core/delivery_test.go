@@ -14,7 +14,7 @@ var _ = Describe("§9 Delivery", func() {
 	var sender *kbus.Ksock
 	BeforeEach(func() { sender = RW() })
 
-	Describe("choosing recipients", func() {
+	Describe("§9.1 choosing recipients", func() {
 		It("accepts and drops an announcement nobody listens to", func() {
 			id := Send(sender, kbus.NewAnnouncement("$.Nobody.Listens", nil))
 			Expect(id.Serial).NotTo(BeZero())

@@ -43,7 +43,7 @@ var _ = Describe("§4 The binary message format", func() {
 		return b
 	}
 
-	It("has the documented header size and entire lengths for this architecture", func() {
+	It("has the documented header size and entire lengths for this architecture (§4.1, §4.4)", func() {
 		if l.PtrSize == 8 {
 			Expect(l.HeaderSize()).To(Equal(88))
 			Expect(len(handBuilt(0))).To(Equal(100))
@@ -86,7 +86,7 @@ var _ = Describe("§4 The binary message format", func() {
 		Expect(m.Data).To(BeEmpty())
 	})
 
-	It("accepts a pointy message: a header whose pointers point at the name and data", func() {
+	It("accepts a pointy message: a header whose pointers point at the name and data (§4.3)", func() {
 		name := []byte("$.Fred\x00")
 		data := []byte("pointy data")
 		h := raw.Header{NameLen: 6, DataLen: uint32(len(data)), Flags: 0x20000}

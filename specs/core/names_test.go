@@ -69,7 +69,7 @@ var _ = Describe("§2 Message names", func() {
 		Expect(ks.BindReplier(kbus.NameReplierBindEvent)).To(MatchError(kbus.ErrBadName))
 	})
 
-	Describe("matching a message name against bindings", func() {
+	Describe("§2.2 matching a message name against bindings", func() {
 		DescribeTable("which names a binding hears",
 			func(binding string, heard []string, unheard []string) {
 				listener, sender := RW(), RW()

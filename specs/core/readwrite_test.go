@@ -29,7 +29,7 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		return b
 	}
 
-	Describe("writing", func() {
+	Describe("§8.1 writing", func() {
 		It("accepts a message written one byte at a time", func() {
 			msg := kbus.NewAnnouncement("$.RW.Bytes", []byte("one at a time")).Bytes()
 			for i := range msg {
@@ -153,7 +153,7 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		})
 	})
 
-	Describe("reading", func() {
+	Describe("§8.3 reading", func() {
 		BeforeEach(func() {
 			Send(sender, kbus.NewAnnouncement("$.RW.Read", []byte("0123456789")))
 		})
@@ -206,7 +206,7 @@ var _ = Describe("§8 Writing, reading and polling", func() {
 		})
 	})
 
-	Describe("polling", func() {
+	Describe("§8.4 polling", func() {
 		pollOnce := func(ks *kbus.Ksock) int16 {
 			fds := []unix.PollFd{{Fd: int32(ks.Fd()), Events: unix.POLLIN | unix.POLLOUT}}
 			_, err := unix.Poll(fds, 0)

@@ -106,7 +106,7 @@ var _ = Describe("§10 Every request gets exactly one reply", func() {
 		expectStatus(kbus.NameReplierUnbound, id, ID(replier))
 	})
 
-	It("sends a status for a stateful request too (the original leaked it)", func() {
+	It("sends a status for a stateful request too (the original leaked it, §16.1)", func() {
 		m := kbus.NewRequest("$.Svc", nil)
 		m.To = ID(replier)
 		id := Send(sender, m)

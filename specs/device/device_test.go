@@ -13,7 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var _ = Describe("The kbus module", func() {
+var _ = Describe("§6 The kbus module", func() {
 	It("is loaded and listed in /proc/modules", func() {
 		mods, err := os.ReadFile("/proc/modules")
 		Expect(err).NotTo(HaveOccurred())
@@ -27,7 +27,7 @@ var _ = Describe("The kbus module", func() {
 	})
 })
 
-var _ = Describe("/dev/kbus0", func() {
+var _ = Describe("§6 /dev/kbus0", func() {
 	It("is a character device of the kbus class", func() {
 		var st unix.Stat_t
 		Expect(unix.Stat("/dev/kbus0", &st)).To(Succeed())
@@ -67,7 +67,7 @@ var _ = Describe("/dev/kbus0", func() {
 	})
 })
 
-var _ = Describe("The set of devices", func() {
+var _ = Describe("§6 The set of devices", func() {
 	It("has a node for every device of the kbus class, and none beyond", func() {
 		support.CountingDevices(func() {
 			devs, err := filepath.Glob("/sys/class/kbus/kbus*")

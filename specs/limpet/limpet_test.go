@@ -65,7 +65,7 @@ func answer(ks *kbus.Ksock, prefix string, n int) {
 	}()
 }
 
-var _ = Describe("A Limpet pair joining two buses", func() {
+var _ = Describe("§15 A Limpet pair joining two buses", func() {
 	It("answers a request on one bus from a replier on the other, and carries announcements both ways", func() {
 		far := buses[0]
 		join(Device, far, 1, 2, "k", "k")
@@ -232,7 +232,7 @@ var _ = Describe("A Limpet pair joining two buses", func() {
 	})
 })
 
-var _ = Describe("A chain of three buses through an intermediate bus", func() {
+var _ = Describe("§15 A chain of three buses through an intermediate bus", func() {
 	It("answers a request from the first bus with a replier on the third", func() {
 		mid, far := buses[0], buses[1]
 		join(Device, mid, 11, 12, "k", "k")
@@ -250,7 +250,7 @@ var _ = Describe("A chain of three buses through an intermediate bus", func() {
 	})
 })
 
-var _ = Describe("A loop of three Limpet pairs", func() {
+var _ = Describe("§15 A loop of three Limpet pairs", func() {
 	It("drops a message when it comes back to the bus it started from, instead of circulating it forever", func() {
 		a, b := buses[0], buses[1]
 		back, _ := join(Device, a, 21, 22, "k", "k")
