@@ -9,6 +9,7 @@
 # Variables: ARCH=x86_64|arm64|arm|all  KERNEL=default|debug  KVER=6.1|6.12  LABELS='stb'
 #            TOPOLOGY=pair: an x86_64 and an arm64 guest joined by a network
 #            FOCUS='regexp': only the specs whose text matches  SUITE=specs/core
+#            REPEAT=N: every chosen suite N times, each spec's pass rate on the page
 #            BASELINE=path/to/report.json: the run to compare the page with
 #            RUN_ID: one page gathers every target of a make invocation
 #            SEED=N OPS=N DIFFTEST_SECONDS=N: make difftest, the model comparison
@@ -39,7 +40,7 @@ endif
 RIG := $(OUT)/bin/rig
 RUN_FLAGS = -out $(OUT) -run-id $(RUN_ID) -baseline '$(BASELINE)'
 RIG_FLAGS = -arch $(ARCH) -kernel $(KERNEL) -kver $(KVER) $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(LABELS)' \
-	-focus '$(FOCUS)' $(if $(SUITE),-suite $(SUITE))
+	-focus '$(FOCUS)' $(if $(SUITE),-suite $(SUITE)) $(if $(REPEAT),-repeat $(REPEAT))
 # Host-side Go packages: everything but the spec suites, which run in the
 # guest (rig/ is the host-side rig; kbus/, limpet/, sim/, cmd/ the product).
 HOST_PKGS = $(shell $(GO) list ./... | grep -v '/specs/')

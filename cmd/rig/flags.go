@@ -28,6 +28,7 @@ type options struct {
 	suites        listFlag
 	labels, focus string
 	streams       int
+	repeat        int
 	// boot group
 	params, kargs listFlag
 	timeout       time.Duration
@@ -123,6 +124,7 @@ func addSpecFlags(o *options, fs *flag.FlagSet) {
 	fs.StringVar(&o.focus, "focus", "", "run only the specs whose full text matches this regular expression")
 	fs.IntVar(&o.streams, "streams", 0, "suites the guest runs side by side, each on a KBUS device of its own; "+
 		"1 runs them one at a time (default: one per vCPU; docs/testing.md)")
+	fs.IntVar(&o.repeat, "repeat", 1, "run every chosen suite this many times; the page gives each spec's pass rate")
 }
 
 // addBootFlags are what the guest's kernel and module are given.

@@ -98,6 +98,7 @@ func TestBadGuestFlagsAreUsageErrors(t *testing.T) {
 		{[]string{"shell", "-arch", "all"}, "one architecture at a time"},
 		{[]string{"test", "stray"}, "unexpected argument"},
 		{[]string{"test", "-nonsense"}, "flag provided but not defined"},
+		{[]string{"test", "-repeat", "0"}, "-repeat 0 is outside 1..100"},
 		{[]string{"accept"}, `-by "Name <mail>" and -key FILE are required`},
 		{[]string{"accept", "-by", "A <a@b>", "-key", "k", "-waive", "§1"}, "want ID=reason"},
 		{[]string{"accept", "-verify"}, "-verify needs -allowed-signers"},

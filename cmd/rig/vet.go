@@ -62,6 +62,9 @@ func vet(c *command, fs *flag.FlagSet, o *options) error {
 	if o.streams < 0 || o.streams > guestproto.MaxStreams {
 		return fmt.Errorf("-streams %d is outside 0..%d", o.streams, guestproto.MaxStreams)
 	}
+	if fs.Lookup("repeat") != nil && (o.repeat < 1 || o.repeat > guestproto.MaxRepeat) {
+		return fmt.Errorf("-repeat %d is outside 1..%d", o.repeat, guestproto.MaxRepeat)
+	}
 	if _, err := regexp.Compile(o.focus); err != nil {
 		return fmt.Errorf("-focus: %w", err)
 	}
@@ -154,7 +157,7 @@ func (o *options) guestConfig(c *command) (pipeline.Config, error) {
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out,
 		CacheDir: o.cache, Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params,
 		KernelArgs: o.kargs, Timeout: o.timeout, Image: o.image, PrintkFlood: o.flood, Streams: o.streams,
-		Stage: os.Getenv(stageEnv),
+		Repeat: o.repeat, Stage: os.Getenv(stageEnv),
 	}
 	if o.distro != "" {
 		d := &pipeline.Distro{Root: o.distro, Module: o.distroModule, Load: pipeline.DistroLoad,

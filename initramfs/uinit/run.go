@@ -346,30 +346,12 @@ func (r *run) runSuite(path string, dev int, marked bool, deadline time.Time) (r
 	}
 	defer logFile.Close()
 
-	args := []string{
-		"-ginkgo.no-color",
-		"-ginkgo.v",
-		"-ginkgo.junit-report=" + junit,
-		"-ginkgo.json-report=" + jsonReport,
-		"-ginkgo.timeout=" + time.Until(deadline).Round(time.Second).String(),
-	}
-	if req.Labels != "" {
-		args = append(args, "-ginkgo.label-filter="+req.Labels)
-	}
-	if req.Focus != "" {
-		args = append(args, "-ginkgo.focus="+req.Focus)
-	}
 	env := []string{kbus.DeviceEnv + "=" + strconv.Itoa(dev)}
 	if req.Peer != "" {
 		env = append(env, guestproto.EnvPeer+"="+req.Peer)
 	}
 	var cred *syscall.Credential
 	if req.Member.Has(name) {
-		if err := prepareForMember(junit, jsonReport); err != nil {
-			res.Error = fmt.Sprintf("preparing to run as a member of group %d: %v", req.Member.GID, err)
-			res.ExitCode = -1
-			return res
-		}
 		cred = memberCredential(req.Member)
 		res.Member = true
 	}
@@ -378,8 +360,84 @@ func (r *run) runSuite(path string, dev int, marked bool, deadline time.Time) (r
 		console.prefix = name + "| "
 	}
 	defer console.Flush()
-	execute(&res, console, logFile, deadline, cred, env, path, args...)
+
+	// A suite repeated (rig test -repeat) runs as many times, each run
+	// with reports of its own; their JSON reports are then joined, one
+	// after the other, into the suite's (rig/report merges a spec's runs
+	// into its pass rate), and the last run's JUnit report is the suite's.
+	runs := max(req.Repeat, 1)
+	var reports []string
+	for i := 1; i <= runs; i++ {
+		ju, js := junit, jsonReport
+		if runs > 1 {
+			ju, js = fmt.Sprintf("%s.%d", junit, i), fmt.Sprintf("%s.%d", jsonReport, i)
+			log.Printf("%s: run %d of %d", name, i, runs)
+		}
+		if cred != nil {
+			if err := prepareForMember(ju, js); err != nil {
+				res.Error = fmt.Sprintf("preparing to run as a member of group %d: %v", req.Member.GID, err)
+				res.ExitCode = -1
+				return res
+			}
+		}
+		args := []string{
+			"-ginkgo.no-color",
+			"-ginkgo.v",
+			"-ginkgo.junit-report=" + ju,
+			"-ginkgo.json-report=" + js,
+			"-ginkgo.timeout=" + time.Until(deadline).Round(time.Second).String(),
+		}
+		if req.Labels != "" {
+			args = append(args, "-ginkgo.label-filter="+req.Labels)
+		}
+		if req.Focus != "" {
+			args = append(args, "-ginkgo.focus="+req.Focus)
+		}
+		var one guestproto.SuiteResult
+		one.Name = name
+		execute(&one, console, logFile, deadline, cred, env, path, args...)
+		if one.ExitCode != 0 && res.ExitCode == 0 {
+			res.ExitCode, res.Error = one.ExitCode, one.Error
+		}
+		reports = append(reports, js)
+		if runs > 1 && i == runs {
+			if err := os.Rename(ju, junit); err != nil {
+				log.Printf("%s: %v", name, err)
+			}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	if runs > 1 {
+		if err := joinReports(jsonReport, reports); err != nil && res.Error == "" {
+			res.Error = "joining the runs' reports: " + err.Error()
+		}
+	}
 	return res
+}
+
+// joinReports writes the Ginkgo JSON reports of a suite's runs (each an
+// array of reports) into one array at to, removing them.
+func joinReports(to string, from []string) error {
+	var all []json.RawMessage
+	for _, f := range from {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // a run killed at the deadline wrote none: its absence shows
+		}
+		var some []json.RawMessage
+		if err := json.Unmarshal(b, &some); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		all = append(all, some...)
+		_ = os.Remove(f)
+	}
+	b, err := json.Marshal(all)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
 }
 
 // runBench runs the benchmark, its output to the console and the share.

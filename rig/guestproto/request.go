@@ -37,6 +37,9 @@ const (
 	// ArgStreams is how many suites the guest runs side by side, each on
 	// a KBUS device of its own (docs/testing.md, "Suites side by side").
 	ArgStreams = "rig.streams"
+	// ArgRepeat runs every suite this many times, for each spec's pass
+	// rate (rig test -repeat; docs/reports.md, "Flakes").
+	ArgRepeat = "rig.repeat"
 	// ArgUdev starts udev in the guest before the suites: the device
 	// nodes then get what the distribution package's rules give them.
 	ArgUdev = "rig.udev"
@@ -57,6 +60,9 @@ const (
 
 // MaxStreams bounds Request.Streams: each stream is a KBUS device.
 const MaxStreams = 16
+
+// MaxRepeat bounds Request.Repeat.
+const MaxRepeat = 100
 
 // DefaultTimeout is the guest's watchdog when the request names none.
 const DefaultTimeout = 10 * time.Minute
@@ -89,6 +95,9 @@ type Request struct {
 	Streams int
 	// Udev starts udev before the suites (ArgUdev).
 	Udev bool
+	// Repeat runs each suite this many times (0 and 1: once), its JSON
+	// reports one after the other in the suite's report (ArgRepeat).
+	Repeat int
 	// Member, when its Suites are set, runs those suites as the
 	// unprivileged user Nobody with group Member.GID among its groups.
 	Member Member
@@ -165,6 +174,9 @@ func (r Request) KernelArgs() []string {
 	if r.Udev {
 		add(ArgUdev, "1")
 	}
+	if r.Repeat > 1 {
+		add(ArgRepeat, strconv.Itoa(r.Repeat))
+	}
 	add(ArgMember, r.Member.String())
 	for _, p := range r.ModuleParams {
 		args = append(args, ModuleParamPrefix+p)
@@ -209,6 +221,10 @@ func ParseCmdline(line string) Request {
 			}
 		case key == ArgUdev:
 			req.Udev = val == "1"
+		case key == ArgRepeat:
+			if n, err := strconv.Atoi(val); err == nil && n >= 1 && n <= MaxRepeat {
+				req.Repeat = n
+			}
 		case key == ArgMember:
 			if m, ok := parseMember(val); ok {
 				req.Member = m

@@ -39,6 +39,7 @@ func TestKernelArgsRoundTrip(t *testing.T) {
 		{Mode: ModeTest, Timeout: time.Minute, Results: "RIGRESULTS", PrintkFlood: true},
 		{Mode: ModeTest, Timeout: time.Minute, Streams: 1},
 		{Mode: ModeTest, Timeout: time.Minute, Streams: 3},
+		{Mode: ModeTest, Timeout: time.Minute, Repeat: 5},
 		{Mode: ModeTest, Timeout: time.Minute, Udev: true, Member: Member{GID: 111, Suites: []string{"api", "cli"}}},
 	} {
 		line := "console=ttyS0 " + strings.Join(req.KernelArgs(), " ") + " loglevel=5"

@@ -18,7 +18,8 @@ import (
 func (r *runner) timeouts() (host, guest time.Duration) {
 	host = r.cfg.Timeout
 	if host == 0 {
-		host = r.cfg.Target.TimeoutFor(r.cfg.Flavour)
+		// A target's budget is for one run of its suites.
+		host = r.cfg.Target.TimeoutFor(r.cfg.Flavour) * time.Duration(max(r.cfg.Repeat, 1))
 	}
 	margin := max(host/10, 15*time.Second)
 	return host, max(host-margin, host/2)
@@ -29,7 +30,7 @@ func (r *runner) request() guestproto.Request {
 	_, guest := r.timeouts()
 	req := guestproto.Request{
 		Mode: r.cfg.Mode, Timeout: guest, Labels: r.cfg.Labels, Focus: r.cfg.Focus, ModuleParams: r.cfg.ModuleParams,
-		PrintkFlood: r.cfg.PrintkFlood, Streams: r.cfg.Streams,
+		PrintkFlood: r.cfg.PrintkFlood, Streams: r.cfg.Streams, Repeat: r.cfg.Repeat,
 	}
 	if req.Labels == "" {
 		req.Labels = DefaultLabels

@@ -81,6 +81,9 @@ type Config struct {
 	// Streams is how many suites the guest runs side by side
 	// (guestproto.Request.Streams); 0 means one per vCPU.
 	Streams int
+	// Repeat runs every suite this many times, for each spec's pass rate
+	// (guestproto.Request.Repeat); the timeout grows with it.
+	Repeat int
 	// NativeOnly builds the suites for the target's own Go target only,
 	// not also for the 32-bit one its kernel can run (Target.Compat).
 	NativeOnly bool

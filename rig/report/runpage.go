@@ -232,10 +232,13 @@ func (p *runPage) buildGrid() {
 			case !ok:
 				cell = gridCell{Mark: "", Class: "none", Title: "not run"}
 			case s.Failed():
-				cell = gridCell{Mark: "✗", Class: "fail", Title: s.State + ": " + firstLine(s.Failure.Message)}
+				cell = gridCell{Mark: "✗" + s.rate(), Class: "fail", Title: s.State + ": " + firstLine(s.Failure.Message)}
 				row.Failed = true
+			case s.Flaky():
+				cell = gridCell{Mark: "⚠" + s.rate(), Class: "flaky", Title: fmt.Sprintf("flaky: passed on attempt %d",
+					s.Attempts)}
 			case s.State == "passed":
-				cell = gridCell{Mark: "✓", Class: "pass", Title: "passed in " + s.Duration.Round(time.Millisecond).String()}
+				cell = gridCell{Mark: "✓" + s.rate(), Class: "pass", Title: "passed in " + s.Duration.Round(time.Millisecond).String()}
 			default:
 				cell = gridCell{Mark: "–", Class: "skip", Title: s.State}
 			}

@@ -113,6 +113,28 @@ type SpecResult struct {
 	Duration  time.Duration
 	Location  string         // file:line of the spec
 	Failure   *FailureDetail `json:",omitempty"`
+	// Runs and Passes count a spec's runs when its suite was repeated
+	// (rig test -repeat): its pass rate. A spec that failed once failed.
+	Runs   int `json:",omitempty"`
+	Passes int `json:",omitempty"`
+	// Attempts is how many times Ginkgo ran the spec in one run when it
+	// retries failures (FlakeAttempts): a spec passed on a later attempt
+	// is flaky, never a plain pass.
+	Attempts int `json:",omitempty"`
+}
+
+// Flaky says the spec passed only on a retry, or failed in some of its
+// repeated runs and passed in others.
+func (s SpecResult) Flaky() bool {
+	return (s.State == "passed" && s.Attempts > 1) || (s.Runs > 1 && s.Passes > 0 && s.Passes < s.Runs)
+}
+
+// rate is " passes/runs" for a repeated spec, "" otherwise.
+func (s SpecResult) rate() string {
+	if s.Runs < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" %d/%d", s.Passes, s.Runs)
 }
 
 // FullText is the spec's containers and leaf, as Ginkgo's focus matches it.
@@ -194,6 +216,9 @@ func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
 				Labels: specLabels(r, sr), State: sr.State.String(), Duration: sr.RunTime,
 				Location: fmt.Sprintf("%s:%d", filepath.Base(sr.LeafNodeLocation.FileName), sr.LeafNodeLocation.LineNumber),
 			}
+			if sr.NumAttempts > 1 {
+				s.Attempts = sr.NumAttempts
+			}
 			if sr.Failed() {
 				s.Failure = failureDetail(meta, suite, s, sr, boot, kernelLog)
 			}
@@ -209,7 +234,74 @@ func BuildTarget(meta TargetMeta, res *Results, dmesg string) *TargetReport {
 			}
 		}
 	}
+	if merged, repeated := mergeRuns(t.Specs); repeated {
+		t.Specs = merged
+		t.Counts = Counts{}
+		for _, s := range merged {
+			switch {
+			case s.Failed():
+				t.Counts.Run++
+				t.Counts.Failed++
+			case s.State == "passed":
+				t.Counts.Run++
+				t.Counts.Passed++
+			default:
+				t.Counts.Skipped++
+			}
+		}
+	}
 	return t
+}
+
+// mergeRuns folds the runs of a repeated suite (rig test -repeat, whose
+// reports follow one another): each spec's results become one, in the
+// order it first ran, failed with its first failure if any run failed,
+// with how many times it ran and passed and its slowest duration. It says
+// whether any spec ran more than once.
+func mergeRuns(specs []SpecResult) ([]SpecResult, bool) {
+	index := map[string]int{}
+	var out []SpecResult
+	repeated := false
+	for _, s := range specs {
+		k := s.Suite + "\x00" + s.Key() + "\x00" + s.Location
+		ran := s.Failed() || s.State == "passed"
+		i, seen := index[k]
+		if !seen {
+			if ran {
+				s.Runs = 1
+				if !s.Failed() {
+					s.Passes = 1
+				}
+			}
+			index[k] = len(out)
+			out = append(out, s)
+			continue
+		}
+		repeated = true
+		m := &out[i]
+		if !ran {
+			continue
+		}
+		m.Runs++
+		if !s.Failed() {
+			m.Passes++
+		}
+		m.Duration = max(m.Duration, s.Duration)
+		m.Attempts = max(m.Attempts, s.Attempts)
+		if s.Failed() && !m.Failed() {
+			passes, runs := m.Passes, m.Runs
+			*m = s
+			m.Passes, m.Runs = passes, runs
+		} else if m.State != "passed" && !m.Failed() && s.State == "passed" {
+			m.State = "passed"
+		}
+	}
+	if !repeated {
+		for i := range out {
+			out[i].Runs, out[i].Passes = 0, 0
+		}
+	}
+	return out, repeated
 }
 
 func specText(sr types.SpecReport) string {
