@@ -45,8 +45,8 @@ type options struct {
 	acceptance acceptOptions
 	// rig report's and rig flash's own
 	screenshot, pdf string
-	force      bool
-	maxSize    int64
+	force           bool
+	maxSize         int64
 
 	// What vet makes of them.
 	cfg     pipeline.Config
