@@ -9,6 +9,7 @@ package docs
 import (
 	_ "embed"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -64,18 +65,9 @@ func ParseSections(doc string) []Section {
 func Cited(text string) []string {
 	var out []string
 	for _, m := range cite.FindAllStringSubmatch(text, -1) {
-		if !contains(out, m[1]) {
+		if !slices.Contains(out, m[1]) {
 			out = append(out, m[1])
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

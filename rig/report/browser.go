@@ -64,21 +64,31 @@ func FileURL(path string) (string, error) {
 	return (&url.URL{Scheme: "file", Path: abs}).String(), nil
 }
 
+// open starts a headless Chromium with page opened in it; cancel stops it.
+func open(ctx context.Context, page string) (context.Context, context.CancelFunc, error) {
+	bctx, cancel, err := Browser(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	u, err := FileURL(page)
+	if err == nil {
+		err = chromedp.Do(bctx, chromedp.Navigate(u))
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("opening %s: %w", page, err)
+	}
+	return bctx, cancel, nil
+}
+
 // Screenshot opens a page in headless Chromium and writes a PNG of all of
 // it to png.
 func Screenshot(ctx context.Context, page, png string) error {
-	bctx, cancel, err := Browser(ctx)
+	bctx, cancel, err := open(ctx, page)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	u, err := FileURL(page)
-	if err != nil {
-		return err
-	}
-	if err := chromedp.Do(bctx, chromedp.Navigate(u)); err != nil {
-		return fmt.Errorf("opening %s: %w", page, err)
-	}
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100)) // 100: PNG
 	if err != nil {
 		return fmt.Errorf("screenshot of %s: %w", page, err)
@@ -91,18 +101,14 @@ func Screenshot(ctx context.Context, page, png string) error {
 // with its backgrounds (the verdict's colour). The sign-off block sits
 // under the verdict, so it is on the first page.
 func PDF(ctx context.Context, page, pdf string) error {
-	bctx, cancel, err := Browser(ctx)
+	bctx, cancel, err := open(ctx, page)
 	if err != nil {
 		return err
 	}
 	defer cancel()
-	u, err := FileURL(page)
-	if err != nil {
-		return err
-	}
 	openAll := chromedp.Evaluate[Void](`document.querySelectorAll('details').forEach(d => { d.open = true })`)
-	if err := chromedp.Do(bctx, chromedp.Navigate(u), openAll); err != nil {
-		return fmt.Errorf("opening %s: %w", page, err)
+	if err := chromedp.Do(bctx, openAll); err != nil {
+		return fmt.Errorf("opening the parts of %s: %w", page, err)
 	}
 	yes := true
 	res, err := chromedp.Run(bctx, func(ctx context.Context, t *chromedp.Target) (cdppage.PrintToPDFResult, error) {

@@ -23,31 +23,9 @@ func TestThePageInABrowser(t *testing.T) {
 	r := failingRun(t)
 	r.Compare(greenRun(t))
 	dir, _ := render(t, r)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	bctx, stop, err := Browser(ctx)
-	if errors.Is(err, ErrNoBrowser) && os.Getenv("KBUS_TEST_REQUIRE_TOOLS") == "" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	u, err := FileURL(filepath.Join(dir, HTMLFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitVisible("#matrix")); err != nil {
-		t.Fatal(err)
-	}
-	eval := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
+	b := openInBrowser(t, dir)
+	bctx, u, eval := b.ctx, b.url, b.eval
+	b.open("#matrix")
 	visible := func(sel string) string {
 		return eval(`Array.from(document.querySelectorAll('` + sel + `')).filter(e => e.offsetParent !== null).map(e => e.innerText.trim()).join('|')`)
 	}
@@ -143,34 +121,9 @@ func TestTheAcceptanceViewsInABrowser(t *testing.T) {
 	if err := writeRunPage(dir, run, BuildTrend(runs)); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	bctx, stop, err := Browser(ctx)
-	if errors.Is(err, ErrNoBrowser) && os.Getenv("KBUS_TEST_REQUIRE_TOOLS") == "" {
-		t.Skip(err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	u, err := FileURL(filepath.Join(dir, HTMLFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := func(js string) string {
-		t.Helper()
-		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return v
-	}
-	open := func() {
-		t.Helper()
-		if err := chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitVisible("#signoff")); err != nil {
-			t.Fatal(err)
-		}
-	}
+	br := openInBrowser(t, dir)
+	bctx, text := br.ctx, br.eval
+	open := func() { br.open("#signoff") }
 	open()
 	want := fmt.Sprintf("%d of %d requirements", run.Requirements.NotVerified, run.Requirements.Total)
 	if h := text(`document.getElementById('requirements-headline').innerText`); !strings.HasPrefix(h, want) {
@@ -188,7 +141,7 @@ func TestTheAcceptanceViewsInABrowser(t *testing.T) {
 	}
 	shot(t, bctx, filepath.Join(dir, "acceptance.png"))
 	pdf := filepath.Join(dir, "page.pdf")
-	if err := PDF(ctx, filepath.Join(dir, HTMLFile), pdf); err != nil {
+	if err := PDF(context.Background(), filepath.Join(dir, HTMLFile), pdf); err != nil {
 		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(pdf); err != nil || len(b) < 10000 || string(b[:5]) != "%PDF-" {
@@ -206,4 +159,50 @@ func TestTheAcceptanceViewsInABrowser(t *testing.T) {
 	if s := text(`document.querySelector('#signoff').className + ': ' + document.querySelector('#signoff b').innerText`); !strings.HasPrefix(s, "signoff fail: Signed by Ada Lovelace") || !strings.Contains(s, "void") {
 		t.Errorf("a void sign-off shows %q", s)
 	}
+}
+
+// browser is a headless Chromium with a report folder's page to open.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+// openInBrowser starts Chromium for the test (skipping it where there is
+// none, unless KBUS_TEST_REQUIRE_TOOLS is set) with dir's page to open.
+func openInBrowser(t *testing.T, dir string) *browser {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	bctx, stop, err := Browser(ctx)
+	if errors.Is(err, ErrNoBrowser) && os.Getenv("KBUS_TEST_REQUIRE_TOOLS") == "" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	u, err := FileURL(filepath.Join(dir, HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{t: t, ctx: bctx, url: u}
+}
+
+// open (re)loads the page and waits for sel to show.
+func (b *browser) open(sel string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.Navigate(b.url), chromedp.WaitVisible(sel)); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// eval is the string a script on the page gives.
+func (b *browser) eval(js string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("%s: %v", js, err)
+	}
+	return v
 }

@@ -7,6 +7,7 @@
 package requirements
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/kbus-project/kbus/docs"
@@ -117,7 +118,7 @@ func Build(doc string, sections []docs.Section, targets []string, results []Resu
 				if j, ok := index[p]; ok {
 					cited[j] = true
 					add(j, r, false)
-					if !contains(tr.Rows[j].Through, id) {
+					if !slices.Contains(tr.Rows[j].Through, id) {
 						tr.Rows[j].Through = append(tr.Rows[j].Through, id)
 					}
 				}
@@ -146,13 +147,4 @@ func Build(doc string, sections []docs.Section, targets []string, results []Resu
 		}
 	}
 	return tr
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
