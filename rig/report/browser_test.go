@@ -98,7 +98,7 @@ func shot(t *testing.T, ctx context.Context, path string) {
 // requirements no spec verifies, the sign-off at the top (and void once the
 // report changed), and the history with its flaky spec and its new failure.
 func TestTheAcceptanceViewsInABrowser(t *testing.T) {
-	runs, flaky, broken := history(t)
+	runs, flaky, broken, fixed := history(t)
 	run := runs[2]
 	dir := t.TempDir()
 	if err := run.WriteJSON(filepath.Join(dir, RunFile)); err != nil {
@@ -135,8 +135,9 @@ func TestTheAcceptanceViewsInABrowser(t *testing.T) {
 	}
 	rows := text(`Array.from(document.querySelectorAll('#trend tr.trend')).map(r => r.className + ':' + r.cells[1].innerText + ':' + r.cells[r.cells.length-1].innerText).join('\n')`)
 	lines := strings.Split(rows, "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], broken) || !strings.Contains(lines[0], "failing since 20261203T000000Z") ||
-		!strings.HasPrefix(lines[1], "trend flaky:") || !strings.Contains(lines[1], flaky) {
+	if len(lines) != 3 || !strings.Contains(lines[0], broken) || !strings.Contains(lines[0], "failing since 20261203T000000Z") ||
+		!strings.HasPrefix(lines[1], "trend flaky:") || !strings.Contains(lines[1], flaky) ||
+		!strings.HasPrefix(lines[2], "trend fixed:") || !strings.Contains(lines[2], fixed) || !strings.HasSuffix(lines[2], "fixed in 20261203T000000Z (v1-1-gdef)") {
 		t.Errorf("history rows:\n%s", rows)
 	}
 	shot(t, bctx, filepath.Join(dir, "acceptance.png"))

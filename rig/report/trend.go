@@ -40,6 +40,10 @@ type TrendSpec struct {
 	// FailingSince is the first run of the failure that goes on in the
 	// last run, "" when the spec passes now.
 	FailingSince, FailingSinceGit string
+	// FixedIn is the run after the spec's last failure, when it passes
+	// from there to the last run and is not flaky: the run (and commit)
+	// that fixed it.
+	FixedIn, FixedInGit string
 }
 
 // Flaky says whether the spec changed verdict without a change to its
@@ -121,6 +125,15 @@ func BuildTrend(runs []*RunReport) *Trend {
 				first--
 			}
 			s.FailingSince, s.FailingSinceGit = runs[first].RunID, runs[first].Versions.Git
+		}
+		if last >= 0 && w.cells[last] == "passed" && !s.Flaky() {
+			fixed := last
+			for fixed > 0 && w.cells[fixed-1] != "failed" {
+				fixed--
+			}
+			if fixed > 0 {
+				s.FixedIn, s.FixedInGit = runs[fixed].RunID, runs[fixed].Versions.Git
+			}
 		}
 		if s.Flaky() {
 			tr.Flaky++

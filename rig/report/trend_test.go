@@ -21,32 +21,42 @@ func failSpec(r *RunReport, name string, i int) string {
 	panic("no target " + name)
 }
 
-// history is three recorded runs: a green one; one of the same commit,
-// module and kernels where an arm64 spec fails (flaky, as nothing changed);
-// and one of a later commit where that spec passes again and an x86_64
-// spec fails for the first time.
-func history(t *testing.T) (runs []*RunReport, flaky, broken string) {
+// history is three recorded runs: a green one but for an x86_64 spec
+// that fails; one of the same commit, module and kernels where that spec
+// fails again and an arm64 spec fails (flaky, as nothing changed); and one
+// of a later commit where both pass again (the x86_64 one fixed) and
+// another x86_64 spec fails for the first time.
+func history(t *testing.T) (runs []*RunReport, flaky, broken, fixed string) {
 	a := greenRun(t)
 	a.RunID = "20261201T000000Z"
+	fixed = failSpec(a, "x86_64", 3)
 	b := greenRun(t)
 	b.RunID = "20261202T000000Z"
 	flaky = failSpec(b, "arm64", 1)
+	failSpec(b, "x86_64", 3)
 	c := greenRun(t)
 	c.RunID, c.Versions.Git = "20261203T000000Z", "v1-1-gdef"
 	broken = failSpec(c, "x86_64", 2)
-	return []*RunReport{a, b, c}, flaky, broken
+	return []*RunReport{a, b, c}, flaky, broken, fixed
 }
 
 func TestTheTrendNamesFlakesAndWhereAFailureBegan(t *testing.T) {
-	runs, flaky, broken := history(t)
+	runs, flaky, broken, fixed := history(t)
 	tr := BuildTrend(runs)
 	if len(tr.Runs) != 3 || tr.Runs[2].Git != "v1-1-gdef" {
 		t.Fatalf("runs %+v", tr.Runs)
 	}
-	if len(tr.Specs) != 2 {
-		t.Fatalf("rows %+v, want the flaky and the failing spec", tr.Specs)
+	if len(tr.Specs) != 3 {
+		t.Fatalf("rows %+v, want the failing, the flaky and the fixed spec", tr.Specs)
 	}
-	now, fl := tr.Specs[0], tr.Specs[1]
+	now, fl, fx := tr.Specs[0], tr.Specs[1], tr.Specs[2]
+	if !strings.HasSuffix(fx.Spec, fixed) || fx.Target != "x86_64" || fx.Flaky() || fx.FailingSince != "" ||
+		fx.FixedIn != "20261203T000000Z" || fx.FixedInGit != "v1-1-gdef" || strings.Join(fx.Cells, ",") != "failed,failed,passed" {
+		t.Errorf("the fixed spec: %+v", fx)
+	}
+	if now.FixedIn != "" || fl.FixedIn != "" {
+		t.Errorf("a failing or flaky spec named fixed: %+v, %+v", now, fl)
+	}
 	if !strings.HasSuffix(now.Spec, broken) || now.Target != "x86_64" || now.FailingSince != "20261203T000000Z" ||
 		now.FailingSinceGit != "v1-1-gdef" || now.Flaky() || strings.Join(now.Cells, ",") != "passed,passed,failed" {
 		t.Errorf("the new failure: %+v", now)
@@ -74,7 +84,7 @@ func TestTheTrendNamesFlakesAndWhereAFailureBegan(t *testing.T) {
 }
 
 func TestRunsAreReadFromAHistoryOrAFolderOfCopies(t *testing.T) {
-	runs, _, _ := history(t)
+	runs, _, _, _ := history(t)
 	dir := t.TempDir()
 	// One as the history keeps it, one as a CI artifact folder holds it.
 	if err := runs[0].WriteJSON(filepath.Join(dir, runs[0].RunID+".json")); err != nil {
@@ -102,7 +112,7 @@ func TestRunsAreReadFromAHistoryOrAFolderOfCopies(t *testing.T) {
 }
 
 func TestThePageShowsTheHistory(t *testing.T) {
-	runs, flaky, broken := history(t)
+	runs, flaky, broken, fixed := history(t)
 	dir := t.TempDir()
 	if err := writeRunPage(dir, runs[2], BuildTrend(runs)); err != nil {
 		t.Fatal(err)
@@ -112,5 +122,6 @@ func TestThePageShowsTheHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustContain(t, string(b), `<h2 id="history">History</h2>`, "<b>1 flaky</b>", flaky, broken,
-		"failing since 20261203T000000Z (v1-1-gdef)", "<b>flaky</b>, 1 flip(s)", "the suites&#39; time, run by run")
+		"failing since 20261203T000000Z (v1-1-gdef)", "<b>flaky</b>, 1 flip(s)", "the suites&#39; time, run by run",
+		fixed, "fixed in 20261203T000000Z (v1-1-gdef)")
 }
