@@ -131,9 +131,10 @@ func (r *run) steps() error {
 			}
 			logNodes()
 		}
-		log.Printf("running %d suites in %d streams on devices %v", len(suites), len(devs), devs)
+		start := startOrder(suites, r.req.First)
+		log.Printf("running %d suites in %d streams on devices %v, starting with %v", len(suites), len(devs), devs, r.req.First)
 		began := time.Now()
-		results := runStreams(suites, devs, func(suite string, dev int) guestproto.SuiteResult {
+		results := runStreams(suites, start, devs, func(suite string, dev int) guestproto.SuiteResult {
 			return r.runSuite(suite, dev, len(devs) > 1, deadline)
 		}, func(res guestproto.SuiteResult) {
 			if r.req.Results != "" {

@@ -68,7 +68,7 @@ func TestRunStreamsRunsEverySuiteOnceOnEveryDevice(t *testing.T) {
 	suites := []string{"a", "b", "c", "d", "e"}
 	var mu sync.Mutex
 	used := map[int]int{}
-	res := runStreams(suites, []int{0, 3}, func(suite string, dev int) guestproto.SuiteResult {
+	res := runStreams(suites, startOrder(suites, nil), []int{0, 3}, func(suite string, dev int) guestproto.SuiteResult {
 		mu.Lock()
 		used[dev]++
 		mu.Unlock()
@@ -94,7 +94,7 @@ func TestRunStreamsHandsOnResultsInSuiteOrder(t *testing.T) {
 	suites := []string{"slow", "b", "c", "d"}
 	var mu sync.Mutex
 	var ended, shown []string
-	runStreams(suites, []int{0, 1}, func(suite string, dev int) guestproto.SuiteResult {
+	runStreams(suites, startOrder(suites, nil), []int{0, 1}, func(suite string, dev int) guestproto.SuiteResult {
 		if suite == "slow" {
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -110,6 +110,35 @@ func TestRunStreamsHandsOnResultsInSuiteOrder(t *testing.T) {
 	}
 	if !slices.Equal(shown, suites) {
 		t.Errorf("results handed on in the order %v, want the suites' order %v (they ended %v)", shown, suites, ended)
+	}
+}
+
+// The suites the host names go first, the longest first: with two
+// streams, four short suites and a long one named last, the long one
+// starts before any suite has ended, and the short ones share the other
+// stream (in name order it would start only after two had ended).
+func TestRunStreamsStartsTheNamedSuitesFirst(t *testing.T) {
+	suites := []string{"/specs/a.test", "/specs/b.test", "/specs/c.test", "/specs/d.test", "/specs/long.test"}
+	if got := startOrder(suites, []string{"long", "nosuch", "c", "long"}); !slices.Equal(got, []int{4, 2, 0, 1, 3}) {
+		t.Fatalf("start order %v", got)
+	}
+	var mu sync.Mutex
+	var events []string
+	event := func(e string) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+	}
+	runStreams(suites, startOrder(suites, []string{"long"}), []int{0, 1}, func(suite string, dev int) guestproto.SuiteResult {
+		name := strings.TrimSuffix(strings.TrimPrefix(suite, "/specs/"), ".test")
+		event("start " + name)
+		time.Sleep(20 * time.Millisecond)
+		event("end " + name)
+		return guestproto.SuiteResult{Name: suite}
+	}, func(guestproto.SuiteResult) {})
+	firstEnd := slices.IndexFunc(events, func(e string) bool { return strings.HasPrefix(e, "end ") })
+	if i := slices.Index(events, "start long"); i < 0 || i > firstEnd {
+		t.Errorf("the long suite started after a suite had ended: %v", events)
 	}
 }
 

@@ -40,6 +40,11 @@ const (
 	// ArgRepeat runs every suite this many times, for each spec's pass
 	// rate (rig test -repeat; docs/reports.md, "Flakes").
 	ArgRepeat = "rig.repeat"
+	// ArgFirst names the suites to start first, in that order, comma
+	// separated; the others follow in their usual (name) order. The host
+	// names the longest first so that suites side by side end together
+	// (docs/testing.md, "Suites side by side").
+	ArgFirst = "rig.first"
 	// ArgUdev starts udev in the guest before the suites: the device
 	// nodes then get what the distribution package's rules give them.
 	ArgUdev = "rig.udev"
@@ -91,8 +96,12 @@ type Request struct {
 	// prints its console signals (ArgPrintkFlood).
 	PrintkFlood bool
 	// Streams is how many suites run side by side: 1 runs them one at a
-	// time on device 0, 0 means one stream per online CPU.
+	// time on device 0, 0 means one more than the online CPUs.
 	Streams int
+	// First are the suites to start first, in that order (ArgFirst):
+	// only the order in which streams take suites changes, not which run,
+	// nor the order their results are reported in.
+	First []string
 	// Udev starts udev before the suites (ArgUdev).
 	Udev bool
 	// Repeat runs each suite this many times (0 and 1: once), its JSON
@@ -171,6 +180,7 @@ func (r Request) KernelArgs() []string {
 	if r.Streams > 0 {
 		add(ArgStreams, strconv.Itoa(r.Streams))
 	}
+	add(ArgFirst, strings.Join(r.First, ","))
 	if r.Udev {
 		add(ArgUdev, "1")
 	}
@@ -219,6 +229,8 @@ func ParseCmdline(line string) Request {
 			if n, err := strconv.Atoi(val); err == nil && n >= 0 && n <= MaxStreams {
 				req.Streams = n
 			}
+		case key == ArgFirst:
+			req.First = parseFirst(val)
 		case key == ArgUdev:
 			req.Udev = val == "1"
 		case key == ArgRepeat:
@@ -234,6 +246,18 @@ func ParseCmdline(line string) Request {
 		}
 	}
 	return req
+}
+
+// parseFirst reads ArgFirst's list, keeping the names a suite can have
+// (letters, digits, '-', '_', '.') and dropping the rest.
+func parseFirst(val string) []string {
+	var out []string
+	for _, n := range strings.Split(val, ",") {
+		if n != "" && strings.Trim(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // splitArgs splits a command line on white space, keeping double-quoted

@@ -40,6 +40,7 @@ func TestKernelArgsRoundTrip(t *testing.T) {
 		{Mode: ModeTest, Timeout: time.Minute, Streams: 1},
 		{Mode: ModeTest, Timeout: time.Minute, Streams: 3},
 		{Mode: ModeTest, Timeout: time.Minute, Repeat: 5},
+		{Mode: ModeTest, Timeout: time.Minute, First: []string{"model", "core", "limpet"}},
 		{Mode: ModeTest, Timeout: time.Minute, Udev: true, Member: Member{GID: 111, Suites: []string{"api", "cli"}}},
 	} {
 		line := "console=ttyS0 " + strings.Join(req.KernelArgs(), " ") + " loglevel=5"
@@ -65,5 +66,12 @@ func TestABadMemberArgumentRunsEverySuiteAsRoot(t *testing.T) {
 	m := ParseCmdline(ArgMember + "=111:api,cli").Member
 	if !m.Has("cli") || m.Has("core") {
 		t.Errorf("member %+v", m)
+	}
+}
+
+func TestTheFirstSuitesKeepOnlyNamesASuiteCanHave(t *testing.T) {
+	got := ParseCmdline("rig.first=model,,core;rm,x86_64-debug.v2,a b").First
+	if want := []string{"model", "x86_64-debug.v2", "a"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("first %q, want %q", got, want)
 	}
 }

@@ -47,12 +47,14 @@ func (r *runner) request() guestproto.Request {
 
 func (r *runner) vmConfig(g guestFiles) vm.Config {
 	host, _ := r.timeouts()
+	req := r.request()
+	req.First = r.firstSuites()
 	c := vm.Config{
 		Target:     r.cfg.Target,
 		Kernel:     g.kernel,
 		Initramfs:  g.initramfs,
 		ResultsDir: g.share,
-		KernelArgs: append(r.request().KernelArgs(), r.cfg.KernelArgs...),
+		KernelArgs: append(req.KernelArgs(), r.cfg.KernelArgs...),
 		Timeout:    host,
 	}
 	if n := r.cfg.Net; n != nil {

@@ -79,7 +79,7 @@ type Config struct {
 	// proof that kernel messages cost no test case.
 	PrintkFlood bool
 	// Streams is how many suites the guest runs side by side
-	// (guestproto.Request.Streams); 0 means one per vCPU.
+	// (guestproto.Request.Streams); 0 means one more than the vCPUs.
 	Streams int
 	// Repeat runs every suite this many times, for each spec's pass rate
 	// (guestproto.Request.Repeat); the timeout grows with it.
@@ -304,7 +304,13 @@ func emptyDirs(dirs ...string) error {
 
 // bootAndReport boots the guest and collects what it left on its share.
 func (r *runner) bootAndReport(ctx context.Context, g guestFiles) error {
-	return r.bootThenCollect(g.share, func() error { return r.boot(ctx, g) }, nil, nil)
+	err := r.bootThenCollect(g.share, func() error { return r.boot(ctx, g) }, nil, nil)
+	if r.results != nil {
+		if terr := r.recordTimes(r.results.Status); terr != nil {
+			r.logf("%v", terr)
+		}
+	}
+	return err
 }
 
 // bootThenCollect is the last two stages of every run, in QEMU or on a
