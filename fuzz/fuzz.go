@@ -54,13 +54,18 @@ type Stats struct {
 	Replayed int     // of which from the committed corpus
 	Seconds  float64 // wall time
 	Running  float64 // of which running programs (not kmemleak's scans)
-	Blocks   int     // distinct basic blocks of the module reached
-	Edges    int     // distinct block-to-block transitions
-	Corpus   int     // programs kept at the end
-	New      int     // of which found by this run
-	Kills    int     // times the second process was killed mid-program
-	Scans    int     // kmemleak scans (debug kernel)
-	Faults   bool    // the kernel can make a call's Nth allocation fail (Op.Fail)
+	// Blocks counts the distinct addresses KCOV reported in the module:
+	// one per block reached, except that a block ending in a tail call
+	// of KCOV's hook is reported at each of its function's callers, so
+	// this is an upper bound (scripts/reliability-figures.sh counts the
+	// blocks themselves against the module's disassembly).
+	Blocks int
+	Edges  int  // distinct transitions between those addresses
+	Corpus int  // programs kept at the end
+	New    int  // of which found by this run
+	Kills  int  // times the second process was killed mid-program
+	Scans  int  // kmemleak scans (debug kernel)
+	Faults bool // the kernel can make a call's Nth allocation fail (Op.Fail)
 	// Unreached are the module's functions none of whose blocks ran
 	// (from /proc/kallsyms; empty if it could not be read, and why in
 	// UnreachedErr).
@@ -79,7 +84,7 @@ func (s Stats) ExecsPerSecond() float64 {
 }
 
 func (s Stats) String() string {
-	out := fmt.Sprintf("%d execs in %.0f s, %.0f s running programs (%.1f/s, %d replayed), %d blocks, %d edges, "+
+	out := fmt.Sprintf("%d execs in %.0f s, %.0f s running programs (%.1f/s, %d replayed), %d KCOV addresses, %d edges, "+
 		"corpus %d (%d new), %d kills, %d kmemleak scans, fault injection %s",
 		s.Execs, s.Seconds, s.Running, s.ExecsPerSecond(), s.Replayed, s.Blocks, s.Edges, s.Corpus, s.New, s.Kills, s.Scans,
 		map[bool]string{true: "on", false: "not in this kernel"}[s.Faults])
