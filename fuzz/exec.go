@@ -34,6 +34,15 @@ const (
 // maxPollMS is the longest an OpPoll waits, whatever its Val says.
 const maxPollMS = 10
 
+// maxWaitMS is the longest timeout of a RECVMSG that waits (Op.Flag): the
+// descriptor blocks for that call only, so that the module's waiting and
+// its interruption (Op.Intr) are reached without a call that never
+// returns.
+const maxWaitMS = 50
+
+// intrDelay is when an interrupted call (Op.Intr) gets its signal.
+const intrDelay = 2 * time.Millisecond
+
 // coverSize is how many block addresses one operation may record.
 const coverSize = 1 << 16
 
@@ -46,8 +55,11 @@ type Executor struct {
 	threads [Threads]*thread
 	bad     badMemory
 
-	mu     sync.Mutex // guards fds and last between the threads
-	fds    [Slots]int
+	mu  sync.Mutex // guards fds and last between the threads
+	fds [Slots]int
+	// slotMu keeps the other operations off a slot while one has made its
+	// descriptor blocking (a RECVMSG that waits): they hold it shared.
+	slotMu [Slots]sync.RWMutex
 	last   [Slots]*raw.Header // the last message read whole on each slot
 	pinned [Slots][][]byte    // a pointy message's name and data, until the next write
 
@@ -82,6 +94,7 @@ type job struct {
 }
 
 type thread struct {
+	tid  int // the OS thread's id, for a signal that interrupts its call
 	jobs chan job
 	err  chan error
 	buf  []byte // for reads, reused: a program asks for up to 1 MiB a time
@@ -153,6 +166,7 @@ func NewExecutor(device string, coverageOptional bool) (*Executor, error) {
 // run is one thread: locked to its OS thread, with KCOV enabled on it.
 func (e *Executor) run(t *thread) {
 	runtime.LockOSThread() // for good: the thread ends with the executor
+	t.tid = unix.Gettid()
 	// Opened on this thread, before the child becomes another user: the
 	// file is this task's, and stays writable.
 	t.failNth = -1
@@ -450,6 +464,22 @@ func ioctl(fd int, nr int, arg uintptr) {
 
 // do runs one operation. Errors are the point: they are not reported.
 func (e *Executor) do(t *thread, op Op) {
+	wait := op.Kind == OpRecvMsg && op.Flag && op.Val > 0
+	if wait {
+		e.slotMu[op.Slot].Lock()
+		defer e.slotMu[op.Slot].Unlock()
+	} else {
+		e.slotMu[op.Slot].RLock()
+		defer e.slotMu[op.Slot].RUnlock()
+	}
+	if op.Intr {
+		// Go's handlers restart what the kernel lets restart
+		// (SA_RESTART); the signal itself is one the runtime ignores
+		// when it did not ask for it.
+		pid, tid := unix.Getpid(), t.tid
+		timer := time.AfterFunc(intrDelay, func() { _ = unix.Tgkill(pid, tid, unix.SIGURG) })
+		defer timer.Stop()
+	}
 	fd := e.fd(op.Slot)
 	switch op.Kind {
 	case OpOpen:
@@ -539,6 +569,16 @@ func (e *Executor) do(t *thread, op Op) {
 	case OpRecvMsg:
 		buf := t.buf[:max(min(op.N, maxRead), 1)]
 		arg := receiveArg{Len: min(op.N, maxRead), TimeoutMS: op.Val}
+		if wait && fd >= 0 {
+			// A RECVMSG that waits: the descriptor blocks for this call
+			// (the others on the slot wait for it), for at most maxWaitMS.
+			arg.TimeoutMS = min(op.Val, maxWaitMS)
+			if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil {
+				if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl&^unix.O_NONBLOCK); err == nil {
+					defer func() { _, _ = unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl) }()
+				}
+			}
+		}
 		argp := uintptr(unsafe.Pointer(&arg))
 		switch op.Ptr {
 		case PtrReadOnly:

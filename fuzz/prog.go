@@ -30,7 +30,7 @@ const (
 	OpDiscard Kind = "discard" //
 	OpNextMsg Kind = "nextmsg" // Ptr
 	OpRead    Kind = "read"    // N bytes; Ptr
-	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Ptr
+	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Flag: wait for it (a blocking call); Ptr
 	OpIoctl   Kind = "ioctl"   // N the command number; Val the u32 argument; Ptr
 	OpPoll    Kind = "poll"    // Val timeout in ms
 	OpInspect Kind = "inspect" // N (mod 5): read /proc/kbus/bindings, /proc/kbus/stats, the device's name_hash or max_user_bindings; write Val to max_user_bindings
@@ -86,6 +86,9 @@ type Op struct {
 	// fault injection, /proc/thread-self/fail-nth; the debug kernel has
 	// it): 0, none.
 	Fail uint32 `json:"fail,omitempty"`
+	// Intr sends the calling thread a signal shortly after the call
+	// starts: a call that waits then ends with EINTR, or is restarted.
+	Intr bool `json:"intr,omitempty"`
 }
 
 // maxFail is the latest allocation of a call a program makes fail.
@@ -228,7 +231,9 @@ func randOp(r *rand.Rand) Op {
 		op.Kind, op.N, op.Ptr = OpRead, pick(r, []uint32{0, 1, 7, 64, 80, 4096, 1 << 20}), randPtr(r)
 	case n < 88:
 		op.Kind, op.N, op.Val, op.Ptr = OpRecvMsg, pick(r, []uint32{0, 8, 100, 4096, 1 << 20}),
-			pick(r, []uint32{0, 0, 10}), randPtr(r)
+			pick(r, []uint32{0, 0, 10, 40, 0xffffffff}), randPtr(r)
+		op.Flag = r.Intn(2) == 0
+		op.Intr = op.Flag && r.Intn(3) == 0
 	case n < 96:
 		op.Kind, op.N, op.Val, op.Ptr = OpIoctl, uint32(r.Intn(24)), pick(r, u32Edges), randPtr(r)
 	case n < 99:
@@ -277,7 +282,11 @@ func Mutate(r *rand.Rand, p, other Program) Program {
 			op := q[i]
 			switch r.Intn(5) {
 			case 4:
-				op.Fail = uint32(r.Intn(maxFail + 1))
+				if r.Intn(3) == 0 {
+					op.Intr = !op.Intr
+				} else {
+					op.Fail = uint32(r.Intn(maxFail + 1))
+				}
 			case 0:
 				op.Slot = r.Intn(Slots)
 			case 1:
