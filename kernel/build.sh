@@ -103,6 +103,12 @@ if [ -f "$out/.complete" ]; then
 	exit 0
 fi
 
+# KBUS_KERNEL_CACHED_ONLY=1 asks only whether it is cached: exit 3 if not.
+if [ -n "${KBUS_KERNEL_CACHED_ONLY:-}" ]; then
+	log "not cached ($out)"
+	exit 3
+fi
+
 start=$(date +%s)
 elapsed() { local s=$(( $(date +%s) - start )); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
 
