@@ -19,10 +19,19 @@ import (
 func runBindings(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("bindings", "", "Show every binding of every device (newest first).", stdout)
 	asJSON := fs.Bool("json", false, "print JSON")
+	only := fs.String("device", "", "show only device `N`'s bindings (/dev/kbusN; default: every device's)")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	bs, err := procfs.ReadBindings()
+	var devices []int
+	if *only != "" {
+		n, err := strconv.Atoi(*only)
+		if err != nil || n < 0 {
+			return usageError{fmt.Sprintf("--device %q: want a device number, 0 or more", *only)}
+		}
+		devices = []int{n}
+	}
+	bs, err := procfs.ReadBindings(devices...)
 	if err != nil {
 		return err
 	}

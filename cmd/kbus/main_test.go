@@ -49,8 +49,9 @@ func TestHelpListsEveryCommand(t *testing.T) {
 		if code != 0 || !strings.HasPrefix(help, "usage: kbus "+c.name) || errOut != "" {
 			t.Errorf("%s --help: exit %d\n%s\nstderr: %s", c.name, code, help, errOut)
 		}
-		// --device only where a device is opened.
-		usesDevice := map[string]bool{"send": true, "request": true, "listen": true, "reply": true, "newdevice": true}
+		// --device only where a device is opened, or (bindings) chosen.
+		usesDevice := map[string]bool{"send": true, "request": true, "listen": true, "reply": true, "newdevice": true,
+			"bindings": true}
 		if strings.Contains(help, "-device") != usesDevice[c.name] {
 			t.Errorf("%s --help: --device listed %v\n%s", c.name, !usesDevice[c.name], help)
 		}
@@ -181,6 +182,14 @@ func TestErrnoMeaningEndsInOneMark(t *testing.T) {
 		if strings.HasSuffix(line, "?.") || strings.HasSuffix(line, "..") ||
 			!(strings.HasSuffix(line, ".") || strings.HasSuffix(line, "?")) {
 			t.Errorf("errno %s: %q", arg, line)
+		}
+	}
+}
+
+func TestBindingsRefusesADeviceThatIsNoNumber(t *testing.T) {
+	for _, bad := range []string{"x", "-1", "0x"} {
+		if code, _, errOut := runCLI("bindings", "--device", bad); code != 2 || !strings.Contains(errOut, "want a device number") {
+			t.Errorf("--device %s: exit %d, %s", bad, code, errOut)
 		}
 	}
 }

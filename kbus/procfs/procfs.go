@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -28,8 +29,11 @@ type Binding struct {
 
 var bindingLine = regexp.MustCompile(`^\s*(\d+):\s+(\d+)\s+(\d+)\s+([RL])\s+(.*)$`)
 
-// ParseBindings reads the bindings file's format.
-func ParseBindings(r io.Reader) ([]Binding, error) {
+// ParseBindings reads the bindings file's format: every device's
+// bindings, or only those of the devices named. A line of another device
+// costs only the reading of its device number: a listing may hold
+// millions of bindings (docs/kbus.md §12).
+func ParseBindings(r io.Reader, devices ...int) ([]Binding, error) {
 	var out []Binding
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), 1<<20)
@@ -37,6 +41,12 @@ func ParseBindings(r io.Reader) ([]Binding, error) {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
+		}
+		if len(devices) > 0 {
+			dev, _, ok := strings.Cut(line, ":")
+			if d, err := strconv.Atoi(strings.TrimSpace(dev)); ok && err == nil && !slices.Contains(devices, d) {
+				continue
+			}
 		}
 		m := bindingLine.FindStringSubmatch(line)
 		if m == nil {
@@ -126,14 +136,15 @@ func ParseStats(r io.Reader) ([]Device, error) {
 	return devs, sc.Err()
 }
 
-// ReadBindings parses the live bindings file.
-func ReadBindings() ([]Binding, error) {
+// ReadBindings parses the live bindings file: every device's bindings, or
+// only those of the devices named.
+func ReadBindings(devices ...int) ([]Binding, error) {
 	f, err := os.Open(BindingsPath)
 	if err != nil {
 		return nil, fmt.Errorf("%w (is the kbus module loaded?)", err)
 	}
 	defer f.Close()
-	return ParseBindings(f)
+	return ParseBindings(f, devices...)
 }
 
 // ReadStats parses the live stats file.

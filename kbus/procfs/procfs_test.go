@@ -29,6 +29,14 @@ func TestParseBindings(t *testing.T) {
 	if _, err := ParseBindings(strings.NewReader("garbage\n")); err == nil {
 		t.Error("garbage accepted")
 	}
+	one, err := ParseBindings(strings.NewReader(bindings), 1)
+	if err != nil || len(one) != 1 || one[0] != want[2] {
+		t.Errorf("device 1 alone: %+v, %v", one, err)
+	}
+	// A line of another device is not even parsed.
+	if one, err := ParseBindings(strings.NewReader(bindings+"  7: not a binding line\n"), 0); err != nil || len(one) != 2 {
+		t.Errorf("device 0 alone: %+v, %v", one, err)
+	}
 }
 
 const stats = `dev  0: next ksock 19 next msg 10 unsent unbindings 2(gone tragic)
