@@ -35,9 +35,6 @@ func (r *runner) request() guestproto.Request {
 	if req.Labels == "" {
 		req.Labels = DefaultLabels
 	}
-	if req.Streams == 0 {
-		req.Streams = r.cfg.Flavour.Streams
-	}
 	if n := r.cfg.Net; n != nil {
 		req.IP, req.Peer = n.IP, n.Peer
 	}

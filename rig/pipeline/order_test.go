@@ -69,19 +69,3 @@ func TestTheNextRunStartsTheLongestSuitesFirst(t *testing.T) {
 		t.Errorf("after a stopped and a repeated run the order is %v, want %v", got, want)
 	}
 }
-
-// The debug kernel's guests run two streams unless a run says otherwise;
-// the default kernel's leave the number to the guest.
-func TestTheDebugKernelRunsTwoStreams(t *testing.T) {
-	debug, _ := target.LookupFlavour("debug")
-	for _, c := range []struct {
-		flavour target.Flavour
-		asked   int
-		want    int
-	}{{target.Flavour{}, 0, 0}, {debug, 0, 2}, {debug, 3, 3}, {target.Flavour{}, 1, 1}} {
-		r := newRunner(Config{Target: target.MustLookup("x86_64"), Flavour: c.flavour, Streams: c.asked, Log: os.Stderr})
-		if got := r.request().Streams; got != c.want {
-			t.Errorf("flavour %q, -streams %d: the guest is asked for %d streams, want %d", r.cfg.Flavour.Name, c.asked, got, c.want)
-		}
-	}
-}

@@ -192,13 +192,6 @@ type Flavour struct {
 	// TimeoutFactor stretches a target's budget: the debug kernel's KASAN,
 	// lockdep and kmemleak cost several times the run time under TCG.
 	TimeoutFactor int
-	// Streams is how many suites its guests run side by side when a run
-	// does not say; 0 leaves it to the guest (one more than its vCPUs).
-	// Under the debug kernel the suites are bound by the CPU (KASAN,
-	// lockdep, kmemleak), so a third stream only slows each of them: on
-	// 2026-12-07 its suites took 441 s side by side in three streams
-	// against 465 s in two, and a CLI request missed its 10 s limit.
-	Streams int
 }
 
 // ArchFragment in a flavour's fragment list is the target's own fragment.
@@ -206,7 +199,7 @@ const ArchFragment = "${arch}"
 
 var flavours = []Flavour{
 	{Name: "default", Fragments: []string{"common.config", ArchFragment}, TimeoutFactor: 1},
-	{Name: "debug", Fragments: []string{"common.config", ArchFragment, "debug.config"}, TimeoutFactor: 2, Streams: 2},
+	{Name: "debug", Fragments: []string{"common.config", ArchFragment, "debug.config"}, TimeoutFactor: 2},
 }
 
 // DefaultFlavour is the kernel flavour when none is named.
