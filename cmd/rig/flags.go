@@ -123,7 +123,7 @@ func addSpecFlags(o *options, fs *flag.FlagSet) {
 		fmt.Sprintf("%q", pipeline.DefaultLabels)+")")
 	fs.StringVar(&o.focus, "focus", "", "run only the specs whose full text matches this regular expression")
 	fs.IntVar(&o.streams, "streams", 0, "suites the guest runs side by side, each on a KBUS device of its own; "+
-		"1 runs them one at a time (default: one more than the vCPUs; docs/testing.md)")
+		"1 runs them one at a time (default: one per vCPU; docs/testing.md)")
 	fs.IntVar(&o.repeat, "repeat", 1, "run every chosen suite this many times; the page gives each spec's pass rate")
 }
 

@@ -96,7 +96,7 @@ type Request struct {
 	// prints its console signals (ArgPrintkFlood).
 	PrintkFlood bool
 	// Streams is how many suites run side by side: 1 runs them one at a
-	// time on device 0, 0 means one more than the online CPUs.
+	// time on device 0, 0 means one stream per online CPU.
 	Streams int
 	// First are the suites to start first, in that order (ArgFirst):
 	// only the order in which streams take suites changes, not which run,

@@ -79,7 +79,7 @@ type Config struct {
 	// proof that kernel messages cost no test case.
 	PrintkFlood bool
 	// Streams is how many suites the guest runs side by side
-	// (guestproto.Request.Streams); 0 means one more than the vCPUs.
+	// (guestproto.Request.Streams); 0 means one per vCPU.
 	Streams int
 	// Repeat runs every suite this many times, for each spec's pass rate
 	// (guestproto.Request.Repeat); the timeout grows with it.
