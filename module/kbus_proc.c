@@ -14,6 +14,12 @@
 
 static struct proc_dir_entry *kbus_proc_dir;
 
+#define KBUS_BINDINGS_HEADER \
+	"# <device> is bound to <Ksock-ID> in <process-PID> as <Replier|Listener> for <message-name>\n"
+
+/* The longest line of a binding (see kbus_bindings_show) without its name. */
+#define KBUS_BINDING_LINE_MAX	(10 + 2 + 10 + 1 + 20 + 2 + 1 + 2 + 1)
+
 static int kbus_bindings_show(struct seq_file *m, void *v)
 {
 	struct kbus_binding *b;
@@ -24,7 +30,7 @@ static int kbus_bindings_show(struct seq_file *m, void *v)
 		return -ERESTARTSYS;
 	for (i = 0; i < kbus_num_devs(); i++) {
 		dev = kbus_get_dev(i);
-		seq_puts(m, "# <device> is bound to <Ksock-ID> in <process-PID> as <Replier|Listener> for <message-name>\n");
+		seq_puts(m, KBUS_BINDINGS_HEADER);
 		if (mutex_lock_interruptible(&dev->lock))
 			goto interrupted;
 		list_for_each_entry(b, &dev->bindings, dev_node)
@@ -40,6 +46,48 @@ interrupted:
 	mutex_unlock(&kbus_devices_lock);
 	return -ERESTARTSYS;
 }
+
+/*
+ * kbus_bindings_size - room for the whole bindings listing. seq_file
+ * formats a single_open file again from the start each time its buffer
+ * proves too small, doubling it: a listing of a million bindings was
+ * formatted some fourteen times, each under the devices' locks. Measured
+ * first (names only, no formatting), it is formatted once, unless
+ * bindings were added in between.
+ */
+static size_t kbus_bindings_size(void)
+{
+	size_t size = PAGE_SIZE;
+	struct kbus_binding *b;
+	struct kbus_dev *dev;
+	unsigned int i;
+
+	if (mutex_lock_interruptible(&kbus_devices_lock))
+		return size;
+	for (i = 0; i < kbus_num_devs(); i++) {
+		dev = kbus_get_dev(i);
+		size += sizeof(KBUS_BINDINGS_HEADER);
+		if (mutex_lock_interruptible(&dev->lock))
+			break;
+		list_for_each_entry(b, &dev->bindings, dev_node)
+			size += KBUS_BINDING_LINE_MAX + b->name_len;
+		mutex_unlock(&dev->lock);
+	}
+	mutex_unlock(&kbus_devices_lock);
+	return size;
+}
+
+static int kbus_bindings_open(struct inode *inode, struct file *file)
+{
+	return single_open_size(file, kbus_bindings_show, NULL, kbus_bindings_size());
+}
+
+static const struct proc_ops kbus_bindings_ops = {
+	.proc_open	= kbus_bindings_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= single_release,
+};
 
 static void kbus_ksock_stats(struct seq_file *m, struct kbus_ksock *ks)
 {
@@ -87,7 +135,7 @@ int kbus_proc_init(void)
 	kbus_proc_dir = proc_mkdir("kbus", NULL);
 	if (!kbus_proc_dir)
 		return -ENOMEM;
-	if (!proc_create_single("bindings", 0444, kbus_proc_dir, kbus_bindings_show) ||
+	if (!proc_create("bindings", 0444, kbus_proc_dir, &kbus_bindings_ops) ||
 	    !proc_create_single("stats", 0444, kbus_proc_dir, kbus_stats_show)) {
 		proc_remove(kbus_proc_dir);
 		return -ENOMEM;
