@@ -316,6 +316,7 @@ struct kbus_dev {
 	u32			hash_bits;
 	hsiphash_key_t		hash_key;	/* random, per device */
 	u32			num_bindings;
+	u64			bindings_name_bytes;	/* their names' lengths, summed */
 	u64			bind_seq;
 	/* uid -> bindings held by its unprivileged callers (§18.5) */
 	struct xarray		user_bindings;

@@ -48,17 +48,16 @@ interrupted:
 }
 
 /*
- * kbus_bindings_size - room for the whole bindings listing. seq_file
- * formats a single_open file again from the start each time its buffer
- * proves too small, doubling it: a listing of a million bindings was
- * formatted some fourteen times, each under the devices' locks. Measured
- * first (names only, no formatting), it is formatted once, unless
- * bindings were added in between.
+ * kbus_bindings_size - room for the whole bindings listing, from each
+ * device's count of bindings and of their names' bytes. seq_file formats a
+ * single_open file again from the start each time its buffer proves too
+ * small, doubling it: a listing of a million bindings was formatted some
+ * fourteen times, each under the devices' locks. Sized first, it is
+ * formatted once, unless bindings were added in between.
  */
 static size_t kbus_bindings_size(void)
 {
 	size_t size = PAGE_SIZE;
-	struct kbus_binding *b;
 	struct kbus_dev *dev;
 	unsigned int i;
 
@@ -66,11 +65,10 @@ static size_t kbus_bindings_size(void)
 		return size;
 	for (i = 0; i < kbus_num_devs(); i++) {
 		dev = kbus_get_dev(i);
-		size += sizeof(KBUS_BINDINGS_HEADER);
 		if (mutex_lock_interruptible(&dev->lock))
 			break;
-		list_for_each_entry(b, &dev->bindings, dev_node)
-			size += KBUS_BINDING_LINE_MAX + b->name_len;
+		size += sizeof(KBUS_BINDINGS_HEADER) + dev->bindings_name_bytes +
+			(size_t)dev->num_bindings * KBUS_BINDING_LINE_MAX;
 		mutex_unlock(&dev->lock);
 	}
 	mutex_unlock(&kbus_devices_lock);
