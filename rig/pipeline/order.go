@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kbus-project/kbus/internal/atomicfile"
 	"github.com/kbus-project/kbus/rig/guestproto"
 )
 
@@ -119,19 +120,7 @@ func (r *runner) recordTimes(st *guestproto.Status) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("keeping the suites' times: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".times-*")
-	if err != nil {
-		return fmt.Errorf("keeping the suites' times: %w", err)
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := atomicfile.Write(path, append(b, '\n')); err != nil {
 		return fmt.Errorf("keeping the suites' times: %w", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kbus-project/kbus/internal/atomicfile"
 	"github.com/kbus-project/kbus/rig/figure"
 )
 
@@ -60,5 +61,5 @@ func WriteTargetPage(dir string, t *TargetReport) error {
 	if err := pages.ExecuteTemplate(&page, "target", p); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, HTMLFile), page.Bytes())
+	return atomicfile.Write(filepath.Join(dir, HTMLFile), page.Bytes())
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kbus-project/kbus/internal/atomicfile"
 	"github.com/kbus-project/kbus/rig/profile"
 	"github.com/kbus-project/kbus/rig/requirements"
 )
@@ -113,32 +114,7 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return writeFile(path, b)
-}
-
-// writeFile replaces the file at path with data through a temporary file
-// beside it: a reader, or another rig of the same run publishing at the
-// same moment (make test's stages side by side), sees the old file or the
-// new one, never half of one.
-func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return atomicfile.Write(path, b)
 }
 
 // ReadRun reads a run's summary, e.g. a baseline downloaded from CI.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kbus-project/kbus/internal/atomicfile"
 	"github.com/kbus-project/kbus/rig/figure"
 	"github.com/kbus-project/kbus/rig/requirements"
 )
@@ -128,7 +129,7 @@ func writeRunPage(dir string, r *RunReport, trend *Trend) error {
 	if err := pages.ExecuteTemplate(&page, "run", p); err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, HTMLFile), page.Bytes())
+	return atomicfile.Write(filepath.Join(dir, HTMLFile), page.Bytes())
 }
 
 func (p *runPage) matrixRow(t *TargetReport) matrixRow {
