@@ -23,12 +23,9 @@ import (
 // with NEWDEVICE before the first suite starts.
 
 // streamCount is how many streams a request asks for, never more than
-// there are suites; by default one per CPU. A third stream on two vCPUs
-// shortened x86_64's suites side by side (29.8 s -> 25.2 s) but starved
-// the hostile suite's victim on arm64 (0 round trips in 1.4 s while an
-// attacker closed, run 20261207T134844Z) and slowed a CLI request past
-// its limit on the debug kernel: the suites that measure latency need
-// the CPU they are promised (docs/testing.md, "Suites side by side").
+// there are suites; by default one per CPU (a third stream on two vCPUs
+// starved the suites that measure latency: docs/testing.md, "Suites side
+// by side").
 func streamCount(req guestproto.Request, suites int) int {
 	n := req.Streams
 	if n == 0 {
