@@ -3,6 +3,7 @@ package fuzz
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -511,9 +512,9 @@ func (e *Executor) do(t *thread, op Op) {
 		// bound root sets (§18.5): other users get EACCES writing it.
 		switch op.N % inspections {
 		case 0:
-			_, _ = os.ReadFile("/proc/kbus/bindings")
+			inspectListing("/proc/kbus/bindings", op.Val)
 		case 1:
-			_, _ = os.ReadFile("/proc/kbus/stats")
+			inspectListing("/proc/kbus/stats", op.Val)
 		case 2:
 			_, _ = os.ReadFile(e.deviceFile("name_hash"))
 		case 3:
@@ -685,4 +686,40 @@ func (e *Executor) message(slot int, m *Msg) []byte {
 		b = append(b, make([]byte, -m.Cut)...)
 	}
 	return b
+}
+
+// inspectListing reads a /proc/kbus listing as monitors do, and in the
+// ways its slices allow (docs/kbus.md §12.3): whole (how 0), in 64-byte
+// pieces to its end (1), three such pieces and then a close with the
+// reader's place kept (2), or a page at a time with, after the first, a
+// seek and a read at an offset, which are refused, and a rewind (others).
+func inspectListing(path string, how uint32) {
+	if how == 0 {
+		_, _ = os.ReadFile(path)
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	piece, pieces := 64, -1
+	switch how {
+	case 1:
+	case 2:
+		pieces = 3
+	default:
+		piece = 4096
+	}
+	buf := make([]byte, piece)
+	for i := 0; i != pieces; i++ {
+		if _, err := f.Read(buf); err != nil {
+			return
+		}
+		if i == 0 && piece == 4096 {
+			_, _ = f.Seek(1, io.SeekStart)
+			_, _ = f.ReadAt(buf, 1)
+			_, _ = f.Seek(0, io.SeekStart)
+		}
+	}
 }

@@ -33,7 +33,7 @@ const (
 	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Flag: wait for it (a blocking call); Ptr
 	OpIoctl   Kind = "ioctl"   // N the command number; Val the u32 argument; Ptr
 	OpPoll    Kind = "poll"    // Val timeout in ms
-	OpInspect Kind = "inspect" // N (mod 5): read /proc/kbus/bindings, /proc/kbus/stats, the device's name_hash or max_user_bindings; write Val to max_user_bindings
+	OpInspect Kind = "inspect" // N (mod 5): read /proc/kbus/bindings or /proc/kbus/stats (Val: how, inspectListing), the device's name_hash or max_user_bindings; write Val to max_user_bindings
 	OpKill    Kind = "kill"    // SIGKILL to the second process (Proc 1), started again when next needed
 )
 

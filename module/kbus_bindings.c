@@ -119,6 +119,8 @@ static void kbus_hash_grow(struct kbus_dev *dev)
 		return;
 	/* Oldest first, so that each bucket stays newest first. */
 	list_for_each_entry_reverse(b, &dev->bindings, dev_node) {
+		if (kbus_binding_is_cursor(b))
+			continue;
 		hlist_del(&b->hash_node);
 		hlist_add_head(&b->hash_node, &table[b->hash & ((1U << bits) - 1)]);
 	}
@@ -177,7 +179,6 @@ void kbus_binding_insert(struct kbus_ksock *ks, struct kbus_binding *b)
 	list_add(&b->ksock_node, &ks->bindings);
 	hlist_add_head(&b->hash_node, kbus_bucket(dev, b->hash));
 	dev->num_bindings++;
-	dev->bindings_name_bytes += b->name_len;
 	kbus_hash_grow(dev);
 }
 
@@ -239,7 +240,6 @@ void kbus_binding_unlink(struct kbus_dev *dev, struct kbus_binding *b)
 	list_del(&b->ksock_node);
 	hlist_del(&b->hash_node);
 	dev->num_bindings--;
-	dev->bindings_name_bytes -= b->name_len;
 }
 
 /*
@@ -277,7 +277,6 @@ void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers)
 		list_del(&b->dev_node);
 		hlist_del(&b->hash_node);
 		dev->num_bindings--;
-		dev->bindings_name_bytes -= b->name_len;
 		if (b->is_replier) {
 			/* the Ksock's list is newest first: oldest ends up first */
 			list_move(&b->ksock_node, repliers);

@@ -851,7 +851,7 @@ int kbus_replay_binds(struct kbus_ksock *ks)
 
 	lockdep_assert_held(&ks->dev->lock);
 	list_for_each_entry(b, &dev->bindings, dev_node) {
-		if (!b->is_replier)
+		if (kbus_binding_is_cursor(b) || !b->is_replier)
 			continue;
 		if (kbus_ksock_full(ks, 0))
 			return -EBUSY;

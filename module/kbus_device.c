@@ -131,7 +131,6 @@ static int kbus_create_device(unsigned int index)
 		return -ENOMEM;
 	dev->index = index;
 	mutex_init(&dev->lock);
-	INIT_LIST_HEAD(&dev->ksocks);
 	xa_init_flags(&dev->ksock_ids, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&dev->bindings);
 	INIT_LIST_HEAD(&dev->setaside);
@@ -191,7 +190,7 @@ static void kbus_destroy_device(struct kbus_dev *dev)
 	device_destroy(kbus_class, MKDEV(MAJOR(kbus_devt), dev->index));
 	cdev_del(&dev->cdev);
 	/* No Ksock can be open: each holds a reference on the module. */
-	WARN_ON(!list_empty(&dev->ksocks) || !list_empty(&dev->bindings));
+	WARN_ON(!xa_empty(&dev->ksock_ids) || !list_empty(&dev->bindings));
 	xa_destroy(&dev->ksock_ids);
 	kbus_bindings_free(dev);
 	mutex_destroy(&dev->lock);

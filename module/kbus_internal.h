@@ -165,6 +165,16 @@ struct kbus_binding {
 	char			name[];		/* NUL-terminated */
 };
 
+/*
+ * A /proc/kbus/bindings reader's place in kbus_dev.bindings between two
+ * slices (kbus_proc.c): a binding with no Ksock, in no table, that every
+ * walker of the list steps over.
+ */
+static inline bool kbus_binding_is_cursor(const struct kbus_binding *b)
+{
+	return !b->ksock;
+}
+
 /* One message copy in a Ksock's queue (or set aside for it). */
 struct kbus_qentry {
 	struct list_head	node;
@@ -244,7 +254,6 @@ struct kbus_wmsg {
 /* One open file on a KBUS device. */
 struct kbus_ksock {
 	struct kbus_dev		*dev;
-	struct list_head	node;		/* kbus_dev.ksocks, newest first */
 	u32			id;
 	pid_t			pid;
 	bool			writable;	/* opened for writing */
@@ -306,17 +315,15 @@ struct kbus_dev {
 	unsigned int		index;
 	struct mutex		lock;		/* see "Locking" above */
 
-	struct list_head	ksocks;		/* open Ksocks, newest first */
-	struct xarray		ksock_ids;	/* Ksock id -> Ksock */
+	struct xarray		ksock_ids;	/* Ksock id -> Ksock: its open Ksocks */
 	u32			next_ksock_id;
 	u32			next_serial;
 
-	struct list_head	bindings;	/* newest first */
+	struct list_head	bindings;	/* newest first; /proc cursors too */
 	struct hlist_head	*hash;
 	u32			hash_bits;
 	hsiphash_key_t		hash_key;	/* random, per device */
 	u32			num_bindings;
-	u64			bindings_name_bytes;	/* their names' lengths, summed */
 	u64			bind_seq;
 	/* uid -> bindings held by its unprivileged callers (§18.5) */
 	struct xarray		user_bindings;

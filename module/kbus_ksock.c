@@ -64,7 +64,6 @@ static int kbus_open(struct inode *inode, struct file *file)
 		return err;
 	}
 	ks->id = id;
-	list_add(&ks->node, &dev->ksocks);
 	kbus_wake_senders(dev);
 	if (dev->verbose)
 		pr_info_ratelimited("kbus%u: ksock %u opened by pid %d\n", dev->index, id, ks->pid);
@@ -196,7 +195,6 @@ static int kbus_release(struct inode *inode, struct file *file)
 	}
 	kbus_idset_free(&ks->unreplied_ids);
 
-	list_del(&ks->node);
 	kbus_wake_senders(dev);
 	if (dev->verbose)
 		pr_info_ratelimited("kbus%u: ksock %u closed\n", dev->index, ks->id);

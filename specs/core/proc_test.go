@@ -1,10 +1,14 @@
 package core_test
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/kbus-project/kbus/kbus"
 	. "github.com/kbus-project/kbus/specs/support"
@@ -73,4 +77,113 @@ var _ = Describe("§12 /proc/kbus", func() {
 		}
 		Expect(found).To(BeTrue(), "no line %q in\n%s", want, ProcFile("stats"))
 	})
+
+	// A listing is read a page at a time, each page under the locks, and
+	// goes on where the last page ended (docs/kbus.md §12.3).
+	When("a listing is longer than a page and read a little at a time (§12.3)", func() {
+		It("lists every binding that stays exactly once while others come and go", func() {
+			const stay = 2000 // some 60 pages of lines
+			ks := RW()
+			for i := range stay {
+				BindListener(ks, fmt.Sprintf("$.Proc.Stay.%d", i))
+			}
+			churn := RW()
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					name := fmt.Sprintf("$.Proc.Churn.%d", i%50)
+					Expect(churn.BindListener(name)).To(Succeed())
+					Expect(churn.UnbindListener(name)).To(Succeed())
+				}
+			}()
+			text := readInPieces("/proc/kbus/bindings", 97)
+			close(stop)
+			wg.Wait()
+			seen := map[string]int{}
+			for _, line := range strings.Split(text, "\n") {
+				if i := strings.Index(line, "$.Proc.Stay."); i >= 0 && strings.HasPrefix(line, fmt.Sprintf("%3d:", Device)) {
+					seen[line[i:]]++
+				}
+			}
+			Expect(seen).To(HaveLen(stay), "every binding that stayed is listed")
+			for name, n := range seen {
+				Expect(n).To(Equal(1), "%s is listed once", name)
+			}
+		})
+
+		It("lists every Ksock that stays exactly once in the stats, by id", func() {
+			const stay = 300 // three lines each: some 20 pages
+			var ids []uint32
+			for range stay {
+				ids = append(ids, ID(Open(Device, kbus.ReadOnly)))
+			}
+			text := readInPieces("/proc/kbus/stats", 61)
+			var listed []uint32
+			in := false
+			for _, line := range strings.Split(text, "\n") {
+				var id uint32
+				switch {
+				case strings.HasPrefix(line, "dev "):
+					in = strings.HasPrefix(line, fmt.Sprintf("dev %2d:", Device))
+				case in && strings.HasPrefix(line, "    ksock "):
+					_, err := fmt.Sscanf(line, "    ksock %d ", &id)
+					Expect(err).NotTo(HaveOccurred(), line)
+					listed = append(listed, id)
+				}
+			}
+			Expect(listed).To(ContainElements(ids), "every Ksock that stayed is listed")
+			for i := 1; i < len(listed); i++ {
+				Expect(listed[i]).To(BeNumerically(">", listed[i-1]), "in order of id, each once")
+			}
+		})
+	})
+
+	It("reads a listing again from its start, but seeks nowhere else (§12.3)", func() {
+		for _, name := range []string{"bindings", "stats"} {
+			f, err := os.Open("/proc/kbus/" + name)
+			Expect(err).NotTo(HaveOccurred())
+			defer f.Close()
+			first := make([]byte, 40)
+			_, err = io.ReadFull(f, first)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Seek(0, io.SeekCurrent)).To(Equal(int64(40)), "%s says where a reader is", name)
+			_, err = f.Seek(10, io.SeekStart)
+			Expect(errors.Is(err, syscall.ESPIPE)).To(BeTrue(), "%s: a seek to 10: %v", name, err)
+			_, err = f.ReadAt(make([]byte, 10), 10)
+			Expect(errors.Is(err, syscall.ESPIPE)).To(BeTrue(), "%s: a read at 10: %v", name, err)
+			Expect(f.Seek(0, io.SeekStart)).To(Equal(int64(0)))
+			again := make([]byte, 40)
+			_, err = io.ReadFull(f, again)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(again[:16]).To(Equal(first[:16]), "%s starts again from its start", name)
+		}
+	})
 })
+
+// readInPieces reads the file at path n bytes at a time, so that the
+// module formats it in many slices.
+func readInPieces(path string, n int) string {
+	GinkgoHelper()
+	f, err := os.Open(path)
+	Expect(err).NotTo(HaveOccurred())
+	defer f.Close()
+	var b strings.Builder
+	buf := make([]byte, n)
+	for {
+		got, err := f.Read(buf)
+		b.Write(buf[:got])
+		if err == io.EOF {
+			return b.String()
+		}
+		Expect(err).NotTo(HaveOccurred())
+	}
+}

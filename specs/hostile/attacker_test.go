@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/kbus-project/kbus/internal/usermem"
 	"github.com/kbus-project/kbus/kbus"
+	"github.com/kbus-project/kbus/kbus/procfs"
 	"github.com/kbus-project/kbus/kbus/raw"
 	"github.com/kbus-project/kbus/rig/guestproto"
 	. "github.com/kbus-project/kbus/specs/support"
@@ -142,6 +144,7 @@ var attacks = map[string]attack{
 	"requests then unbind": requestsThen("unbind"),
 	"device-wide calls":    deviceWide,
 	"bind flood":           bindFlood,
+	"listing reader":       listingReader,
 }
 
 // slowMemory is a call whose user memory (a pointy message's data, the
@@ -353,4 +356,71 @@ func errName(err error) string {
 		return e.Name()
 	}
 	return err.Error()
+}
+
+// crowdPrefix begins the names of the bindings that crowd the device
+// while the listing reader reads.
+const crowdPrefix = "$.Crowd."
+
+// listingReader reads /proc/kbus/bindings whole, a page at a time, again
+// and again for hold and at least three times: how many crowd bindings of
+// Device each listing held, and the median over the listings of the
+// share of a listing's time that its longest read() took. A module that
+// formats the listing in slices spends about the same on every read; one
+// that formats it whole spends nearly all of it on the first
+// (docs/kbus.md §12.3).
+func listingReader() (func() (string, error), error) {
+	return func() (string, error) {
+		var shares []int
+		least, most := -1, 0
+		for start := time.Now(); len(shares) < 3 || time.Since(start) < hold; {
+			crowd, share, err := readListing()
+			if err != nil {
+				return "", err
+			}
+			shares = append(shares, share)
+			if least < 0 || crowd < least {
+				least = crowd
+			}
+			most = max(most, crowd)
+		}
+		slices.Sort(shares)
+		return fmt.Sprintf("%d listings of %d..%d crowd bindings, the longest read %d%% of a listing (median)",
+			len(shares), least, most, shares[len(shares)/2]), nil
+	}, nil
+}
+
+// readListing reads the bindings listing once, 4 KiB at a time: the crowd
+// bindings of Device in it, and the percentage of the whole read's time
+// that the longest read() took.
+func readListing() (crowd, share int, err error) {
+	f, err := os.Open(procfs.BindingsPath)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	var text []byte
+	buf := make([]byte, 4096)
+	var longest time.Duration
+	began := time.Now()
+	for {
+		t := time.Now()
+		n, err := f.Read(buf)
+		longest = max(longest, time.Since(t))
+		text = append(text, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, 0, err
+		}
+	}
+	whole := time.Since(began)
+	head := fmt.Sprintf("%3d:", Device)
+	for _, line := range strings.Split(string(text), "\n") {
+		if strings.HasPrefix(line, head) && strings.Contains(line, "  "+crowdPrefix) {
+			crowd++
+		}
+	}
+	return crowd, int(100 * longest / whole), nil
 }
