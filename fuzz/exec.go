@@ -450,6 +450,12 @@ type receiveArg struct {
 	Buf            uintptr
 }
 
+// receiveManyArg is struct kbus_receive_many.
+type receiveManyArg struct {
+	Len, TimeoutMS, Max, Count uint32
+	Buf                        uintptr
+}
+
 // command is KBUS's ioctl command nr, or for a number KBUS does not have,
 // one encoded as its commands are (_IOWR('k', nr, char *)).
 func command(nr int) uintptr {
@@ -590,6 +596,19 @@ func (e *Executor) do(t *thread, op Op) {
 			arg.Buf = t.slowly(buf[:min(len(buf), unix.Getpagesize())])
 		default:
 			arg.Buf = e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))
+		}
+		if op.Many > 0 {
+			many := receiveManyArg{Len: arg.Len, TimeoutMS: arg.TimeoutMS, Max: op.Many - 1, Buf: arg.Buf}
+			argp = uintptr(unsafe.Pointer(&many))
+			if op.Ptr == PtrReadOnly {
+				argp = t.readOnly(unsafe.Slice((*byte)(unsafe.Pointer(&many)), unsafe.Sizeof(many)))
+			}
+			_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), command(raw.NrRecvMany), argp)
+			if errno == 0 && op.Ptr == PtrGood && many.Count == 1 && int(many.Len) <= len(buf) {
+				e.remember(op.Slot, buf[:many.Len])
+			}
+			runtime.KeepAlive(buf)
+			break
 		}
 		n, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), command(raw.NrRecvMsg), argp)
 		if errno == 0 && op.Ptr == PtrGood && int(n) <= len(buf) {

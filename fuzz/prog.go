@@ -30,7 +30,7 @@ const (
 	OpDiscard Kind = "discard" //
 	OpNextMsg Kind = "nextmsg" // Ptr
 	OpRead    Kind = "read"    // N bytes; Ptr
-	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Flag: wait for it (a blocking call); Ptr
+	OpRecvMsg Kind = "recvmsg" // N buffer bytes; Val timeout in ms; Flag: wait for it (a blocking call); Many: RECVMANY; Ptr
 	OpIoctl   Kind = "ioctl"   // N the command number; Val the u32 argument; Ptr
 	OpPoll    Kind = "poll"    // Val timeout in ms
 	OpInspect Kind = "inspect" // N (mod 5): read /proc/kbus/bindings or /proc/kbus/stats (Val: how, inspectListing), the device's name_hash or max_user_bindings; write Val to max_user_bindings
@@ -89,6 +89,9 @@ type Op struct {
 	// Intr sends the calling thread a signal shortly after the call
 	// starts: a call that waits then ends with EINTR, or is restarted.
 	Intr bool `json:"intr,omitempty"`
+	// Many makes a recvmsg a RECVMANY taking at most Many-1 messages
+	// (0: as many as fit); 0 leaves it a RECVMSG.
+	Many uint32 `json:"many,omitempty"`
 }
 
 // maxFail is the latest allocation of a call a program makes fail.
@@ -234,6 +237,9 @@ func randOp(r *rand.Rand) Op {
 			pick(r, []uint32{0, 0, 10, 40, 0xffffffff}), randPtr(r)
 		op.Flag = r.Intn(2) == 0
 		op.Intr = op.Flag && r.Intn(3) == 0
+		if r.Intn(3) == 0 {
+			op.Many = pick(r, []uint32{1, 2, 3})
+		}
 	case n < 96:
 		op.Kind, op.N, op.Val, op.Ptr = OpIoctl, uint32(r.Intn(24)), pick(r, u32Edges), randPtr(r)
 	case n < 99:

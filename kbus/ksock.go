@@ -108,7 +108,10 @@ type Ksock struct {
 	// (docs/kbus.md §7.1); hasOneCall whether the module has them.
 	oneCall    atomic.Bool
 	hasOneCall bool
-	scratch    []byte // RECVMSG's buffer; held with recv
+	// hasMany says whether the module has RECVMANY, which Messages and
+	// Serve use to take several messages in one call.
+	hasMany bool
+	scratch []byte // RECVMSG's and RECVMANY's buffer; held with recv
 
 	// nextMsg is the NEXTMSG ioctl; tests replace it to stand a FIFO in
 	// for a device.
@@ -181,6 +184,9 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 	_, err = ioctl(uintptr(fd), raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&probe))
 	k.hasOneCall = err == unix.EAGAIN || err == unix.EMSGSIZE
 	k.oneCall.Store(k.hasOneCall)
+	var many raw.ReceiveMany
+	_, err = ioctl(uintptr(fd), raw.Native.Ioctl(raw.NrRecvMany), unsafe.Pointer(&many))
+	k.hasMany = err == unix.EAGAIN || err == unix.EMSGSIZE
 	return k, nil
 }
 

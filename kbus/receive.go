@@ -37,6 +37,86 @@ func (k *Ksock) recvMsg(fd uintptr) ([]byte, error) {
 	}
 }
 
+// manyBuffer is RECVMANY's buffer when the messages are small: room for
+// a few dozen of them, or one of up to 64 KiB.
+const manyBuffer = 64 << 10
+
+// recvMany takes with RECVMANY as many whole messages as are queued and
+// fit k.scratch, without waiting: none if none is queued. The caller
+// holds k.recv.
+func (k *Ksock) recvMany(fd uintptr) ([]*Message, error) {
+	for {
+		if len(k.scratch) < manyBuffer {
+			k.scratch = make([]byte, manyBuffer)
+		}
+		rq := raw.ReceiveMany{Len: uint32(len(k.scratch)), Buf: &k.scratch[0]}
+		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMany), unsafe.Pointer(&rq))
+		runtime.KeepAlive(k.scratch)
+		switch err {
+		case nil:
+			return splitMessages(k.scratch[:rq.Len], int(rq.Count))
+		case unix.EMSGSIZE: // a bigger message: it is still queued
+			k.scratch = make([]byte, rq.Len)
+		case unix.EINTR: // interrupted waiting for the device lock
+		case unix.EAGAIN:
+			return nil, nil
+		default:
+			return nil, err
+		}
+	}
+}
+
+// splitMessages cuts n messages in the entire form, back to back in b,
+// apart (docs/kbus.md §7.1, RECVMANY).
+func splitMessages(b []byte, n int) ([]*Message, error) {
+	ms := make([]*Message, 0, n)
+	for len(ms) < n {
+		if len(b) < raw.Native.HeaderSize() {
+			return ms, fmt.Errorf("RECVMANY: %d bytes left for message %d of %d", len(b), len(ms)+1, n)
+		}
+		h, _, _, err := raw.Native.DecodeHeader(b)
+		if err != nil {
+			return ms, fmt.Errorf("RECVMANY: message %d of %d: %w", len(ms)+1, n, err)
+		}
+		size := raw.Native.EntireLen(h.NameLen, h.DataLen)
+		if size > len(b) {
+			return ms, fmt.Errorf("RECVMANY: message %d of %d needs %d bytes, %d left", len(ms)+1, n, size, len(b))
+		}
+		m, err := FromBytes(bytes.Clone(b[:size]))
+		if err != nil {
+			return ms, err
+		}
+		ms = append(ms, m)
+		b = b[size:]
+	}
+	return ms, nil
+}
+
+// receiveMany waits until messages are queued, or some were kept, and
+// takes them all (as many as one RECVMANY gives); the caller holds k.recv.
+func (k *Ksock) receiveMany(ctx context.Context, op string) ([]*Message, error) {
+	if len(k.kept) > 0 {
+		ms := k.kept
+		k.kept = nil
+		return ms, nil
+	}
+	var (
+		ms   []*Message
+		rerr error
+	)
+	err := k.wait(ctx, op, false, func(fd uintptr) bool {
+		ms, rerr = k.recvMany(fd)
+		return len(ms) > 0 || rerr != nil
+	})
+	if err == nil {
+		err = wrap(op, k.device, rerr)
+	}
+	if err != nil && len(ms) == 0 {
+		return nil, err
+	}
+	return ms, nil
+}
+
 // receive waits for the next message from KBUS and reads it; the caller
 // holds k.recv.
 func (k *Ksock) receive(ctx context.Context, op string) (*Message, error) {
@@ -150,7 +230,53 @@ func (k *Ksock) TryReceive() (*Message, error) {
 //		}
 //		fmt.Println(m)
 //	}
-func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] { return Messages(ctx, k) }
+//
+// Where the module has RECVMANY, each wait takes every message queued (as
+// many as one call gives) at once (docs/kbus.md §7.1); those the loop has
+// not reached when it ends go back in front of the queue, for the next
+// Receive.
+func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
+	if !k.hasMany || !k.oneCall.Load() {
+		return Messages(ctx, k)
+	}
+	return func(yield func(*Message, error) bool) {
+		for {
+			ms, err := k.takeMany(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					yield(nil, err)
+				}
+				return
+			}
+			for i, m := range ms {
+				if !yield(m, nil) {
+					k.keepFirst(ms[i+1:])
+					return
+				}
+			}
+		}
+	}
+}
+
+// takeMany is receiveMany with k.recv taken and given back.
+func (k *Ksock) takeMany(ctx context.Context) ([]*Message, error) {
+	if err := k.lock(ctx, "receive", k.recv); err != nil {
+		return nil, err
+	}
+	defer unlock(k.recv)
+	return k.receiveMany(ctx, "receive")
+}
+
+// keepFirst puts ms, taken from KBUS and not handed on, before the
+// messages kept for Receive.
+func (k *Ksock) keepFirst(ms []*Message) {
+	if len(ms) == 0 {
+		return
+	}
+	k.recv <- struct{}{}
+	k.kept = append(append([]*Message(nil), ms...), k.kept...)
+	unlock(k.recv)
+}
 
 // Messages is Ksock.Messages for any Conn (kbustest's Ksock uses it).
 func Messages(ctx context.Context, c Conn) iter.Seq2[*Message, error] {

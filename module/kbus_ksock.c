@@ -457,91 +457,184 @@ unlock:
 	return err;
 }
 
-/* struct kbus_receive in the ILP32 layout. */
+/* struct kbus_receive and struct kbus_receive_many in the ILP32 layout. */
 struct kbus_compat_receive {
 	u32		len;
 	u32		timeout_ms;
 	compat_uptr_t	buf;
 };
 
-static int kbus_get_receive(void __user *arg, struct kbus_receive *r)
-{
-	struct kbus_compat_receive c;
+struct kbus_compat_receive_many {
+	u32		len;
+	u32		timeout_ms;
+	u32		max;
+	u32		count;
+	compat_uptr_t	buf;
+};
 
-	if (kbus_compat()) {
+/* What RECVMSG or RECVMANY asks for, in either layout. */
+struct kbus_recv_args {
+	u32		len;
+	u32		timeout_ms;
+	u32		max;		/* messages at most: 1 for RECVMSG */
+	void __user	*buf;
+};
+
+static int kbus_get_receive(unsigned int cmd, void __user *arg, struct kbus_recv_args *r)
+{
+	struct kbus_compat_receive_many cm;
+	struct kbus_compat_receive c;
+	struct kbus_receive_many m;
+	struct kbus_receive one;
+
+	if (cmd == KBUS_IOC_RECVMSG && kbus_compat()) {
 		if (copy_from_user(&c, arg, sizeof(c)))
 			return -EFAULT;
-		r->len = c.len;
-		r->timeout_ms = c.timeout_ms;
-		r->buf = compat_ptr(c.buf);
-		return 0;
+		*r = (struct kbus_recv_args){ c.len, c.timeout_ms, 1, compat_ptr(c.buf) };
+	} else if (cmd == KBUS_IOC_RECVMSG) {
+		if (copy_from_user(&one, arg, sizeof(one)))
+			return -EFAULT;
+		*r = (struct kbus_recv_args){ one.len, one.timeout_ms, 1, one.buf };
+	} else if (kbus_compat()) {
+		if (copy_from_user(&cm, arg, sizeof(cm)))
+			return -EFAULT;
+		*r = (struct kbus_recv_args){ cm.len, cm.timeout_ms, cm.max, compat_ptr(cm.buf) };
+	} else {
+		if (copy_from_user(&m, arg, sizeof(m)))
+			return -EFAULT;
+		*r = (struct kbus_recv_args){ m.len, m.timeout_ms, m.max, m.buf };
 	}
-	return copy_from_user(r, arg, sizeof(*r)) ? -EFAULT : 0;
+	if (!r->max)
+		r->max = U32_MAX;
+	return 0;
+}
+
+/* How many messages RECVMANY notes at the head of the queue in one look. */
+#define KBUS_TAKE_BATCH	16
+
+/* What kbus_take noted at the head of the queue, in queue order. */
+struct kbus_noted {
+	struct kbus_msg	*msg[KBUS_TAKE_BATCH];
+	u32		flags[KBUS_TAKE_BATCH];
+	u32		len[KBUS_TAKE_BATCH];
+	u32		n;
+};
+
+/*
+ * Note the messages at the head of the queue that fit in @room bytes, at
+ * most @most of them, with a reference each; the first one's length goes
+ * to @first whether it fits or not.
+ */
+static void kbus_note_head(struct kbus_ksock *ks, struct kbus_noted *nt, u32 room, u32 most,
+			   bool compat, u32 *first)
+{
+	struct kbus_qentry *e;
+	u32 len;
+
+	nt->n = 0;
+	for (e = kbus_head(ks); e && nt->n < min_t(u32, most, KBUS_TAKE_BATCH);
+	     e = list_is_last(&e->node, &ks->queue) ? NULL : list_next_entry(e, node)) {
+		len = kbus_entire_len(e->msg->name_len, e->msg->data_len, compat);
+		if (!nt->n && first)
+			*first = len;
+		if (len > room)
+			return;
+		room -= len;
+		nt->msg[nt->n] = kbus_msg_get(e->msg);
+		nt->flags[nt->n] = e->flags;
+		nt->len[nt->n++] = len;
+	}
 }
 
 /*
- * Copy the head of the queue into @r->buf whole and take it off the queue:
- * its length, 0 if the queue is empty, or an error, after which the
- * message is still queued. The length needed goes to @len in any case.
- *
- * The copy is made with no lock held (§18.2): the head is noted under the
- * device lock, copied after releasing it, and taken off the queue under
- * it again if it is still the head with the same message and flags, so
- * what was copied is what was taken. If the head changed meanwhile (an
- * urgent message, another thread of this Ksock), it is done again.
+ * Take the first @n of @nt off the queue, as long as they are still its
+ * head in the same order with the same flags: how many were taken, or an
+ * error if not even the first could be (it stays queued).
  */
-static long kbus_take_whole(struct kbus_ksock *ks, const struct kbus_receive *r, u32 *len,
-			    bool forever)
+static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, u32 n)
 {
-	struct kbus_dev *dev = ks->dev;
-	bool compat = kbus_compat();
 	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
-	struct kbus_msg *msg;
-	long ret;
-	u32 flags;
+	u32 i;
+	int err;
 
-	for (;;) {
-		*len = 0;
-		if (mutex_lock_interruptible(&dev->lock))
-			return forever ? -ERESTARTSYS : -EINTR;
-		kbus_drop_read(ks);
+	lockdep_assert_held(&ks->dev->lock);
+	for (i = 0; i < n; i++) {
 		e = kbus_head(ks);
-		if (!e) {
-			mutex_unlock(&dev->lock);
-			return 0;
-		}
-		msg = kbus_msg_get(e->msg);
-		flags = e->flags;
-		mutex_unlock(&dev->lock);
-
-		*len = kbus_entire_len(msg->name_len, msg->data_len, compat);
-		ret = -EMSGSIZE;
-		if (*len > r->len)
-			goto put;
-		ret = -EFAULT;
-		if (kbus_msg_copy_out(msg, flags, compat, 0, r->buf, *len))
-			goto put;
-
-		ret = forever ? -ERESTARTSYS : -EINTR;
-		if (mutex_lock_interruptible(&dev->lock))
-			goto put;
-		e = kbus_head(ks);
-		if (e && e->msg == msg && e->flags == flags) {
-			ret = kbus_pop_prepare(ks, e, &u);
-			if (!ret) {
-				kbus_msg_put(kbus_pop(ks, e, u));
-				ret = *len;
-			}
-			mutex_unlock(&dev->lock);
-			goto put;
-		}
-		mutex_unlock(&dev->lock);
-		kbus_msg_put(msg);
+		if (!e || e->msg != nt->msg[i] || e->flags != nt->flags[i])
+			break;
+		err = kbus_pop_prepare(ks, e, &u);
+		if (err)
+			return i ? i : err;
+		kbus_msg_put(kbus_pop(ks, e, u));
 	}
-put:
-	kbus_msg_put(msg);
-	return ret;
+	return i;
+}
+
+/*
+ * kbus_take - copy messages from the head of the queue into @r->buf whole,
+ * back to back, and take them off the queue: at most @r->max, as many as
+ * fit in @r->len bytes. Returns how many (0 if the queue is empty) or an
+ * error, after which nothing was taken; @used is the bytes they fill,
+ * @first the length of the first message looked at (also when it did not
+ * fit: EMSGSIZE).
+ *
+ * The copies are made with no lock held (§18.2): the messages at the head
+ * are noted under the device lock, copied after releasing it, and taken
+ * off the queue under it again while they are still its head in the same
+ * order with the same flags, so what was copied is what was taken. If the
+ * head changed meanwhile (an urgent message, another thread of this
+ * Ksock), the rest is looked at again.
+ */
+static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32 *used,
+		      u32 *first, bool forever)
+{
+	long intr = forever ? -ERESTARTSYS : -EINTR;
+	struct kbus_dev *dev = ks->dev;
+	bool compat = kbus_compat();
+	struct kbus_noted nt;
+	u32 taken = 0, copied, pos, i;
+	long err = 0, got;
+
+	*used = 0;
+	*first = 0;
+	while (taken < r->max) {
+		if (mutex_lock_interruptible(&dev->lock)) {
+			err = intr;
+			break;
+		}
+		kbus_drop_read(ks);
+		kbus_note_head(ks, &nt, r->len - *used, r->max - taken, compat,
+			       taken ? NULL : first);
+		mutex_unlock(&dev->lock);
+		if (!nt.n) {
+			err = *first && !taken ? -EMSGSIZE : 0;
+			break;
+		}
+		for (copied = 0, pos = *used; copied < nt.n; pos += nt.len[copied++])
+			if (kbus_msg_copy_out(nt.msg[copied], nt.flags[copied], compat, 0,
+					      (char __user *)r->buf + pos, nt.len[copied]))
+				break;
+		got = copied ? intr : -EFAULT;
+		if (copied && !mutex_lock_interruptible(&dev->lock)) {
+			got = kbus_take_noted(ks, &nt, copied);
+			mutex_unlock(&dev->lock);
+		}
+		for (i = 0; i < nt.n; i++) {
+			if (got > 0 && i < got)
+				*used += nt.len[i];
+			kbus_msg_put(nt.msg[i]);
+		}
+		if (got < 0) {
+			err = got;
+			break;
+		}
+		taken += got;
+		/* A copy that failed, or the last of the queue or the room: done. */
+		if (copied < nt.n || (got == nt.n && nt.n < KBUS_TAKE_BATCH))
+			break;
+	}
+	return taken ? taken : err;
 }
 
 static bool kbus_readable(const struct kbus_ksock *ks)
@@ -550,30 +643,36 @@ static bool kbus_readable(const struct kbus_ksock *ks)
 }
 
 /*
- * RECVMSG: the next message in one call, waiting for it as struct
- * kbus_receive says. A signal ends a wait with a limit with EINTR, and
- * restarts one without (ERESTARTSYS). A close() of the file by another
- * thread does not end the wait, as for sockets: the file stays open until
- * the ioctl returns.
+ * RECVMSG and RECVMANY: the next message, or the next messages, in one
+ * call, waiting for the first as the argument says. A signal ends a wait
+ * with a limit with EINTR, and restarts one without (ERESTARTSYS). A
+ * close() of the file by another thread does not end the wait, as for
+ * sockets: the file stays open until the ioctl returns.
  */
-static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, void __user *arg)
+static long kbus_recvmsg(struct file *file, struct kbus_ksock *ks, unsigned int cmd,
+			 void __user *arg)
 {
-	struct kbus_receive r;
+	struct kbus_recv_args r;
+	u32 used, first, len;
 	bool forever;
 	long left, ret;
-	u32 len;
 
-	ret = kbus_get_receive(arg, &r);
+	ret = kbus_get_receive(cmd, arg, &r);
 	if (ret)
 		return ret;
 	forever = r.timeout_ms == KBUS_WAIT_FOREVER;
 	left = forever ? MAX_SCHEDULE_TIMEOUT : msecs_to_jiffies(r.timeout_ms);
 	for (;;) {
-		len = 0;
-		ret = kbus_take_whole(ks, &r, &len, forever);
-		/* len is the first field in both layouts. */
+		ret = kbus_take(ks, &r, &used, &first, forever);
+		/* len is the first field in every layout, count the fourth. */
+		len = ret > 0 ? used : first;
 		if (len && put_user(len, (u32 __user *)arg))
 			return -EFAULT;
+		if (cmd == KBUS_IOC_RECVMANY && ret > 0 &&
+		    put_user((u32)ret, (u32 __user *)arg + 3))
+			return -EFAULT;
+		if (ret > 0)
+			return cmd == KBUS_IOC_RECVMSG ? used : ret;
 		if (ret)
 			return ret;
 		if (!r.timeout_ms || (file->f_flags & O_NONBLOCK))
@@ -850,6 +949,7 @@ static const struct kbus_arg_at kbus_args[KBUS_IOC_MAXNR_EXT + 1] = {
 		offsetof(struct kbus_message_header, id), sizeof(struct kbus_msg_id)
 	},
 	[_IOC_NR(KBUS_IOC_RECVMSG)] = { 0, sizeof(u32) },		/* len */
+	[_IOC_NR(KBUS_IOC_RECVMANY)] = { 0, 4 * sizeof(u32) },	/* len ... count */
 };
 
 /*
@@ -863,7 +963,7 @@ static int kbus_check_result(unsigned int cmd, void __user *arg)
 {
 	const struct kbus_arg_at *at = &kbus_args[_IOC_NR(cmd)];
 	char __user *p = (char __user *)arg + at->off;
-	u8 buf[sizeof(struct kbus_msg_id)];
+	u8 buf[4 * sizeof(u32)];
 
 	if (!at->len)
 		return 0;
@@ -927,7 +1027,8 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case KBUS_IOC_RECVMSG:
-		return kbus_recvmsg(file, ks, uarg);	/* may wait; copies out unlocked */
+	case KBUS_IOC_RECVMANY:
+		return kbus_recvmsg(file, ks, cmd, uarg);	/* may wait; copies out unlocked */
 	case KBUS_IOC_BIND:
 		/* copies the name in first */
 		return kbus_name_ioctl(ks, cmd, uarg, kbus_bind_limited(file));

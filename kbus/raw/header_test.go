@@ -53,6 +53,8 @@ var cValues = []struct {
 	{"OFF_NAME", "offsetof(struct kbus_message_header, name)", func(l Layout) uint64 { return uint64(l.NameOffset()) }},
 	{"OFF_DATA", "offsetof(struct kbus_message_header, data)", func(l Layout) uint64 { return uint64(l.DataOffset()) }},
 	{"OFF_END_GUARD", "offsetof(struct kbus_message_header, end_guard)", func(l Layout) uint64 { return uint64(l.EndGuardOffset()) }},
+	{"RECEIVE_MANY_SIZE", "sizeof(struct kbus_receive_many)", func(l Layout) uint64 { return uint64(l.ReceiveManySize()) }},
+	{"RECEIVE_MANY_BUF", "offsetof(struct kbus_receive_many, buf)", func(Layout) uint64 { return 16 }},
 	{"BIND_REQUEST_SIZE", "sizeof(struct kbus_bind_request)", func(l Layout) uint64 { return uint64(l.BindRequestSize()) }},
 	{"BIND_QUERY_SIZE", "sizeof(struct kbus_bind_query)", func(l Layout) uint64 { return uint64(l.BindRequestSize()) }},
 	{"ENTIRE_LEN_FRED_7", "KBUS_ENTIRE_MSG_LEN(6, 7)", func(l Layout) uint64 { return uint64(l.EntireLen(6, 7)) }},
@@ -66,7 +68,7 @@ var ioctls = map[int]string{
 	NrNextMsg: "NEXTMSG", NrLenLeft: "LENLEFT", NrSend: "SEND", NrDiscard: "DISCARD", NrLastSent: "LASTSENT",
 	NrMaxMsgs: "MAXMSGS", NrNumMsgs: "NUMMSGS", NrUnrepliedTo: "UNREPLIEDTO", NrMsgOnlyOnce: "MSGONLYONCE",
 	NrVerbose: "VERBOSE", NrNewDevice: "NEWDEVICE", NrReportReplierBinds: "REPORTREPLIERBINDS",
-	NrMaxMsgSize: "MAXMSGSIZE", NrSendMsg: "SENDMSG", NrRecvMsg: "RECVMSG",
+	NrMaxMsgSize: "MAXMSGSIZE", NrSendMsg: "SENDMSG", NrRecvMsg: "RECVMSG", NrRecvMany: "RECVMANY",
 }
 
 // names are the names of KBUS's own messages in the header and Go's.

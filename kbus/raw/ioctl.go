@@ -29,9 +29,10 @@ const (
 	MaxNr                = 18 // the original's last
 
 	// This module's one-call send and receive (docs/kbus.md §7.1).
-	NrSendMsg = 19
-	NrRecvMsg = 20
-	MaxNrExt  = 20
+	NrSendMsg  = 19
+	NrRecvMsg  = 20
+	NrRecvMany = 21
+	MaxNrExt   = 21
 )
 
 // WaitForever is the RECVMSG timeout that waits without limit.
@@ -61,6 +62,7 @@ var iocDirs = [MaxNrExt + 1]uint32{
 	NrMaxMsgSize:         iocRead | iocWrite,
 	NrSendMsg:            iocRead | iocWrite,
 	NrRecvMsg:            iocRead | iocWrite,
+	NrRecvMany:           iocRead | iocWrite,
 }
 
 // Ioctl returns the command number of ioctl nr for this layout, with the
@@ -90,6 +92,19 @@ type Receive struct {
 	TimeoutMS uint32
 	Buf       *byte
 }
+
+// ReceiveMany is struct kbus_receive_many as a Go value, as BindRequest
+// is: the four counts, then the buffer's address.
+type ReceiveMany struct {
+	Len       uint32
+	TimeoutMS uint32
+	Max       uint32 // messages at most; 0: as many as fit
+	Count     uint32 // out: how many were taken
+	Buf       *byte
+}
+
+// ReceiveManySize is sizeof(struct kbus_receive_many): 20 or 24 bytes.
+func (l Layout) ReceiveManySize() int { return 16 + l.PtrSize }
 
 // ReceiveSize is sizeof(struct kbus_receive): 12 or 16 bytes.
 func (l Layout) ReceiveSize() int { return 8 + l.PtrSize }

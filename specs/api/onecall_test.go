@@ -118,4 +118,31 @@ var _ = Describe("The Go API on either call sequence (§7.1)", func() {
 		Expect(one).To(ContainElement("request to a replier that closed: status $.KBUS.Replier.GoneAway"))
 		Expect(transcript(false)).To(Equal(one))
 	})
+
+	It("takes a burst in one RECVMANY in Messages, and hands what a loop did not reach to the next Receive", func() {
+		listener, sender := RW(), RW()
+		Expect(listener.BindListener("$.Burst.*")).To(Succeed())
+		for i := range 5 {
+			_, err := sender.Send(kbus.NewAnnouncement(fmt.Sprintf("$.Burst.N%d", i), nil))
+			Expect(err).NotTo(HaveOccurred())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var seen []string
+		for m, err := range listener.Messages(ctx) {
+			Expect(err).NotTo(HaveOccurred())
+			seen = append(seen, m.Name)
+			if len(seen) == 2 {
+				break
+			}
+		}
+		Expect(listener.NumMessages()).To(BeZero(), "all five were taken in one call")
+		for range 3 {
+			m, err := listener.Receive(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			seen = append(seen, m.Name)
+		}
+		Expect(seen).To(Equal([]string{"$.Burst.N0", "$.Burst.N1", "$.Burst.N2", "$.Burst.N3", "$.Burst.N4"}),
+			"in order, none lost")
+	})
 })

@@ -31,9 +31,9 @@ var _ = Describe("§7 ioctls", func() {
 		Expect(v).To(Equal(ID(ks)))
 	})
 
-	It("answers an unknown command, a wrong magic or nr > 20 (§7.1) with ENOTTY", func() {
+	It("answers an unknown command, a wrong magic or nr > 21 (§7.1) with ENOTTY", func() {
 		var v uint32
-		for _, cmd := range []uint32{l.Ioctl(raw.NrKsockID) + 21 - raw.NrKsockID, 0x80045401, 0x80086A04, 0x00006B00,
+		for _, cmd := range []uint32{l.Ioctl(raw.NrKsockID) + 22 - raw.NrKsockID, 0x80045401, 0x80086A04, 0x00006B00,
 			l.Ioctl(raw.NrKsockID) + raw.NrSendMsg - raw.NrKsockID} { // SENDMSG's number, read-only: not SENDMSG
 			_, err := ks.Syscalls().Ioctl(cmd, unsafe.Pointer(&v))
 			Expect(err).To(MatchError(kbus.ErrNotKBUS), "cmd %#x", cmd)
@@ -42,7 +42,7 @@ var _ = Describe("§7 ioctls", func() {
 
 	It("answers an inaccessible argument with EFAULT", func() {
 		for _, nr := range []int{raw.NrBind, raw.NrKsockID, raw.NrReplier, raw.NrNextMsg, raw.NrLastSent,
-			raw.NrMaxMsgs, raw.NrMsgOnlyOnce, raw.NrMaxMsgSize, raw.NrSendMsg, raw.NrRecvMsg} {
+			raw.NrMaxMsgs, raw.NrMsgOnlyOnce, raw.NrMaxMsgSize, raw.NrSendMsg, raw.NrRecvMsg, raw.NrRecvMany} {
 			_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(ks.Fd()), uintptr(l.Ioctl(nr)), 8)
 			Expect(errno).To(Equal(unix.EFAULT), "nr %d", nr)
 		}

@@ -342,4 +342,101 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			Expect(r.U32(raw.NrLenLeft, 0)).To(BeZero())
 		})
 	})
+
+	Describe("RECVMANY", func() {
+		var sender *kbus.Ksock
+		var r *RawKsock
+		BeforeEach(func() {
+			sender = RW()
+			r = OpenRaw()
+			r.BindListener("$.Many.*")
+		})
+		names := func(ms []*kbus.Message) []string {
+			var out []string
+			for _, m := range ms {
+				out = append(out, m.Name)
+			}
+			return out
+		}
+
+		It("takes every queued message that fits, in order, back to back, and returns how many", func() {
+			for i := range 40 {
+				Send(sender, kbus.NewAnnouncement(fmt.Sprintf("$.Many.N%d", i), []byte("data")))
+			}
+			ms, n, count, err := RecvMany(r.Fd, 1<<20, 0, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(count).To(Equal(uint32(40)))
+			Expect(n).To(BeEquivalentTo(40 * l.EntireLen(uint32(len("$.Many.N10")), 4)))
+			for i, m := range ms {
+				Expect(m.Name).To(Equal(fmt.Sprintf("$.Many.N%d", i)), "in the queue's order")
+				Expect(string(m.Data)).To(Equal("data"))
+			}
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(BeZero())
+		})
+
+		It("takes no more than fit in its buffer, or than its max, and leaves the rest queued", func() {
+			for i := range 5 {
+				Send(sender, kbus.NewAnnouncement(fmt.Sprintf("$.Many.N%d", i), nil))
+			}
+			one := uint32(l.EntireLen(uint32(len("$.Many.N0")), 0))
+			ms, n, _, err := RecvMany(r.Fd, 2*one+one/2, 0, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names(ms)).To(Equal([]string{"$.Many.N0", "$.Many.N1"}), "two fit")
+			Expect(n).To(Equal(2 * one))
+			ms, _, _, err = RecvMany(r.Fd, 4096, 1, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names(ms)).To(Equal([]string{"$.Many.N2"}), "max 1")
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(2)), "the rest still queued")
+		})
+
+		It("says EMSGSIZE with the length the first message needs when it alone does not fit", func() {
+			Send(sender, kbus.NewAnnouncement("$.Many.Big", make([]byte, 300)))
+			Send(sender, kbus.NewAnnouncement("$.Many.Small", nil))
+			_, n, _, err := RecvMany(r.Fd, 64, 0, 0)
+			Expect(err).To(MatchError(kbus.ErrTooBig))
+			Expect(n).To(BeEquivalentTo(l.EntireLen(10, 300)))
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(2)), "both still queued")
+		})
+
+		It("owes a reply for every request it takes, and puts an urgent one first", func() {
+			r.BindReplier("$.Asked.Q")
+			Send(sender, kbus.NewRequest("$.Asked.Q", nil))
+			Send(sender, kbus.NewAnnouncement("$.Many.News", nil))
+			urgent := kbus.NewRequest("$.Asked.Q", nil)
+			urgent.Flags |= kbus.FlagUrgent
+			Send(sender, urgent)
+			ms, _, _, err := RecvMany(r.Fd, 4096, 0, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names(ms)).To(Equal([]string{"$.Asked.Q", "$.Asked.Q", "$.Many.News"}), "the urgent request, then the queue in order")
+			Expect(ms[0].Flags&kbus.FlagUrgent).NotTo(BeZero(), "the urgent request first")
+			Expect(r.U32(raw.NrUnrepliedTo, 0)).To(Equal(uint32(2)))
+		})
+
+		It("says EAGAIN with nothing queued and no wait, and waits for the first message as RECVMSG does", func() {
+			_, _, _, err := RecvMany(r.Fd, 4096, 0, 0)
+			Expect(err).To(MatchError(kbus.ErrWouldBlock))
+			_, _, _, err = RecvMany(r.Fd, 4096, 0, 20)
+			Expect(err).To(MatchError(kbus.ErrTimedOut))
+			go func() {
+				defer GinkgoRecover()
+				time.Sleep(50 * time.Millisecond)
+				Send(sender, kbus.NewAnnouncement("$.Many.Late", nil))
+			}()
+			ms, _, _, err := RecvMany(r.Fd, 4096, 0, 5000)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names(ms)).To(Equal([]string{"$.Many.Late"}))
+		})
+
+		It("says EFAULT for a buffer it cannot write, and keeps the messages", func() {
+			Send(sender, kbus.NewAnnouncement("$.Many.Fault", nil))
+			arg := struct {
+				len, timeout, max, count uint32
+				buf                      uintptr
+			}{4096, 0, 0, 0, 16}
+			_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(r.Fd), uintptr(l.Ioctl(raw.NrRecvMany)),
+				uintptr(unsafe.Pointer(&arg)))
+			Expect(e).To(Equal(unix.EFAULT))
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(1)))
+		})
+	})
 })

@@ -134,6 +134,36 @@ func RecvMsg(fd int, bufLen, timeoutMS uint32) ([]byte, uint32, error) {
 	return buf[:n], arg.Len, nil
 }
 
+// RecvMany is one RECVMANY into a buffer of bufLen bytes (at least one),
+// taking at most most messages (0: as many as fit), waiting up to
+// timeoutMS: the messages, the len and count the module put back, and the
+// error.
+func RecvMany(fd int, bufLen, most, timeoutMS uint32) ([]*kbus.Message, uint32, uint32, error) {
+	GinkgoHelper()
+	buf := make([]byte, max(bufLen, 1))
+	arg := raw.ReceiveMany{Len: bufLen, TimeoutMS: timeoutMS, Max: most, Buf: &buf[0]}
+	n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrRecvMany)),
+		uintptr(unsafe.Pointer(&arg)))
+	if e != 0 {
+		return nil, arg.Len, arg.Count, kbus.Errno(e)
+	}
+	Expect(arg.Count).To(BeEquivalentTo(n), "RECVMANY returns the count it puts in count")
+	var ms []*kbus.Message
+	b := buf[:arg.Len]
+	for len(ms) < int(n) {
+		h, _, _, err := raw.Native.DecodeHeader(b)
+		Expect(err).NotTo(HaveOccurred(), "message %d of %d", len(ms)+1, n)
+		size := raw.Native.EntireLen(h.NameLen, h.DataLen)
+		Expect(size).To(BeNumerically("<=", len(b)), "message %d of %d within len", len(ms)+1, n)
+		m, err := kbus.FromBytes(b[:size])
+		Expect(err).NotTo(HaveOccurred())
+		ms = append(ms, m)
+		b = b[size:]
+	}
+	Expect(b).To(BeEmpty(), "len is the bytes of the messages taken")
+	return ms, arg.Len, arg.Count, nil
+}
+
 // SendMsg is one SENDMSG of the message at b (pointy or entire); the id
 // the module wrote into it, and the error.
 func SendMsg(fd int, b []byte) (kbus.MessageID, error) {

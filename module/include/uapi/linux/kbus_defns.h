@@ -166,11 +166,13 @@ struct kbus_replier_bind_event_data {
  *
  * SENDMSG takes a pointer to a whole message, pointy or entire, and sends
  * it as write() and SEND would; its id is written into the message's id.
- * RECVMSG takes a struct kbus_receive.
+ * RECVMSG takes a struct kbus_receive, RECVMANY (several messages in one
+ * call) a struct kbus_receive_many.
  */
 #define KBUS_IOC_SENDMSG	_IOWR(KBUS_IOC_MAGIC, 19, char *)
 #define KBUS_IOC_RECVMSG	_IOWR(KBUS_IOC_MAGIC, 20, char *)
-#define KBUS_IOC_MAXNR_EXT	20
+#define KBUS_IOC_RECVMANY	_IOWR(KBUS_IOC_MAGIC, 21, char *)
+#define KBUS_IOC_MAXNR_EXT	21
 
 /* timeout_ms of struct kbus_receive: wait until a message comes. */
 #define KBUS_WAIT_FOREVER	0xFFFFFFFFU
@@ -187,6 +189,25 @@ struct kbus_replier_bind_event_data {
 struct kbus_receive {
 	kbus_u32	len;
 	kbus_u32	timeout_ms;
+	void __user	*buf;
+};
+
+/*
+ * Argument of KBUS_IOC_RECVMANY: the messages at the head of the queue, as
+ * many whole ones as fit in len bytes (and at most max, unless max is 0),
+ * are copied into buf back to back, each in the entire form, and taken off
+ * the queue as RECVMSG takes one. Their number is returned and put in
+ * count, the bytes they fill in len; a message's length follows from its
+ * header (KBUS_ENTIRE_MSG_LEN). If the first message does not fit, the
+ * ioctl fails with EMSGSIZE and puts the length it needs in len. It waits
+ * for the first message as RECVMSG does, never for the others. The four
+ * counts come first, so they lie where they do on every architecture.
+ */
+struct kbus_receive_many {
+	kbus_u32	len;
+	kbus_u32	timeout_ms;
+	kbus_u32	max;
+	kbus_u32	count;
 	void __user	*buf;
 };
 
