@@ -2,7 +2,8 @@
 /*
  * The raw-ABI benchmark: KBUS measured from C, with no Go runtime between
  * the program and the module, through the original call sequence (write +
- * SEND, poll + NEXTMSG + read) and through SENDMSG and RECVMSG, beside the
+ * SEND, poll + NEXTMSG + read), through SENDMSG and RECVMSG, and with RECVMANY
+ * taking several messages a call (docs/kbus.md §7.1), beside the
  * kernel's own IPC (a SOCK_SEQPACKET socketpair, a POSIX message queue)
  * doing the same work. kbusbench runs it in the guest and reads its
  * figures, one per line:
@@ -28,6 +29,15 @@
 
 #define DATA_LEN	64
 #define MAX_MSG		4096
+/* RECVMANY's buffer: room for some 400 of the benchmark's messages. */
+#define MANY_BUF	(64 * 1024)
+/* The fan-out with RECVMANY sends this many messages, then each listener
+ * takes them in one call. */
+#define BURST		16
+
+/* How a side receives: the original calls, RECVMSG, or RECVMANY (all but
+ * the original calls send with SENDMSG). */
+enum { ORIGINAL, ONECALL, MANY };
 
 static const char *device = "/dev/kbus0";
 static int repeats = 5;
@@ -161,12 +171,26 @@ static kbus_u32 recv_onecall(int fd, char *buf, kbus_u32 timeout_ms)
 	return n;
 }
 
+/* Every queued message that fits in @len bytes, with RECVMANY: how many. */
+static kbus_u32 recv_many(int fd, char *buf, kbus_u32 len, kbus_u32 timeout_ms)
+{
+	struct kbus_receive_many r = { .len = len, .timeout_ms = timeout_ms, .buf = buf };
+	int n;
+
+	do
+		n = ioctl(fd, KBUS_IOC_RECVMANY, &r);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		die("recvmany");
+	return n;
+}
+
 /* What the two threads of a measurement share. */
 struct side {
 	int fd;		/* the thread's end: listener, replier, or socket */
 	int sock;	/* this end: sender, asker, or socket */
 	mqd_t mq;
-	int onecall;	/* SENDMSG/RECVMSG, else the original calls */
+	int onecall;	/* ORIGINAL, ONECALL or MANY */
 	long n;
 	struct message msg;	/* the replier's reply */
 };
@@ -191,8 +215,18 @@ static void *announce_receiver(void *arg)
 {
 	struct side *s = arg;
 	char buf[MAX_MSG];
+	char *many;
 	long i;
 
+	if (s->onecall == MANY) {
+		many = malloc(MANY_BUF);
+		if (!many)
+			die("malloc");
+		for (i = 0; i < s->n; )
+			i += recv_many(s->fd, many, MANY_BUF, KBUS_WAIT_FOREVER);
+		free(many);
+		return NULL;
+	}
 	for (i = 0; i < s->n; i++) {
 		if (s->onecall)
 			recv_onecall(s->fd, buf, KBUS_WAIT_FOREVER);
@@ -434,44 +468,57 @@ static double socketpair_ping_pong(void)
  * Fan-out: one thread sends each message and then reads it from every
  * listener, so the figure is the work of a delivery, without wake-ups:
  * microseconds per delivery (the send and every read, over the listeners).
+ * With RECVMANY it sends BURST messages, then takes them from each
+ * listener in one call.
  */
-static double fan_out(int listeners, int onecall)
+static double fan_out(int listeners, int how)
 {
 	long n = listeners >= 100 ? messages / 100 : messages / 10;
 	struct message msg = build("$.Bench.C.Fan", 0);
 	int sender = open_ksock();
+	int burst = how == MANY ? BURST : 1;
 	char buf[MAX_MSG];
 	double start;
+	char *many;
 	int *fds;
 	long i;
-	int l;
+	int l, b;
 
-	if (n < 1)
-		n = 1;
+	n -= n % burst;
+	if (n < burst)
+		n = burst;
 	fds = calloc(listeners, sizeof(*fds));
-	if (!fds)
+	many = malloc(MANY_BUF);
+	if (!fds || !many)
 		die("calloc");
 	for (l = 0; l < listeners; l++) {
 		fds[l] = open_ksock();
 		bind_to(fds[l], "$.Bench.C.Fan", 0);
 	}
 	start = now();
-	for (i = 0; i < n; i++) {
-		if (onecall)
-			send_onecall(sender, &msg);
-		else
-			send_original(sender, &msg);
-		for (l = 0; l < listeners; l++) {
-			if (onecall)
-				recv_onecall(fds[l], buf, 0);
+	for (i = 0; i < n; i += burst) {
+		for (b = 0; b < burst; b++) {
+			if (how == ORIGINAL)
+				send_original(sender, &msg);
 			else
+				send_onecall(sender, &msg);
+		}
+		for (l = 0; l < listeners; l++) {
+			if (how == MANY) {
+				for (b = 0; b < burst; )
+					b += recv_many(fds[l], many, MANY_BUF, 0);
+			} else if (how == ONECALL) {
+				recv_onecall(fds[l], buf, 0);
+			} else {
 				recv_original(fds[l], buf);
+			}
 		}
 	}
 	start = (now() - start) * 1e6 / ((double)n * listeners);
 	for (l = 0; l < listeners; l++)
 		close(fds[l]);
 	close(sender);
+	free(many);
 	free(fds);
 	free(msg.m);
 	return start;
@@ -508,12 +555,17 @@ static double no_arg_ping_pong(int unused)
 
 static double fan_onecall(int listeners)
 {
-	return fan_out(listeners, 1);
+	return fan_out(listeners, ONECALL);
 }
 
 static double fan_original(int listeners)
 {
-	return fan_out(listeners, 0);
+	return fan_out(listeners, ORIGINAL);
+}
+
+static double fan_many(int listeners)
+{
+	return fan_out(listeners, MANY);
 }
 
 int main(int argc, char **argv)
@@ -545,12 +597,13 @@ int main(int argc, char **argv)
 		}
 	}
 	batch = socketpair_capacity();
-	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, 0);
-	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, 1);
+	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, ORIGINAL);
+	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, ONECALL);
+	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMANY", "msg/s", announcements, MANY);
 	figure("c floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", no_arg_socketpair, 0);
 	figure("c floor: POSIX message queue 1->1, 64 B", "msg/s", no_arg_mqueue, 0);
-	figure("c: request->reply round trips, original calls", "rt/s", round_trips, 0);
-	figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, 1);
+	figure("c: request->reply round trips, original calls", "rt/s", round_trips, ORIGINAL);
+	figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, ONECALL);
 	figure("c floor: SOCK_SEQPACKET socketpair ping-pong", "rt/s", no_arg_ping_pong, 0);
 	for (i = 0; i < sizeof(fans) / sizeof(fans[0]); i++) {
 		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, original calls", fans[i]);
@@ -558,6 +611,10 @@ int main(int argc, char **argv)
 		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMSG",
 			 fans[i]);
 		figure(name, "µs", fan_onecall, fans[i]);
+		snprintf(name, sizeof(name),
+			 "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMANY, bursts of 16",
+			 fans[i]);
+		figure(name, "µs", fan_many, fans[i]);
 	}
 	return 0;
 }

@@ -21,6 +21,9 @@ const (
 	cRoundTripsOne = "c: request->reply round trips, SENDMSG / RECVMSG"
 	cPingPong      = "c floor: SOCK_SEQPACKET socketpair ping-pong"
 	cFanOne        = "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMSG"
+	// With RECVMANY: several messages a call (docs/kbus.md §7.1).
+	cAnnounceMany = "c: announcements 1->1, 64 B, SENDMSG / RECVMANY"
+	cFanMany      = "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMANY, bursts of 16"
 )
 
 // cFanOriginal is the fan-out figure through the original calls.
@@ -32,12 +35,12 @@ var cFanListeners = []int{1, 10, 100, 1000}
 // cFigures lists every figure the program prints, in its order.
 func cFigures() []string {
 	names := []string{
-		"c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", cAnnounceOne, cSocketpair,
+		"c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", cAnnounceOne, cAnnounceMany, cSocketpair,
 		"c floor: POSIX message queue 1->1, 64 B",
 		"c: request->reply round trips, original calls", cRoundTripsOne, cPingPong,
 	}
 	for _, l := range cFanListeners {
-		names = append(names, fmt.Sprintf(cFanOriginal, l), fmt.Sprintf(cFanOne, l))
+		names = append(names, fmt.Sprintf(cFanOriginal, l), fmt.Sprintf(cFanOne, l), fmt.Sprintf(cFanMany, l))
 	}
 	return names
 }

@@ -131,9 +131,12 @@ var targets = []target{
 	// The one-call path against the kernel's own IPC, from C and from Go.
 	{"C: round trips, SENDMSG/RECVMSG / socketpair ping-pong", cRoundTripsOne, cPingPong, 1.0, true},
 	{"C: announcements, SENDMSG/RECVMSG / socketpair (64 B)", cAnnounceOne, cSocketpair, 1.0, true},
+	{"C: announcements, SENDMSG/RECVMANY / socketpair (64 B)", cAnnounceMany, cSocketpair, 1.0, true},
 	{"Go API: round trips, SENDMSG/RECVMSG / socketpair ping-pong", figRoundTripsOne, figSocketpairRT, 0.8, true},
 	{"C: fan-out to 100, time per delivery / to 1", fmt.Sprintf(cFanOne, 100), fmt.Sprintf(cFanOne, 1), 0.2, false},
 	{"C: fan-out to 1000 / to 100, time per delivery", fmt.Sprintf(cFanOne, 1000), fmt.Sprintf(cFanOne, 100), 1.0, false},
+	{"C: fan-out with RECVMANY bursts, to 100 / to 1, time per delivery", fmt.Sprintf(cFanMany, 100), fmt.Sprintf(cFanMany, 1), 0.2, false},
+	{"C: fan-out with RECVMANY bursts, to 1000 / to 100, time per delivery", fmt.Sprintf(cFanMany, 1000), fmt.Sprintf(cFanMany, 100), 1.0, false},
 	{"delivered announcements / socketpair (64 B)", figAnnounce64, figSocketpair64, 0.5, true},
 	// Throughputs: the time ratio is the inverse of the rate ratio.
 	{"t(10 000 bindings) / t(10 bindings)", fmt.Sprintf(figBindings, 10), fmt.Sprintf(figBindings, 10000), 1.5, false},

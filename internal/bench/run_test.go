@@ -77,7 +77,7 @@ func TestCFiguresAreWhatTheProgramPrints(t *testing.T) {
 			t.Errorf("kbus_bench.c does not print %q", n)
 		}
 	}
-	for _, f := range []string{cFanOne, cFanOriginal} {
+	for _, f := range []string{cFanOne, cFanOriginal, cFanMany} {
 		if !strings.Contains(string(src), `"`+f+`"`) {
 			t.Errorf("kbus_bench.c does not print %q", f)
 		}
