@@ -121,9 +121,9 @@ DEBUG_LABELS = $(or $(LABELS),$(HOSTILE_LABELS) && !large)
 # kernel's minutes; its bind flood meets a bound of 100 bindings, not
 # 4096, as each copy a send makes costs that kernel milliseconds
 # (docs/testing.md, "What a run costs"); its listing reader's device
-# holds 50 000 bindings, not 200 000.
+# holds 20 000 bindings, not 50 000.
 DEBUG_ARGS = -kernel-arg hostile.requests=5000 -kernel-arg hostile.bindings=100 \
-	-kernel-arg hostile.listed=50000
+	-kernel-arg hostile.listed=20000
 qemu-test-debug: deps rig
 	$(RIG) test -arch x86_64 -kernel debug $(RUN_FLAGS) -cache $(RIG_CACHE) -labels '$(DEBUG_LABELS)' $(DEBUG_ARGS)
 
