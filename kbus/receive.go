@@ -16,25 +16,17 @@ import (
 // recvMsg takes the next message with RECVMSG, without waiting: nil if
 // none is queued. The caller holds k.recv, which guards k.scratch.
 func (k *Ksock) recvMsg(fd uintptr) ([]byte, error) {
-	for {
-		if len(k.scratch) == 0 {
-			k.scratch = make([]byte, 4096)
-		}
-		rq := raw.Receive{Len: uint32(len(k.scratch)), Buf: &k.scratch[0]}
-		n, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&rq))
-		runtime.KeepAlive(k.scratch)
-		switch err {
-		case nil:
-			return bytes.Clone(k.scratch[:n]), nil
-		case unix.EMSGSIZE: // a bigger message: it is still queued
-			k.scratch = make([]byte, rq.Len)
-		case unix.EINTR: // interrupted waiting for the device lock
-		case unix.EAGAIN:
-			return nil, nil
-		default:
-			return nil, err
-		}
+	var n int
+	got, err := k.recvScratch(4096, func(buf []byte) (uint32, error) {
+		rq := raw.Receive{Len: uint32(len(buf)), Buf: &buf[0]}
+		r, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&rq))
+		n = int(r)
+		return rq.Len, err
+	})
+	if !got {
+		return nil, err
 	}
+	return bytes.Clone(k.scratch[:n]), nil
 }
 
 // manyBuffer is RECVMANY's buffer when the messages are small: room for
@@ -45,23 +37,39 @@ const manyBuffer = 64 << 10
 // fit k.scratch, without waiting: none if none is queued. The caller
 // holds k.recv.
 func (k *Ksock) recvMany(fd uintptr) ([]*Message, error) {
-	for {
-		if len(k.scratch) < manyBuffer {
-			k.scratch = make([]byte, manyBuffer)
-		}
-		rq := raw.ReceiveMany{Len: uint32(len(k.scratch)), Buf: &k.scratch[0]}
+	var rq raw.ReceiveMany
+	got, err := k.recvScratch(manyBuffer, func(buf []byte) (uint32, error) {
+		rq = raw.ReceiveMany{Len: uint32(len(buf)), Buf: &buf[0]}
 		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMany), unsafe.Pointer(&rq))
+		return rq.Len, err
+	})
+	if !got {
+		return nil, err
+	}
+	return splitMessages(k.scratch[:rq.Len], int(rq.Count))
+}
+
+// recvScratch makes call, a RECVMSG or RECVMANY into k.scratch (at least
+// least bytes), again with a bigger buffer while the next message does
+// not fit (call returns the length it needs) and after an interrupted
+// wait for the device: whether it took anything.
+func (k *Ksock) recvScratch(least int, call func(buf []byte) (need uint32, err error)) (bool, error) {
+	for {
+		if len(k.scratch) < least {
+			k.scratch = make([]byte, least)
+		}
+		need, err := call(k.scratch)
 		runtime.KeepAlive(k.scratch)
 		switch err {
 		case nil:
-			return splitMessages(k.scratch[:rq.Len], int(rq.Count))
+			return true, nil
 		case unix.EMSGSIZE: // a bigger message: it is still queued
-			k.scratch = make([]byte, rq.Len)
+			k.scratch = make([]byte, need)
 		case unix.EINTR: // interrupted waiting for the device lock
 		case unix.EAGAIN:
-			return nil, nil
+			return false, nil
 		default:
-			return nil, err
+			return false, err
 		}
 	}
 }
@@ -239,23 +247,7 @@ func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 	if !k.hasMany || !k.oneCall.Load() {
 		return Messages(ctx, k)
 	}
-	return func(yield func(*Message, error) bool) {
-		for {
-			ms, err := k.takeMany(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					yield(nil, err)
-				}
-				return
-			}
-			for i, m := range ms {
-				if !yield(m, nil) {
-					k.keepFirst(ms[i+1:])
-					return
-				}
-			}
-		}
-	}
+	return messages(ctx, k.takeMany, k.keepFirst)
 }
 
 // takeMany is receiveMany with k.recv taken and given back.
@@ -280,17 +272,36 @@ func (k *Ksock) keepFirst(ms []*Message) {
 
 // Messages is Ksock.Messages for any Conn (kbustest's Ksock uses it).
 func Messages(ctx context.Context, c Conn) iter.Seq2[*Message, error] {
+	return messages(ctx, func(ctx context.Context) ([]*Message, error) {
+		m, err := c.Receive(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return []*Message{m}, nil
+	}, nil)
+}
+
+// messages yields what take gives, a batch at a time, until ctx ends (the
+// sequence then simply ends) or take fails (the error is the last
+// element); what a loop that stops early did not reach goes to giveBack.
+func messages(ctx context.Context, take func(context.Context) ([]*Message, error),
+	giveBack func([]*Message)) iter.Seq2[*Message, error] {
 	return func(yield func(*Message, error) bool) {
 		for {
-			m, err := c.Receive(ctx)
+			ms, err := take(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
 					yield(nil, err)
 				}
 				return
 			}
-			if !yield(m, nil) {
-				return
+			for i, m := range ms {
+				if !yield(m, nil) {
+					if giveBack != nil {
+						giveBack(ms[i+1:])
+					}
+					return
+				}
 			}
 		}
 	}
