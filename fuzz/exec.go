@@ -592,7 +592,11 @@ func (e *Executor) do(t *thread, op Op) {
 			arg.Buf = uintptr(unsafe.Pointer(&buf[0]))
 			argp = t.readOnly(unsafe.Slice((*byte)(unsafe.Pointer(&arg)), unsafe.Sizeof(arg)))
 		case PtrSlow:
-			// The buffer the message is copied to: the copy waits.
+			// The buffer the message is copied to: the copy waits. It
+			// is one page, and says so: RECVMANY fills all the room
+			// it is given, and past the page lies the fuzzer's own
+			// memory (a fuzz run died of SIGSEGV before this bound).
+			arg.Len = min(arg.Len, uint32(unix.Getpagesize()))
 			arg.Buf = t.slowly(buf[:min(len(buf), unix.Getpagesize())])
 		default:
 			arg.Buf = e.ptr(op.Ptr, unsafe.Pointer(&buf[0]))
