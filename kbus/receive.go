@@ -239,10 +239,10 @@ func (k *Ksock) TryReceive() (*Message, error) {
 //		fmt.Println(m)
 //	}
 //
-// Where the module has RECVMANY, each wait takes every message queued (as
-// many as one call gives) at once (docs/kbus.md §7.1); those the loop has
-// not reached when it ends go back in front of the queue, for the next
-// Receive.
+// Where the module has RECVMANY, each wait takes the messages queued (as
+// many as one call gives, up to and including a request to answer) at
+// once (docs/kbus.md §7.1); those the loop has not reached when it ends
+// go back in front of the queue, for the next Receive.
 func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 	if !k.hasMany || !k.oneCall.Load() {
 		return Messages(ctx, k)

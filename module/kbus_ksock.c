@@ -523,7 +523,10 @@ struct kbus_noted {
 /*
  * Note the messages at the head of the queue that fit in @room bytes, at
  * most @most of them, with a reference each; the first one's length goes
- * to @first whether it fits or not.
+ * to @first whether it fits or not. A request the Ksock is to answer ends
+ * the batch: a reply is owed only for a request its reader is about to
+ * handle, and the requests behind it stay queued, so that a replier that
+ * dies leaves them GoneAway, as with RECVMSG, not Ignored (§7.1).
  */
 static void kbus_note_head(struct kbus_ksock *ks, struct kbus_noted *nt, u32 room, u32 most,
 			   bool compat, u32 *first)
@@ -543,6 +546,8 @@ static void kbus_note_head(struct kbus_ksock *ks, struct kbus_noted *nt, u32 roo
 		nt->msg[nt->n] = kbus_msg_get(e->msg);
 		nt->flags[nt->n] = e->flags;
 		nt->len[nt->n++] = len;
+		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
+			return;
 	}
 }
 

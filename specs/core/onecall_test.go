@@ -398,8 +398,9 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(2)), "both still queued")
 		})
 
-		It("owes a reply for every request it takes, and puts an urgent one first", func() {
+		It("ends a batch with a request it is to answer, so that the requests behind it stay queued", func() {
 			r.BindReplier("$.Asked.Q")
+			Send(sender, kbus.NewAnnouncement("$.Many.Before", nil))
 			Send(sender, kbus.NewRequest("$.Asked.Q", nil))
 			Send(sender, kbus.NewAnnouncement("$.Many.News", nil))
 			urgent := kbus.NewRequest("$.Asked.Q", nil)
@@ -407,9 +408,14 @@ var _ = Describe("§7.1 One-call send and receive", func() {
 			Send(sender, urgent)
 			ms, _, _, err := RecvMany(r.Fd, 4096, 0, 0)
 			Expect(err).NotTo(HaveOccurred())
-			Expect(names(ms)).To(Equal([]string{"$.Asked.Q", "$.Asked.Q", "$.Many.News"}), "the urgent request, then the queue in order")
-			Expect(ms[0].Flags&kbus.FlagUrgent).NotTo(BeZero(), "the urgent request first")
+			Expect(names(ms)).To(Equal([]string{"$.Asked.Q"}), "the urgent request, first and alone")
+			Expect(ms[0].Flags & kbus.FlagUrgent).NotTo(BeZero())
+			Expect(r.U32(raw.NrUnrepliedTo, 0)).To(Equal(uint32(1)), "owed for the one taken")
+			ms, _, _, err = RecvMany(r.Fd, 4096, 0, 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(names(ms)).To(Equal([]string{"$.Many.Before", "$.Asked.Q"}), "up to the next request")
 			Expect(r.U32(raw.NrUnrepliedTo, 0)).To(Equal(uint32(2)))
+			Expect(r.U32(raw.NrNumMsgs, 0)).To(Equal(uint32(1)), "the announcement behind it still queued")
 		})
 
 		It("says EAGAIN with nothing queued and no wait, and waits for the first message as RECVMSG does", func() {

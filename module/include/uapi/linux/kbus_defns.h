@@ -200,7 +200,8 @@ struct kbus_receive {
  * count, the bytes they fill in len; a message's length follows from its
  * header (KBUS_ENTIRE_MSG_LEN). If the first message does not fit, the
  * ioctl fails with EMSGSIZE and puts the length it needs in len. It waits
- * for the first message as RECVMSG does, never for the others. The four
+ * for the first message as RECVMSG does, never for the others. A request
+ * the Ksock is to answer is the last message of a batch. The four
  * counts come first, so they lie where they do on every architecture.
  */
 struct kbus_receive_many {
