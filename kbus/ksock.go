@@ -98,9 +98,9 @@ type Ksock struct {
 	done   chan struct{}   // closed by Close: ends waits for recv and send
 
 	// recv is held by whoever reads messages (a one-slot semaphore, so
-	// that waiting for it can end with a context); it guards kept.
+	// that waiting for it can end with a context).
 	recv chan struct{}
-	kept []*Message // received while Request waited for its reply
+	kept keptQueue // taken from KBUS, not handed on yet
 	// send is held while a message is written and sent.
 	send chan struct{}
 
@@ -177,16 +177,22 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrNextMsg), unsafe.Pointer(&n))
 		return n, err
 	}
-	// Ask once whether the module has RECVMSG (and SENDMSG): with an
-	// empty buffer it says EAGAIN (nothing queued) or EMSGSIZE, and the
-	// original, or any other file, ENOTTY.
-	var probe raw.Receive
-	_, err = ioctl(uintptr(fd), raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&probe))
-	k.hasOneCall = err == unix.EAGAIN || err == unix.EMSGSIZE
-	k.oneCall.Store(k.hasOneCall)
+	// Ask once what the module has: RECVMANY, and with it RECVMSG and
+	// SENDMSG, which came first (docs/kbus.md §7.1); else RECVMSG alone.
+	// With an empty buffer each says EAGAIN (nothing queued) or EMSGSIZE;
+	// the original, or any other file, says ENOTTY.
+	has := func(nr int, arg unsafe.Pointer) bool {
+		_, err := ioctl(uintptr(fd), raw.Native.Ioctl(nr), arg)
+		return err == unix.EAGAIN || err == unix.EMSGSIZE
+	}
 	var many raw.ReceiveMany
-	_, err = ioctl(uintptr(fd), raw.Native.Ioctl(raw.NrRecvMany), unsafe.Pointer(&many))
-	k.hasMany = err == unix.EAGAIN || err == unix.EMSGSIZE
+	k.hasMany = has(raw.NrRecvMany, unsafe.Pointer(&many))
+	k.hasOneCall = k.hasMany
+	if !k.hasMany {
+		var probe raw.Receive
+		k.hasOneCall = has(raw.NrRecvMsg, unsafe.Pointer(&probe))
+	}
+	k.oneCall.Store(k.hasOneCall)
 	return k, nil
 }
 
@@ -404,14 +410,8 @@ func (k *Ksock) Discard() error {
 // Readable reports, without waiting, whether a message is queued (or kept
 // by Request for the next Receive).
 func (k *Ksock) Readable() (bool, error) {
-	select {
-	case k.recv <- struct{}{}:
-		kept := len(k.kept) > 0
-		unlock(k.recv)
-		if kept {
-			return true, nil
-		}
-	default: // someone is receiving: ask KBUS
+	if k.kept.any() {
+		return true, nil
 	}
 	var ready bool
 	err := k.control("poll", func(fd uintptr) error {

@@ -103,9 +103,7 @@ func splitMessages(b []byte, n int) ([]*Message, error) {
 // receiveMany waits until messages are queued, or some were kept, and
 // takes them all (as many as one RECVMANY gives); the caller holds k.recv.
 func (k *Ksock) receiveMany(ctx context.Context, op string) ([]*Message, error) {
-	if len(k.kept) > 0 {
-		ms := k.kept
-		k.kept = nil
+	if ms := k.kept.popAll(); len(ms) > 0 {
 		return ms, nil
 	}
 	var (
@@ -181,9 +179,7 @@ func (k *Ksock) Receive(ctx context.Context) (*Message, error) {
 		return nil, err
 	}
 	defer unlock(k.recv)
-	if len(k.kept) > 0 {
-		m := k.kept[0]
-		k.kept = k.kept[1:]
+	if m := k.kept.pop(); m != nil {
 		return m, nil
 	}
 	return k.receive(ctx, "receive")
@@ -198,9 +194,7 @@ func (k *Ksock) TryReceive() (*Message, error) {
 		return nil, nil
 	}
 	defer unlock(k.recv)
-	if len(k.kept) > 0 {
-		m := k.kept[0]
-		k.kept = k.kept[1:]
+	if m := k.kept.pop(); m != nil {
 		return m, nil
 	}
 	if k.closed.Load() {
@@ -247,7 +241,7 @@ func (k *Ksock) Messages(ctx context.Context) iter.Seq2[*Message, error] {
 	if !k.hasMany || !k.oneCall.Load() {
 		return Messages(ctx, k)
 	}
-	return messages(ctx, k.takeMany, k.keepFirst)
+	return messages(ctx, k.takeMany, k.kept.pushFront)
 }
 
 // takeMany is receiveMany with k.recv taken and given back.
@@ -257,17 +251,6 @@ func (k *Ksock) takeMany(ctx context.Context) ([]*Message, error) {
 	}
 	defer unlock(k.recv)
 	return k.receiveMany(ctx, "receive")
-}
-
-// keepFirst puts ms, taken from KBUS and not handed on, before the
-// messages kept for Receive.
-func (k *Ksock) keepFirst(ms []*Message) {
-	if len(ms) == 0 {
-		return
-	}
-	k.recv <- struct{}{}
-	k.kept = append(append([]*Message(nil), ms...), k.kept...)
-	unlock(k.recv)
 }
 
 // Messages is Ksock.Messages for any Conn (kbustest's Ksock uses it).

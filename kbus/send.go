@@ -117,11 +117,8 @@ func (k *Ksock) Request(ctx context.Context, req *Message) (*Message, error) {
 		return nil, err
 	}
 	defer unlock(k.recv)
-	for i, m := range k.kept {
-		if m.InReplyTo == id {
-			k.kept = append(k.kept[:i:i], k.kept[i+1:]...)
-			return replyOrErr(id, m)
-		}
+	if m := k.kept.popReply(id); m != nil {
+		return replyOrErr(id, m)
 	}
 	for {
 		m, err := k.receive(ctx, "request "+req.Name)
@@ -131,7 +128,7 @@ func (k *Ksock) Request(ctx context.Context, req *Message) (*Message, error) {
 		if m.InReplyTo == id {
 			return replyOrErr(id, m)
 		}
-		k.kept = append(k.kept, m)
+		k.kept.push(m)
 	}
 }
 

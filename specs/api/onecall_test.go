@@ -145,4 +145,55 @@ var _ = Describe("The Go API on either call sequence (§7.1)", func() {
 		Expect(seen).To(Equal([]string{"$.Burst.N0", "$.Burst.N1", "$.Burst.N2", "$.Burst.N3", "$.Burst.N4"}),
 			"in order, none lost")
 	})
+
+	When("another goroutine already waits in Receive", func() {
+		It("still lets a Messages loop that stops early end, and loses nothing it took", func() {
+			listener, sender := RW(), RW()
+			Expect(listener.BindListener("$.Burst.*")).To(Succeed())
+			send := func(name string) {
+				GinkgoHelper()
+				_, err := sender.Send(kbus.NewAnnouncement(name, nil))
+				Expect(err).NotTo(HaveOccurred())
+			}
+			send("$.Burst.A")
+			send("$.Burst.B")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			type got struct {
+				name string
+				err  error
+			}
+			waiting := make(chan got, 1)
+			loopEnded := make(chan struct{})
+			go func() {
+				defer GinkgoRecover()
+				defer close(loopEnded)
+				for m, err := range listener.Messages(ctx) {
+					Expect(err).NotTo(HaveOccurred())
+					Expect(m.Name).To(Equal("$.Burst.A"))
+					// Both were taken in one call: the queue is empty
+					// now, so this Receive waits on KBUS.
+					go func() {
+						m, err := listener.Receive(ctx)
+						if err != nil {
+							waiting <- got{err: err}
+							return
+						}
+						waiting <- got{name: m.Name}
+					}()
+					time.Sleep(200 * time.Millisecond)
+					break
+				}
+			}()
+			Eventually(loopEnded).WithTimeout(5*time.Second).Should(BeClosed(),
+				"giving B back must not wait for the other reader")
+			send("$.Burst.C")
+			var first got
+			Eventually(waiting).WithTimeout(10 * time.Second).Should(Receive(&first))
+			Expect(first.err).NotTo(HaveOccurred())
+			m, err := listener.Receive(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			Expect([]string{first.name, m.Name}).To(ConsistOf("$.Burst.B", "$.Burst.C"), "none lost")
+		})
+	})
 })
