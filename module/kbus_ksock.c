@@ -334,7 +334,8 @@ static int kbus_pop_prepare(struct kbus_ksock *ks, const struct kbus_qentry *e,
 
 /*
  * Take @e off the queue and return its message, with the entry's
- * reference; @u is what kbus_pop_prepare gave.
+ * reference; @u is what kbus_pop_prepare gave. The caller wakes the
+ * senders waiting for room, once for all it took.
  */
 static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
 				 struct kbus_unreplied *u)
@@ -353,7 +354,6 @@ static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
 	}
 	kbus_qentry_free(e);
 	kbus_move_setaside(ks);
-	kbus_wake_senders(ks->dev);
 	return msg;
 }
 
@@ -385,6 +385,7 @@ static long kbus_nextmsg(struct kbus_ksock *ks, u32 *len)
 	ks->read_compat = kbus_compat();
 	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
 	ks->read_msg = kbus_pop(ks, e, u);
+	kbus_wake_senders(ks->dev);
 	*len = ks->read_len;
 	return 1;
 }
@@ -560,8 +561,8 @@ static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, 
 {
 	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
+	int err = 0;
 	u32 i;
-	int err;
 
 	lockdep_assert_held(&ks->dev->lock);
 	for (i = 0; i < n; i++) {
@@ -570,10 +571,12 @@ static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, 
 			break;
 		err = kbus_pop_prepare(ks, e, &u);
 		if (err)
-			return i ? i : err;
+			break;
 		kbus_msg_put(kbus_pop(ks, e, u));
 	}
-	return i;
+	if (i)
+		kbus_wake_senders(ks->dev);
+	return i ? i : err;
 }
 
 /*
@@ -608,7 +611,8 @@ static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32
 			err = intr;
 			break;
 		}
-		kbus_drop_read(ks);
+		if (!taken)
+			kbus_drop_read(ks);	/* once per call */
 		kbus_note_head(ks, &nt, r->len - *used, r->max - taken, compat,
 			       taken ? NULL : first);
 		mutex_unlock(&dev->lock);
