@@ -307,7 +307,8 @@ report: rig
 # busy, and two lanes fill the machine), each stage timed into the run's
 # profile (scripts/timed.sh; rig report prints it last and puts it on the
 # page, docs/testing.md "Where the time goes"). The first failing stage
-# ends its lane; the page, the figures and the profile still follow. The
+# ends its lane; the page, the figures and the profile still follow, then
+# each failed stage's last lines again (scripts/failed-stages.sh). The
 # lanes are balanced by the warm profile (2026-12-05: A 12.4 min and B 17.9
 # with reliability-test in B, 15.5 and 14.9 with it in A); on a cold machine
 # reliability-test waits in lane A for the debug kernel lane B builds.
@@ -325,6 +326,7 @@ test:
 	@rc=0; scripts/stages.sh $(PROFILE) '$(FIRST_STAGES)' '$(LANE_A)' '$(LANE_B)' -- \
 		$(STAGE_MAKE) SETUP_DONE=1 || rc=$$?; \
 	$(STAGE_MAKE) SETUP_DONE=1 figures report || [ $$rc -ne 0 ] || rc=1; \
+	scripts/failed-stages.sh $(PROFILE); \
 	exit $$rc
 
 clean:

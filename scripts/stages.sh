@@ -6,6 +6,9 @@
 # "COMMAND STAGE" and timed into LOG (scripts/timed.sh). The first
 # failing stage ends its lane (a failure among FIRST ends everything);
 # the exit status is the first failing stage's, 0 when none failed.
+# A failing stage's last lines are kept in LOG.failed/STAGE, which make
+# test prints again after the page (scripts/failed-stages.sh), so that the
+# end of a run, all a CI log viewer may show, says what failed and why.
 #
 # Why lanes: a guest under TCG keeps about 1.4 of the machine's two cores
 # busy, and some stages mostly wait (docs/testing.md, "Where the time
@@ -23,12 +26,20 @@ done
 shift
 cmd=("$@")
 
-stage() { # STAGE: run and time it, say so when it fails
-	"$here/timed.sh" "$log" "$1" "${cmd[@]}" "$1" || {
-		local rc=$?
+failed=$log.failed
+rm -rf "$failed"
+stage() { # STAGE: run and time it, say so (and keep its end) when it fails
+	local out rc
+	out=$(mktemp)
+	"$here/timed.sh" "$log" "$1" "${cmd[@]}" "$1" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ]; then
 		echo "make test: stage $1 failed (exit $rc)"
-		return "$rc"
-	}
+		mkdir -p "$failed"
+		tail -n 40 "$out" >"$failed/$1"
+	fi
+	rm -f "$out"
+	return "$rc"
 }
 
 for s in $first; do
