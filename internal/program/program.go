@@ -48,11 +48,12 @@ const (
 	LastSent    // LASTSENT
 	Replier     // REPLIER for Name
 	BadArg      // ioctl Nr with an argument that cannot be read, or (ReadOnly) written
+	Many        // RECVMANY with room for N bytes and at most Max messages, not waiting
 )
 
 var kindNames = [...]string{"open", "close", "bind", "unbind", "send", "reply", "next", "poll", "retry",
 	"discard", "maxmsgs", "onlyonce", "counts", "reportbinds", "nextmsg", "read", "maxmsgsize", "verbose",
-	"lastsent", "replier", "badarg"}
+	"lastsent", "replier", "badarg", "recvmany"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -82,6 +83,7 @@ type Op struct {
 	Orig     kbus.OrigFrom  // Send: orig_from and final_to, which KBUS passes on as they are
 	Nr       int            // BadArg: the ioctl's number
 	ReadOnly bool           // BadArg: a valid argument it may not write (else no memory); Read: into such memory
+	Max      uint32         // Many: at most this many messages (0: as many as fit)
 }
 
 // Bad is which pointer of a pointy message is bad.
@@ -140,6 +142,8 @@ func (o Op) String() string {
 		return fmt.Sprintf("%d %s flags=%#x", o.Slot, o.Kind, o.Flags)
 	case Read:
 		return fmt.Sprintf("%d read %d readonly=%v", o.Slot, o.N, o.ReadOnly)
+	case Many:
+		return fmt.Sprintf("%d recvmany room=%d max=%d", o.Slot, o.N, o.Max)
 	case SetMax, OnlyOnce, ReportBinds, MaxSize, Verbose:
 		return fmt.Sprintf("%d %s %d", o.Slot, o.Kind, o.N)
 	default:
@@ -172,6 +176,7 @@ var (
 	switchValues  = []uint32{0, 1, raw.Query, 2}
 	maxSizeValues = []uint32{0, 1, 2, 99, 100, 128, 160, 256, 409600, 409601}
 	readSizes     = []uint32{0, 1, 3, 8, 40, 90, 4096}
+	manySizes     = []uint32{0, 90, 200, 400, 4096, 65536}
 )
 
 // Generate returns a program of n operations from seed. Every slot is
@@ -207,8 +212,10 @@ func Generate(seed int64, n int) Program {
 					o.Flags |= f
 				}
 			}
-		case x < 66:
+		case x < 62:
 			o.Kind = Next
+		case x < 66:
+			o.Kind, o.N, o.Max = Many, manySizes[r.Intn(len(manySizes))], uint32(r.Intn(4))
 		case x < 70:
 			o.Kind = NextMsg
 		case x < 75:
@@ -348,6 +355,10 @@ type Target interface {
 	Next(slot int) (*kbus.Message, error)
 	// NextMsg is NEXTMSG: the length of the message selected, 0 for none.
 	NextMsg(slot int) uint32
+	// ReceiveMany is RECVMANY with room bytes and at most max messages,
+	// not waiting: the messages and the bytes they fill, or the error
+	// and the length RECVMANY gave back with it.
+	ReceiveMany(slot, room, max int) ([]*kbus.Message, int, error)
 	// Read is read() with room for n bytes (in memory it may not write,
 	// if readOnly); it returns how many came, and LENLEFT after it.
 	Read(slot int, n int, readOnly bool) (got int, left uint32, err error)
@@ -510,6 +521,15 @@ func Run(t Target, p Program) []string {
 			line = "discarded"
 		case NextMsg:
 			line = fmt.Sprintf("len=%d", t.NextMsg(o.Slot))
+		case Many:
+			ms, size, err := t.ReceiveMany(o.Slot, int(o.N), int(o.Max))
+			line = fmt.Sprintf("%s len=%d count=%d", errName(err), size, len(ms))
+			for _, m := range ms {
+				if m.WantsUsToReply() {
+					last[o.Slot] = m
+				}
+				line += " " + n.message(dev[o.Slot], m)
+			}
 		case Read:
 			got, left, err := t.Read(o.Slot, int(o.N), o.ReadOnly)
 			line = fmt.Sprintf("%s got=%d lenleft=%d", errName(err), got, left)

@@ -60,6 +60,9 @@ func (m *Model) Discard(s int)                       { m.ks[s].Discard() }
 func (m *Model) Poll(s int) (bool, bool)             { return m.ks[s].Poll() }
 func (m *Model) Next(s int) (*kbus.Message, error)   { return m.ks[s].Next(), nil }
 func (m *Model) NextMsg(s int) uint32                { return m.ks[s].NextMsg() }
+func (m *Model) ReceiveMany(s, room, max int) ([]*kbus.Message, int, error) {
+	return m.ks[s].ReceiveMany(room, max)
+}
 func (m *Model) Read(s int, n int, readOnly bool) (int, uint32, error) {
 	if readOnly {
 		if err := m.ks[s].ReadBad(n); err != nil {
@@ -301,6 +304,35 @@ func (m *Module) Next(s int) (*kbus.Message, error) {
 }
 
 func (m *Module) NextMsg(s int) uint32 { return m.u32(s, raw.NrNextMsg, 0) }
+
+func (m *Module) ReceiveMany(s, room, max int) ([]*kbus.Message, int, error) {
+	buf := make([]byte, room+1) // +1: a room of 0 still has an address
+	rq := raw.ReceiveMany{Len: uint32(room), Max: uint32(max), Buf: &buf[0]}
+	_, err := m.ioctl(s, raw.NrRecvMany, unsafe.Pointer(&rq))
+	for err == kbus.Errno(unix.EINTR) { // interrupted waiting for the device lock
+		_, err = m.ioctl(s, raw.NrRecvMany, unsafe.Pointer(&rq))
+	}
+	runtime.KeepAlive(buf)
+	if err != nil {
+		return nil, int(rq.Len), err
+	}
+	var ms []*kbus.Message
+	b := buf[:rq.Len]
+	for range rq.Count {
+		h, _, _, err := raw.Native.DecodeHeader(b)
+		if err != nil {
+			return ms, int(rq.Len), fmt.Errorf("RECVMANY: message %d of %d: %w", len(ms)+1, rq.Count, err)
+		}
+		size := raw.Native.EntireLen(h.NameLen, h.DataLen)
+		msg, err := kbus.FromBytes(b[:size:size])
+		if err != nil {
+			return ms, int(rq.Len), err
+		}
+		ms = append(ms, msg)
+		b = b[size:]
+	}
+	return ms, int(rq.Len), nil
+}
 
 func (m *Module) Read(s int, n int, readOnly bool) (int, uint32, error) {
 	b := make([]byte, n)

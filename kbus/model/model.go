@@ -21,6 +21,7 @@ package model
 import (
 	"github.com/kbus-project/kbus/kbus"
 	"github.com/kbus-project/kbus/kbus/raw"
+	"math"
 )
 
 // Defaults of a device and a Ksock (docs/kbus.md §6).
@@ -745,6 +746,70 @@ func (k *Ksock) NextMsg() uint32 {
 	return uint32(len(k.reading))
 }
 
+// ManyBatch is how many messages RECVMANY looks at, at the head of the
+// queue, at a time (docs/kbus.md §7.1): set-aside events that room made
+// for come in after each such batch, so they can only join a later one.
+const ManyBatch = 16
+
+// ReceiveMany is RECVMANY without waiting, with room bytes and at most max
+// messages (0: no limit): it abandons what is unread of the current
+// message and takes whole messages from the head of the queue, as many as
+// fit, ending with a request the Ksock is to answer (docs/kbus.md §7.1).
+// Nothing queued is ErrWouldBlock; a first message that does not fit is
+// ErrTooBig, with its length.
+func (k *Ksock) ReceiveMany(room, max int) ([]*kbus.Message, int, error) {
+	k.reading = nil
+	if max == 0 {
+		max = math.MaxInt
+	}
+	var ms []*kbus.Message
+	used, first := 0, 0
+	for len(ms) < max {
+		if len(k.queue) == 0 {
+			k.dev.moveAside(k)
+		}
+		// Note the head: the messages that fit, up to a request to answer.
+		var noted int
+		for _, e := range k.queue {
+			if noted == min(max-len(ms), ManyBatch) {
+				break
+			}
+			n := len(e.msg.Bytes())
+			if len(ms) == 0 && noted == 0 {
+				first = n
+			}
+			if n > room-used {
+				break
+			}
+			used += n
+			noted++
+			if e.msg.WantsUsToReply() {
+				break
+			}
+		}
+		if noted == 0 {
+			break
+		}
+		for range noted {
+			ms = append(ms, k.take())
+		}
+		for range noted {
+			k.dev.moveAside(k)
+		}
+		if noted < ManyBatch {
+			break
+		}
+	}
+	switch {
+	case len(ms) > 0:
+		return ms, used, nil
+	case first > 0:
+		return nil, first, kbus.ErrTooBig
+	default:
+		return nil, 0, kbus.ErrWouldBlock
+	}
+}
+
 // Read is read() with room for n bytes: the next bytes of the current
 // message, none at its end (docs/kbus.md §8.3).
 func (k *Ksock) Read(n int) []byte {
@@ -778,12 +843,18 @@ func (k *Ksock) pop() *kbus.Message {
 	if len(k.queue) == 0 {
 		return nil
 	}
+	m := k.take()
+	k.dev.moveAside(k)
+	return m
+}
+
+// take takes the head of the queue off it: a request to answer is owed.
+func (k *Ksock) take() *kbus.Message {
 	e := k.queue[0]
 	k.queue = k.queue[1:]
 	if e.msg.WantsUsToReply() {
 		k.unreplied = append([]owed{{id: e.msg.ID, from: e.msg.From}}, k.unreplied...)
 	}
-	k.dev.moveAside(k)
 	m := e.msg
 	return &m
 }

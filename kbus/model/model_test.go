@@ -328,3 +328,38 @@ func TestAQueueHoldsABoundedNumberOfBytes(t *testing.T) {
 		t.Errorf("a request to the replier holding %d bytes: %v", fit*QueueBytes(&ask), err)
 	}
 }
+
+func TestReceiveManyTakesWholeMessagesUpToARequestToAnswer(t *testing.T) {
+	d := NewDevice()
+	l, s := d.Open(true), d.Open(true)
+	must(t, l.Bind("$.M.*", false))
+	must(t, l.Bind("$.Ask", true))
+	if _, _, err := l.ReceiveMany(4096, 0); !errors.Is(err, kbus.ErrWouldBlock) {
+		t.Fatalf("empty queue: %v", err)
+	}
+	for i := range 3 {
+		_, err := s.Send(kbus.Message{Name: fmt.Sprintf("$.M.N%d", i)})
+		must(t, err)
+	}
+	size := len((&kbus.Message{Name: "$.M.N0"}).Bytes())
+	if _, n, err := l.ReceiveMany(size-1, 0); !errors.Is(err, kbus.ErrTooBig) || n != size {
+		t.Fatalf("no room for the first: %d, %v", n, err)
+	}
+	ms, n, err := l.ReceiveMany(2*size+1, 0)
+	must(t, err)
+	if len(ms) != 2 || n != 2*size || ms[1].Name != "$.M.N1" {
+		t.Fatalf("room for two: %d messages, %d bytes", len(ms), n)
+	}
+	_, err = s.Send(kbus.Message{Name: "$.Ask", Flags: kbus.FlagWantAReply})
+	must(t, err)
+	_, err = s.Send(kbus.Message{Name: "$.M.N3"})
+	must(t, err)
+	ms, _, err = l.ReceiveMany(1<<16, 0)
+	must(t, err)
+	if len(ms) != 2 || !ms[1].WantsUsToReply() || l.UnrepliedTo() != 1 || l.Queued() != 1 {
+		t.Fatalf("the request ends the batch: %d messages, %d owed, %d queued", len(ms), l.UnrepliedTo(), l.Queued())
+	}
+	if ms, _, err = l.ReceiveMany(1<<16, 1); err != nil || len(ms) != 1 || ms[0].Name != "$.M.N3" {
+		t.Fatalf("max 1: %v, %v", ms, err)
+	}
+}
