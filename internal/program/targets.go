@@ -1,6 +1,7 @@
 package program
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -313,8 +314,11 @@ func (m *Module) ReceiveMany(s, room, max int) ([]*kbus.Message, int, error) {
 		_, err = m.ioctl(s, raw.NrRecvMany, unsafe.Pointer(&rq))
 	}
 	runtime.KeepAlive(buf)
-	if err != nil {
+	if errors.Is(err, unix.EMSGSIZE) { // len is the first message's
 		return nil, int(rq.Len), err
+	}
+	if err != nil { // len is as it was
+		return nil, 0, err
 	}
 	var ms []*kbus.Message
 	b := buf[:rq.Len]
