@@ -39,9 +39,14 @@
 #include <linux/string.h>
 #include "kbus_internal.h"
 
+/*
+ * Under the device lock a queue only shrinks behind our back (its reader
+ * takes messages under qlock alone): a length read a moment early is one
+ * read before that reader, as if this send had come first.
+ */
 bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
 {
-	u64 used = (u64)ks->queue_len + ks->outstanding.count;
+	u64 used = (u64)READ_ONCE(ks->queue_len) + ks->outstanding.count;
 
 	lockdep_assert_held(&ks->dev->lock);
 	return used >= (u64)ks->max_messages + reserved_credit;
@@ -51,17 +56,18 @@ bool kbus_ksock_full(const struct kbus_ksock *ks, u32 reserved_credit)
 static bool kbus_no_room(const struct kbus_ksock *ks, const struct kbus_msg *msg)
 {
 	return kbus_ksock_full(ks, 0) ||
-	       ks->queue_bytes + kbus_msg_bytes(msg) > kbus_max_queue_bytes;
+	       READ_ONCE(ks->queue_bytes) + kbus_msg_bytes(msg) > kbus_max_queue_bytes;
 }
 
 /* kbus_unqueue - take @e off @ks's queue; the caller frees it. */
 void kbus_unqueue(struct kbus_ksock *ks, struct kbus_qentry *e)
 {
+	lockdep_assert_held(&ks->qlock);
 	list_del(&e->node);
 	if (e->binding)
 		list_del(&e->bnode);
 	WRITE_ONCE(ks->queue_len, ks->queue_len - 1);
-	ks->queue_bytes -= kbus_msg_bytes(e->msg);
+	WRITE_ONCE(ks->queue_bytes, ks->queue_bytes - kbus_msg_bytes(e->msg));
 }
 
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id)
@@ -166,12 +172,17 @@ void kbus_status_release(struct kbus_status *st)
 static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struct kbus_msg *msg,
 			     struct kbus_binding *binding, u32 flags)
 {
-	/* A second copy of the message for this Ksock: its reader is awake. */
-	bool woken = ks->queue_len && kbus_id_eq(ks->last_pushed, msg->id);
+	bool woken;
 
 	e->msg = kbus_msg_get(msg);
 	e->binding = binding;
 	e->flags = flags;
+	spin_lock(&ks->qlock);
+	/*
+	 * A second copy of the message for this Ksock, the first still
+	 * queued: its reader was woken for the first.
+	 */
+	woken = ks->queue_len && kbus_id_eq(ks->last_pushed, msg->id);
 	/* binding->queued is in queue order too: UNBIND answers in it. */
 	if (msg->flags & KBUS_BIT_URGENT) {
 		list_add(&e->node, &ks->queue);
@@ -183,22 +194,23 @@ static void kbus_queue_entry(struct kbus_ksock *ks, struct kbus_qentry *e, struc
 			list_add_tail(&e->bnode, &binding->queued);
 	}
 	WRITE_ONCE(ks->queue_len, ks->queue_len + 1);
-	ks->queue_bytes += kbus_msg_bytes(msg);
+	WRITE_ONCE(ks->queue_bytes, ks->queue_bytes + kbus_msg_bytes(msg));
 	ks->last_pushed = msg->id;
+	spin_unlock(&ks->qlock);
 	if (woken)
 		return;
 	/*
-	 * Pollers register under the device lock, which we hold, but
-	 * RECVMSG waits without it: the barrier in wq_has_sleeper orders the
-	 * queue_len store above before the look at the wait queue, pairing
-	 * with the one in prepare_to_wait, so a RECVMSG that registers now
-	 * either sees the message or is woken (docs/kbus.md §18.2). Keyed,
-	 * so a poller waiting only to write stays asleep. Requests and replies
-	 * wake the reader as pipes and Unix sockets do, with the sync hint:
-	 * their sender usually waits next (for the reply, or for the next
-	 * request), so the scheduler may hand it the CPU rather than wake it
-	 * on another one; a round trip gained about 40% under TCG. An
-	 * announcement's sender goes on sending, so it gets no hint.
+	 * Readers wait with no lock held: the barrier in wq_has_sleeper
+	 * orders the queue_len store above before the look at the wait
+	 * queue, pairing with the one in prepare_to_wait, so a RECVMSG that
+	 * registers now either sees the message or is woken (docs/kbus.md
+	 * §18.2). Keyed, so a poller waiting only to write stays asleep.
+	 * Requests and replies wake the reader as pipes and Unix sockets do,
+	 * with the sync hint: their sender usually waits next (for the reply,
+	 * or for the next request), so the scheduler may hand it the CPU
+	 * rather than wake it on another one; a round trip gained about 40%
+	 * under TCG. An announcement's sender goes on sending, so it gets no
+	 * hint.
 	 */
 	if (!wq_has_sleeper(&ks->readq))
 		return;
@@ -944,8 +956,14 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 	u32 removed = 0;
 
 	lockdep_assert_held(&dev->lock);
-	while ((e = list_first_entry_or_null(&binding->queued, struct kbus_qentry, bnode))) {
-		kbus_unqueue(ks, e);
+	for (;;) {
+		spin_lock(&ks->qlock);
+		e = list_first_entry_or_null(&binding->queued, struct kbus_qentry, bnode);
+		if (e)
+			kbus_unqueue(ks, e);
+		spin_unlock(&ks->qlock);
+		if (!e)
+			break;
 		removed++;
 		if (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY)
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_UNBOUND, ks->id,

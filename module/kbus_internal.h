@@ -21,21 +21,33 @@
  *    them.
  * 2. kbus_devices_lock (kbus_device.c): the table of devices; taken by
  *    NEWDEVICE and by the /proc readers before any device lock.
- * 3. kbus_dev.lock, a mutex per device: its Ksocks, bindings, queues, the
- *    send order (delivery order is the device's global send order), the
- *    outstanding and unreplied requests, set-aside events and pending
- *    senders. Held only for work on kernel memory: ioctl arguments are
- *    copied in before it is taken and results copied out after
- *    (kbus_ioctl), RECVMSG copies the message it noted after releasing it
- *    and takes it off the queue only if it is still the head, read() the
- *    same. Devices never share state, so no path holds two device locks.
+ * 3. kbus_dev.lock, a mutex per device: its Ksocks, bindings, what is
+ *    added to queues, the send order (delivery order is the device's
+ *    global send order), the outstanding and unreplied requests, set-aside
+ *    events and pending senders. Held only for work on kernel memory: ioctl
+ *    arguments are copied in before it is taken and results copied out
+ *    after (kbus_ioctl); RECVMSG and RECVMANY copy the messages they noted
+ *    with no lock held and take them off the queue only if they are still
+ *    its head, read() the same. Devices never share state, so no path
+ *    holds two device locks.
+ * 4. kbus_ksock.qlock, a spinlock per Ksock, innermost: that Ksock's queue
+ *    (its entries' links, in the queue and in their binding's list of
+ *    copies, queue_len, queue_bytes) and the message being read (read_msg
+ *    and its position). Whatever adds to or walks a queue holds the device
+ *    lock and takes qlock for the moment it touches the list; a reader
+ *    takes qlock alone to note the messages at the head of its queue and
+ *    take them off, so that a reader on one CPU and a sender on another
+ *    no longer wait for each other's device work (docs/kbus.md §18.2).
+ *    The reader takes the device lock as well only for what is the
+ *    device's: the record of a reply it now owes (a request to answer),
+ *    an event set aside for it, and waking senders that wait for room.
+ *    Nothing under qlock allocates, frees a message or sleeps; an entry
+ *    seen under it is looked at again under it before it is taken.
  *
  * Waiting for a lock is interruptible wherever the call can fail, and
- * killable in poll and in read()'s second look; only release waits
- * plainly, and every holder of a device lock is bounded by kernel work.
- * A queue lock per Ksock, if one is added so that a reader on one CPU
- * and a sender on another stop serialising, belongs below kbus_dev.lock:
- * senders take it under the device lock, readers alone.
+ * killable in poll and after a reader took messages (to wake senders);
+ * only release waits plainly, and every holder of a device lock is
+ * bounded by kernel work.
  *
  * Messages (struct kbus_msg) are immutable once built and reference counted;
  * the copies queued to several recipients share one message, its name and
@@ -258,6 +270,7 @@ struct kbus_ksock {
 	pid_t			pid;
 	bool			writable;	/* opened for writing */
 
+	spinlock_t		qlock;		/* see "Locking" above */
 	struct list_head	queue;
 	u32			queue_len;
 	size_t			queue_bytes;	/* of the messages in queue */
@@ -273,7 +286,7 @@ struct kbus_ksock {
 	bool			only_once;
 	u32			num_setaside;
 
-	/* The message being read: NEXTMSG makes one current. */
+	/* The message being read (qlock): NEXTMSG makes one current. */
 	struct mutex		read_lock;	/* serialises read(), taken first */
 	struct kbus_msg		*read_msg;
 	u32			read_flags;

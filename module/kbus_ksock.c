@@ -36,6 +36,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	ks->writable = file->f_mode & FMODE_WRITE;
 	ks->max_messages = KBUS_DEF_MAX_MESSAGES;
 	ks->memcg = get_mem_cgroup_from_mm(current->mm);
+	spin_lock_init(&ks->qlock);
 	INIT_LIST_HEAD(&ks->queue);
 	INIT_LIST_HEAD(&ks->unreplied);
 	mutex_init(&ks->read_lock);
@@ -73,12 +74,26 @@ static int kbus_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static void kbus_drop_read(struct kbus_ksock *ks)
+/* Forget the message being read: the caller puts it, after qlock. */
+static struct kbus_msg *kbus_detach_read(struct kbus_ksock *ks)
 {
-	kbus_msg_put(ks->read_msg);
+	struct kbus_msg *msg = ks->read_msg;
+
+	lockdep_assert_held(&ks->qlock);
 	ks->read_msg = NULL;
 	ks->read_pos = 0;
 	ks->read_len = 0;
+	return msg;
+}
+
+static void kbus_drop_read(struct kbus_ksock *ks)
+{
+	struct kbus_msg *msg;
+
+	spin_lock(&ks->qlock);
+	msg = kbus_detach_read(ks);
+	spin_unlock(&ks->qlock);
+	kbus_msg_put(msg);
 }
 
 /*
@@ -112,11 +127,17 @@ static void kbus_take_queue(struct kbus_ksock *ks, struct list_head *to)
 	struct kbus_binding *b;
 
 	lockdep_assert_held(&ks->dev->lock);
+	/*
+	 * A closing Ksock has no reader, and senders wait for the device
+	 * lock: the bindings, a million perhaps, need no spinlock.
+	 */
 	list_for_each_entry(b, &ks->bindings, ksock_node)
 		INIT_LIST_HEAD(&b->queued);
+	spin_lock(&ks->qlock);
 	list_splice_init(&ks->queue, to);
 	WRITE_ONCE(ks->queue_len, 0);
-	ks->queue_bytes = 0;
+	WRITE_ONCE(ks->queue_bytes, 0);
+	spin_unlock(&ks->qlock);
 }
 
 /*
@@ -207,30 +228,27 @@ static int kbus_release(struct inode *inode, struct file *file)
 }
 
 /*
- * read() copies outside the device lock: the message being read is
- * immutable and we hold a reference, so a reader whose buffer faults
- * slowly (or never, on a userfaultfd page) holds up nobody else. Reads of
- * one Ksock are serialised by its read_lock; the position advances only
- * if nothing (NEXTMSG, RECVMSG, close) changed the message meanwhile.
+ * read() needs only the Ksock's own locks, and copies with none but
+ * read_lock held: the message being read is immutable and we hold a
+ * reference, so a reader whose buffer faults slowly (or never, on a
+ * userfaultfd page) holds up nobody else. Reads of one Ksock are
+ * serialised by its read_lock; the position advances only if nothing
+ * (NEXTMSG, RECVMSG, close) changed the message meanwhile.
  */
 static ssize_t kbus_read(struct file *file, char __user *buf, size_t count, loff_t *ppos)
 {
 	struct kbus_ksock *ks = file->private_data;
-	struct kbus_dev *dev = ks->dev;
-	struct kbus_msg *msg;
+	struct kbus_msg *msg, *done = NULL;
 	u32 n, pos, flags;
 	bool compat;
 	ssize_t ret;
 
 	if (mutex_lock_interruptible(&ks->read_lock))
 		return -EAGAIN;
-	if (mutex_lock_interruptible(&dev->lock)) {
-		ret = -EAGAIN;
-		goto out_read;
-	}
+	spin_lock(&ks->qlock);
 	msg = ks->read_msg;
 	if (!msg) {
-		mutex_unlock(&dev->lock);
+		spin_unlock(&ks->qlock);
 		ret = 0;
 		goto out_read;
 	}
@@ -239,20 +257,20 @@ static ssize_t kbus_read(struct file *file, char __user *buf, size_t count, loff
 	flags = ks->read_flags;
 	compat = ks->read_compat;
 	n = min_t(size_t, count, ks->read_len - pos);
-	mutex_unlock(&dev->lock);
+	spin_unlock(&ks->qlock);
 
 	ret = kbus_msg_copy_out(msg, flags, compat, pos, buf, n);
-	if (!ret && mutex_lock_killable(&dev->lock)) {
-		ret = -EINTR;	/* the reader dies: nothing read counts */
-	} else if (!ret) {
+	if (!ret) {
 		ret = n;
+		spin_lock(&ks->qlock);
 		if (ks->read_msg == msg && ks->read_pos == pos) {
 			ks->read_pos += n;
 			if (ks->read_pos == ks->read_len)
-				kbus_drop_read(ks);
+				done = kbus_detach_read(ks);
 		}
-		mutex_unlock(&dev->lock);
+		spin_unlock(&ks->qlock);
 	}
+	kbus_msg_put(done);
 	kbus_msg_put(msg);
 out_read:
 	mutex_unlock(&ks->read_lock);
@@ -317,15 +335,16 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 
 /*
  * A request the Ksock is to answer is owed once it is popped: the record
- * of that, allocated (charged to the reader) before anything is taken off
- * the queue, so that ENOMEM leaves the message where it was.
+ * of that, allocated (charged to the reader) under the device lock before
+ * anything is taken off the queue, so that ENOMEM leaves the message where
+ * it was. Only a reader holding the device lock takes such a request, and
+ * only a sender holding it puts an urgent message before one, so a
+ * request seen at the head stays there while the lock is held.
  */
-static int kbus_pop_prepare(struct kbus_ksock *ks, const struct kbus_qentry *e,
-			    struct kbus_unreplied **up)
+static int kbus_pop_prepare(struct kbus_ksock *ks, struct kbus_unreplied **up)
 {
+	lockdep_assert_held(&ks->dev->lock);
 	*up = NULL;
-	if (!(e->flags & KBUS_BIT_WANT_YOU_TO_REPLY))
-		return 0;
 	if (kbus_idset_reserve(ks->dev, &ks->unreplied_ids))
 		return -ENOMEM;
 	*up = kmalloc(sizeof(**up), KBUS_GFP_USER);
@@ -334,17 +353,20 @@ static int kbus_pop_prepare(struct kbus_ksock *ks, const struct kbus_qentry *e,
 
 /*
  * Take @e off the queue and return its message, with the entry's
- * reference; @u is what kbus_pop_prepare gave. The caller wakes the
- * senders waiting for room, once for all it took.
+ * reference, which the caller puts after qlock. For a request to answer,
+ * @u is what kbus_pop_prepare gave, and the caller holds the device lock
+ * too. The caller moves set-aside events in and wakes senders waiting for
+ * room (kbus_after_take), once for all it took.
  */
 static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
 				 struct kbus_unreplied *u)
 {
 	struct kbus_msg *msg = e->msg;
 
-	lockdep_assert_held(&ks->dev->lock);
+	lockdep_assert_held(&ks->qlock);
 	kbus_unqueue(ks, e);
 	if (u) {
+		lockdep_assert_held(&ks->dev->lock);
 		u->n.id = msg->id;
 		u->from = msg->from;
 		list_add(&u->node, &ks->unreplied);
@@ -353,41 +375,98 @@ static struct kbus_msg *kbus_pop(struct kbus_ksock *ks, struct kbus_qentry *e,
 			ks->max_unreplied = ks->unreplied_ids.count;
 	}
 	kbus_qentry_free(e);
-	kbus_move_setaside(ks);
 	return msg;
 }
 
-/* The head of the queue, moving a set-aside event in if it is empty. */
-static struct kbus_qentry *kbus_head(struct kbus_ksock *ks)
+static struct kbus_qentry *kbus_first(struct kbus_ksock *ks)
 {
-	if (!ks->queue_len)
+	lockdep_assert_held(&ks->qlock);
+	return list_first_entry_or_null(&ks->queue, struct kbus_qentry, node);
+}
+
+/* An empty queue takes the oldest event set aside for it, if there is one. */
+static void kbus_fill_empty(struct kbus_ksock *ks)
+{
+	lockdep_assert_held(&ks->dev->lock);
+	if (!READ_ONCE(ks->queue_len))
 		kbus_move_setaside(ks);	/* so set-aside events cannot stall */
-	if (!ks->queue_len)
-		return NULL;
-	return list_first_entry(&ks->queue, struct kbus_qentry, node);
+}
+
+/*
+ * After a reader took @n messages: as many events set aside for the Ksock
+ * move into its queue, and senders waiting for room are woken. The
+ * barrier orders the reader's queue_len stores before its looks at the
+ * set-aside count and the senders; it pairs with the one in kbus_poll,
+ * between a sender's joining the senders and its retry's look at the
+ * queue, so that either the reader sees the sender or the retry sees the
+ * room. With @locked the caller holds the device lock.
+ */
+static void kbus_after_take(struct kbus_ksock *ks, u32 n, bool locked)
+{
+	struct kbus_dev *dev = ks->dev;
+
+	if (!n)
+		return;
+	smp_mb();	/* queue_len before senders: pairs with kbus_poll's */
+	if (!locked) {
+		if (!READ_ONCE(ks->num_setaside) && list_empty(&dev->senders))
+			return;
+		/*
+		 * A reader killed here leaves the wake to its close, which
+		 * wakes every sender.
+		 */
+		if (mutex_lock_killable(&dev->lock))
+			return;
+	}
+	while (n-- && ks->num_setaside)
+		kbus_move_setaside(ks);
+	kbus_wake_senders(dev);
+	if (!locked)
+		mutex_unlock(&dev->lock);
 }
 
 /* NEXTMSG: make the head of the queue the message being read; its length. */
 static long kbus_nextmsg(struct kbus_ksock *ks, u32 *len)
 {
-	struct kbus_unreplied *u;
+	struct kbus_unreplied *u = NULL;
+	struct kbus_msg *old;
 	struct kbus_qentry *e;
+	bool answer;
 
-	kbus_drop_read(ks);
 	*len = 0;
-	e = kbus_head(ks);
-	if (!e)
-		return 0;
-	if (kbus_pop_prepare(ks, e, &u))
-		return -ENOMEM;
-	ks->read_flags = e->flags;
-	ks->read_pos = 0;
-	ks->read_compat = kbus_compat();
-	ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len, ks->read_compat);
-	ks->read_msg = kbus_pop(ks, e, u);
-	kbus_wake_senders(ks->dev);
-	*len = ks->read_len;
-	return 1;
+	kbus_fill_empty(ks);
+	spin_lock(&ks->qlock);
+	e = kbus_first(ks);
+	answer = e && (e->flags & KBUS_BIT_WANT_YOU_TO_REPLY);
+	if (answer) {
+		/* It stays the head: see kbus_pop_prepare. */
+		spin_unlock(&ks->qlock);
+		if (kbus_pop_prepare(ks, &u)) {
+			kfree(u);
+			kbus_drop_read(ks);
+			return -ENOMEM;
+		}
+		spin_lock(&ks->qlock);
+		e = kbus_first(ks);
+		if (WARN_ON_ONCE(!e || !(e->flags & KBUS_BIT_WANT_YOU_TO_REPLY))) {
+			kfree(u);
+			u = NULL;
+		}
+	}
+	old = kbus_detach_read(ks);
+	if (e) {
+		ks->read_flags = e->flags;
+		ks->read_pos = 0;
+		ks->read_compat = kbus_compat();
+		ks->read_len = kbus_entire_len(e->msg->name_len, e->msg->data_len,
+					       ks->read_compat);
+		ks->read_msg = kbus_pop(ks, e, u);
+		*len = ks->read_len;
+	}
+	spin_unlock(&ks->qlock);
+	kbus_msg_put(old);
+	kbus_after_take(ks, !!e, true);
+	return !!e;
 }
 
 /*
@@ -535,8 +614,9 @@ static void kbus_note_head(struct kbus_ksock *ks, struct kbus_noted *nt, u32 roo
 	struct kbus_qentry *e;
 	u32 len;
 
+	lockdep_assert_held(&ks->qlock);
 	nt->n = 0;
-	for (e = kbus_head(ks); e && nt->n < min_t(u32, most, KBUS_TAKE_BATCH);
+	for (e = kbus_first(ks); e && nt->n < min_t(u32, most, KBUS_TAKE_BATCH);
 	     e = list_is_last(&e->node, &ks->queue) ? NULL : list_next_entry(e, node)) {
 		len = kbus_entire_len(e->msg->name_len, e->msg->data_len, compat);
 		if (!nt->n && first)
@@ -552,30 +632,62 @@ static void kbus_note_head(struct kbus_ksock *ks, struct kbus_noted *nt, u32 roo
 	}
 }
 
+/* Whether the head of the queue is still the @i-th message noted. */
+static struct kbus_qentry *kbus_still_head(struct kbus_ksock *ks, const struct kbus_noted *nt,
+					   u32 i)
+{
+	struct kbus_qentry *e = kbus_first(ks);
+
+	return e && e->msg == nt->msg[i] && e->flags == nt->flags[i] ? e : NULL;
+}
+
 /*
  * Take the first @n of @nt off the queue, as long as they are still its
  * head in the same order with the same flags: how many were taken, or an
- * error if not even the first could be (it stays queued).
+ * error if not even the first could be (it stays queued). Plain messages
+ * are taken under qlock alone; a request to answer, only ever the last
+ * noted, under the device lock too, which the record of the reply owed
+ * needs (@intr if waiting for it is interrupted).
  */
-static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, u32 n)
+static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, u32 n, long intr)
 {
+	bool answer = n && (nt->flags[n - 1] & KBUS_BIT_WANT_YOU_TO_REPLY);
+	struct kbus_msg *put[KBUS_TAKE_BATCH];
+	struct kbus_dev *dev = ks->dev;
 	struct kbus_unreplied *u;
 	struct kbus_qentry *e;
-	int err = 0;
-	u32 i;
+	bool locked = false;
+	u32 plain = n - answer, i;
+	long err = 0;
 
-	lockdep_assert_held(&ks->dev->lock);
-	for (i = 0; i < n; i++) {
-		e = kbus_head(ks);
-		if (!e || e->msg != nt->msg[i] || e->flags != nt->flags[i])
-			break;
-		err = kbus_pop_prepare(ks, e, &u);
-		if (err)
-			break;
-		kbus_msg_put(kbus_pop(ks, e, u));
+	spin_lock(&ks->qlock);
+	for (i = 0; i < plain && (e = kbus_still_head(ks, nt, i)); i++)
+		put[i] = kbus_pop(ks, e, NULL);
+	spin_unlock(&ks->qlock);
+	if (answer && i == plain) {
+		if (mutex_lock_interruptible(&dev->lock)) {
+			err = intr;
+		} else {
+			locked = true;
+			err = kbus_pop_prepare(ks, &u);
+			if (err) {
+				kfree(u);
+			} else {
+				spin_lock(&ks->qlock);
+				e = kbus_still_head(ks, nt, i);
+				if (e)
+					put[i++] = kbus_pop(ks, e, u);
+				spin_unlock(&ks->qlock);
+				if (!e)
+					kfree(u);
+			}
+		}
 	}
-	if (i)
-		kbus_wake_senders(ks->dev);
+	kbus_after_take(ks, i, locked);
+	if (locked)
+		mutex_unlock(&dev->lock);
+	for (n = 0; n < i; n++)
+		kbus_msg_put(put[n]);
 	return i ? i : err;
 }
 
@@ -588,11 +700,11 @@ static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, 
  * fit: EMSGSIZE).
  *
  * The copies are made with no lock held (§18.2): the messages at the head
- * are noted under the device lock, copied after releasing it, and taken
- * off the queue under it again while they are still its head in the same
- * order with the same flags, so what was copied is what was taken. If the
- * head changed meanwhile (an urgent message, another thread of this
- * Ksock), the rest is looked at again.
+ * are noted under qlock, copied after releasing it, and taken off the
+ * queue under it again while they are still its head in the same order
+ * with the same flags, so what was copied is what was taken. If the head
+ * changed meanwhile (an urgent message, another thread of this Ksock),
+ * the rest is looked at again.
  */
 static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32 *used,
 		      u32 *first, bool forever)
@@ -600,6 +712,7 @@ static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32
 	long intr = forever ? -ERESTARTSYS : -EINTR;
 	struct kbus_dev *dev = ks->dev;
 	bool compat = kbus_compat();
+	struct kbus_msg *old = NULL;
 	struct kbus_noted nt;
 	u32 taken = 0, copied, pos, i;
 	long err = 0, got;
@@ -607,15 +720,22 @@ static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32
 	*used = 0;
 	*first = 0;
 	while (taken < r->max) {
-		if (mutex_lock_interruptible(&dev->lock)) {
-			err = intr;
-			break;
+		if (!READ_ONCE(ks->queue_len) && READ_ONCE(ks->num_setaside)) {
+			if (mutex_lock_interruptible(&dev->lock)) {
+				err = intr;
+				break;
+			}
+			kbus_fill_empty(ks);
+			mutex_unlock(&dev->lock);
 		}
+		spin_lock(&ks->qlock);
 		if (!taken)
-			kbus_drop_read(ks);	/* once per call */
+			old = kbus_detach_read(ks);	/* once per call */
 		kbus_note_head(ks, &nt, r->len - *used, r->max - taken, compat,
 			       taken ? NULL : first);
-		mutex_unlock(&dev->lock);
+		spin_unlock(&ks->qlock);
+		kbus_msg_put(old);
+		old = NULL;
 		if (!nt.n) {
 			err = *first && !taken ? -EMSGSIZE : 0;
 			break;
@@ -624,11 +744,7 @@ static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32
 			if (kbus_msg_copy_out(nt.msg[copied], nt.flags[copied], compat, 0,
 					      (char __user *)r->buf + pos, nt.len[copied]))
 				break;
-		got = copied ? intr : -EFAULT;
-		if (copied && !mutex_lock_interruptible(&dev->lock)) {
-			got = kbus_take_noted(ks, &nt, copied);
-			mutex_unlock(&dev->lock);
-		}
+		got = copied ? kbus_take_noted(ks, &nt, copied, intr) : -EFAULT;
 		for (i = 0; i < nt.n; i++) {
 			if (got > 0 && i < got)
 				*used += nt.len[i];
@@ -853,7 +969,9 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, union kbu
 	case KBUS_IOC_NEXTMSG:
 		return kbus_nextmsg(ks, &a->val);
 	case KBUS_IOC_LENLEFT:
+		spin_lock(&ks->qlock);
 		a->val = ks->read_msg ? ks->read_len - ks->read_pos : 0;
+		spin_unlock(&ks->qlock);
 		return 0;
 	case KBUS_IOC_LASTSENT:
 		a->id = ks->last_sent;
@@ -866,7 +984,7 @@ static long kbus_locked_ioctl(struct kbus_ksock *ks, unsigned int cmd, union kbu
 		a->val = ks->max_messages;
 		return 0;
 	case KBUS_IOC_NUMMSGS:
-		a->val = ks->queue_len + ks->num_setaside;
+		a->val = READ_ONCE(ks->queue_len) + ks->num_setaside;
 		return 0;
 	case KBUS_IOC_UNREPLIEDTO:
 		a->val = ks->unreplied_ids.count;

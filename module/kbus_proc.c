@@ -307,6 +307,7 @@ static int kbus_stats_show(struct seq_file *m, void *v)
 	struct kbus_proc_iter *it = v;
 	struct kbus_dev *dev = it->locked;
 	struct kbus_ksock *ks = it->at;
+	u32 read_pos, read_len;
 
 	if (it->header) {
 		seq_printf(m, "dev %2u: next ksock %u next msg %u unsent unbindings %u%s\n",
@@ -314,11 +315,16 @@ static int kbus_stats_show(struct seq_file *m, void *v)
 			   dev->setaside_tragic ? "(gone tragic)" : "");
 		return 0;
 	}
+	/* Its reader changes these under qlock alone. */
+	spin_lock(&ks->qlock);
+	read_pos = ks->read_pos;
+	read_len = ks->read_len;
+	spin_unlock(&ks->qlock);
 	seq_printf(m, "    ksock %u last msg %u:%u queue %u of %u\n", ks->id,
-		   ks->last_sent.network_id, ks->last_sent.serial_num, ks->queue_len,
+		   ks->last_sent.network_id, ks->last_sent.serial_num, READ_ONCE(ks->queue_len),
 		   ks->max_messages);
 	seq_printf(m, "      read byte %u of %u, wrote byte %u of %s (%sfinished), %ssending\n",
-		   ks->read_pos, ks->read_len, READ_ONCE(ks->wshown.pos),
+		   read_pos, read_len, READ_ONCE(ks->wshown.pos),
 		   kbus_wpart_name(READ_ONCE(ks->wshown.part)),
 		   READ_ONCE(ks->wshown.complete) ? "" : "not ", ks->sending ? "" : "not ");
 	seq_printf(m, "      outstanding requests %u (size %u, max %u), unsent replies %u (max %u)\n",
