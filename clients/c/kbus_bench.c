@@ -568,12 +568,28 @@ static double fan_many(int listeners)
 	return fan_out(listeners, MANY);
 }
 
+/*
+ * Whether the module has SENDMSG, RECVMSG and RECVMANY (docs/kbus.md
+ * §7.1): the original KBUS answers ENOTTY. Without them only the original
+ * call sequence and the floors are measured, so that a module from before
+ * them can be set against today's on the same figures.
+ */
+static int has_onecall(void)
+{
+	struct kbus_receive r = { .len = 0 };
+	int fd = open_ksock(), ok;
+
+	ok = ioctl(fd, KBUS_IOC_RECVMSG, &r) == 0 || errno != ENOTTY;
+	close(fd);
+	return ok;
+}
+
 int main(int argc, char **argv)
 {
 	static const int fans[] = { 1, 10, 100, 1000 };
 	char name[128];
 	unsigned int i;
-	int opt;
+	int opt, onecall;
 
 	device = kbus_device_path();
 	if (!device) {
@@ -597,17 +613,25 @@ int main(int argc, char **argv)
 		}
 	}
 	batch = socketpair_capacity();
+	onecall = has_onecall();
+	if (!onecall)
+		fprintf(stderr, "kbus-bench: the module has no SENDMSG/RECVMSG/RECVMANY: the original calls alone\n");
 	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, ORIGINAL);
-	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, ONECALL);
-	figure("c: announcements 1->1, 64 B, SENDMSG / RECVMANY", "msg/s", announcements, MANY);
+	if (onecall) {
+		figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, ONECALL);
+		figure("c: announcements 1->1, 64 B, SENDMSG / RECVMANY", "msg/s", announcements, MANY);
+	}
 	figure("c floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", no_arg_socketpair, 0);
 	figure("c floor: POSIX message queue 1->1, 64 B", "msg/s", no_arg_mqueue, 0);
 	figure("c: request->reply round trips, original calls", "rt/s", round_trips, ORIGINAL);
-	figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, ONECALL);
+	if (onecall)
+		figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, ONECALL);
 	figure("c floor: SOCK_SEQPACKET socketpair ping-pong", "rt/s", no_arg_ping_pong, 0);
 	for (i = 0; i < sizeof(fans) / sizeof(fans[0]); i++) {
 		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, original calls", fans[i]);
 		figure(name, "µs", fan_original, fans[i]);
+		if (!onecall)
+			continue;
 		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMSG",
 			 fans[i]);
 		figure(name, "µs", fan_onecall, fans[i]);

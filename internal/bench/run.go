@@ -54,8 +54,10 @@ const (
 	roundTripDivisor = 4 // round trips and Limpet runs use N/4 messages
 )
 
-// measurements lists every row of the benchmark in the order it prints.
-func measurements(ctx context.Context, c Config) []measurement {
+// measurements lists every row of the benchmark in the order it prints;
+// without oneCall (a module without SENDMSG and RECVMSG, the original's
+// or one from before them) only the rows of the original calls.
+func measurements(ctx context.Context, c Config, oneCall bool) []measurement {
 	dev, small, big := c.Device, c.N, c.N/4
 	ms := []measurement{
 		{names: []string{figAnnounce64}, unit: "msg/s", run: one(func() (float64, error) {
@@ -77,23 +79,28 @@ func measurements(ctx context.Context, c Config) []measurement {
 				return []float64{s, d}, err
 			}})
 	}
-	ms = append(ms,
-		measurement{names: []string{figFanUnpolled}, unit: "µs", run: one(func() (float64, error) {
+	if oneCall {
+		ms = append(ms, measurement{names: []string{figFanUnpolled}, unit: "µs", run: one(func() (float64, error) {
 			return FanOutUnpolled(ctx, dev, 100, fanOutMessages)
-		})},
-		measurement{names: []string{figAPIOriginal}, unit: "msg/s", run: one(func() (float64, error) {
-			return APIThroughput(ctx, dev, 64, small, false)
-		})},
-		measurement{names: []string{figAPIOneCall}, unit: "msg/s", run: one(func() (float64, error) {
+		})})
+	}
+	ms = append(ms, measurement{names: []string{figAPIOriginal}, unit: "msg/s", run: one(func() (float64, error) {
+		return APIThroughput(ctx, dev, 64, small, false)
+	})})
+	if oneCall {
+		ms = append(ms, measurement{names: []string{figAPIOneCall}, unit: "msg/s", run: one(func() (float64, error) {
 			return APIThroughput(ctx, dev, 64, small, true)
-		})},
-		// The original calls, under the name this figure always had.
-		measurement{names: []string{figRoundTrips}, unit: "rt/s", run: one(func() (float64, error) {
-			return RoundTrips(ctx, dev, small/roundTripDivisor, false)
-		})},
-		measurement{names: []string{figRoundTripsOne}, unit: "rt/s", run: one(func() (float64, error) {
+		})})
+	}
+	// The original calls, under the name this figure always had.
+	ms = append(ms, measurement{names: []string{figRoundTrips}, unit: "rt/s", run: one(func() (float64, error) {
+		return RoundTrips(ctx, dev, small/roundTripDivisor, false)
+	})})
+	if oneCall {
+		ms = append(ms, measurement{names: []string{figRoundTripsOne}, unit: "rt/s", run: one(func() (float64, error) {
 			return RoundTrips(ctx, dev, small/roundTripDivisor, true)
 		})})
+	}
 	var far int
 	ms = append(ms, measurement{names: []string{figLimpet}, unit: "msg/s",
 		setup: func() (func(), error) {
@@ -162,9 +169,16 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 		c.N = 20000
 	}
 	fmt.Fprintf(w, "KBUS benchmark: %d repeats, median (min, max)\n\n", c.Repeats)
+	oneCall, err := hasOneCall(c.Device)
+	if err != nil {
+		return nil, err
+	}
+	if !oneCall {
+		fmt.Fprintf(w, "The module has no SENDMSG and RECVMSG (docs/kbus.md §7.1): the original calls alone.\n\n")
+	}
 	figs := map[string]Figure{}
 	var all []Figure
-	for _, m := range measurements(ctx, c) {
+	for _, m := range measurements(ctx, c, oneCall) {
 		got, err := m.measure(c.Repeats)
 		if err != nil {
 			return all, err
@@ -191,6 +205,16 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 		fmt.Fprintln(w, t.judge(figs))
 	}
 	return all, nil
+}
+
+// hasOneCall says whether the device's module has SENDMSG and RECVMSG.
+func hasOneCall(dev int) (bool, error) {
+	ks, err := open(dev)
+	if err != nil {
+		return false, err
+	}
+	defer ks.Close()
+	return ks.Syscalls().OneCall(), nil
 }
 
 // measure runs m repeats times and returns its figures.

@@ -10,7 +10,7 @@ import (
 
 func TestEveryTargetNamesMeasuredFigures(t *testing.T) {
 	names := map[string]bool{}
-	for _, m := range measurements(context.Background(), Config{N: 100}) {
+	for _, m := range measurements(context.Background(), Config{N: 100}, true) {
 		for _, n := range m.names {
 			if names[n] {
 				t.Errorf("figure %q measured twice", n)
