@@ -174,7 +174,7 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 	}
 	k.nextMsg = func(fd uintptr) (uint32, error) {
 		var n uint32
-		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrNextMsg), unsafe.Pointer(&n))
+		_, err := raw.Call(fd, raw.NrNextMsg, unsafe.Pointer(&n))
 		return n, err
 	}
 	// Ask once what the module has: RECVMANY, and with it RECVMSG and
@@ -182,7 +182,7 @@ func OpenPath(path string, mode Mode) (*Ksock, error) {
 	// With an empty buffer each says EAGAIN (nothing queued) or EMSGSIZE;
 	// the original, or any other file, says ENOTTY.
 	has := func(nr int, arg unsafe.Pointer) bool {
-		_, err := ioctl(uintptr(fd), raw.Native.Ioctl(nr), arg)
+		_, err := raw.Call(uintptr(fd), nr, arg)
 		return err == unix.EAGAIN || err == unix.EMSGSIZE
 	}
 	var many raw.ReceiveMany
@@ -236,14 +236,6 @@ func (k *Ksock) opErr(op string, err error) error {
 	return wrap(op, k.device, err)
 }
 
-func ioctl(fd uintptr, cmd uint32, arg unsafe.Pointer) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, fd, uintptr(cmd), uintptr(arg))
-	if e != 0 {
-		return int(r), e
-	}
-	return int(r), nil
-}
-
 // control runs f on the descriptor, which stays open until f returns.
 func (k *Ksock) control(op string, f func(fd uintptr) error) error {
 	if k.closed.Load() {
@@ -262,7 +254,7 @@ func (k *Ksock) control(op string, f func(fd uintptr) error) error {
 func (k *Ksock) ioctlCmd(op string, cmd uint32, arg unsafe.Pointer) (int, error) {
 	var r int
 	err := k.control(op, func(fd uintptr) (err error) {
-		r, err = ioctl(fd, cmd, arg)
+		r, err = raw.CallCmd(fd, cmd, arg)
 		return err
 	})
 	return r, err

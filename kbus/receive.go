@@ -19,7 +19,7 @@ func (k *Ksock) recvMsg(fd uintptr) ([]byte, error) {
 	var n int
 	got, err := k.recvScratch(4096, func(buf []byte) (uint32, error) {
 		rq := raw.Receive{Len: uint32(len(buf)), Buf: &buf[0]}
-		r, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMsg), unsafe.Pointer(&rq))
+		r, err := raw.Call(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
 		n = int(r)
 		return rq.Len, err
 	})
@@ -40,7 +40,7 @@ func (k *Ksock) recvMany(fd uintptr) ([]*Message, error) {
 	var rq raw.ReceiveMany
 	got, err := k.recvScratch(manyBuffer, func(buf []byte) (uint32, error) {
 		rq = raw.ReceiveMany{Len: uint32(len(buf)), Buf: &buf[0]}
-		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrRecvMany), unsafe.Pointer(&rq))
+		_, err := raw.Call(fd, raw.NrRecvMany, unsafe.Pointer(&rq))
 		return rq.Len, err
 	})
 	if !got {
@@ -77,25 +77,17 @@ func (k *Ksock) recvScratch(least int, call func(buf []byte) (need uint32, err e
 // splitMessages cuts n messages in the entire form, back to back in b,
 // apart (docs/kbus.md §7.1, RECVMANY).
 func splitMessages(b []byte, n int) ([]*Message, error) {
-	ms := make([]*Message, 0, n)
-	for len(ms) < n {
-		if len(b) < raw.Native.HeaderSize() {
-			return ms, fmt.Errorf("RECVMANY: %d bytes left for message %d of %d", len(b), len(ms)+1, n)
-		}
-		h, _, _, err := raw.Native.DecodeHeader(b)
-		if err != nil {
-			return ms, fmt.Errorf("RECVMANY: message %d of %d: %w", len(ms)+1, n, err)
-		}
-		size := raw.Native.EntireLen(h.NameLen, h.DataLen)
-		if size > len(b) {
-			return ms, fmt.Errorf("RECVMANY: message %d of %d needs %d bytes, %d left", len(ms)+1, n, size, len(b))
-		}
-		m, err := FromBytes(bytes.Clone(b[:size]))
+	bs, _, serr := raw.Native.SplitEntire(b, n)
+	ms := make([]*Message, 0, len(bs))
+	for _, b := range bs {
+		m, err := FromBytes(bytes.Clone(b))
 		if err != nil {
 			return ms, err
 		}
 		ms = append(ms, m)
-		b = b[size:]
+	}
+	if serr != nil {
+		return ms, fmt.Errorf("RECVMANY: %w", serr)
 	}
 	return ms, nil
 }

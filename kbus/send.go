@@ -18,7 +18,7 @@ func (k *Ksock) writeAndSend(m *Message) (MessageID, error) {
 	oneCall := k.oneCall.Load()
 	err := k.control("send "+m.Name, func(fd uintptr) error {
 		if oneCall {
-			_, err := ioctl(fd, raw.Native.Ioctl(raw.NrSendMsg), unsafe.Pointer(&b[0]))
+			_, err := raw.Call(fd, raw.NrSendMsg, unsafe.Pointer(&b[0]))
 			if err == nil || err == unix.EAGAIN {
 				id = MessageID{raw.Order.Uint32(b[4:]), raw.Order.Uint32(b[8:])}
 			}
@@ -27,7 +27,7 @@ func (k *Ksock) writeAndSend(m *Message) (MessageID, error) {
 		if _, err := writeAll(fd, b); err != nil {
 			return err
 		}
-		_, err := ioctl(fd, raw.Native.Ioctl(raw.NrSend), unsafe.Pointer(&id))
+		_, err := raw.Call(fd, raw.NrSend, unsafe.Pointer(&id))
 		return err
 	})
 	return id, err

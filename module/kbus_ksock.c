@@ -589,7 +589,10 @@ static int kbus_get_receive(unsigned int cmd, void __user *arg, struct kbus_recv
 	return 0;
 }
 
-/* How many messages RECVMANY notes at the head of the queue in one look. */
+/*
+ * How many messages RECVMANY notes at the head of the queue in one look;
+ * kbus/model's ManyBatch is the same number (a host test compares them).
+ */
 #define KBUS_TAKE_BATCH	16
 
 /* What kbus_take noted at the head of the queue, in queue order. */
@@ -720,6 +723,15 @@ static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32
 	*used = 0;
 	*first = 0;
 	while (taken < r->max) {
+		/*
+		 * Set-aside events enter only an empty queue, under the device
+		 * lock; this look without it only decides whether to take that
+		 * lock. A stale yes costs a lock under which kbus_fill_empty
+		 * finds nothing to do. A stale no is as if the call had come a
+		 * moment earlier: setting an event aside wakes the Ksock's
+		 * readers, and a waiting reader's condition (kbus_readable)
+		 * counts set-aside events, so it comes round again.
+		 */
 		if (!READ_ONCE(ks->queue_len) && READ_ONCE(ks->num_setaside)) {
 			if (mutex_lock_interruptible(&dev->lock)) {
 				err = intr;

@@ -39,11 +39,11 @@ func FanOutUnpolled(ctx context.Context, dev, l, n int) (perSend float64, err er
 		}
 		fds = append(fds, fd)
 		req := raw.BindRequest{NameLen: uint32(len(name)), Name: &name[0]}
-		if err := rawIoctl(fd, raw.NrBind, unsafe.Pointer(&req)); err != nil {
+		if err := ioctl(fd, raw.NrBind, unsafe.Pointer(&req)); err != nil {
 			return 0, fmt.Errorf("BIND: %w", err)
 		}
 		maxMsgs := uint32(n)
-		if err := rawIoctl(fd, raw.NrMaxMsgs, unsafe.Pointer(&maxMsgs)); err != nil {
+		if err := ioctl(fd, raw.NrMaxMsgs, unsafe.Pointer(&maxMsgs)); err != nil {
 			return 0, fmt.Errorf("MAXMSGS: %w", err)
 		}
 	}
@@ -57,9 +57,9 @@ func FanOutUnpolled(ctx context.Context, dev, l, n int) (perSend float64, err er
 	for _, fd := range fds {
 		for got := 0; got < n; got++ {
 			rq := raw.Receive{Len: uint32(len(buf)), Buf: &buf[0]}
-			err := rawIoctl(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
+			err := ioctl(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
 			for errors.Is(err, unix.EINTR) {
-				err = rawIoctl(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
+				err = ioctl(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
 			}
 			if err != nil {
 				return 0, fmt.Errorf("RECVMSG after %d of %d messages: %w", got, n, err)
@@ -70,10 +70,8 @@ func FanOutUnpolled(ctx context.Context, dev, l, n int) (perSend float64, err er
 	return perOp(sent, n), nil
 }
 
-func rawIoctl(fd, nr int, arg unsafe.Pointer) error {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(arg))
-	if e != 0 {
-		return e
-	}
-	return nil
+// ioctl is raw.Call on a plain descriptor, when only its error matters.
+func ioctl(fd, nr int, arg unsafe.Pointer) error {
+	_, err := raw.Call(uintptr(fd), nr, arg)
+	return err
 }

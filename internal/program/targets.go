@@ -136,7 +136,7 @@ func NewModule(paths [Devices]string) *Module {
 		}
 		for nr, v := range map[int]uint32{raw.NrReportReplierBinds: 0, raw.NrVerbose: 0,
 			raw.NrMaxMsgSize: model.DefaultMaxMessageSize} {
-			_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(nr)), uintptr(unsafe.Pointer(&v)))
+			_, _ = raw.Call(uintptr(fd), nr, unsafe.Pointer(&v))
 		}
 		unix.Close(fd)
 		// As the model's; without root this fails, and the programs'
@@ -161,11 +161,8 @@ func errno(err error) error {
 }
 
 func (m *Module) ioctl(s, nr int, arg unsafe.Pointer) (int, error) {
-	r, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(m.fds[s]), uintptr(raw.Native.Ioctl(nr)), uintptr(arg))
-	if e != 0 {
-		return int(r), kbus.Errno(e)
-	}
-	return int(r), nil
+	r, err := raw.Call(uintptr(m.fds[s]), nr, arg)
+	return r, errno(err)
 }
 
 func (m *Module) u32(s, nr int, v uint32) uint32 {
@@ -320,20 +317,17 @@ func (m *Module) ReceiveMany(s, room, max int) ([]*kbus.Message, int, error) {
 	if err != nil { // len is as it was
 		return nil, 0, err
 	}
-	var ms []*kbus.Message
-	b := buf[:rq.Len]
-	for range rq.Count {
-		h, _, _, err := raw.Native.DecodeHeader(b)
-		if err != nil {
-			return ms, int(rq.Len), fmt.Errorf("RECVMANY: message %d of %d: %w", len(ms)+1, rq.Count, err)
-		}
-		size := raw.Native.EntireLen(h.NameLen, h.DataLen)
-		msg, err := kbus.FromBytes(b[:size:size])
+	bs, _, serr := raw.Native.SplitEntire(buf[:rq.Len], int(rq.Count))
+	ms := make([]*kbus.Message, 0, len(bs))
+	for _, b := range bs {
+		msg, err := kbus.FromBytes(b)
 		if err != nil {
 			return ms, int(rq.Len), err
 		}
 		ms = append(ms, msg)
-		b = b[size:]
+	}
+	if serr != nil {
+		return ms, int(rq.Len), fmt.Errorf("RECVMANY: %w", serr)
 	}
 	return ms, int(rq.Len), nil
 }

@@ -3,6 +3,10 @@ package model
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/kbus-project/kbus/kbus"
@@ -361,5 +365,22 @@ func TestReceiveManyTakesWholeMessagesUpToARequestToAnswer(t *testing.T) {
 	}
 	if ms, _, err = l.ReceiveMany(1<<16, 1); err != nil || len(ms) != 1 || ms[0].Name != "$.M.N3" {
 		t.Fatalf("max 1: %v, %v", ms, err)
+	}
+}
+
+// The model's RECVMANY batch is the module's: a set-aside event joins the
+// messages a call takes only at a batch's end, so a different size would
+// make the two disagree on which call takes it.
+func TestManyBatchIsTheModules(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "..", "module", "kbus_ksock.c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^#define KBUS_TAKE_BATCH\s+(\d+)\s*$`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("module/kbus_ksock.c defines no KBUS_TAKE_BATCH")
+	}
+	if n, _ := strconv.Atoi(string(m[1])); n != ManyBatch {
+		t.Fatalf("the module's KBUS_TAKE_BATCH is %d, the model's ManyBatch %d", n, ManyBatch)
 	}
 }

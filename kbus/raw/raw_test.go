@@ -181,3 +181,30 @@ func TestTheGoMirrorsHaveTheCLayout(t *testing.T) {
 		t.Errorf("Receive.Buf at %d", off)
 	}
 }
+
+func TestSplitEntireCutsBackToBackMessages(t *testing.T) {
+	for name, l := range map[string]Layout{"ILP32": ILP32, "LP64": LP64} {
+		var buf []byte
+		for i, msg := range []string{"", "a", "abcd", "abcde"} {
+			buf = append(buf, l.EncodeEntire(Header{Extra: uint32(i), NameLen: 3, DataLen: uint32(len(msg))},
+				"$.x", []byte(msg))...)
+		}
+		buf = append(buf, 0xEE)
+		msgs, rest, err := l.SplitEntire(buf, 4)
+		if err != nil || len(msgs) != 4 || len(rest) != 1 {
+			t.Fatalf("%s: %d messages, %d bytes left, %v", name, len(msgs), len(rest), err)
+		}
+		for i, m := range msgs {
+			h, _, data, err := l.DecodeEntire(m)
+			if err != nil || h.Extra != uint32(i) || cap(m) != len(m) {
+				t.Errorf("%s: message %d: extra %d, %q, cap %d of %d, %v", name, i, h.Extra, data, cap(m), len(m), err)
+			}
+		}
+		if _, _, err := l.SplitEntire(buf[:len(buf)-5], 4); !errors.Is(err, ErrShort) {
+			t.Errorf("%s: a cut last message: %v, want ErrShort", name, err)
+		}
+		if msgs, _, err := l.SplitEntire(buf, 5); err == nil || len(msgs) != 4 {
+			t.Errorf("%s: one more than there are: %d messages, %v", name, len(msgs), err)
+		}
+	}
+}

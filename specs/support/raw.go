@@ -38,11 +38,8 @@ func errnoOf(err error) error {
 }
 
 func (r *RawKsock) ioctl(nr int, arg unsafe.Pointer) error {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(r.Fd), uintptr(raw.Native.Ioctl(nr)), uintptr(arg))
-	if e != 0 {
-		return kbus.Errno(e)
-	}
-	return nil
+	_, err := raw.Call(uintptr(r.Fd), nr, arg)
+	return errnoOf(err)
 }
 
 // Ioctl issues ioctl nr with arg as it is, for specs that build their own
@@ -126,10 +123,9 @@ func (r *RawKsock) Next() *kbus.Message {
 func RecvMsg(fd int, bufLen, timeoutMS uint32) ([]byte, uint32, error) {
 	buf := make([]byte, max(bufLen, 1))
 	arg := raw.Receive{Len: bufLen, TimeoutMS: timeoutMS, Buf: &buf[0]}
-	n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrRecvMsg)),
-		uintptr(unsafe.Pointer(&arg)))
-	if e != 0 {
-		return nil, arg.Len, kbus.Errno(e)
+	n, err := raw.Call(uintptr(fd), raw.NrRecvMsg, unsafe.Pointer(&arg))
+	if err != nil {
+		return nil, arg.Len, errnoOf(err)
 	}
 	return buf[:n], arg.Len, nil
 }
@@ -142,38 +138,29 @@ func RecvMany(fd int, bufLen, most, timeoutMS uint32) ([]*kbus.Message, uint32, 
 	GinkgoHelper()
 	buf := make([]byte, max(bufLen, 1))
 	arg := raw.ReceiveMany{Len: bufLen, TimeoutMS: timeoutMS, Max: most, Buf: &buf[0]}
-	n, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrRecvMany)),
-		uintptr(unsafe.Pointer(&arg)))
-	if e != 0 {
-		return nil, arg.Len, arg.Count, kbus.Errno(e)
+	n, err := raw.Call(uintptr(fd), raw.NrRecvMany, unsafe.Pointer(&arg))
+	if err != nil {
+		return nil, arg.Len, arg.Count, errnoOf(err)
 	}
 	Expect(arg.Count).To(BeEquivalentTo(n), "RECVMANY returns the count it puts in count")
-	var ms []*kbus.Message
-	b := buf[:arg.Len]
-	for len(ms) < int(n) {
-		h, _, _, err := raw.Native.DecodeHeader(b)
-		Expect(err).NotTo(HaveOccurred(), "message %d of %d", len(ms)+1, n)
-		size := raw.Native.EntireLen(h.NameLen, h.DataLen)
-		Expect(size).To(BeNumerically("<=", len(b)), "message %d of %d within len", len(ms)+1, n)
-		m, err := kbus.FromBytes(b[:size])
+	bs, rest, err := raw.Native.SplitEntire(buf[:arg.Len], n)
+	Expect(err).NotTo(HaveOccurred(), "the %d messages within len", n)
+	Expect(rest).To(BeEmpty(), "len is the bytes of the messages taken")
+	ms := make([]*kbus.Message, 0, n)
+	for _, b := range bs {
+		m, err := kbus.FromBytes(b)
 		Expect(err).NotTo(HaveOccurred())
 		ms = append(ms, m)
-		b = b[size:]
 	}
-	Expect(b).To(BeEmpty(), "len is the bytes of the messages taken")
 	return ms, arg.Len, arg.Count, nil
 }
 
 // SendMsg is one SENDMSG of the message at b (pointy or entire); the id
 // the module wrote into it, and the error.
 func SendMsg(fd int, b []byte) (kbus.MessageID, error) {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(raw.Native.Ioctl(raw.NrSendMsg)),
-		uintptr(unsafe.Pointer(&b[0])))
+	_, err := raw.Call(uintptr(fd), raw.NrSendMsg, unsafe.Pointer(&b[0]))
 	id := kbus.MessageID{Network: raw.Order.Uint32(b[4:]), Serial: raw.Order.Uint32(b[8:])}
-	if e != 0 {
-		return id, kbus.Errno(e)
-	}
-	return id, nil
+	return id, errnoOf(err)
 }
 
 // ReadOnlyIoctl is ioctl nr on fd with its argument, a copy of arg, in a
