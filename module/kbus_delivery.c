@@ -972,10 +972,8 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding)
 		kbus_qentry_free(e);
 		if (removed % KBUS_UNBIND_SLICE == 0) {
 			kbus_wake_senders(dev);
-			mutex_unlock(&dev->lock);
-			cond_resched();
 			/* The binding is gone already: the UNBIND finishes. */
-			mutex_lock(&dev->lock);
+			kbus_yield_lock(dev);
 		}
 	}
 	if (removed)

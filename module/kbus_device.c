@@ -72,7 +72,7 @@ static ssize_t name_hash_show(struct device *d, struct device_attribute *attr, c
 	struct kbus_dev *dev = dev_get_drvdata(d);
 	ssize_t n;
 
-	if (mutex_lock_interruptible(&dev->lock))
+	if (kbus_lock_interruptible(dev))
 		return -ERESTARTSYS;
 	n = sysfs_emit(buf, "buckets %u bindings %u longest %u\n", 1U << dev->hash_bits,
 		       dev->num_bindings, kbus_hash_longest_chain(dev));
@@ -105,7 +105,7 @@ static ssize_t max_user_bindings_store(struct device *d, struct device_attribute
 	err = kstrtou32(buf, 0, &val);
 	if (err)
 		return err;
-	if (mutex_lock_interruptible(&dev->lock))
+	if (kbus_lock_interruptible(dev))
 		return -ERESTARTSYS;
 	WRITE_ONCE(dev->max_user_bindings, val);
 	mutex_unlock(&dev->lock);
@@ -121,6 +121,33 @@ static struct attribute *kbus_dev_attrs[] = {
 };
 ATTRIBUTE_GROUPS(kbus_dev);
 
+/*
+ * The longest a holder that yields waits for the waiters to have the lock:
+ * long enough for a woken waiter on another CPU to run, short enough that
+ * a stream of new waiters delays a long job by only this much a slice.
+ */
+#define KBUS_TURN_JIFFIES	max_t(unsigned long, msecs_to_jiffies(2), 1)
+
+/*
+ * kbus_yield_lock - let the device lock go in the middle of a long job,
+ * let those waiting for it now have it first, and take it again. A mutex
+ * given up and taken straight back is usually taken by its holder again,
+ * before a woken waiter runs; so the holder waits until no one is waiting
+ * (each counted by kbus_lock and its kin until it has the lock), for at
+ * most KBUS_TURN_JIFFIES, and then queues behind them.
+ */
+void kbus_yield_lock(struct kbus_dev *dev)
+{
+	lockdep_assert_held(&dev->lock);
+	mutex_unlock(&dev->lock);
+	if (atomic_read(&dev->lock_waiting))
+		wait_event_timeout(dev->lock_turn, !atomic_read(&dev->lock_waiting),
+				   KBUS_TURN_JIFFIES);
+	else
+		cond_resched();
+	mutex_lock(&dev->lock);
+}
+
 static int kbus_create_device(unsigned int index)
 {
 	struct kbus_dev *dev;
@@ -131,6 +158,8 @@ static int kbus_create_device(unsigned int index)
 		return -ENOMEM;
 	dev->index = index;
 	mutex_init(&dev->lock);
+	atomic_set(&dev->lock_waiting, 0);
+	init_waitqueue_head(&dev->lock_turn);
 	xa_init_flags(&dev->ksock_ids, XA_FLAGS_ACCOUNT);
 	INIT_LIST_HEAD(&dev->bindings);
 	INIT_LIST_HEAD(&dev->setaside);

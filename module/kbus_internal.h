@@ -47,7 +47,11 @@
  * Waiting for a lock is interruptible wherever the call can fail, and
  * killable in poll and after a reader took messages (to wake senders);
  * only release waits plainly, and every holder of a device lock is
- * bounded by kernel work.
+ * bounded by kernel work. The device lock is taken through kbus_lock and
+ * its kin, which count who waits for it: a holder that works through a
+ * long job in slices (a close or an unbind that owes many statuses) lets
+ * them have the lock between its slices (kbus_yield_lock), rather than
+ * taking it straight back, which a mutex allows (docs/kbus.md §18.3).
  *
  * Messages (struct kbus_msg) are immutable once built and reference counted;
  * the copies queued to several recipients share one message, its name and
@@ -327,6 +331,8 @@ struct kbus_dev {
 	struct device		*dev;
 	unsigned int		index;
 	struct mutex		lock;		/* see "Locking" above */
+	atomic_t		lock_waiting;	/* kbus_lock: who waits for lock */
+	wait_queue_head_t	lock_turn;	/* kbus_yield_lock waits here */
 
 	struct xarray		ksock_ids;	/* Ksock id -> Ksock: its open Ksocks */
 	u32			next_ksock_id;
@@ -459,6 +465,54 @@ bool kbus_outstanding_has(const struct kbus_ksock *ks, struct kbus_msg_id id);
 u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding);
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id);
 void kbus_wake_senders(struct kbus_dev *dev);
+
+/*
+ * The device lock, as every path but kbus_yield_lock takes it. An
+ * uncontended lock costs one try; a caller that has to wait is counted in
+ * lock_waiting until it has the lock (or gave up), and the last to stop
+ * waiting wakes a holder that let the lock go for the waiters' sake.
+ */
+static inline void kbus_lock_waited(struct kbus_dev *dev)
+{
+	/* The decrement orders the count before the look at the sleepers. */
+	if (atomic_dec_and_test(&dev->lock_waiting) && waitqueue_active(&dev->lock_turn))
+		wake_up(&dev->lock_turn);
+}
+
+static inline void kbus_lock(struct kbus_dev *dev)
+{
+	if (mutex_trylock(&dev->lock))
+		return;
+	atomic_inc(&dev->lock_waiting);
+	mutex_lock(&dev->lock);
+	kbus_lock_waited(dev);
+}
+
+static inline int __must_check kbus_lock_interruptible(struct kbus_dev *dev)
+{
+	int err;
+
+	if (mutex_trylock(&dev->lock))
+		return 0;
+	atomic_inc(&dev->lock_waiting);
+	err = mutex_lock_interruptible(&dev->lock);
+	kbus_lock_waited(dev);
+	return err;
+}
+
+static inline int __must_check kbus_lock_killable(struct kbus_dev *dev)
+{
+	int err;
+
+	if (mutex_trylock(&dev->lock))
+		return 0;
+	atomic_inc(&dev->lock_waiting);
+	err = mutex_lock_killable(&dev->lock);
+	kbus_lock_waited(dev);
+	return err;
+}
+
+void kbus_yield_lock(struct kbus_dev *dev);
 void kbus_start_sending(struct kbus_ksock *ks, struct kbus_msg *msg);
 void kbus_stop_sending(struct kbus_ksock *ks);
 __poll_t kbus_poll_retry(struct kbus_ksock *ks);

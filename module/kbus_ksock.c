@@ -46,7 +46,7 @@ static int kbus_open(struct inode *inode, struct file *file)
 	init_waitqueue_head(&ks->writeq);
 	INIT_LIST_HEAD(&ks->sending_node);
 
-	if (mutex_lock_interruptible(&dev->lock)) {
+	if (kbus_lock_interruptible(dev)) {
 		mem_cgroup_put(ks->memcg);
 		kfree(ks);
 		return -ERESTARTSYS;
@@ -109,9 +109,7 @@ static void kbus_close_slice(struct kbus_dev *dev, u32 *done)
 {
 	if (++*done % KBUS_CLOSE_SLICE)
 		return;
-	mutex_unlock(&dev->lock);
-	cond_resched();
-	mutex_lock(&dev->lock);
+	kbus_yield_lock(dev);
 }
 
 /*
@@ -173,7 +171,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 	kbus_discard_write(ks);
 	mutex_unlock(&ks->write_lock);
 
-	mutex_lock(&dev->lock);
+	kbus_lock(dev);
 	xa_erase(&dev->ksock_ids, ks->id);
 	kbus_drop_read(ks);
 	kbus_stop_sending(ks);
@@ -194,7 +192,7 @@ static int kbus_release(struct inode *inode, struct file *file)
 		kbus_take_queue(ks, &owed);
 		mutex_unlock(&dev->lock);
 		kbus_free_unowed(ks, &owed);
-		mutex_lock(&dev->lock);
+		kbus_lock(dev);
 		while ((e = list_first_entry_or_null(&owed, struct kbus_qentry, node))) {
 			list_del(&e->node);
 			kbus_send_status(dev, KBUS_MSG_NAME_REPLIER_GONEAWAY, ks->id, e->msg->from,
@@ -319,7 +317,7 @@ static __poll_t kbus_poll(struct file *file, struct poll_table_struct *wait)
 		 * the device lock; a poll without one does not wait for the
 		 * lock at all (docs/kbus.md §18.2).
 		 */
-		if (mutex_lock_killable(&dev->lock))
+		if (kbus_lock_killable(dev))
 			return EPOLLERR;	/* the poller dies: nobody looks */
 		/* A failed retry queues a status: the mask shows it below. */
 		mask = kbus_poll_retry(ks);
@@ -415,7 +413,7 @@ static void kbus_after_take(struct kbus_ksock *ks, u32 n, bool locked)
 		 * A reader killed here leaves the wake to its close, which
 		 * wakes every sender.
 		 */
-		if (mutex_lock_killable(&dev->lock))
+		if (kbus_lock_killable(dev))
 			return;
 	}
 	while (n-- && ks->num_setaside)
@@ -483,7 +481,7 @@ static long kbus_send_written(struct kbus_ksock *ks, struct kbus_msg_id *id)
 	err = kbus_fetch_pointy(ks);
 	if (err)
 		return err;
-	if (mutex_lock_interruptible(&dev->lock))
+	if (kbus_lock_interruptible(dev))
 		return -ERESTARTSYS;
 	err = kbus_send(ks, id);
 	mutex_unlock(&dev->lock);
@@ -668,7 +666,7 @@ static long kbus_take_noted(struct kbus_ksock *ks, const struct kbus_noted *nt, 
 		put[i] = kbus_pop(ks, e, NULL);
 	spin_unlock(&ks->qlock);
 	if (answer && i == plain) {
-		if (mutex_lock_interruptible(&dev->lock)) {
+		if (kbus_lock_interruptible(dev)) {
 			err = intr;
 		} else {
 			locked = true;
@@ -733,7 +731,7 @@ static long kbus_take(struct kbus_ksock *ks, const struct kbus_recv_args *r, u32
 		 * counts set-aside events, so it comes round again.
 		 */
 		if (!READ_ONCE(ks->queue_len) && READ_ONCE(ks->num_setaside)) {
-			if (mutex_lock_interruptible(&dev->lock)) {
+			if (kbus_lock_interruptible(dev)) {
 				err = intr;
 				break;
 			}
@@ -911,7 +909,7 @@ static long kbus_name_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __user
 	err = kbus_get_name_args(cmd, arg, &a);
 	if (err)
 		return err;
-	if (mutex_lock_interruptible(&dev->lock)) {
+	if (kbus_lock_interruptible(dev)) {
 		kfree(a.name);
 		return -ERESTARTSYS;
 	}
@@ -1049,7 +1047,7 @@ static long kbus_write_ioctl(struct kbus_ksock *ks, unsigned int cmd, void __use
 		err = kbus_send_written(ks, &id);
 	} else {	/* DISCARD */
 		kbus_discard_write(ks);
-		err = mutex_lock_interruptible(&ks->dev->lock) ? -ERESTARTSYS : 0;
+		err = kbus_lock_interruptible(ks->dev) ? -ERESTARTSYS : 0;
 		if (!err) {
 			kbus_stop_sending(ks);
 			mutex_unlock(&ks->dev->lock);
@@ -1199,7 +1197,7 @@ static long kbus_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 	if (kbus_changes_device(cmd, a.val) && !kbus_may_change_device(file))
 		return -EPERM;
-	if (mutex_lock_interruptible(&dev->lock))
+	if (kbus_lock_interruptible(dev))
 		return -ERESTARTSYS;
 	err = kbus_locked_ioctl(ks, cmd, &a);
 	mutex_unlock(&dev->lock);

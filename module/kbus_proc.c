@@ -40,7 +40,7 @@ static int kbus_proc_lock_dev(struct kbus_proc_iter *it)
 {
 	struct kbus_dev *dev = kbus_get_dev(it->dev_index);
 
-	if (mutex_lock_interruptible(&dev->lock))
+	if (kbus_lock_interruptible(dev))
 		return -ERESTARTSYS;
 	it->locked = dev;
 	return 0;
@@ -156,7 +156,7 @@ static int kbus_bindings_unpark(struct kbus_bindings_iter *bi)
 	if (list_empty(&bi->cursor.dev_node))
 		return 0;
 	dev = kbus_get_dev(bi->it.dev_index);
-	if (mutex_lock_interruptible(&dev->lock))
+	if (kbus_lock_interruptible(dev))
 		return -ERESTARTSYS;
 	list_del_init(&bi->cursor.dev_node);
 	mutex_unlock(&dev->lock);
@@ -237,7 +237,7 @@ static int kbus_bindings_release(struct inode *inode, struct file *file)
 		/* Devices outlive every open /proc file (kbus_exit). */
 		mutex_lock(&kbus_devices_lock);
 		dev = kbus_get_dev(bi->it.dev_index);
-		mutex_lock(&dev->lock);
+		kbus_lock(dev);
 		list_del(&bi->cursor.dev_node);
 		mutex_unlock(&dev->lock);
 		mutex_unlock(&kbus_devices_lock);
