@@ -29,9 +29,10 @@ func main() {
 	n := flag.Int("n", 20000, "messages per throughput run")
 	jsonPath := flag.String("json", "", "also write the figures to this file, as JSON")
 	cBench := flag.String("c", "", "also run this raw-ABI benchmark program (clients/c/kbus_bench.c)")
+	focus := flag.String("focus", "", "only the rows whose name matches this regular expression (\"^c\": the C program alone)")
 	flag.Parse()
 	figs, err := bench.Run(context.Background(), os.Stdout,
-		bench.Config{Device: *dev, Repeats: *repeats, N: *n, CBench: *cBench})
+		bench.Config{Device: *dev, Repeats: *repeats, N: *n, CBench: *cBench, Focus: *focus})
 	if *jsonPath != "" {
 		if werr := writeFigures(*jsonPath, figs); werr != nil {
 			fmt.Fprintln(os.Stderr, "kbusbench:", werr)

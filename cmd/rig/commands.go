@@ -60,7 +60,8 @@ func commands() []*command {
 		},
 		{
 			Name: "bench", Args: "[flags]", Short: "build, boot, run the benchmark, print its figures",
-			Long:   "Like rig test, but the guest runs the benchmark (internal/bench) and prints its figures.",
+			Long: "Like rig test, but the guest runs the benchmark (internal/bench) and prints its figures.\n" +
+				"-focus keeps the rows whose name it matches: -focus '^c' runs the C program alone.",
 			Groups: guest, Run: runBench,
 		},
 		{

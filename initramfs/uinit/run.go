@@ -455,9 +455,12 @@ func (r *run) runBench(deadline time.Time) (res guestproto.SuiteResult) {
 	defer out.Close()
 	console := &lineWriter{mu: &r.consoleMu, out: os.Stdout}
 	defer console.Flush()
-	execute(&res, console, out, deadline, nil, nil, guestproto.BenchPath,
-		"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON),
-		"-c", filepath.Join(guestproto.BinDir, guestproto.CBench))
+	args := []string{"-json", filepath.Join(guestproto.ResultsMount, guestproto.BenchJSON),
+		"-c", filepath.Join(guestproto.BinDir, guestproto.CBench)}
+	if r.req.Focus != "" { // rig bench -focus: the rows it names
+		args = append(args, "-focus", r.req.Focus)
+	}
+	execute(&res, console, out, deadline, nil, nil, guestproto.BenchPath, args...)
 	return res
 }
 

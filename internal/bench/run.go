@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 )
 
 // Config sizes a benchmark run.
@@ -12,6 +14,10 @@ type Config struct {
 	Repeats int
 	N       int    // messages per throughput run (64-byte messages)
 	CBench  string // the raw-ABI benchmark program (clients/c/kbus_bench.c), "" for none
+	// Focus, when set, keeps only the rows whose name it matches (a
+	// regular expression): "^c" runs the C program alone, e.g. against
+	// an older module that today's Go figures would not run on.
+	Focus string
 }
 
 // measurement is one row of the benchmark: the figures it produces (one
@@ -168,7 +174,14 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 	if c.N == 0 {
 		c.N = 20000
 	}
+	focus, err := regexp.Compile(c.Focus)
+	if err != nil {
+		return nil, fmt.Errorf("bench: focus: %w", err)
+	}
 	fmt.Fprintf(w, "KBUS benchmark: %d repeats, median (min, max)\n\n", c.Repeats)
+	if c.Focus != "" {
+		fmt.Fprintf(w, "Only the rows whose name matches %q.\n\n", c.Focus)
+	}
 	oneCall, err := hasOneCall(c.Device)
 	if err != nil {
 		return nil, err
@@ -179,6 +192,9 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 	figs := map[string]Figure{}
 	var all []Figure
 	for _, m := range measurements(ctx, c, oneCall) {
+		if !slices.ContainsFunc(m.names, focus.MatchString) {
+			continue
+		}
 		got, err := m.measure(c.Repeats)
 		if err != nil {
 			return all, err
@@ -189,8 +205,9 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 			all = append(all, f)
 		}
 	}
-	if c.CBench != "" {
+	if c.CBench != "" && slices.ContainsFunc(cFigures(), focus.MatchString) {
 		got, err := RunC(ctx, c.CBench, c.Device, c.Repeats, c.N)
+		got = slices.DeleteFunc(got, func(f Figure) bool { return !focus.MatchString(f.Name) })
 		for _, f := range got {
 			fmt.Fprintln(w, f)
 			figs[f.Name] = f

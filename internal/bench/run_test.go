@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -92,6 +93,27 @@ func TestParseC(t *testing.T) {
 	for _, bad := range []string{"oops\n", "figure\tc: x\tmsg/s\t\n", "figure\tc: x\tmsg/s\tNaNa\n"} {
 		if _, err := ParseC(strings.NewReader(bad)); err == nil {
 			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+// "^c" names every row of the C program and none of the Go rows, so that
+// rig bench -focus '^c' can measure a module the Go figures do not run on.
+func TestFocusCPicksTheCProgramAlone(t *testing.T) {
+	if _, err := Run(context.Background(), io.Discard, Config{Focus: "("}); err == nil ||
+		!strings.Contains(err.Error(), "focus") {
+		t.Errorf("a bad focus: %v, want an error that names it", err)
+	}
+	for _, m := range measurements(context.Background(), Config{N: 100}, true) {
+		for _, n := range m.names {
+			if strings.HasPrefix(n, "c") {
+				t.Errorf("Go row %q would run under -focus '^c'", n)
+			}
+		}
+	}
+	for _, n := range cFigures() {
+		if !strings.HasPrefix(n, "c") {
+			t.Errorf("C row %q would not run under -focus '^c'", n)
 		}
 	}
 }
