@@ -121,6 +121,54 @@ static struct attribute *kbus_dev_attrs[] = {
 };
 ATTRIBUTE_GROUPS(kbus_dev);
 
+enum kbus_lock_how { KBUS_LOCK_PLAIN, KBUS_LOCK_INTR, KBUS_LOCK_KILL };
+
+/*
+ * kbus_lock_how - take the device lock. An uncontended lock costs one try;
+ * a caller that has to wait is counted in lock_waiting until it has the
+ * lock (or gave up), and the last to stop waiting wakes a holder that let
+ * the lock go for the waiters' sake (kbus_yield_lock). One function for
+ * the three kinds of wait, so that each branch exists once.
+ */
+static int kbus_lock_how(struct kbus_dev *dev, enum kbus_lock_how how)
+{
+	int err = 0;
+
+	if (mutex_trylock(&dev->lock))
+		return 0;
+	atomic_inc(&dev->lock_waiting);
+	switch (how) {
+	case KBUS_LOCK_PLAIN:
+		mutex_lock(&dev->lock);
+		break;
+	case KBUS_LOCK_INTR:
+		err = mutex_lock_interruptible(&dev->lock);
+		break;
+	case KBUS_LOCK_KILL:
+		err = mutex_lock_killable(&dev->lock);
+		break;
+	}
+	/* The decrement orders the count before the look at the sleepers. */
+	if (atomic_dec_and_test(&dev->lock_waiting) && waitqueue_active(&dev->lock_turn))
+		wake_up(&dev->lock_turn);
+	return err;
+}
+
+void kbus_lock(struct kbus_dev *dev)
+{
+	kbus_lock_how(dev, KBUS_LOCK_PLAIN);
+}
+
+int kbus_lock_interruptible(struct kbus_dev *dev)
+{
+	return kbus_lock_how(dev, KBUS_LOCK_INTR);
+}
+
+int kbus_lock_killable(struct kbus_dev *dev)
+{
+	return kbus_lock_how(dev, KBUS_LOCK_KILL);
+}
+
 /*
  * The longest a holder that yields waits for the waiters to have the lock:
  * long enough for a woken waiter on another CPU to run, short enough that

@@ -466,52 +466,10 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding);
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id);
 void kbus_wake_senders(struct kbus_dev *dev);
 
-/*
- * The device lock, as every path but kbus_yield_lock takes it. An
- * uncontended lock costs one try; a caller that has to wait is counted in
- * lock_waiting until it has the lock (or gave up), and the last to stop
- * waiting wakes a holder that let the lock go for the waiters' sake.
- */
-static inline void kbus_lock_waited(struct kbus_dev *dev)
-{
-	/* The decrement orders the count before the look at the sleepers. */
-	if (atomic_dec_and_test(&dev->lock_waiting) && waitqueue_active(&dev->lock_turn))
-		wake_up(&dev->lock_turn);
-}
-
-static inline void kbus_lock(struct kbus_dev *dev)
-{
-	if (mutex_trylock(&dev->lock))
-		return;
-	atomic_inc(&dev->lock_waiting);
-	mutex_lock(&dev->lock);
-	kbus_lock_waited(dev);
-}
-
-static inline int __must_check kbus_lock_interruptible(struct kbus_dev *dev)
-{
-	int err;
-
-	if (mutex_trylock(&dev->lock))
-		return 0;
-	atomic_inc(&dev->lock_waiting);
-	err = mutex_lock_interruptible(&dev->lock);
-	kbus_lock_waited(dev);
-	return err;
-}
-
-static inline int __must_check kbus_lock_killable(struct kbus_dev *dev)
-{
-	int err;
-
-	if (mutex_trylock(&dev->lock))
-		return 0;
-	atomic_inc(&dev->lock_waiting);
-	err = mutex_lock_killable(&dev->lock);
-	kbus_lock_waited(dev);
-	return err;
-}
-
+/* The device lock, as every path but kbus_yield_lock takes it (kbus_device.c). */
+void kbus_lock(struct kbus_dev *dev);
+int __must_check kbus_lock_interruptible(struct kbus_dev *dev);
+int __must_check kbus_lock_killable(struct kbus_dev *dev);
 void kbus_yield_lock(struct kbus_dev *dev);
 void kbus_start_sending(struct kbus_ksock *ks, struct kbus_msg *msg);
 void kbus_stop_sending(struct kbus_ksock *ks);
