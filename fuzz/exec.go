@@ -117,6 +117,10 @@ const slowDelay = 5 * time.Millisecond
 // maxRead is the most a read or RECVMSG of a program asks for.
 const maxRead = 1 << 20
 
+// ioctlArgSize is the room OpIoctl gives its argument: at least the
+// largest argument of any KBUS ioctl in any layout (a test checks).
+const ioctlArgSize = 128
+
 // badMemory is user memory a call may not (all) touch.
 type badMemory struct {
 	none  uintptr // a page with no access
@@ -567,9 +571,14 @@ func (e *Executor) do(t *thread, op Op) {
 		var n uint32
 		ioctl(fd, raw.NrNextMsg, e.valueAt(t, op.Ptr, unsafe.Pointer(&n), unsafe.Sizeof(n)))
 	case OpRead:
-		buf := t.buf[:max(min(op.N, maxRead), 1)]
-		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.bytesAt(t, op.Ptr, buf),
-			uintptr(min(op.N, maxRead)))
+		room := min(op.N, maxRead)
+		if op.Ptr == PtrSlow {
+			// The slow page is one page: a longer read would copy
+			// past it, into the fuzzer's own memory (as RECVMSG below).
+			room = min(room, uint32(unix.Getpagesize()))
+		}
+		buf := t.buf[:max(room, 1)]
+		n, _, _ := unix.Syscall(unix.SYS_READ, uintptr(fd), e.bytesAt(t, op.Ptr, buf), uintptr(room))
 		if op.Ptr == PtrGood && int(n) > 0 && int(n) <= len(buf) {
 			e.remember(op.Slot, buf[:n])
 		}
@@ -633,7 +642,16 @@ func (e *Executor) do(t *thread, op Op) {
 		case raw.NrVerbose:
 			val = min(val, 0) // a console full of pr_info would slow everything
 		}
-		ioctl(fd, nr, e.valueAt(t, op.Ptr, unsafe.Pointer(&val), unsafe.Sizeof(val)))
+		// The program's value is the argument's first u32, in room for
+		// the largest argument any command reads or writes back, the rest
+		// zeros: a command whose argument holds a pointer (RECVMSG's
+		// buffer, BIND's name) gets a null one, not whatever lay next to
+		// a lone u32 in the fuzzer's memory, where the module would then
+		// copy a message.
+		var arg [ioctlArgSize]byte
+		raw.Order.PutUint32(arg[:], val)
+		ioctl(fd, nr, e.bytesAt(t, op.Ptr, arg[:]))
+		runtime.KeepAlive(&arg)
 	case OpPoll:
 		// poll(2) is the kernel's, not the module's: its timeout is not
 		// worth fuzzing, and a mutated one (up to 49 days, or for ever on

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"unsafe"
+
+	"github.com/kbus-project/kbus/kbus/raw"
 )
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
@@ -171,5 +174,23 @@ func TestExecutorRunsTheSecondProcessAndKillsIt(t *testing.T) {
 	}
 	if e.child == nil || e.child == first || !e.child.alive() {
 		t.Fatal("no fresh second process after the kill")
+	}
+}
+
+// OpIoctl hands any command number an argument of ioctlArgSize bytes, so
+// every command's argument must fit in it: a command that read a larger
+// one would take the rest from the fuzzer's memory, and might write a
+// message there.
+func TestIoctlArgumentHoldsEveryCommandsArgument(t *testing.T) {
+	for name, size := range map[string]uintptr{
+		"kbus_receive_many": unsafe.Sizeof(receiveManyArg{}),
+		"kbus_receive":      unsafe.Sizeof(receiveArg{}),
+		"kbus_bind_request": unsafe.Sizeof(raw.BindRequest{}),
+		"kbus_msg_id":       unsafe.Sizeof(raw.MsgID{}),
+		"message header":    uintptr(raw.LP64.HeaderSize()), // SENDMSG reads a header
+	} {
+		if size > ioctlArgSize {
+			t.Errorf("%s is %d bytes, more than OpIoctl's %d", name, size, ioctlArgSize)
+		}
 	}
 }
