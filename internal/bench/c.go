@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,9 @@ func RunC(ctx context.Context, path string, dev, repeats, n int) ([]Figure, erro
 		return figs, perr
 	}
 	want := cFigures()
+	if len(figs) < len(want) { // a module without the one-call ioctls
+		want = slices.DeleteFunc(want, func(n string) bool { return strings.Contains(n, "SENDMSG") })
+	}
 	if len(figs) != len(want) {
 		return figs, fmt.Errorf("%s printed %d figures, want %d", path, len(figs), len(want))
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -115,5 +117,37 @@ func TestFocusCPicksTheCProgramAlone(t *testing.T) {
 		if !strings.HasPrefix(n, "c") {
 			t.Errorf("C row %q would not run under -focus '^c'", n)
 		}
+	}
+}
+
+// A module without SENDMSG and RECVMSG gets only the original calls'
+// figures from the C program (its has_onecall), and RunC takes them; any
+// other set is refused.
+func TestRunCTakesTheOriginalCallsAlone(t *testing.T) {
+	prog := func(names []string) string {
+		var b strings.Builder
+		b.WriteString("#!/bin/sh\ncat <<'EOF'\n")
+		for _, n := range names {
+			b.WriteString("figure\t" + n + "\tmsg/s\t1 2 3\n")
+		}
+		b.WriteString("EOF\n")
+		path := filepath.Join(t.TempDir(), "kbus-bench")
+		if err := os.WriteFile(path, []byte(b.String()), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	all := cFigures()
+	original := slices.DeleteFunc(slices.Clone(all), func(n string) bool { return strings.Contains(n, "SENDMSG") })
+	if len(original) != 9 {
+		t.Fatalf("%d figures of the original calls and floors, want 9", len(original))
+	}
+	for _, names := range [][]string{all, original} {
+		if figs, err := RunC(context.Background(), prog(names), 0, 3, 10); err != nil || len(figs) != len(names) {
+			t.Errorf("%d figures: %d taken, %v", len(names), len(figs), err)
+		}
+	}
+	if _, err := RunC(context.Background(), prog(original[1:]), 0, 3, 10); err == nil {
+		t.Error("a figure short of the original calls' was taken")
 	}
 }
