@@ -576,10 +576,11 @@ static double fan_many(int listeners)
  */
 static int has_onecall(void)
 {
-	struct kbus_receive r = { .len = 0 };
+	struct kbus_receive_many r = { .len = 0 };
 	int fd = open_ksock(), ok;
 
-	ok = ioctl(fd, KBUS_IOC_RECVMSG, &r) == 0 || errno != ENOTTY;
+	/* RECVMANY came last: a module with it has the other two. */
+	ok = ioctl(fd, KBUS_IOC_RECVMANY, &r) == 0 || errno != ENOTTY;
 	close(fd);
 	return ok;
 }
