@@ -466,7 +466,10 @@ u32 kbus_remove_queued(struct kbus_ksock *ks, struct kbus_binding *binding);
 struct kbus_ksock *kbus_find_ksock(struct kbus_dev *dev, u32 id);
 void kbus_wake_senders(struct kbus_dev *dev);
 
-/* The device lock, as every path but kbus_yield_lock takes it (kbus_device.c). */
+/*
+ * The device lock, as every path but kbus_yield_lock takes it (kbus_device.c);
+ * it is let go with a plain mutex_unlock.
+ */
 void kbus_lock(struct kbus_dev *dev);
 int __must_check kbus_lock_interruptible(struct kbus_dev *dev);
 int __must_check kbus_lock_killable(struct kbus_dev *dev);

@@ -61,8 +61,9 @@ const (
 )
 
 // measurements lists every row of the benchmark in the order it prints;
-// without oneCall (a module without SENDMSG and RECVMSG, the original's
-// or one from before them) only the rows of the original calls.
+// without oneCall (a module without SENDMSG, RECVMSG and RECVMANY: the
+// original's, or one from before them) only the rows of the original
+// calls.
 func measurements(ctx context.Context, c Config, oneCall bool) []measurement {
 	dev, small, big := c.Device, c.N, c.N/4
 	ms := []measurement{
@@ -187,7 +188,7 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 		return nil, err
 	}
 	if !oneCall {
-		fmt.Fprintf(w, "The module has no SENDMSG and RECVMSG (docs/kbus.md §7.1): the original calls alone.\n\n")
+		fmt.Fprintf(w, "The module has no SENDMSG, RECVMSG and RECVMANY (docs/kbus.md §7.1): the original calls alone.\n\n")
 	}
 	figs := map[string]Figure{}
 	var all []Figure
@@ -205,7 +206,7 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 			all = append(all, f)
 		}
 	}
-	if c.CBench != "" && slices.ContainsFunc(cFigures(), focus.MatchString) {
+	if c.CBench != "" && slices.ContainsFunc(cFigures(true), focus.MatchString) {
 		got, err := RunC(ctx, c.CBench, c.Device, c.Repeats, c.N)
 		got = slices.DeleteFunc(got, func(f Figure) bool { return !focus.MatchString(f.Name) })
 		for _, f := range got {
@@ -224,7 +225,8 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 	return all, nil
 }
 
-// hasOneCall says whether the device's module has SENDMSG and RECVMSG.
+// hasOneCall says whether the device's module has SENDMSG, RECVMSG and
+// RECVMANY (the Go API probes RECVMANY, which came last).
 func hasOneCall(dev int) (bool, error) {
 	ks, err := open(dev)
 	if err != nil {

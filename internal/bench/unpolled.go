@@ -39,11 +39,11 @@ func FanOutUnpolled(ctx context.Context, dev, l, n int) (perSend float64, err er
 		}
 		fds = append(fds, fd)
 		req := raw.BindRequest{NameLen: uint32(len(name)), Name: &name[0]}
-		if err := ioctl(fd, raw.NrBind, unsafe.Pointer(&req)); err != nil {
+		if _, err := raw.Call(uintptr(fd), raw.NrBind, unsafe.Pointer(&req)); err != nil {
 			return 0, fmt.Errorf("BIND: %w", err)
 		}
 		maxMsgs := uint32(n)
-		if err := ioctl(fd, raw.NrMaxMsgs, unsafe.Pointer(&maxMsgs)); err != nil {
+		if _, err := raw.Call(uintptr(fd), raw.NrMaxMsgs, unsafe.Pointer(&maxMsgs)); err != nil {
 			return 0, fmt.Errorf("MAXMSGS: %w", err)
 		}
 	}
@@ -57,9 +57,9 @@ func FanOutUnpolled(ctx context.Context, dev, l, n int) (perSend float64, err er
 	for _, fd := range fds {
 		for got := 0; got < n; got++ {
 			rq := raw.Receive{Len: uint32(len(buf)), Buf: &buf[0]}
-			err := ioctl(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
+			_, err := raw.Call(uintptr(fd), raw.NrRecvMsg, unsafe.Pointer(&rq))
 			for errors.Is(err, unix.EINTR) {
-				err = ioctl(fd, raw.NrRecvMsg, unsafe.Pointer(&rq))
+				_, err = raw.Call(uintptr(fd), raw.NrRecvMsg, unsafe.Pointer(&rq))
 			}
 			if err != nil {
 				return 0, fmt.Errorf("RECVMSG after %d of %d messages: %w", got, n, err)
@@ -68,10 +68,4 @@ func FanOutUnpolled(ctx context.Context, dev, l, n int) (perSend float64, err er
 	}
 	runtime.KeepAlive(buf)
 	return perOp(sent, n), nil
-}
-
-// ioctl is raw.Call on a plain descriptor, when only its error matters.
-func ioctl(fd, nr int, arg unsafe.Pointer) error {
-	_, err := raw.Call(uintptr(fd), nr, arg)
-	return err
 }
