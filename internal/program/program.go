@@ -453,14 +453,36 @@ func errName(err error) string {
 	return err.Error()
 }
 
-// Run runs p against t and returns a line per operation run.
-func Run(t Target, p Program) []string {
+// Step is what one operation of a program gave on a target.
+type Step struct {
+	Op      int    // the operation's index in the program
+	Outcome string // what it gave, messages and Ksocks named in the order the run met them
+}
+
+// Trace is what a run of a program gave, a step per operation run (an
+// operation on a closed slot, or an open of an open one, is not run). Two
+// targets agree when their traces are equal; the operations themselves
+// are written out only for a reader, by Lines.
+type Trace []Step
+
+// Lines writes tr as a line per step: the operation's index, the
+// operation, and its outcome.
+func (tr Trace) Lines(p Program) []string {
+	out := make([]string, len(tr))
+	for i, s := range tr {
+		out[i] = fmt.Sprintf("%3d %v: %s", s.Op, p[s.Op], s.Outcome)
+	}
+	return out
+}
+
+// Run runs p against t and returns what each operation run gave.
+func Run(t Target, p Program) Trace {
 	n := newNames()
 	var open [Slots]bool
 	var dev [Slots]int
 	var ids [Slots]uint32
 	var last [Slots]*kbus.Message // the last request each slot took to answer
-	var out []string
+	out := make(Trace, 0, len(p))
 	switches := map[Kind]func(slot int, v uint32) (uint32, error){
 		OnlyOnce: t.OnlyOnce, ReportBinds: t.ReportReplierBinds, Verbose: t.Verbose}
 	for i, o := range p {
@@ -553,13 +575,13 @@ func Run(t Target, p Program) []string {
 			line = fmt.Sprintf("nummsgs=%d unreplied=%d queue=%d outstanding=%d sending=%v",
 				c.NumMsgs, c.Unreplied, c.Queued, c.Outstanding, c.Sending)
 		}
-		out = append(out, fmt.Sprintf("%3d %v: %s", i, o, line))
+		out = append(out, Step{Op: i, Outcome: line})
 	}
 	return out
 }
 
-// Diff returns the first line where a and b differ, and whether they do.
-func Diff(a, b []string) (int, bool) {
+// Diff returns the first step where a and b differ, and whether they do.
+func Diff(a, b Trace) (int, bool) {
 	for i := 0; i < len(a) || i < len(b); i++ {
 		if i >= len(a) || i >= len(b) || a[i] != b[i] {
 			return i, true

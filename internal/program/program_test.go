@@ -35,7 +35,7 @@ func TestTheModelRunsEveryProgramTheSameWay(t *testing.T) {
 		if i, differ := Diff(a, b); differ {
 			t.Fatalf("seed %d differs at line %d", seed, i)
 		}
-		for _, l := range a {
+		for _, l := range a.Lines(p) {
 			for _, k := range reached {
 				if strings.Contains(l, k) {
 					kinds[k] = true
@@ -76,7 +76,8 @@ func TestShrinkKeepsWhatStillDiffers(t *testing.T) {
 func TestProgramsChangeDevicesAsAnotherUserToo(t *testing.T) {
 	refused := map[string]int{}
 	for seed := int64(1); seed <= 50; seed++ {
-		for _, line := range Run(NewModel(), Generate(seed, 400)) {
+		p := Generate(seed, 400)
+		for _, line := range Run(NewModel(), p).Lines(p) {
 			for _, e := range []string{"EPERM", "ENOSPC"} {
 				if strings.Contains(line, e) {
 					refused[e]++

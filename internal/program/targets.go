@@ -96,6 +96,7 @@ func (m *Model) Counts(s int) KsockCounts {
 // but the program.
 type Module struct {
 	paths [Devices]string
+	nums  [Devices]int // N of each /dev/kbusN
 	fds   [Slots]int
 	ids   [Slots]uint32
 	devs  [Slots]int // the device of each slot's Ksock
@@ -124,28 +125,61 @@ func (m *Module) as(s int, call func()) {
 	}
 }
 
-// NewModule runs programs on the devices at paths, with the device-wide
-// settings a program may change (replier bind events, VERBOSE, the maximum
-// message size) as the model's fresh devices have them.
-func NewModule(paths [Devices]string) *Module {
-	m := &Module{paths: paths}
-	for _, path := range paths {
-		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
-		if err != nil {
-			continue // Open says so, when a program opens it
+// Devices are the module's devices that programs run on, made ready once
+// for many runs: a descriptor held on each for the device-wide settings,
+// and the bound on another user's bindings set as the model's.
+type ModuleDevices struct {
+	paths [Devices]string
+	nums  [Devices]int // N of each /dev/kbusN
+	ctl   [Devices]int // a descriptor on each, -1 where it could not open
+}
+
+// OpenModule makes the devices at paths ready for runs. A device it
+// cannot open is left for a program's Open to report.
+func OpenModule(paths [Devices]string) *ModuleDevices {
+	d := &ModuleDevices{paths: paths}
+	for i, path := range paths {
+		n, nerr := deviceNumber(path)
+		d.nums[i] = n
+		d.ctl[i] = -1
+		if fd, err := unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0); err == nil {
+			d.ctl[i] = fd
 		}
-		for nr, v := range map[int]uint32{raw.NrReportReplierBinds: 0, raw.NrVerbose: 0,
-			raw.NrMaxMsgSize: model.DefaultMaxMessageSize} {
-			_, _ = raw.Call(uintptr(fd), nr, unsafe.Pointer(&v))
-		}
-		unix.Close(fd)
 		// As the model's; without root this fails, and the programs'
 		// binds of the other user say so.
-		if n, err := deviceNumber(path); err == nil {
+		if nerr == nil {
 			_ = kbus.SetMaxUserBindings(n, MaxUserBindings)
 		}
 	}
-	return m
+	return d
+}
+
+// Close lets the devices go.
+func (d *ModuleDevices) Close() {
+	for i, fd := range d.ctl {
+		if fd >= 0 {
+			unix.Close(fd)
+			d.ctl[i] = -1
+		}
+	}
+}
+
+// NewModule starts a run on the devices, with the device-wide settings a
+// program may change (replier bind events, VERBOSE, the maximum message
+// size) put back as the model's fresh devices have them.
+func (d *ModuleDevices) NewModule() *Module {
+	for _, fd := range d.ctl {
+		if fd < 0 {
+			continue
+		}
+		for _, s := range [...]struct {
+			nr int
+			v  uint32
+		}{{raw.NrReportReplierBinds, 0}, {raw.NrVerbose, 0}, {raw.NrMaxMsgSize, model.DefaultMaxMessageSize}} {
+			_, _ = raw.Call(uintptr(fd), s.nr, unsafe.Pointer(&s.v))
+		}
+	}
+	return &Module{paths: d.paths, nums: d.nums}
 }
 
 // deviceNumber is N of /dev/kbusN.
@@ -401,7 +435,7 @@ func (m *Module) FindReplier(s int, name string) (uint32, error) {
 func (m *Module) Counts(s int) KsockCounts {
 	c := KsockCounts{NumMsgs: int(m.u32(s, raw.NrNumMsgs, 0)), Unreplied: int(m.u32(s, raw.NrUnrepliedTo, 0)),
 		Queued: -1, Outstanding: -1}
-	devs, err := procfs.ReadStats()
+	devs, err := procfs.ReadStats(m.device(s))
 	if err != nil {
 		panic("program: " + err.Error())
 	}
@@ -416,12 +450,7 @@ func (m *Module) Counts(s int) KsockCounts {
 }
 
 // device is the index of slot s's device (/dev/kbusN).
-func (m *Module) device(s int) int {
-	path := m.paths[m.devs[s]]
-	var n int
-	fmt.Sscanf(path[strings.LastIndex(path, "kbus")+4:], "%d", &n)
-	return n
-}
+func (m *Module) device(s int) int { return m.nums[m.devs[s]] }
 
 // BadArgument gives the ioctl no memory at all at its argument, or a valid
 // argument in a page it may not write.

@@ -101,9 +101,13 @@ func u32(s string) uint32 {
 	return uint32(v)
 }
 
-// ParseStats reads the stats file's format.
-func ParseStats(r io.Reader) ([]Device, error) {
+// ParseStats reads the stats file's format: every device, or only the
+// devices named. Each line is matched by the one pattern its indentation
+// and first word call for, and the Ksocks of a device not asked for cost
+// only that look: the file lists every open Ksock of every device.
+func ParseStats(r io.Reader, devices ...int) ([]Device, error) {
 	var devs []Device
+	skipping := false // the lines of a device not asked for
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -112,26 +116,46 @@ func ParseStats(r io.Reader) ([]Device, error) {
 			d := &devs[len(devs)-1]
 			ks = &d.Ksocks[len(d.Ksocks)-1]
 		}
-		switch m := (struct{ dev, ksock, read, out []string }{devLine.FindStringSubmatch(line),
-			ksockLine.FindStringSubmatch(line), readLine.FindStringSubmatch(line), outLine.FindStringSubmatch(line)}); {
+		var m []string
+		switch {
 		case line == "":
-		case m.dev != nil:
-			idx, _ := strconv.Atoi(m.dev[1])
-			devs = append(devs, Device{Index: idx, NextKsock: u32(m.dev[2]), NextMsg: u32(m.dev[3]),
-				UnsentUnbindings: u32(m.dev[4]), Tragic: m.dev[5] != ""})
-		case m.ksock != nil && len(devs) > 0:
+			continue
+		case strings.HasPrefix(line, "dev"):
+			if m = devLine.FindStringSubmatch(line); m == nil {
+				break
+			}
+			idx, _ := strconv.Atoi(m[1])
+			if skipping = len(devices) > 0 && !slices.Contains(devices, idx); skipping {
+				continue
+			}
+			devs = append(devs, Device{Index: idx, NextKsock: u32(m[2]), NextMsg: u32(m[3]),
+				UnsentUnbindings: u32(m[4]), Tragic: m[5] != ""})
+			continue
+		case skipping && strings.HasPrefix(line, " "):
+			continue
+		case strings.HasPrefix(line, "    ksock "):
+			if m = ksockLine.FindStringSubmatch(line); m == nil || len(devs) == 0 {
+				break
+			}
 			d := &devs[len(devs)-1]
-			d.Ksocks = append(d.Ksocks, Ksock{ID: u32(m.ksock[1]), LastMsg: m.ksock[2],
-				Queued: u32(m.ksock[3]), MaxMessages: u32(m.ksock[4])})
-		case m.read != nil && ks != nil:
-			ks.ReadByte, ks.ReadLength, ks.WriteByte = u32(m.read[1]), u32(m.read[2]), u32(m.read[3])
-			ks.WritePart, ks.WriteFinished, ks.Sending = m.read[4], m.read[5] == "", m.read[6] == ""
-		case m.out != nil && ks != nil:
-			ks.Outstanding, ks.OutstandingSize, ks.OutstandingMax = u32(m.out[1]), u32(m.out[2]), u32(m.out[3])
-			ks.UnsentReplies, ks.UnsentRepliesMax = u32(m.out[4]), u32(m.out[5])
-		default:
-			return nil, fmt.Errorf("stats line %d: unexpected %q", n, line)
+			d.Ksocks = append(d.Ksocks, Ksock{ID: u32(m[1]), LastMsg: m[2], Queued: u32(m[3]), MaxMessages: u32(m[4])})
+			continue
+		case strings.HasPrefix(line, "      read "):
+			if m = readLine.FindStringSubmatch(line); m == nil || ks == nil {
+				break
+			}
+			ks.ReadByte, ks.ReadLength, ks.WriteByte = u32(m[1]), u32(m[2]), u32(m[3])
+			ks.WritePart, ks.WriteFinished, ks.Sending = m[4], m[5] == "", m[6] == ""
+			continue
+		case strings.HasPrefix(line, "      outstanding "):
+			if m = outLine.FindStringSubmatch(line); m == nil || ks == nil {
+				break
+			}
+			ks.Outstanding, ks.OutstandingSize, ks.OutstandingMax = u32(m[1]), u32(m[2]), u32(m[3])
+			ks.UnsentReplies, ks.UnsentRepliesMax = u32(m[4]), u32(m[5])
+			continue
 		}
+		return nil, fmt.Errorf("stats line %d: unexpected %q", n, line)
 	}
 	return devs, sc.Err()
 }
@@ -147,12 +171,13 @@ func ReadBindings(devices ...int) ([]Binding, error) {
 	return ParseBindings(f, devices...)
 }
 
-// ReadStats parses the live stats file.
-func ReadStats() ([]Device, error) {
+// ReadStats parses the live stats file: every device, or only the
+// devices named.
+func ReadStats(devices ...int) ([]Device, error) {
 	f, err := os.Open(StatsPath)
 	if err != nil {
 		return nil, fmt.Errorf("%w (is the kbus module loaded?)", err)
 	}
 	defer f.Close()
-	return ParseStats(f)
+	return ParseStats(f, devices...)
 }

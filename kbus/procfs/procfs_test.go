@@ -62,3 +62,21 @@ func TestParseStats(t *testing.T) {
 		t.Errorf("got %+v\nwant %+v", k, want)
 	}
 }
+
+func TestParseStatsOfOneDevice(t *testing.T) {
+	devs, err := ParseStats(strings.NewReader(stats), 1)
+	if err != nil || len(devs) != 1 || devs[0].Index != 1 || len(devs[0].Ksocks) != 0 {
+		t.Fatalf("device 1 alone: %+v, %v", devs, err)
+	}
+	// The Ksock lines of a device not asked for are not parsed.
+	other := stats + "dev  2: next ksock 1 next msg 0 unsent unbindings 0\n    not a ksock line\n"
+	if devs, err := ParseStats(strings.NewReader(other), 0); err != nil || len(devs) != 1 || len(devs[0].Ksocks) != 1 {
+		t.Errorf("device 0 alone: %+v, %v", devs, err)
+	}
+	for _, bad := range []string{"garbage\n", "    ksock 1 last msg 0:0 queue 0 of 1\n", stats + "    ksock x\n",
+		stats + "dev  3: next ksock\n"} {
+		if _, err := ParseStats(strings.NewReader(bad)); err == nil {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
