@@ -61,8 +61,9 @@ func commands() []*command {
 		{
 			Name: "bench", Args: "[flags]", Short: "build, boot, run the benchmark, print its figures",
 			Long: "Like rig test, but the guest runs the benchmark (internal/bench) and prints its figures.\n" +
-				"-focus keeps the rows whose name it matches: -focus '^c' runs the C program alone.",
-			Groups: guest, Run: runBench,
+				"-focus keeps the rows whose name it matches: -focus '^c' runs the C program alone.\n" +
+				"-icount measures in instructions instead of the host's time, to compare two modules.",
+			Groups: append(append([]flagGroup{}, guest...), benchFlags), Run: runBench,
 		},
 		{
 			Name: "shell", Args: "[flags]", Short: "build, then boot the same image to a shell on the console",

@@ -39,6 +39,7 @@ type options struct {
 	// board group
 	board, image string
 	flood        bool
+	icount       bool
 	topology     string
 	desk         pipeline.DeskBoard
 	// rig accept's own
@@ -94,7 +95,14 @@ var (
 	reportFlags  = flagGroup{"report", addReportFlags}
 	flashFlags   = flagGroup{"flash", addFlashFlags}
 	acceptFlags  = flagGroup{"sign-off", addAcceptFlags}
+	benchFlags   = flagGroup{"benchmark", addBenchFlags}
 )
+
+// addBenchFlags are rig bench's own.
+func addBenchFlags(o *options, fs *flag.FlagSet) {
+	fs.BoolVar(&o.icount, "icount", false, "run the guest on TCG's instruction counter: its clock counts instructions, "+
+		"so figures measure each message's work, not the host's load (slower; for comparing two modules)")
+}
 
 // addTargetFlags choose the guest's kernel: architecture, flavour, version,
 // and the name of the report folder it writes.

@@ -116,7 +116,7 @@ func TestOptionsBecomeThePipelinesConfig(t *testing.T) {
 	var errOut bytes.Buffer
 	c := lookup(commands(), "bench")
 	inv, err := parse(c, []string{"-arch", "all", "-kernel", "debug", "-module-param", "kbus_num_devices=3",
-		"-suite", "specs/core"}, &errOut, &errOut)
+		"-suite", "specs/core", "-icount"}, &errOut, &errOut)
 	if err != nil {
 		t.Fatal(errOut.String())
 	}
@@ -124,7 +124,7 @@ func TestOptionsBecomeThePipelinesConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inv.opts.targets) != len(target.Names()) || cfg.Flavour.Name != "debug" || cfg.Mode != "bench" ||
+	if len(inv.opts.targets) != len(target.Names()) || cfg.Flavour.Name != "debug" || cfg.Mode != "bench" || !cfg.Icount ||
 		strings.Join(cfg.ModuleParams, " ") != "kbus_num_devices=3" || strings.Join(cfg.Suites, " ") != "specs/core" {
 		t.Errorf("%+v", cfg)
 	}

@@ -157,7 +157,7 @@ func (o *options) guestConfig(c *command) (pipeline.Config, error) {
 		Root: o.publish.Root, RunID: o.publish.RunID, Name: o.name, Flavour: flavour, Version: version, OutDir: o.out,
 		CacheDir: o.cache, Mode: mode, Suites: o.suites, Labels: o.labels, Focus: o.focus, ModuleParams: o.params,
 		KernelArgs: o.kargs, Timeout: o.timeout, Image: o.image, PrintkFlood: o.flood, Streams: o.streams,
-		Repeat: o.repeat, Stage: os.Getenv(stageEnv),
+		Repeat: o.repeat, Stage: os.Getenv(stageEnv), Icount: o.icount,
 	}
 	if o.distro != "" {
 		d := &pipeline.Distro{Root: o.distro, Module: o.distroModule, Load: pipeline.DistroLoad,

@@ -56,6 +56,7 @@ func (r *runner) vmConfig(g guestFiles) vm.Config {
 		ResultsDir: g.share,
 		KernelArgs: append(req.KernelArgs(), r.cfg.KernelArgs...),
 		Timeout:    host,
+		Icount:     r.cfg.Icount,
 	}
 	if n := r.cfg.Net; n != nil {
 		c.Link = &n.Link

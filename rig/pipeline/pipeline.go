@@ -84,6 +84,8 @@ type Config struct {
 	// Repeat runs every suite this many times, for each spec's pass rate
 	// (guestproto.Request.Repeat); the timeout grows with it.
 	Repeat int
+	// Icount runs the guest on the instruction counter (vm.Icount).
+	Icount bool
 	// NativeOnly builds the suites for the target's own Go target only,
 	// not also for the 32-bit one its kernel can run (Target.Compat).
 	NativeOnly bool
@@ -404,7 +406,7 @@ func (r *runner) buildGuest(ctx context.Context, build string) (guest, error) {
 		return g, err
 	}
 	g.initramfs, err = step(r, "initramfs", func() (string, string, error) {
-		return r.buildInitramfs(g.kernel, g.module, bins, build)
+		return r.buildInitramfs(ctx, g.kernel, g.module, bins, build)
 	})
 	return g, err
 }

@@ -40,7 +40,18 @@ type Config struct {
 	// Initramfs, ResultsDir and KernelArgs are then not used (the image
 	// holds its own command line).
 	Disk *Disk
+	// Icount runs the guest on TCG's instruction counter (Icount): its
+	// clock counts the instructions it runs, not the host's time.
+	Icount bool
 }
+
+// Icount are the accelerator arguments of a guest whose clock is its
+// instruction count: one nanosecond per instruction (shift=0), idle time
+// skipped at once (sleep=off), the vCPUs taking turns on one host thread
+// (which the counter needs). A benchmark's figures then measure the work
+// each message costs in instructions, whatever else the host is doing, so
+// two modules compare without the host's noise (docs/benchmark.md).
+var Icount = []string{"-accel", "tcg,thread=single", "-icount", "shift=0,sleep=off"}
 
 // Link is a network between two guests: a virtio NIC on each, joined by a
 // QEMU stream netdev over a Unix socket, so nothing is reachable from or
@@ -76,7 +87,11 @@ func (c Config) options() (*qemu.Options, error) {
 	if c.Disk != nil && c.Disk.Machine != nil {
 		machine = c.Disk.Machine
 	}
-	qemuCmd := strings.Join(append([]string{q.Binary}, append(Accel(c.Target), machine...)...), " ")
+	accel := Accel(c.Target)
+	if c.Icount {
+		accel = Icount
+	}
+	qemuCmd := strings.Join(append([]string{q.Binary}, append(accel, machine...)...), " ")
 	if d := c.Disk; d != nil {
 		return qemu.OptionsFor(q.Arch, append(d.fns(), qemu.WithQEMUCommand(qemuCmd), qemu.WithVMTimeout(timeout))...)
 	}
