@@ -29,10 +29,15 @@ func main() {
 	n := flag.Int("n", 20000, "messages per throughput run")
 	jsonPath := flag.String("json", "", "also write the figures to this file, as JSON")
 	cBench := flag.String("c", "", "also run this raw-ABI benchmark program (clients/c/kbus_bench.c)")
+	peers := flag.String("peers", "", "also run the D-Bus and ZeroMQ peers laid out in this folder (docs/benchmark.md, \"Peers\")")
 	focus := flag.String("focus", "", "only the rows whose name matches this regular expression (\"^c\": the C program alone)")
 	flag.Parse()
-	figs, err := bench.Run(context.Background(), os.Stdout,
-		bench.Config{Device: *dev, Repeats: *repeats, N: *n, CBench: *cBench, Focus: *focus})
+	cfg := bench.Config{Device: *dev, Repeats: *repeats, N: *n, CBench: *cBench, Focus: *focus}
+	if *peers != "" {
+		p := bench.PeersIn(*peers)
+		cfg.Peers = &p
+	}
+	figs, err := bench.Run(context.Background(), os.Stdout, cfg)
 	if *jsonPath != "" {
 		if werr := writeFigures(*jsonPath, figs); werr != nil {
 			fmt.Fprintln(os.Stderr, "kbusbench:", werr)
@@ -57,7 +62,8 @@ func writeFigures(path string, figs []bench.Figure) error {
 		lo, hi := f.Range()
 		bars[f.Unit] = append(bars[f.Unit], figure.Bar{
 			Label: f.Name, Median: f.Median(), Min: lo, Max: hi,
-			Baseline: strings.HasPrefix(f.Name, "floor:") || strings.HasPrefix(f.Name, "c floor:"),
+			Baseline: strings.HasPrefix(f.Name, "floor:") || strings.HasPrefix(f.Name, "c floor:") ||
+				strings.HasPrefix(f.Name, "c peer:"),
 		})
 	}
 	var out []figure.Figure

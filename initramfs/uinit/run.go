@@ -460,6 +460,9 @@ func (r *run) runBench(deadline time.Time) (res guestproto.SuiteResult) {
 	if r.req.Focus != "" { // rig bench -focus: the rows it names
 		args = append(args, "-focus", r.req.Focus)
 	}
+	if _, err := os.Stat(guestproto.PeersDir); err == nil { // the image has the peers
+		args = append(args, "-peers", guestproto.PeersDir)
+	}
 	execute(&res, console, out, deadline, nil, nil, guestproto.BenchPath, args...)
 	return res
 }

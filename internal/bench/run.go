@@ -14,6 +14,7 @@ type Config struct {
 	Repeats int
 	N       int    // messages per throughput run (64-byte messages)
 	CBench  string // the raw-ABI benchmark program (clients/c/kbus_bench.c), "" for none
+	Peers   *Peers // D-Bus and ZeroMQ doing the same work, nil for none
 	// Focus, when set, keeps only the rows whose name it matches (a
 	// regular expression): "^c" runs the C program alone, e.g. against
 	// an older module that today's Go figures would not run on.
@@ -164,6 +165,14 @@ var targets = []target{
 	// Not a target: what epoll's wake-up callbacks cost a Go fan-out.
 	{"Go: fan-out to 100, sender time per send, in the poller / outside it", fmt.Sprintf(figFanSend, 100), figFanUnpolled, 0, false, 0},
 	{"round trips / socketpair ping-pong", figRoundTrips, figSocketpairRT, 0.5, true, 0},
+	// Against the alternatives (docs/benchmark.md, "Peers"): rates as
+	// KBUS / peer, times per delivery as KBUS / peer.
+	{"C: round trips, SENDMSG/RECVMSG / D-Bus method calls", cRoundTripsOne, dbusRoundTrips, 5, true, 0},
+	{"C: announcements, SENDMSG/RECVMSG / D-Bus signals (64 B)", cAnnounceOne, dbusAnnounce, 5, true, 0},
+	{"C: fan-out to 100, time per delivery, RECVMSG / D-Bus", fmt.Sprintf(cFanOne, 100), fmt.Sprintf(dbusFan, 100), 0.2, false, 0},
+	{"C: round trips, SENDMSG/RECVMSG / ZeroMQ REQ/REP", cRoundTripsOne, zmqRoundTrips, 1.0, true, 0},
+	{"C: announcements, SENDMSG/RECVMSG / ZeroMQ PUB/SUB (64 B)", cAnnounceOne, zmqAnnounce, 1.0, true, 0},
+	{"C: fan-out to 100, time per delivery, RECVMSG / ZeroMQ", fmt.Sprintf(cFanOne, 100), fmt.Sprintf(zmqFan, 100), 1.0, false, 0},
 }
 
 // Run measures every figure and writes them, with the targets, to w; it
@@ -208,6 +217,18 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 	}
 	if c.CBench != "" && slices.ContainsFunc(cFigures(true), focus.MatchString) {
 		got, err := RunC(ctx, c.CBench, c.Device, c.Repeats, c.N)
+		got = slices.DeleteFunc(got, func(f Figure) bool { return !focus.MatchString(f.Name) })
+		for _, f := range got {
+			fmt.Fprintln(w, f)
+			figs[f.Name] = f
+			all = append(all, f)
+		}
+		if err != nil {
+			return all, err
+		}
+	}
+	if c.Peers != nil && slices.ContainsFunc(allPeerFigures(), focus.MatchString) {
+		got, err := RunPeers(ctx, *c.Peers, c.Repeats, c.N)
 		got = slices.DeleteFunc(got, func(f Figure) bool { return !focus.MatchString(f.Name) })
 		for _, f := range got {
 			fmt.Fprintln(w, f)

@@ -40,6 +40,15 @@ const (
 	// CFlood floods KBUS from inside a memory cgroup for the
 	// memory-pressure specs, clients/c/kbus_flood.c.
 	CFlood = "kbus-flood"
+	// PeersDir holds the benchmark's peers in a bench image
+	// (docs/benchmark.md, "Peers"): the programs of clients/c/peers, the
+	// distribution's dbus-daemon and the bus configuration it is given;
+	// the shared libraries they load are where the loader looks.
+	PeersDir   = "/peers"
+	DBusBench  = "dbus-bench"
+	ZMQBench   = "zmq-bench"
+	DBusDaemon = "dbus-daemon"
+	DBusConfig = "dbus-bench.conf"
 )
 
 // The environment the guest gives every suite, beyond its own.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kbus-project/kbus/initramfs"
 	"github.com/kbus-project/kbus/rig/guestproto"
+	"github.com/kbus-project/kbus/rig/peers"
 	"github.com/kbus-project/kbus/rig/report"
 	"github.com/kbus-project/kbus/rig/target"
 )
@@ -243,7 +244,7 @@ func findSuites(root string) ([]string, error) {
 
 // buildInitramfs lays the guest's files out as guestproto says the uinit
 // finds them, on the target's cached u-root base.
-func (r *runner) buildInitramfs(k kernel, m module, b binaries, build string) (string, string, error) {
+func (r *runner) buildInitramfs(ctx context.Context, k kernel, m module, b binaries, build string) (string, string, error) {
 	out := filepath.Join(build, "initramfs.cpio")
 	logf := func(format string, a ...any) { r.logf(format, a...) }
 	base, hit, err := initramfs.Base(r.cfg.CacheDir, r.cfg.Target.Go, logf)
@@ -266,6 +267,15 @@ func (r *runner) buildInitramfs(k kernel, m module, b binaries, build string) (s
 			return "", "", err
 		}
 		files = append(files, df...)
+	}
+	if r.cfg.Mode == guestproto.ModeBench {
+		// The benchmark's peers (docs/benchmark.md, "Peers"): the
+		// distribution's D-Bus and ZeroMQ for the target.
+		pf, err := peers.Build(ctx, r.cfg.Root, r.cfg.CacheDir, r.cfg.Target, filepath.Join(build, "peers"))
+		if err != nil {
+			return "", "", err
+		}
+		files = append(files, pf...)
 	}
 	if err := initramfs.Build(base, out, files, logf); err != nil {
 		return "", "", err
