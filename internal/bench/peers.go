@@ -71,8 +71,11 @@ func RunPeers(ctx context.Context, p Peers, repeats, n int) ([]Figure, error) {
 	}
 	figs, err := runProgram(ctx, p.DBusBench, peerFigures(dbusAnnounce, dbusRoundTrips, dbusFan),
 		"-a", addr, "-r", strconv.Itoa(repeats), "-n", strconv.Itoa(n))
-	stop()
+	said := stop()
 	if err != nil {
+		if said != "" {
+			err = fmt.Errorf("%w (dbus-daemon: %s)", err, said)
+		}
 		return figs, err
 	}
 	z, err := runProgram(ctx, p.ZMQBench, peerFigures(zmqAnnounce, zmqRoundTrips, zmqFan),
@@ -81,8 +84,9 @@ func RunPeers(ctx context.Context, p Peers, repeats, n int) ([]Figure, error) {
 }
 
 // startDBus starts dbus-daemon on the peers' configuration and returns
-// the bus's address and how to stop it.
-func startDBus(ctx context.Context, p Peers) (string, func(), error) {
+// the bus's address and how to stop it, which returns what the daemon
+// wrote to its standard error.
+func startDBus(ctx context.Context, p Peers) (string, func() string, error) {
 	cmd := exec.Command(p.DBusDaemon, "--config-file="+p.DBusConfig, "--nofork", "--print-address=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -93,9 +97,10 @@ func startDBus(ctx context.Context, p Peers) (string, func(), error) {
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("dbus-daemon: %w", err)
 	}
-	stop := func() {
+	stop := func() string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		return strings.TrimSpace(stderr.String())
 	}
 	line := make(chan string, 1)
 	go func() {

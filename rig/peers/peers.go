@@ -101,6 +101,18 @@ func Build(ctx context.Context, root, cacheDir string, t target.Target, out stri
 		initramfs.File{Src: daemon, Dst: path.Join(guestproto.PeersDir, guestproto.DBusDaemon)},
 		initramfs.File{Src: filepath.Join(root, "clients", "c", "peers", guestproto.DBusConfig),
 			Dst: path.Join(guestproto.PeersDir, guestproto.DBusConfig)})
+	// dbus-daemon looks up the user of every connection, its own
+	// included, in the C library's password database: the image has none
+	// of its own (u-root's init needs none).
+	for name, text := range map[string]string{
+		"passwd": "root:x:0:0:root:/:/bin/sh\n", "group": "root:x:0:\n",
+	} {
+		f := filepath.Join(out, "etc-"+name)
+		if err := os.WriteFile(f, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		files = append(files, initramfs.File{Src: f, Dst: "/etc/" + name})
+	}
 	libs, err := closure(sysroot, libDirs, bins)
 	if err != nil {
 		return nil, err
