@@ -20,7 +20,7 @@ func TestEveryTargetNamesMeasuredFigures(t *testing.T) {
 			names[n] = true
 		}
 	}
-	for _, n := range cFigures(true) {
+	for _, n := range append(cFigures(true), allPeerFigures()...) {
 		names[n] = true
 	}
 	for _, tg := range targets {
