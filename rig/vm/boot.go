@@ -47,11 +47,16 @@ type Config struct {
 
 // Icount are the accelerator arguments of a guest whose clock is its
 // instruction count: one nanosecond per instruction (shift=0), idle time
-// skipped at once (sleep=off), the vCPUs taking turns on one host thread
-// (which the counter needs). A benchmark's figures then measure the work
-// each message costs in instructions, whatever else the host is doing, so
-// two modules compare without the host's noise (docs/benchmark.md).
-var Icount = []string{"-accel", "tcg,thread=single", "-icount", "shift=0,sleep=off"}
+// skipped at once (sleep=off), on one host thread (which the counter
+// needs). A benchmark's figures then measure the work each message costs
+// in instructions, whatever else the host is doing, so two modules compare
+// without the host's noise (docs/benchmark.md). Such a guest has one vCPU
+// (IcountSMP): with two, the x86_64 guest's boot never got past its
+// second CPU's bring-up under the counter (2026-12-08).
+var (
+	Icount    = []string{"-accel", "tcg,thread=single", "-icount", "shift=0,sleep=off"}
+	IcountSMP = []string{"-smp", "1"}
+)
 
 // Link is a network between two guests: a virtio NIC on each, joined by a
 // QEMU stream netdev over a Unix socket, so nothing is reachable from or
@@ -90,6 +95,8 @@ func (c Config) options() (*qemu.Options, error) {
 	accel := Accel(c.Target)
 	if c.Icount {
 		accel = Icount
+		// After the machine's own -smp: QEMU takes the last.
+		machine = append(append([]string{}, machine...), IcountSMP...)
 	}
 	qemuCmd := strings.Join(append([]string{q.Binary}, append(accel, machine...)...), " ")
 	if d := c.Disk; d != nil {

@@ -20,7 +20,8 @@ func TestIcountReplacesTheAccelerator(t *testing.T) {
 		t.Fatal(err)
 	}
 	line := strings.Join(args, " ")
-	if !strings.Contains(line, "-accel tcg,thread=single -icount shift=0,sleep=off") || strings.Contains(line, "kvm") {
+	if !strings.Contains(line, "-accel tcg,thread=single -icount shift=0,sleep=off") || strings.Contains(line, "kvm") ||
+		!strings.Contains(line, "-smp 2 -smp 1") {
 		t.Errorf("%s", line)
 	}
 }
