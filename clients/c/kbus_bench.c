@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <linux/kbus_defns.h>
 #include "kbus_device.h"
+#include "bench_figures.h"
 
 #define DATA_LEN	64
 #define MAX_MSG		4096
@@ -50,14 +51,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "kbus-bench: %s: %s\n", what, strerror(errno));
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int open_ksock(void)
@@ -524,17 +517,6 @@ static double fan_out(int listeners, int how)
 	return start;
 }
 
-static void figure(const char *name, const char *unit, double (*f)(int), int arg)
-{
-	int r;
-
-	printf("figure\t%s\t%s\t", name, unit);
-	for (r = 0; r < repeats; r++)
-		printf("%s%.3f", r ? " " : "", f(arg));
-	printf("\n");
-	fflush(stdout);
-}
-
 static double no_arg_socketpair(int unused)
 {
 	(void)unused;
@@ -617,29 +599,29 @@ int main(int argc, char **argv)
 	onecall = has_onecall();
 	if (!onecall)
 		fprintf(stderr, "kbus-bench: the module has no SENDMSG/RECVMSG/RECVMANY: the original calls alone\n");
-	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, ORIGINAL);
+	figure("c: announcements 1->1, 64 B, write+SEND / poll+NEXTMSG+read", "msg/s", announcements, ORIGINAL, repeats);
 	if (onecall) {
-		figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, ONECALL);
-		figure("c: announcements 1->1, 64 B, SENDMSG / RECVMANY", "msg/s", announcements, MANY);
+		figure("c: announcements 1->1, 64 B, SENDMSG / RECVMSG", "msg/s", announcements, ONECALL, repeats);
+		figure("c: announcements 1->1, 64 B, SENDMSG / RECVMANY", "msg/s", announcements, MANY, repeats);
 	}
-	figure("c floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", no_arg_socketpair, 0);
-	figure("c floor: POSIX message queue 1->1, 64 B", "msg/s", no_arg_mqueue, 0);
-	figure("c: request->reply round trips, original calls", "rt/s", round_trips, ORIGINAL);
+	figure("c floor: SOCK_SEQPACKET socketpair 1->1, 64 B", "msg/s", no_arg_socketpair, 0, repeats);
+	figure("c floor: POSIX message queue 1->1, 64 B", "msg/s", no_arg_mqueue, 0, repeats);
+	figure("c: request->reply round trips, original calls", "rt/s", round_trips, ORIGINAL, repeats);
 	if (onecall)
-		figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, ONECALL);
-	figure("c floor: SOCK_SEQPACKET socketpair ping-pong", "rt/s", no_arg_ping_pong, 0);
+		figure("c: request->reply round trips, SENDMSG / RECVMSG", "rt/s", round_trips, ONECALL, repeats);
+	figure("c floor: SOCK_SEQPACKET socketpair ping-pong", "rt/s", no_arg_ping_pong, 0, repeats);
 	for (i = 0; i < sizeof(fans) / sizeof(fans[0]); i++) {
 		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, original calls", fans[i]);
-		figure(name, "µs", fan_original, fans[i]);
+		figure(name, "µs", fan_original, fans[i], repeats);
 		if (!onecall)
 			continue;
 		snprintf(name, sizeof(name), "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMSG",
 			 fans[i]);
-		figure(name, "µs", fan_onecall, fans[i]);
+		figure(name, "µs", fan_onecall, fans[i], repeats);
 		snprintf(name, sizeof(name),
 			 "c: fan-out to %d listener(s), time per delivery, SENDMSG / RECVMANY, bursts of 16",
 			 fans[i]);
-		figure(name, "µs", fan_many, fans[i]);
+		figure(name, "µs", fan_many, fans[i], repeats);
 	}
 	return 0;
 }

@@ -215,27 +215,24 @@ func Run(ctx context.Context, w io.Writer, c Config) ([]Figure, error) {
 			all = append(all, f)
 		}
 	}
-	if c.CBench != "" && slices.ContainsFunc(cFigures(true), focus.MatchString) {
-		got, err := RunC(ctx, c.CBench, c.Device, c.Repeats, c.N)
+	// keep prints the figures of a program's run that focus leaves, and
+	// what went wrong after them.
+	keep := func(got []Figure, err error) error {
 		got = slices.DeleteFunc(got, func(f Figure) bool { return !focus.MatchString(f.Name) })
 		for _, f := range got {
 			fmt.Fprintln(w, f)
 			figs[f.Name] = f
 			all = append(all, f)
 		}
-		if err != nil {
+		return err
+	}
+	if c.CBench != "" && slices.ContainsFunc(cFigures(true), focus.MatchString) {
+		if err := keep(RunC(ctx, c.CBench, c.Device, c.Repeats, c.N)); err != nil {
 			return all, err
 		}
 	}
 	if c.Peers != nil && slices.ContainsFunc(allPeerFigures(), focus.MatchString) {
-		got, err := RunPeers(ctx, *c.Peers, c.Repeats, c.N)
-		got = slices.DeleteFunc(got, func(f Figure) bool { return !focus.MatchString(f.Name) })
-		for _, f := range got {
-			fmt.Fprintln(w, f)
-			figs[f.Name] = f
-			all = append(all, f)
-		}
-		if err != nil {
+		if err := keep(RunPeers(ctx, *c.Peers, c.Repeats, c.N)); err != nil {
 			return all, err
 		}
 	}

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dbus/dbus.h>
+#include "../bench_figures.h"
 
 #define DATA_LEN	64
 #define PATH		"/org/kbus/Bench"
@@ -42,14 +43,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "dbus-bench: %s\n", what);
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static DBusConnection *connect_bus(void)
@@ -264,17 +257,6 @@ static double fan_out(int listeners)
 	return start;
 }
 
-static void figure(const char *name, const char *unit, double (*f)(int), int arg)
-{
-	int r;
-
-	printf("figure\t%s\t%s\t", name, unit);
-	for (r = 0; r < repeats; r++)
-		printf("%s%.3f", r ? " " : "", f(arg));
-	printf("\n");
-	fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
 	static const int fans[] = { 1, 10, 100 };
@@ -304,14 +286,14 @@ int main(int argc, char **argv)
 	}
 	if (!dbus_threads_init_default())
 		die("out of memory");
-	figure("c peer: D-Bus announcements 1->1, 64 B, signals through dbus-daemon", "msg/s", announcements, 0);
+	figure("c peer: D-Bus announcements 1->1, 64 B, signals through dbus-daemon", "msg/s", announcements, 0, repeats);
 	figure("c peer: D-Bus request->reply round trips, method calls through dbus-daemon", "rt/s",
-	       round_trips, 0);
+	       round_trips, 0, repeats);
 	for (i = 0; i < sizeof(fans) / sizeof(fans[0]); i++) {
 		snprintf(name, sizeof(name),
 			 "c peer: D-Bus fan-out to %d listener(s), time per delivery, signals through dbus-daemon",
 			 fans[i]);
-		figure(name, "µs", fan_out, fans[i]);
+		figure(name, "µs", fan_out, fans[i], repeats);
 	}
 	return 0;
 }

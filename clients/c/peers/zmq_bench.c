@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
+#include "../bench_figures.h"
 
 #define DATA_LEN	64
 #define MAX_MSG		4096
@@ -39,14 +40,6 @@ static void die(const char *what)
 {
 	fprintf(stderr, "zmq-bench: %s: %s\n", what, zmq_strerror(zmq_errno()));
 	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void set_int(void *s, int option, int value)
@@ -263,17 +256,6 @@ static double fan_out(int listeners)
 	return start;
 }
 
-static void figure(const char *name, const char *unit, double (*f)(int), int arg)
-{
-	int r;
-
-	printf("figure\t%s\t%s\t", name, unit);
-	for (r = 0; r < repeats; r++)
-		printf("%s%.3f", r ? " " : "", f(arg));
-	printf("\n");
-	fflush(stdout);
-}
-
 int main(int argc, char **argv)
 {
 	static const int fans[] = { 1, 10, 100 };
@@ -304,12 +286,12 @@ int main(int argc, char **argv)
 	ctx = zmq_ctx_new();
 	if (!ctx)
 		die("zmq_ctx_new");
-	figure("c peer: ZeroMQ announcements 1->1, 64 B, PUB/SUB over ipc", "msg/s", announcements, 0);
-	figure("c peer: ZeroMQ request->reply round trips, REQ/REP over ipc", "rt/s", round_trips, 0);
+	figure("c peer: ZeroMQ announcements 1->1, 64 B, PUB/SUB over ipc", "msg/s", announcements, 0, repeats);
+	figure("c peer: ZeroMQ request->reply round trips, REQ/REP over ipc", "rt/s", round_trips, 0, repeats);
 	for (i = 0; i < sizeof(fans) / sizeof(fans[0]); i++) {
 		snprintf(name, sizeof(name), "c peer: ZeroMQ fan-out to %d listener(s), time per delivery, PUB/SUB over ipc",
 			 fans[i]);
-		figure(name, "µs", fan_out, fans[i]);
+		figure(name, "µs", fan_out, fans[i], repeats);
 	}
 	zmq_ctx_term(ctx);
 	return 0;
