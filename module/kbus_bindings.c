@@ -270,7 +270,6 @@ void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers)
 {
 	struct kbus_dev *dev = ks->dev;
 	struct kbus_binding *b, *tmp;
-	u32 rounds = 0;
 
 	lockdep_assert_held(&dev->lock);
 	list_for_each_entry_safe(b, tmp, &ks->bindings, ksock_node) {
@@ -285,7 +284,7 @@ void kbus_bindings_detach(struct kbus_ksock *ks, struct list_head *repliers)
 			list_del(&b->ksock_node);
 			kfree(b);
 		}
-		kbus_resched_every(&rounds);	/* a Ksock may have millions of bindings */
+		cond_resched();	/* a Ksock may have millions of bindings */
 	}
 }
 

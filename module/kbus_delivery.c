@@ -449,7 +449,6 @@ static int kbus_prepare(struct kbus_ksock *sender, struct kbus_ksock *ks, struct
 static int kbus_prealloc(struct list_head *pool, u32 n)
 {
 	struct kbus_qentry *e;
-	u32 rounds = 0;
 
 	while (n--) {
 		e = kbus_qentry_alloc(KBUS_GFP_USER);
@@ -457,7 +456,7 @@ static int kbus_prealloc(struct list_head *pool, u32 n)
 			return -ENOMEM;
 		e->msg = NULL;
 		list_add(&e->node, pool);
-		kbus_resched_every(&rounds);
+		cond_resched();
 	}
 	return 0;
 }
@@ -473,12 +472,11 @@ static struct kbus_qentry *kbus_take(struct list_head *pool)
 static void kbus_free_pool(struct list_head *pool)
 {
 	struct kbus_qentry *e, *tmp;
-	u32 rounds = 0;
 
 	list_for_each_entry_safe(e, tmp, pool, node) {
 		kbus_msg_put(e->msg);
 		kbus_qentry_free(e);
-		kbus_resched_every(&rounds);
+		cond_resched();
 	}
 }
 
@@ -596,7 +594,7 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 {
 	struct kbus_dev *dev = sender->dev;
 	u32 plain = msg->flags & ~KBUS_BIT_WANT_YOU_TO_REPLY;
-	u32 i, rounds = 0;
+	u32 i;
 
 	if (r->target) {
 		kbus_commit_one(r->target, pool, msg, NULL, plain, false);
@@ -612,7 +610,7 @@ static void kbus_commit(struct kbus_ksock *sender, struct kbus_msg *msg,
 		if (r->listeners[i])
 			kbus_commit_one(r->listeners[i]->ksock, pool, msg, r->listeners[i], plain,
 					true);
-		kbus_resched_every(&rounds);	/* a fan-out may reach millions of bindings */
+		cond_resched();	/* a fan-out may reach millions of bindings */
 	}
 	if (dev->verbose)
 		pr_info_ratelimited("kbus%u: ksock %u sent [%u:%u] %s flags %#x\n", dev->index,

@@ -67,7 +67,6 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
-#include <linux/sched.h>
 #include <linux/siphash.h>
 #include <linux/sizes.h>
 #include <linux/types.h>
@@ -84,23 +83,6 @@
 #define KBUS_ABS_MAX_MESSAGE_SIZE	409600
 #define KBUS_MIN_MAX_MESSAGE_SIZE	100
 #define KBUS_MAX_UNSENT_UNBIND_MESSAGES	1000
-
-/*
- * The loops a Ksock can make millions long (a close's queue and bindings,
- * a fan-out's commit, its queue entries' pool) let the scheduler in once
- * every KBUS_RESCHED_EVERY rounds, not every round: a send to a few Ksocks
- * then never calls into it with the device lock held, where the wake-up
- * it just made would switch to a reader that only blocks on that lock
- * again (on one CPU, 17% of an announcement's cost; docs/benchmark.md).
- */
-#define KBUS_RESCHED_EVERY	256
-
-static inline void kbus_resched_every(u32 *rounds)
-{
-	if (++*rounds % KBUS_RESCHED_EVERY == 0)
-		cond_resched();
-}
-
 /*
  * What one Ksock's queue may hold, in bytes of the messages in it, beside
  * MAXMSGS (docs/kbus.md §18.1; kbus_max_queue_bytes): each counts its
